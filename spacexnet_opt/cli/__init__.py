@@ -1,0 +1,1 @@
+"""The ``spacexnet`` command-line interface (Typer)."""

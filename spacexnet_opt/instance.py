@@ -1,0 +1,123 @@
+"""Instance files: one expert-placement subproblem per MoE layer.
+
+Format ``spacexnet-instance``, version 1. Written by ``spacexnet build`` (the
+layer partitioner), read by every solver backend and by ``spacexnet evaluate``.
+The required fields per layer are those of the issue tracker's contract; richer
+optional fields may be added, these names stay.
+
+>>> layer = LayerSubproblem(layer=0, gateway=16, next_gateway=49, k=1,
+...     satellites=[3, 5], tau_s=[0.01, 0.02], activation=[1.0])
+>>> layer.n_experts, layer.n_candidates
+(1, 2)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from .schema import StrictModel, load_document, save_document
+
+__all__ = ["INSTANCE_FORMAT", "INSTANCE_VERSION", "Trace", "LayerSubproblem", "Instance", "load_instance", "save_instance"]
+
+INSTANCE_FORMAT = "spacexnet-instance"
+INSTANCE_VERSION = 1
+
+
+class Trace(StrictModel):
+    """A token trace of one layer: the activated expert sets and their weights."""
+
+    sets: list[list[int]]
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Trace":
+        if self.weights is not None and len(self.weights) != len(self.sets):
+            raise ValueError(f"weights has {len(self.weights)} entries but sets has {len(self.sets)}")
+        return self
+
+
+class LayerSubproblem(StrictModel):
+    """The placement subproblem of one MoE layer inside its subnet."""
+
+    layer: int = Field(ge=0)
+    gateway: int = Field(ge=0)
+    next_gateway: int = Field(ge=0)
+    k: int = Field(ge=1)
+    satellites: list[int]
+    tau_s: list[float]
+    activation: list[float]
+    coactivation: list[list[float]] | None = None
+    cost: list[list[float]] | None = None
+    disconnect_prob: list[float] | None = None
+    expert_gflop: list[float] | None = None
+    trace: Trace | None = None
+
+    @property
+    def n_experts(self) -> int:
+        return len(self.activation)
+
+    @property
+    def n_candidates(self) -> int:
+        return len(self.satellites)
+
+    @model_validator(mode="after")
+    def _check(self) -> "LayerSubproblem":
+        e, n = self.n_experts, self.n_candidates
+        if len(self.tau_s) != n:
+            raise ValueError(f"tau_s has {len(self.tau_s)} entries but satellites has {n}")
+        if len(set(self.satellites)) != n:
+            raise ValueError("satellites contains duplicate ids")
+        if self.gateway in self.satellites:
+            raise ValueError(f"gateway {self.gateway} is also listed as a candidate")
+        if e > n:
+            raise ValueError(f"layer {self.layer} has {e} experts but only {n} candidate satellites")
+        if not 1 <= self.k <= e:
+            raise ValueError(f"k={self.k} must be between 1 and the number of experts ({e})")
+        if any(not math.isfinite(t) or t < 0 for t in self.tau_s):
+            raise ValueError("tau_s must hold finite, non-negative latencies")
+        if any(not math.isfinite(p) or p < 0 or p > 1 + 1e-9 for p in self.activation):
+            raise ValueError("activation probabilities must lie in [0, 1]")
+        if abs(sum(self.activation) - self.k) > 1e-6 * max(1, self.k):
+            raise ValueError(f"activation sums to {sum(self.activation):.6g}, expected k={self.k}")
+        if self.coactivation is not None and (len(self.coactivation) != e or any(len(r) != e for r in self.coactivation)):
+            raise ValueError(f"coactivation must be {e} x {e}")
+        if self.cost is not None and (len(self.cost) != e or any(len(r) != n for r in self.cost)):
+            raise ValueError(f"cost must be {e} x {n} (experts x candidates)")
+        for name in ("disconnect_prob",):
+            vals = getattr(self, name)
+            if vals is not None and len(vals) != n:
+                raise ValueError(f"{name} must have one entry per candidate ({n})")
+        if self.expert_gflop is not None and len(self.expert_gflop) != e:
+            raise ValueError(f"expert_gflop must have one entry per expert ({e})")
+        if self.trace is not None and any(not all(0 <= i < e for i in s) for s in self.trace.sets):
+            raise ValueError(f"trace.sets refers to an expert outside 0..{e - 1}")
+        return self
+
+
+class Instance(StrictModel):
+    """A whole instance file: the scenario it was built from and one subproblem per layer."""
+
+    format: Literal["spacexnet-instance"] = INSTANCE_FORMAT
+    version: Literal[1] = INSTANCE_VERSION
+    scenario: dict[str, Any]
+    layers: list[LayerSubproblem]
+
+
+def load_instance(path: str | os.PathLike) -> Instance:
+    """Load and validate an instance file.
+
+    Raises
+    ------
+    spacexnet_opt.errors.FileFormatError
+        Naming the file and the field, for any malformed, foreign or future-version file.
+    """
+    return load_document(Instance, path, kind=INSTANCE_FORMAT, version=INSTANCE_VERSION)
+
+
+def save_instance(instance: Instance, path: str | os.PathLike) -> None:
+    """Write an instance file atomically."""
+    save_document(instance, path)

@@ -1,0 +1,7 @@
+"""Expert placement as linear assignment, QAP (top-2) and trace-bottleneck MILP."""
+
+from .api import METHODS, solve
+from .problems import LinearProblem, QAPProblem, TraceProblem
+from .result import SolveResult, Status
+
+__all__ = ["METHODS", "solve", "LinearProblem", "QAPProblem", "TraceProblem", "SolveResult", "Status"]

@@ -1,0 +1,1 @@
+"""Solver backends; each module is imported lazily through :data:`spacexnet_opt.solve.api.METHODS`."""

@@ -1,0 +1,81 @@
+"""Solver results: a small frozen object per solve.
+
+>>> r = SolveResult(assignment=np.array([1, 0]), objective=3.0, status=Status.OPTIMAL,
+...                 bound=3.0, runtime_s=0.01, method="brute", problem="linear")
+>>> r.gap
+0.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+__all__ = ["Status", "BackendOutput", "SolveResult", "relative_gap"]
+
+
+class Status(str, Enum):
+    """How a solve ended.
+
+    OPTIMAL: the backend proved the assignment optimal. FEASIBLE: a valid
+    assignment with no optimality proof (heuristics, or exact methods used
+    outside their exactness conditions). TIME_LIMIT: an exact backend stopped
+    at its time limit; its incumbent (if any) and bound are reported.
+    INFEASIBLE: no valid assignment exists.
+    """
+
+    OPTIMAL = "OPTIMAL"
+    FEASIBLE = "FEASIBLE"
+    TIME_LIMIT = "TIME_LIMIT"
+    INFEASIBLE = "INFEASIBLE"
+
+
+@dataclass(frozen=True)
+class BackendOutput:
+    """What a backend hands back: an assignment (or None), a status and an optional proven bound."""
+
+    assignment: np.ndarray | None
+    status: Status
+    bound: float | None = None
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """``(objective - bound) / max(|objective|, 1e-12)``, or None without both; never negative."""
+    if objective is None or bound is None:
+        return None
+    return max(0.0, (objective - bound) / max(abs(objective), 1e-12))
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """The outcome of :func:`spacexnet_opt.solve.solve`.
+
+    Attributes
+    ----------
+    assignment : ndarray of int or None
+        Candidate column of each expert (None when infeasible or no incumbent).
+    objective : float or None
+        Recomputed by the problem's own :meth:`objective`, never taken from a solver.
+    status : Status
+    bound : float or None
+        A proven lower bound, where the backend proves one.
+    runtime_s : float
+        Wall time of the backend call.
+    method, problem : str
+        Backend name and problem kind (``linear``, ``top2``/``qap``, ``trace``).
+    """
+
+    assignment: np.ndarray | None
+    objective: float | None
+    status: Status
+    bound: float | None
+    runtime_s: float
+    method: str
+    problem: str
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap between objective and bound (0 when proven optimal)."""
+        return relative_gap(self.objective, self.bound)
