@@ -1,7 +1,157 @@
-"""CLI commands: solve (placeholder until its issue lands)."""
+"""CLI commands ``solve`` (one method on an instance or QAPLIB file) and ``compare`` (methods side by side)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Optional
 
 import typer
 
+from ..errors import InputError, SolverError
+
+__all__ = ["register"]
+
+
+def _check_method(method: str) -> None:
+    from ..solve.api import METHODS
+
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; valid methods: {', '.join(sorted(METHODS))}", field="--method")
+
+
+def _fmt(value: float | None, spec: str = ".6g") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _consoles():
+    """Console for results (at least 120 columns when not a terminal) and one on stderr for progress."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console, Console(stderr=True)
+
+
+def _progress(console, total: int, label: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                    TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
+
+
+def solve_command(
+    instance: Path = typer.Argument(..., help="Instance file (spacexnet-instance JSON) or QAPLIB .dat file."),
+    method: str = typer.Option(..., "--method", "-m", help="Solver backend, e.g. sorted, hungarian, cpsat, tabu."),
+    objective: Optional[str] = typer.Option(None, "--objective", help="linear (default), top2 or trace; not for QAPLIB."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Placement file to write (atomically)."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0.0, help="Seconds per layer."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of randomised methods."),
+) -> None:
+    """Solve the expert placement of every layer with one method and write a placement file."""
+    from rich.table import Table
+
+    from ..placement import Placement, PlacementLayer, save_placement
+    from ..solve.api import solve
+    from ..solve.from_instance import load_problems
+
+    _check_method(method)
+    jobs = load_problems(instance, objective)
+    is_qaplib = jobs[0].satellites is None
+    console, err_console = _consoles()
+    layers, results = [], []
+    with _progress(err_console, len(jobs), f"solve {method}") as bar:
+        task = bar.add_task("", total=len(jobs))
+        for job in jobs:
+            bar.update(task, description=f"layer {job.layer}")
+            result = solve(job.problem, method=method, time_limit=time_limit, seed=seed)
+            if result.assignment is None:
+                raise SolverError(f"{method} found no placement for layer {job.layer} (status {result.status.value})")
+            results.append(result)
+            layers.append(PlacementLayer(layer=job.layer, gateway=job.gateway, experts=job.experts(result.assignment),
+                                         objective=result.objective, status=result.status, bound=result.bound,
+                                         runtime_s=result.runtime_s))
+            bar.advance(task)
+    placement = Placement(instance=str(instance), method=method, objective="qap" if is_qaplib else (objective or "linear"),
+                          time_limit_s=time_limit or None, seed=seed, layers=layers,
+                          total_objective=sum(layer.objective for layer in layers))
+    if output is not None:
+        save_placement(placement, output)
+
+    table = Table(title=f"{instance.name}: {method}, objective {placement.objective}")
+    for col in ("layer", "status", "objective", "bound", "gap", "best known", "time [s]"):
+        table.add_column(col, justify="left" if col == "status" else "right")
+    for job, result in zip(jobs, results):
+        best = job.problem_best_known
+        table.add_row(str(job.layer), result.status.value, _fmt(result.objective), _fmt(result.bound),
+                      _fmt(result.gap, ".2%"), _fmt(best), f"{result.runtime_s:.3f}")
+    console.print(table)
+    console.print(f"total objective {placement.total_objective:.10g}" + (f"; written to {output}" if output else ""))
+
+
+def compare_command(
+    instances: list[Path] = typer.Argument(..., help="Instance files and/or QAPLIB .dat files."),
+    methods: str = typer.Option(..., "--methods", help="Comma-separated method names."),
+    objective: Optional[str] = typer.Option(None, "--objective", help="For instance files: linear (default), top2, trace."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0.0, help="Seconds per layer and method."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of randomised methods."),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", help="Also write the table as CSV."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the table and the issues as JSON."),
+) -> None:
+    """Compare methods on instances: objective, bound, gap to the best known, time; exit 1 on inconsistencies."""
+    from rich.table import Table
+
+    from ..fileio import write_json_atomic, write_text_atomic
+    from ..solve.compare import compare
+    from ..solve.from_instance import load_problems
+
+    names = [m.strip() for m in methods.split(",") if m.strip()]
+    if not names:
+        raise InputError("no method given", field="--methods")
+    for name in names:
+        _check_method(name)
+    problems = {}
+    for path in instances:
+        key = str(path) if path.stem in {p.stem for p in instances if p != path} else path.stem
+        problems[key] = load_problems(path, None if path.suffix.lower() == ".dat" else objective)
+    console, err_console = _consoles()
+    with _progress(err_console, len(problems) * len(names), "compare") as bar:
+        task = bar.add_task("", total=len(problems) * len(names))
+
+        def tick(instance: str, method: str) -> None:
+            bar.update(task, description=f"{instance} {method}", advance=0)
+
+        result = compare(problems, names, time_limit=time_limit, seed=seed, progress=tick)
+    kinds = sorted({"qap" if jobs[0].satellites is None else objective or "linear" for jobs in problems.values()})
+    table = Table(title=f"compare: objective {', '.join(kinds)}, time limit {_fmt(time_limit)} s")
+    for col in ("instance", "method", "status", "objective", "bound", "reference", "gap", "time [s]"):
+        table.add_column(col, justify="left" if col in ("instance", "method", "status") else "right")
+    for row in result.rows:
+        table.add_row(row.instance, row.method, row.status, _fmt(row.objective), _fmt(row.bound),
+                      _fmt(row.reference), _fmt(row.gap, ".2%"), f"{row.runtime_s:.3f}")
+    console.print(table)
+    records = result.records()
+    if csv_path is not None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+        write_text_atomic(csv_path, buffer.getvalue())
+    if json_path is not None:
+        write_json_atomic(json_path, {"rows": records, "issues": result.issues})
+    for row in result.rows:
+        if row.note:
+            err_console.print(f"note: {row.instance} {row.method}: {row.note}", highlight=False, soft_wrap=True)
+    if result.issues:
+        for issue in result.issues:
+            err_console.print(f"inconsistent: {issue}", style="bold red", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"no inconsistency among {len(names)} methods on {len(problems)} instances")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``solve`` and ``compare`` to the root app."""
+    app.command("solve")(solve_command)
+    app.command("compare")(compare_command)

@@ -1,0 +1,335 @@
+"""Real shells from two-line element (TLE) files, arranged as a rectangular P x S grid.
+
+Pipeline of :func:`load_tle_shell`:
+
+1. parse and validate the file (checksums, record structure; errors name the line);
+2. keep the satellites of one shell: inclination within ``inclination_tol_deg``
+   of ``inclination_deg`` and mean altitude (from the mean motion) in ``altitude_km``;
+3. propagate them with SGP4 to one common epoch (the latest TLE epoch) and
+   group them into planes by right ascension of the ascending node (a new plane
+   starts wherever sorted RAANs jump by more than ``plane_gap_deg``);
+4. make the grid rectangular: S is the largest count that at least
+   ``min_plane_fraction`` of the planes reach (or ``sats_per_plane``); planes with
+   fewer satellites are dropped; in planes with more, the satellite in the most
+   crowded position (smallest arc between its two neighbours) is dropped until S remain;
+5. order each plane by argument of latitude and rotate its slot numbering so
+   slot ``s`` faces slot ``s`` of the previous plane (nearest in phase); the seam
+   offset F (plane P-1 slot s to plane 0 slot s + F) is fitted the same way.
+
+Every dropped satellite is counted under its reason in :attr:`TleShell.report`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError, InputError
+from .walker import EARTH_RADIUS_M, MU_EARTH_M3_S2, PATTERNS, GridIds
+
+__all__ = ["TleRecord", "TleReport", "TleShell", "read_tle_file", "load_tle_shell", "tle_checksum"]
+
+_TLE_LENGTH = 69
+
+
+@dataclass(frozen=True)
+class TleRecord:
+    """One satellite of a TLE file: name, the two element lines and the file line of line 1."""
+
+    name: str
+    line1: str
+    line2: str
+    line_no: int
+
+
+def tle_checksum(line: str) -> int:
+    """Modulo-10 checksum of the first 68 characters (digits count, '-' counts 1).
+
+    >>> tle_checksum("1 44238U 19029D   22257.46316094  .00217935  00000+0  35067-2 0  999")
+    2
+    """
+    return sum(int(c) if c.isdigit() else c == "-" for c in line[:68]) % 10
+
+
+def _check_line(line: str, number: str, source, line_no: int) -> str:
+    line = line.rstrip()
+    if len(line) < _TLE_LENGTH:
+        raise FileFormatError(f"truncated TLE line {number}: {len(line)} characters, expected {_TLE_LENGTH}", source=source, line=line_no)
+    if len(line) > _TLE_LENGTH:
+        raise FileFormatError(f"TLE line {number} has {len(line)} characters, expected {_TLE_LENGTH}", source=source, line=line_no)
+    if not line[-1].isdigit() or int(line[-1]) != tle_checksum(line):
+        raise FileFormatError(f"bad checksum on TLE line {number}: computed {tle_checksum(line)}, found {line[-1]!r}", source=source, line=line_no)
+    return line
+
+
+def read_tle_file(path) -> list[TleRecord]:
+    """Parse a 2- or 3-line TLE file, validating structure and checksums.
+
+    Raises
+    ------
+    InputError
+        The file does not exist.
+    FileFormatError
+        A record is truncated, out of order or fails its checksum; the message
+        names the file and the line number.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="ascii").splitlines()
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except (IsADirectoryError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"cannot read as a TLE text file ({exc.__class__.__name__})", source=path) from None
+    numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
+    records, k, name = [], 0, None
+    while k < len(numbered):
+        line_no, line = numbered[k]
+        if line.startswith("1 "):
+            if k + 1 >= len(numbered):
+                raise FileFormatError("truncated record: TLE line 1 without line 2 at the end of the file", source=path, line=line_no)
+            next_no, next_line = numbered[k + 1]
+            if not next_line.startswith("2 "):
+                raise FileFormatError(f"truncated record: TLE line 1 is followed by line {next_no}, which is not a TLE line 2", source=path, line=line_no)
+            line1 = _check_line(line, "1", path, line_no)
+            line2 = _check_line(next_line, "2", path, next_no)
+            if line1[2:7] != line2[2:7]:
+                raise FileFormatError(f"satellite number {line2[2:7].strip()} on line 2 differs from {line1[2:7].strip()} on line 1", source=path, line=next_no)
+            records.append(TleRecord(name if name is not None else line1[2:7].strip(), line1, line2, line_no))
+            name, k = None, k + 2
+        elif line.startswith("2 "):
+            raise FileFormatError("truncated record: TLE line 2 without a preceding line 1", source=path, line=line_no)
+        else:
+            if name is not None:
+                raise FileFormatError(f"truncated record: name {name!r} is not followed by TLE line 1", source=path, line=line_no - 1)
+            name, k = line.strip(), k + 1
+    if name is not None:
+        raise FileFormatError(f"truncated record: name {name!r} at the end of the file has no element lines", source=path, line=numbered[-1][0])
+    if not records:
+        raise FileFormatError("no TLE records found", source=path)
+    return records
+
+
+@dataclass(frozen=True)
+class TleReport:
+    """How a TLE file was reduced to a rectangular shell.
+
+    Attributes
+    ----------
+    n_total : int
+        Satellites in the file.
+    n_kept : int
+        Satellites in the shell (P x S).
+    n_planes_found : int
+        Planes found by RAAN clustering before dropping small ones.
+    dropped : dict of str -> tuple of str
+        Names of the dropped satellites, by reason.
+    """
+
+    n_total: int
+    n_kept: int
+    n_planes_found: int
+    dropped: dict
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, one line per reason."""
+        out = [f"kept {self.n_kept} of {self.n_total} satellites ({self.n_planes_found} planes found)"]
+        out += [f"dropped {len(names)}: {reason}" for reason, names in self.dropped.items() if names]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class TleShell(GridIds):
+    """A real shell: TLE satellites on a P x S grid, propagated with SGP4.
+
+    Satellite id ``p * S + s`` is ``records[p * S + s]``; times passed to
+    :meth:`positions_velocities` count seconds from ``epoch_jd`` (the latest
+    TLE epoch of the kept satellites). Positions are in the TEME frame.
+    """
+
+    name: str
+    n_planes: int
+    sats_per_plane: int
+    records: tuple
+    epoch_jd: float
+    period_s: float
+    altitude_km: float
+    inclination_deg: float
+    phasing: int
+    pattern: str
+    report: TleReport
+    _satrecs: object = field(repr=False, default=None)
+
+    def __post_init__(self):
+        from sgp4.api import Satrec, SatrecArray
+
+        if self._satrecs is None:
+            object.__setattr__(self, "_satrecs", SatrecArray([Satrec.twoline2rv(r.line1, r.line2) for r in self.records]))
+
+    def positions_velocities(self, times_s) -> tuple[np.ndarray, np.ndarray]:
+        """SGP4 positions (m) and velocities (m/s), each (T, N, 3), at ``epoch_jd + times_s``."""
+        t = np.atleast_1d(np.asarray(times_s, dtype=float))
+        days = t / 86400.0
+        whole = np.floor(days)
+        error, r, v = self._satrecs.sgp4(np.full(len(t), self.epoch_jd) + whole, days - whole)
+        if np.any(error):
+            sat, when = np.argwhere(error)[0]
+            raise InputError(f"SGP4 propagation failed (code {error[sat, when]}) for {self.records[sat].name} at t={t[when]:g} s", field="times_s")
+        return 1e3 * r.transpose(1, 0, 2), 1e3 * v.transpose(1, 0, 2)
+
+
+def _wrap(angle):
+    """Wrap angles (rad) to [-pi, pi)."""
+    return (np.asarray(angle) + math.pi) % (2 * math.pi) - math.pi
+
+
+def _best_rotation(reference: np.ndarray, candidate: np.ndarray) -> int:
+    """Rotation k so that ``candidate[(s + k) % S]`` is nearest in phase to ``reference[s]``."""
+    n = len(reference)
+    rolled = candidate[(np.arange(n)[None, :] + np.arange(n)[:, None]) % n]
+    return int(np.argmin(np.sum(_wrap(rolled - reference[None, :]) ** 2, axis=1)))
+
+
+def _thin(arg_lat: np.ndarray, keep: int) -> np.ndarray:
+    """Indices of ``keep`` satellites left after repeatedly dropping the most crowded one."""
+    idx = list(np.argsort(arg_lat))
+    while len(idx) > keep:
+        u = arg_lat[idx]
+        arc = (np.roll(u, -1) - np.roll(u, 1)) % (2 * math.pi)
+        idx.pop(int(np.argmin(arc)))
+    return np.array(idx, dtype=np.int64)
+
+
+def load_tle_shell(
+    path,
+    *,
+    inclination_deg: float = 53.0,
+    altitude_km: Sequence[float] = (540.0, 560.0),
+    inclination_tol_deg: float = 0.1,
+    plane_gap_deg: float = 2.0,
+    sats_per_plane: int | None = None,
+    min_plane_fraction: float = 0.9,
+    pattern: str = "delta",
+    name: str | None = None,
+) -> TleShell:
+    """Select one shell of a TLE file and arrange it as a P x S grid (see the module docstring).
+
+    Parameters
+    ----------
+    path : path-like
+        TLE file (2- or 3-line records).
+    inclination_deg, inclination_tol_deg : float
+        Keep satellites whose inclination is within the tolerance.
+    altitude_km : (low, high)
+        Keep satellites whose mean altitude ``a - 6378.137 km`` is in this band.
+    plane_gap_deg : float
+        A RAAN jump larger than this starts a new plane.
+    sats_per_plane : int, optional
+        Force S; default: the largest S reached by ``min_plane_fraction`` of the planes.
+    min_plane_fraction : float
+    pattern : {"delta", "star"}
+        Seam rule for +Grid.
+    name : str, optional
+
+    Returns
+    -------
+    TleShell
+        ``.report`` tells how many satellites were kept and why others were dropped.
+
+    Examples
+    --------
+    >>> shell = load_tle_shell("../shared/data/tle/Starlink.tle")  # doctest: +SKIP
+    >>> shell.n_planes, shell.sats_per_plane  # doctest: +SKIP
+    (71, 18)
+    """
+    from sgp4.api import Satrec, SatrecArray
+
+    low, high = (float(x) for x in altitude_km)
+    if not (0 < low <= high):
+        raise InputError(f"must be an increasing pair of positive km, got {tuple(altitude_km)}", field="altitude_km")
+    if not 0 <= inclination_deg <= 180:
+        raise InputError(f"must be within 0-180 degrees, got {inclination_deg}", field="inclination_deg")
+    if pattern not in PATTERNS:
+        raise InputError(f"must be one of {', '.join(PATTERNS)}, got {pattern!r}", field="pattern")
+    if not 0 < min_plane_fraction <= 1:
+        raise InputError(f"must be in (0, 1], got {min_plane_fraction}", field="min_plane_fraction")
+    records = read_tle_file(path)
+    sats = [Satrec.twoline2rv(r.line1, r.line2) for r in records]
+    inc = np.degrees([s.inclo for s in sats])
+    mean_motion = np.array([s.no_kozai for s in sats]) / 60.0  # rad/s
+    semi_major = np.cbrt(MU_EARTH_M3_S2 / mean_motion**2)
+    alt = (semi_major - EARTH_RADIUS_M) / 1e3
+    names = np.array([r.name for r in records], dtype=object)
+    dropped: dict[str, tuple] = {}
+
+    def drop(mask, reason):
+        dropped[reason] = tuple(names[mask])
+
+    in_inc = np.abs(inc - inclination_deg) <= inclination_tol_deg
+    drop(~in_inc, f"inclination outside {inclination_deg:g} ± {inclination_tol_deg:g}°")
+    in_alt = in_inc & (alt >= low) & (alt <= high)
+    drop(in_inc & ~in_alt, f"mean altitude outside {low:g}-{high:g} km")
+    cand = np.flatnonzero(in_alt)
+    if cand.size == 0:
+        raise InputError(f"no satellite of {path} has inclination {inclination_deg:g}° and altitude {low:g}-{high:g} km", field="shell")
+
+    epoch = max(sats[i].jdsatepoch + sats[i].jdsatepochF for i in cand)
+    error, r, v = SatrecArray([sats[i] for i in cand]).sgp4(np.array([epoch]), np.array([0.0]))
+    ok = error[:, 0] == 0
+    drop(np.isin(np.arange(len(sats)), cand[~ok]), "SGP4 error at the common epoch")
+    cand, r, v = cand[ok], r[ok, 0], v[ok, 0]
+    h = np.cross(r, v)
+    raan = np.arctan2(h[:, 0], -h[:, 1]) % (2 * math.pi)
+    inc_now = np.arccos(np.clip(h[:, 2] / np.linalg.norm(h, axis=1), -1, 1))
+    node = np.stack([np.cos(raan), np.sin(raan)], axis=1)
+    arg_lat = np.arctan2(r[:, 2] / np.sin(inc_now), np.einsum("ij,ij->i", r[:, :2], node)) % (2 * math.pi)
+
+    # Planes: split the RAAN circle at gaps wider than plane_gap_deg, the seam at the widest gap.
+    order = np.argsort(raan)
+    gaps = np.diff(np.append(raan[order], raan[order[0]] + 2 * math.pi))
+    start = (int(np.argmax(gaps)) + 1) % len(order)
+    order = np.roll(order, -start)
+    gaps = np.roll(gaps, -start)
+    cuts = np.flatnonzero(gaps[:-1] > math.radians(plane_gap_deg)) + 1
+    planes = np.split(order, cuts)
+    sizes = np.array([len(p) for p in planes])
+    if sats_per_plane is None:
+        need = math.ceil(min_plane_fraction * len(planes))
+        sats_per_plane = int(np.sort(sizes)[::-1][need - 1])
+    if sats_per_plane < 1:
+        raise InputError(f"must be a positive integer, got {sats_per_plane}", field="sats_per_plane")
+    small = [p for p in planes if len(p) < sats_per_plane]
+    drop(np.isin(np.arange(len(sats)), cand[np.concatenate(small)] if small else []), f"in a plane with fewer than S={sats_per_plane} satellites")
+    kept_planes, surplus = [], []
+    for members in (p for p in planes if len(p) >= sats_per_plane):
+        keep = members[_thin(arg_lat[members], sats_per_plane)]
+        surplus.extend(np.setdiff1d(members, keep))
+        kept_planes.append(keep)
+    drop(np.isin(np.arange(len(sats)), cand[np.array(surplus, dtype=np.int64)]), f"surplus in a plane with more than S={sats_per_plane} (most crowded position)")
+    if not kept_planes:
+        raise InputError(f"no plane has {sats_per_plane} satellites", field="sats_per_plane")
+
+    # Slots: rotate each plane so slot s is nearest in phase to slot s of the previous plane.
+    aligned = [kept_planes[0]]
+    for members in kept_planes[1:]:
+        k = _best_rotation(arg_lat[aligned[-1]], arg_lat[members])
+        aligned.append(np.roll(members, -k))
+    phasing = _best_rotation(arg_lat[aligned[-1]], arg_lat[aligned[0]]) if pattern == "delta" and len(aligned) > 1 else 0
+    ids = cand[np.concatenate(aligned)]
+    report = TleReport(len(records), len(ids), len(planes), {k: v for k, v in dropped.items() if v})
+    return TleShell(
+        name=name or f"{Path(path).stem} {inclination_deg:g}° {low:g}-{high:g} km",
+        n_planes=len(aligned),
+        sats_per_plane=sats_per_plane,
+        records=tuple(records[i] for i in ids),
+        epoch_jd=float(epoch),
+        period_s=float(np.mean(2 * math.pi / mean_motion[ids])),
+        altitude_km=float(np.mean(alt[ids])),
+        inclination_deg=float(np.mean(inc[ids])),
+        phasing=phasing,
+        pattern=pattern,
+        report=report,
+    )

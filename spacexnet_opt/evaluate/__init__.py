@@ -1,0 +1,27 @@
+"""Per-token latency of a full deployment (gateways + expert placements) on a constellation.
+
+Two ways that must agree within their error: the closed-form expectation
+(:mod:`~spacexnet_opt.evaluate.analytic`) and a Monte Carlo simulation that
+routes every token on one topology snapshot (:mod:`~spacexnet_opt.evaluate.montecarlo`).
+"""
+
+from .analytic import LayerLatency, analytic_latency, snapshot_latency
+from .api import Evaluation, evaluate, evaluate_many
+from .compute import PAPER_GFLOPS, ComputeModel, ComputeTimes
+from .deployment import (BASELINE_SCHEMES, Deployment, check_deployment, deployment_from_assignments,
+                         deployment_from_baseline, deployment_from_placement)
+from .legs import LegDelays, leg_delays
+from .montecarlo import MonteCarloResult, simulate
+from .sets import CpsLaw, PairLaw, TraceLaw, set_law
+from .world import World, laws_from_stats, world_from_file, world_from_instance, world_from_scenario
+
+__all__ = [
+    "LayerLatency", "analytic_latency", "snapshot_latency",
+    "Evaluation", "evaluate", "evaluate_many",
+    "PAPER_GFLOPS", "ComputeModel", "ComputeTimes",
+    "BASELINE_SCHEMES", "Deployment", "check_deployment", "deployment_from_assignments",
+    "deployment_from_baseline", "deployment_from_placement",
+    "LegDelays", "leg_delays", "MonteCarloResult", "simulate",
+    "CpsLaw", "PairLaw", "TraceLaw", "set_law",
+    "World", "laws_from_stats", "world_from_file", "world_from_instance", "world_from_scenario",
+]

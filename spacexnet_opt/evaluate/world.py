@@ -1,0 +1,221 @@
+"""Everything a deployment is evaluated on: snapshots, model, compute times, activation laws, subnets.
+
+A :class:`World` is made from a scenario file (TOML) or from an instance file,
+whose ``scenario.spec`` block holds the scenario it was built from (relative
+paths inside it resolve against the instance file's directory, where
+``spacexnet build`` puts it beside its scenario). The snapshots are rebuilt
+from the scenario with its own link-failure seed, so they are the very
+snapshots the instance's expected path latencies were averaged over.
+
+>>> from spacexnet_opt.scenario import parse_scenario
+>>> spec = parse_scenario('''
+... format = "spacexnet-scenario"
+... version = 1
+... name = "toy"
+... [constellation.walker]
+... n_planes = 9
+... sats_per_plane = 32
+... altitude_km = 550.0
+... inclination_deg = 87.0
+... pattern = "star"
+... [snapshots]
+... count = 2
+... [model]
+... profile = "llama-moe-3.5b-2of8"
+... [statistics]
+... kind = "zipf"
+... ''')
+>>> w = world_from_scenario(spec, source="toy.toml")
+>>> w.n_sats, w.n_layers, w.n_experts, w.layers[0].n_candidates
+(288, 32, 8, 8)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .compute import ComputeModel, ComputeTimes
+from .sets import CpsLaw, PairLaw, TraceLaw, set_law
+
+__all__ = ["World", "world_from_scenario", "world_from_instance", "world_from_file", "laws_from_stats",
+           "solve_layers"]
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """A scenario made concrete.
+
+    Attributes
+    ----------
+    name : str
+    shell : WalkerShell or TleShell
+    snapshots : IslSnapshots
+    profile : ModelProfile
+    partition : RingPartition
+    layers : list of LayerSubproblem
+        The instance's per-layer subproblems (gateways, candidates, tau, activation).
+    laws : list of set laws
+        Activation-set law of each layer used for evaluation.
+    compute : ComputeModel
+    assumptions : dict
+        What the evaluation assumed, for reports.
+    """
+
+    name: str
+    shell: object
+    snapshots: object
+    profile: object
+    partition: object
+    layers: list
+    laws: list
+    compute: ComputeModel
+    assumptions: dict
+
+    @property
+    def times(self) -> ComputeTimes:
+        return self.compute.times(self.profile)
+
+    @property
+    def n_sats(self) -> int:
+        return int(self.snapshots.n_sats)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def n_experts(self) -> int:
+        return self.layers[0].n_experts
+
+    def with_laws(self, laws, note: str) -> "World":
+        """The same world evaluated under other activation laws (e.g. an out-of-sample workload)."""
+        if len(laws) != self.n_layers:
+            raise InputError(f"statistics have {len(laws)} MoE layers but the model has {self.n_layers}",
+                             field="statistics")
+        return replace(self, laws=list(laws), assumptions={**self.assumptions, "activation_law": note})
+
+    def with_compute(self, compute: ComputeModel) -> "World":
+        return replace(self, compute=compute, assumptions={**self.assumptions, "compute": compute.record()})
+
+
+def laws_from_stats(stats, *, prefer: str = "auto") -> list:
+    """One set law per MoE layer of :class:`~spacexnet_opt.moe.ActivationStats`."""
+    out = []
+    for l in range(stats.n_layers):
+        if prefer in ("auto", "trace") and stats.trace is not None:
+            tr = stats.trace[l]
+            out.append(TraceLaw(tr.sets, tr.weights))
+        elif prefer in ("auto", "pairs") and stats.k == 2 and stats.coactivation is not None:
+            out.append(PairLaw(stats.coactivation[l]))
+        else:
+            out.append(CpsLaw(stats.p[l], stats.k))
+    return out
+
+
+def _parts(spec, source: Path):
+    """Shell, profile, statistics, partition and ISL config of a scenario (the builder's own steps)."""
+    from .. import build
+
+    shell = build._constellation(spec, source)
+    profile = build._profile(spec, source)
+    stats = build._statistics(spec, profile, source)
+    partition = build._partition(spec, shell, stats.n_layers, source)
+    return shell, profile, stats, partition, build._isl_config(spec, profile)
+
+
+def _snapshots(spec, shell, config, link_seed):
+    from ..constellation import build_snapshots
+
+    seed = spec.seeds.links if link_seed is None else link_seed
+    return build_snapshots(shell, n_snapshots=spec.snapshots.count, duration_s=spec.snapshots.duration_s,
+                           config=config, seed=seed)
+
+
+def solve_layers(spec, shell, snapshots, partition, stats, profile, *, gateway_rule: str | None = None, source=None):
+    """The per-layer subproblems of a scenario (what ``spacexnet build`` writes), on given snapshots."""
+    from ..build import _check_sizes, layer_subproblems
+    from ..constellation import expected_delays, iter_shortest_delays
+    from ..partition import choose_gateways
+
+    rule = gateway_rule or spec.partition.gateway
+    _check_sizes(partition, stats.n_experts)
+    n_diam = max(1, min(spec.partition.diameter_snapshots, snapshots.n_snapshots))
+    idx = np.unique(np.linspace(0, snapshots.n_snapshots - 1, n_diam).round().astype(np.int64))
+    band_gw = choose_gateways(partition, rule, seed=spec.seeds.gateway,
+                              delays=lambda s: expected_delays(snapshots, s, snapshots_idx=idx).mean_s)
+    coact = np.asarray(stats.pair_coactivation()) if spec.statistics.coactivation else None
+    try:
+        layers, _ = layer_subproblems(partition, band_gw, iter_shortest_delays(snapshots, np.unique(band_gw)),
+                                      np.asarray(stats.p), stats.k, coactivation=coact,
+                                      expert_gflop=profile.expert_gflop_per_token())
+    except InputError as exc:
+        raise InputError(exc.message, field=exc.field, source=source) from None
+    return layers
+
+
+def _assumptions(spec, snapshots, compute, laws, link_seed) -> dict:
+    return {
+        "snapshots": int(snapshots.n_snapshots),
+        "link_failure_seed": spec.seeds.links if link_seed is None else link_seed,
+        "isl": {k: v for k, v in vars(snapshots.config).items()},
+        "compute": compute.record(),
+        "activation_law": ", ".join(sorted({law.kind for law in laws})),
+        "token_snapshot": "each token meets one uniformly drawn snapshot for its whole pass",
+        "disconnection": "a leg without a path in a snapshot is charged its mean over connected snapshots",
+    }
+
+
+def world_from_scenario(spec, *, source, compute: ComputeModel | None = None, link_seed: int | None = None,
+                        gateway_rule: str | None = None, progress: Callable[[str], None] | None = None) -> World:
+    """Build the world of a parsed scenario (``source``: the scenario file, for relative paths and messages)."""
+    source = Path(source)
+    say = progress or (lambda stage: None)
+    say("constellation")
+    shell, profile, stats, partition, config = _parts(spec, source)
+    snaps = _snapshots(spec, shell, config, link_seed)
+    compute = compute or ComputeModel(satellite_gflops=spec.compute.satellite_gflops)
+    say("subproblems")
+    layers = solve_layers(spec, shell, snaps, partition, stats, profile, gateway_rule=gateway_rule, source=source)
+    laws = laws_from_stats(stats)
+    return World(spec.name, shell, snaps, profile, partition, layers, laws, compute,
+                 _assumptions(spec, snaps, compute, laws, link_seed))
+
+
+def world_from_instance(instance, *, source, compute: ComputeModel | None = None,
+                        link_seed: int | None = None) -> World:
+    """The world of an instance: its own layers and laws, snapshots rebuilt from its scenario block."""
+    from ..scenario import Scenario
+    from ..schema import validate_document
+
+    source = Path(source)
+    block = instance.scenario.get("spec")
+    if not isinstance(block, dict):
+        raise InputError("has no scenario.spec block to rebuild the constellation from", field="scenario.spec",
+                         source=source)
+    spec = validate_document(Scenario, block, kind="spacexnet-scenario", version=1, source=source)
+    scenario_file = source.parent / str(instance.scenario.get("scenario_file", source.name))
+    shell, profile, _, partition, config = _parts(spec, scenario_file)
+    snaps = _snapshots(spec, shell, config, link_seed)
+    compute = compute or ComputeModel(satellite_gflops=spec.compute.satellite_gflops)
+    laws = [set_law(layer) for layer in instance.layers]
+    return World(spec.name, shell, snaps, profile, partition, list(instance.layers), laws, compute,
+                 _assumptions(spec, snaps, compute, laws, link_seed))
+
+
+def world_from_file(path: str | os.PathLike, **options) -> World:
+    """A world from a scenario (``.toml``) or an instance (JSON) file."""
+    path = Path(path)
+    if path.suffix.lower() == ".toml":
+        from ..scenario import load_scenario
+
+        return world_from_scenario(load_scenario(path), source=path, **options)
+    from ..instance import load_instance
+
+    options.pop("gateway_rule", None)
+    return world_from_instance(load_instance(path), source=path, **options)

@@ -1,0 +1,110 @@
+"""Per-token compute of a MoE model, counted in multiply-accumulates (MACs).
+
+Convention: only matrix products are counted; 1 MAC = 2 FLOP. Norms, softmax,
+activation functions, rotary embeddings and residual adds are left out (they
+are well under 1 % of the total). Attention over the context charges every
+token ``context_len`` keys (the cost of a decode step at that context, and the
+convention that reproduces the paper's 36.3 TFLOP per 4,096-token pass).
+Multi-head latent attention is counted in its plain (non-absorbed) form.
+
+>>> from spacexnet_opt.moe import get_profile
+>>> p = get_profile("llama-moe-3.5b-2of8")
+>>> attention_projection_macs(p) == 4 * 4096 * 4096
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .profiles import ModelProfile
+
+__all__ = [
+    "attention_projection_macs",
+    "attention_context_macs",
+    "router_macs",
+    "ffn_macs",
+    "expert_macs",
+    "gateway_macs",
+    "dense_layer_macs",
+    "lm_head_macs",
+    "total_macs",
+    "active_params",
+]
+
+
+def attention_projection_macs(p: "ModelProfile") -> int:
+    """Q, K, V and output projections for one token (MHA/GQA, or MLA with its low-rank factors)."""
+    h = p.hidden_size
+    if p.is_mla:
+        qk = p.qk_nope_head_dim + p.qk_rope_head_dim
+        q = h * p.n_heads * qk if p.q_lora_rank is None else h * p.q_lora_rank + p.q_lora_rank * p.n_heads * qk
+        kv = h * (p.kv_lora_rank + p.qk_rope_head_dim) + p.kv_lora_rank * p.n_heads * (p.qk_nope_head_dim + p.v_head_dim)
+        return q + kv + p.n_heads * p.v_head_dim * h
+    return h * p.n_heads * p.head_dim * 2 + h * p.n_kv_heads * p.head_dim * 2
+
+
+def attention_context_macs(p: "ModelProfile", context_len: int) -> int:
+    """Scores (Q K^T) and weighted values (A V) of one token over ``context_len`` keys."""
+    if context_len < 0:
+        raise InputError(f"must be >= 0, got {context_len}", field="context_len")
+    if p.is_mla:
+        return context_len * p.n_heads * (p.qk_nope_head_dim + p.qk_rope_head_dim + p.v_head_dim)
+    return context_len * p.n_heads * p.head_dim * 2
+
+
+def router_macs(p: "ModelProfile") -> int:
+    """The gating projection from the hidden state to one logit per routed expert."""
+    return p.hidden_size * p.n_experts
+
+
+def ffn_macs(hidden_size: int, ffn_dim: int) -> int:
+    """A SwiGLU feed-forward block: gate, up and down projections."""
+    return 3 * hidden_size * ffn_dim
+
+
+def expert_macs(p: "ModelProfile") -> int:
+    """One routed expert for one token."""
+    return ffn_macs(p.hidden_size, p.expert_ffn_dim)
+
+
+def _shared_macs(p: "ModelProfile") -> int:
+    return p.n_shared_experts * ffn_macs(p.hidden_size, p.shared_expert_ffn_dim or p.expert_ffn_dim)
+
+
+def gateway_macs(p: "ModelProfile", context_len: int) -> int:
+    """Everything a MoE layer runs at its gateway: attention, router, shared experts."""
+    return attention_projection_macs(p) + attention_context_macs(p, context_len) + router_macs(p) + _shared_macs(p)
+
+
+def dense_layer_macs(p: "ModelProfile", context_len: int) -> int:
+    """One dense layer: attention and a dense SwiGLU FFN of width ``dense_ffn_dim``."""
+    return attention_projection_macs(p) + attention_context_macs(p, context_len) + ffn_macs(p.hidden_size, p.dense_ffn_dim or 0)
+
+
+def lm_head_macs(p: "ModelProfile") -> int:
+    """Output projection from the last hidden state to the vocabulary logits."""
+    return p.hidden_size * p.vocab_size
+
+
+def total_macs(p: "ModelProfile", context_len: int) -> int:
+    """One token through every layer (top-k routed experts per MoE layer) and the LM head."""
+    moe = gateway_macs(p, context_len) + p.top_k * expert_macs(p)
+    dense = dense_layer_macs(p, context_len) if p.n_dense_layers else 0
+    return p.n_moe_layers * moe + p.n_dense_layers * dense + lm_head_macs(p)
+
+
+def active_params(p: "ModelProfile", *, include_embeddings: bool = True) -> int:
+    """Weights one token touches: the MACs at zero context, plus the embedding table if asked.
+
+    With tied embeddings the LM head is the embedding table, so it is counted once.
+    """
+    params = total_macs(p, 0)
+    if include_embeddings and not p.tied_embeddings:
+        params += p.vocab_size * p.hidden_size
+    if not include_embeddings:
+        params -= lm_head_macs(p)
+    return params

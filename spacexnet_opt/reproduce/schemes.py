@@ -1,0 +1,58 @@
+"""The placement schemes compared in the paper's Table II, and the ones this toolkit adds.
+
+Paper: ``RandPlace``, ``RandIntra``, ``RandIntra-CG`` (seeded random baselines)
+and ``Space-XNet`` (ring subnets, central gateway, experts sorted by activation
+probability against candidates sorted by expected path latency). Added:
+``Space-XNet-top2`` (the exact expected top-2 bottleneck, a QAP solved by
+exhaustive search over the E fastest candidates) and ``Space-XNet-median``
+(median gateways instead of central ones, then the sorted rule).
+
+>>> list(SCHEMES)
+['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median']
+"""
+
+from __future__ import annotations
+
+from ..evaluate.deployment import BASELINE_SCHEMES, deployment_from_assignments, deployment_from_baseline
+
+__all__ = ["SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment"]
+
+PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
+RANDOM_SCHEMES = BASELINE_SCHEMES
+# scheme -> (objective, method, gateway rule) for the solved schemes
+SOLVED = {
+    "Space-XNet": ("linear", "sorted", "center"),
+    "Space-XNet-top2": ("top2", "brute", "center"),
+    "Space-XNet-median": ("linear", "sorted", "median"),
+}
+SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()}
+
+
+def solved_deployment(layers, *, objective: str, method: str, name: str):
+    """Solve every layer subproblem with ``method`` under ``objective`` and return the deployment."""
+    from ..errors import SolverError
+    from ..solve.api import solve
+    from ..solve.from_instance import layer_problem
+
+    assignments = []
+    for index, layer in enumerate(layers):
+        result = solve(layer_problem(layer, objective, field=f"layers[{index}]"), method=method, seed=0)
+        if result.assignment is None:
+            raise SolverError(f"{method} found no placement for layer {layer.layer}")
+        assignments.append(result.assignment)
+    return deployment_from_assignments(layers, assignments, name=name)
+
+
+def scheme_deployment(name: str, *, partition, layers, n_experts: int, seed: int = 0, median_layers=None):
+    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones ``layers``."""
+    try:
+        kind, *spec = SCHEMES[name]
+    except KeyError:
+        raise ValueError(f"unknown scheme {name!r}; valid schemes: {', '.join(SCHEMES)}") from None
+    if kind == "random":
+        return deployment_from_baseline(partition, n_experts, scheme=name, seed=seed)
+    objective, method, rule = spec
+    use = median_layers if rule == "median" else layers
+    if use is None:
+        raise ValueError(f"scheme {name} needs the subproblems of {rule} gateways")
+    return solved_deployment(use, objective=objective, method=method, name=name)

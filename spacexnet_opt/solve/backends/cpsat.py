@@ -1,0 +1,175 @@
+"""OR-Tools CP-SAT backend for all three formulations.
+
+Models (floor-scaled integer coefficients, see :mod:`spacexnet_opt.solve.scaling`):
+
+* ``linear``: Boolean ``x[i,s]``, exactly one candidate per expert, at most one
+  expert per candidate, objective ``sum C[i,s] x[i,s]``.
+* bottleneck QAP (``top2``) and ``trace``: the trace model on the ``m`` fastest
+  candidates (exact, see :mod:`spacexnet_opt.solve.reductions`); the latency
+  level of expert ``i`` is ``sum_s T[s] x[i,s]`` and each activated set ``t``
+  has ``z[t] >= level[i]`` for its experts; objective ``sum W[t] z[t]``.
+* general QAP (QAPLIB): candidate position ``pos[i]`` channelled to ``x``,
+  and one table constraint ``(pos[i], pos[j], cost)`` per expert pair with flow.
+
+Status OPTIMAL only when CP-SAT proves the scaled optimum *and* the objective
+recomputed from the data is within the scaling precision of the rigorous lower
+bound; otherwise FEASIBLE (or TIME_LIMIT when stopped by the limit) with CP-SAT's
+best bound converted back to the problem's units, INFEASIBLE when proven so.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import combinations
+
+import numpy as np
+
+from ...errors import BackendUnavailableError, InputError, SolverError
+from ..milp_models import merge_sets
+from ..problems import LinearProblem, Problem, QAPProblem, TraceProblem
+from ..reductions import candidate_columns, qap_as_trace
+from ..result import BackendOutput, Status
+from ..scaling import floor_scale, lower_bound, optimality_status
+
+__all__ = ["solve_cpsat", "cpsat_workers"]
+
+_OBJECTIVE_BUDGET = 2**52  # largest scaled objective value we let CP-SAT see
+
+
+def cpsat_workers() -> int:
+    """Search workers: the cores this process may use, at most 8 (2 on the project machine)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+def solve_cpsat(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
+    """Solve ``problem`` with CP-SAT; see the module docstring for models and statuses.
+
+    >>> import numpy as np
+    >>> from spacexnet_opt.solve import solve
+    >>> from spacexnet_opt.solve.problems import LinearProblem
+    >>> r = solve(LinearProblem(np.array([[1.0, 5.0, 4.0], [2.0, 1.0, 3.0]])), method="cpsat")
+    >>> r.assignment.tolist(), r.objective, r.status.value
+    ([0, 1], 2.0, 'OPTIMAL')
+    """
+    try:
+        from ortools.sat.python import cp_model
+    except ImportError:
+        raise BackendUnavailableError("the cpsat backend needs OR-Tools: pip install ortools") from None
+    model = cp_model.CpModel()
+    if isinstance(problem, LinearProblem):
+        x, scale, offset = _linear(model, problem)
+    elif isinstance(problem, TraceProblem):
+        x, scale, offset = _trace(model, problem)
+    elif isinstance(problem, QAPProblem):
+        trace = qap_as_trace(problem)
+        x, scale, offset = _trace(model, trace) if trace is not None else _qap(model, problem)
+    else:
+        raise SolverError(f"cpsat cannot solve a {type(problem).__name__}")
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = cpsat_workers()
+    solver.parameters.random_seed = int(rng.integers(2**31 - 1))
+    if time_limit is not None:
+        solver.parameters.max_time_in_seconds = float(time_limit)
+    code = solver.Solve(model)
+    if code == cp_model.INFEASIBLE:
+        return BackendOutput(None, Status.INFEASIBLE)
+    if code == cp_model.MODEL_INVALID:
+        raise SolverError(f"CP-SAT rejected the model: {model.Validate()}")
+    bound = lower_bound(solver.BestObjectiveBound(), scale, offset)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # UNKNOWN: stopped before any solution
+        return BackendOutput(None, Status.TIME_LIMIT, bound)
+    assignment = np.full(problem.shape[0], -1, dtype=np.int64)
+    for (i, s), var in x.items():
+        if solver.BooleanValue(var):
+            assignment[i] = s
+    if code == cp_model.FEASIBLE:
+        return BackendOutput(assignment, Status.TIME_LIMIT if time_limit is not None else Status.FEASIBLE, bound)
+    return BackendOutput(assignment, optimality_status(problem.objective(assignment), bound), bound)
+
+
+def _assignment_vars(model, m: int, cols) -> dict:
+    """Boolean ``x[(i, s)]`` with one candidate per expert and at most one expert per candidate."""
+    x = {(i, int(s)): model.NewBoolVar(f"x_{i}_{s}") for i in range(m) for s in cols}
+    for i in range(m):
+        model.AddExactlyOne(x[i, int(s)] for s in cols)
+    for s in cols:
+        experts = [x[i, int(s)] for i in range(m)]
+        if len(cols) == m:
+            model.AddExactlyOne(experts)
+        else:
+            model.AddAtMostOne(experts)
+    return x
+
+
+def _linear(model, problem: LinearProblem):
+    m, n = problem.shape
+    cost, scale = floor_scale(problem.cost, budget=_OBJECTIVE_BUDGET // max(m, 1))
+    x = _assignment_vars(model, m, range(n))
+    model.Minimize(sum(int(cost[key]) * var for key, var in x.items()))
+    return x, scale, 0.0
+
+
+def _trace(model, problem: TraceProblem):
+    """Bottleneck model on the fastest candidates; latencies shifted to be non-negative, both factors floor-scaled."""
+    if np.any(problem.weights < 0):
+        raise InputError("trace weights must be non-negative", field="weights")
+    m = problem.shape[0]
+    cols = candidate_columns(problem)
+    sets, weights = merge_sets(problem.sets, problem.weights)
+    base = float(problem.tau[cols].min()) if len(cols) else 0.0
+    # both factors are non-negative, so floor(W) * floor(T) <= w * (tau - base) * scale_w * scale_t;
+    # max T <= 2**30 and sum W <= 2**31 keep the scaled objective below 2**61
+    weights = np.asarray(weights, dtype=float)
+    tau_int, scale_t = floor_scale(problem.tau[cols] - base, budget=2**30)
+    w_budget = int(2**31 * weights.max() / weights.sum()) if len(weights) else 1
+    w_int, scale_w = floor_scale(weights, budget=max(w_budget, 1))
+    x = _assignment_vars(model, m, cols)
+    top = int(tau_int.max()) if len(cols) else 0
+    level = []
+    for i in range(m):
+        lv = model.NewIntVar(0, top, f"level_{i}")
+        model.Add(lv == sum(int(t) * x[i, int(s)] for s, t in zip(cols, tau_int)))
+        level.append(lv)
+    terms = []
+    for t, (members, w) in enumerate(zip(sets, w_int)):
+        z = model.NewIntVar(0, top, f"z_{t}")
+        for i in members:
+            model.Add(z >= level[i])
+        terms.append(int(w) * z)
+    model.Minimize(sum(terms))
+    return x, scale_t * scale_w, base * float(weights.sum())
+
+
+def _qap(model, problem: QAPProblem):
+    """General QAP: one table per expert pair with flow, giving the pair's combined cost."""
+    m, n = problem.shape
+    f, d = problem.flow, problem.distance
+    pairs = [(i, j) for i, j in combinations(range(m), 2) if f[i, j] != 0 or f[j, i] != 0]
+    tables = np.array([f[i, j] * d + f[j, i] * d.T for i, j in pairs]).reshape(len(pairs), n, n)
+    linear = np.outer(np.diag(f), np.diag(d))  # f_ii d_ss when expert i sits on s
+    scaled, scale = floor_scale(
+        np.concatenate([tables.ravel(), linear.ravel()]), budget=_OBJECTIVE_BUDGET // max(len(pairs) + m, 1)
+    )
+    tables, linear = scaled[: tables.size].reshape(tables.shape), scaled[tables.size :].reshape(m, n)
+    x = _assignment_vars(model, m, range(n))
+    pos = []
+    for i in range(m):
+        p = model.NewIntVar(0, n - 1, f"pos_{i}")
+        model.Add(p == sum(s * x[i, s] for s in range(n)))
+        pos.append(p)
+    off_diagonal = ~np.eye(n, dtype=bool)
+    s_idx, t_idx = np.nonzero(off_diagonal)
+    terms = []
+    for (i, j), table in zip(pairs, tables):
+        values = table[off_diagonal]
+        c = model.NewIntVar(int(values.min()), int(values.max()), f"c_{i}_{j}")
+        model.AddAllowedAssignments([pos[i], pos[j], c], np.stack([s_idx, t_idx, values], axis=1).tolist())
+        terms.append(c)
+    terms += [int(linear[i, s]) * x[i, s] for i in range(m) for s in range(n) if linear[i, s] != 0]
+    model.Minimize(sum(terms))
+    return x, scale, 0.0

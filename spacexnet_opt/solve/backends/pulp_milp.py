@@ -1,0 +1,104 @@
+"""PuLP MILP backends: CBC (bundled with PuLP) and HiGHS (through highspy).
+
+Both solve the models of :mod:`spacexnet_opt.solve.milp_models` (Adams–Johnson
+linearisation for QAP/``top2``) with a relative gap tolerance of
+:data:`MIP_REL_GAP` and no absolute gap. The best bound is HiGHS's
+``mip_dual_bound``, or the ``Lower bound`` line of CBC's log when CBC stops
+early. A solver's OPTIMAL becomes ours only if the objective recomputed from
+the data is within ``OPTIMAL_RTOL`` of the solver's bound (floating-point
+tolerances of the solver could otherwise hide a small gap); a run stopped by
+the time limit is TIME_LIMIT with its incumbent, if any, and bound.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import BackendUnavailableError, SolverError
+from ..milp_models import build_milp, import_pulp
+from ..problems import Problem
+from ..result import BackendOutput, Status
+from ..scaling import optimality_status
+
+__all__ = ["solve_pulp_cbc", "solve_pulp_highs", "MIP_REL_GAP"]
+
+MIP_REL_GAP = 1e-9
+"""Relative gap at which the MILP solvers stop and call a solution optimal."""
+
+
+def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
+    """Solve ``problem`` as a MILP with CBC (bundled with PuLP).
+
+    >>> import numpy as np
+    >>> from spacexnet_opt.solve import solve
+    >>> from spacexnet_opt.solve.problems import LinearProblem
+    >>> r = solve(LinearProblem(np.array([[1.0, 5.0, 4.0], [2.0, 1.0, 3.0]])), method="pulp-cbc")
+    >>> r.assignment.tolist(), r.objective, r.status.value
+    ([0, 1], 2.0, 'OPTIMAL')
+    """
+    pulp = import_pulp()
+    model = build_milp(problem)
+    with tempfile.TemporaryDirectory(prefix="spacexnet-cbc-") as tmp:
+        log = Path(tmp) / "cbc.log"
+        solver = pulp.PULP_CBC_CMD(
+            msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, gapAbs=0.0, logPath=str(log),
+            options=[f"randomCbcSeed {int(rng.integers(1, 2**31 - 1))}"],
+        )
+        if not solver.available():
+            raise BackendUnavailableError("the pulp-cbc backend needs PuLP's bundled CBC: pip install --force-reinstall pulp")
+        model.lp.solve(solver)
+        bound = _cbc_lower_bound(log.read_text(errors="replace") if log.exists() else "")
+    return _output(pulp, problem, model, bound, time_limit)
+
+
+def solve_pulp_highs(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
+    """Solve ``problem`` as a MILP with HiGHS through PuLP's ``HiGHS`` (highspy) interface.
+
+    >>> import numpy as np
+    >>> from spacexnet_opt.solve import solve
+    >>> from spacexnet_opt.solve.problems import LinearProblem
+    >>> r = solve(LinearProblem(np.array([[1.0, 5.0, 4.0], [2.0, 1.0, 3.0]])), method="pulp-highs")
+    >>> r.assignment.tolist(), r.objective, r.status.value
+    ([0, 1], 2.0, 'OPTIMAL')
+    """
+    pulp = import_pulp()
+    solver = pulp.HiGHS(
+        msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, gapAbs=0.0, threads=1,
+        random_seed=int(rng.integers(0, 2**31 - 1)),
+    )
+    if not solver.available():
+        raise BackendUnavailableError('the pulp-highs backend needs highspy: pip install "highspy<1.15"')
+    model = build_milp(problem)
+    model.lp.solve(solver)
+    info = model.lp.solverModel.getInfo()
+    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    return _output(pulp, problem, model, bound, time_limit)
+
+
+def _cbc_lower_bound(log: str) -> float | None:
+    """The ``Lower bound:`` CBC prints when it stops before proving optimality, if any."""
+    found = re.findall(r"^Lower bound:\s*([-+0-9.eE]+)", log, flags=re.MULTILINE)
+    return float(found[-1]) if found else None
+
+
+def _output(pulp, problem: Problem, model, bound: float | None, time_limit: float | None) -> BackendOutput:
+    """Translate PuLP's (status, sol_status) into a :class:`BackendOutput`."""
+    lp = model.lp
+    if lp.status == pulp.LpStatusInfeasible or lp.sol_status == pulp.LpSolutionInfeasible:
+        return BackendOutput(None, Status.INFEASIBLE)
+    if lp.status == pulp.LpStatusUnbounded:
+        raise SolverError("the MILP solver reported an unbounded model")
+    assignment = model.assignment()
+    stopped = Status.TIME_LIMIT if time_limit is not None else Status.FEASIBLE
+    if assignment is None:
+        return BackendOutput(None, stopped, bound)
+    objective = problem.objective(assignment)
+    if lp.sol_status == pulp.LpSolutionOptimal:
+        if bound is None:
+            bound = objective
+        return BackendOutput(assignment, optimality_status(objective, bound), min(bound, objective))
+    return BackendOutput(assignment, stopped, bound)

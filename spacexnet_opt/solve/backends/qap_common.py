@@ -1,0 +1,28 @@
+"""Shared preparation of QAP heuristics: square padding and the ``top2`` reduction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import SolverError
+from ..problems import QAPProblem
+from .fastest import restrict_to_fastest
+
+__all__ = ["square_qap"]
+
+
+def square_qap(problem, method: str):
+    """Return ``(flow, distance, columns, reduced)`` of an ``n x n`` QAP equivalent to ``problem``.
+
+    A ``top2`` problem is first restricted to its ``m`` fastest candidates (an
+    optimum lies there); a rectangular general QAP gets ``n - m`` dummy
+    facilities with zero flow. Facility ``i < m`` of the square problem at
+    location ``p[i]`` is expert ``i`` on candidate ``columns[p[i]]``.
+    """
+    if not isinstance(problem, QAPProblem):
+        raise SolverError(f"{method} solves QAP problems (top2 or QAPLIB) only, not {problem.kind!r}")
+    problem, columns = restrict_to_fastest(problem)
+    m, n = problem.shape
+    flow = np.zeros((n, n))
+    flow[:m, :m] = problem.flow
+    return flow, problem.distance, columns, problem

@@ -1,0 +1,152 @@
+"""Build the solver problem of one instance layer for an objective ``linear``, ``top2`` or ``trace``.
+
+>>> from spacexnet_opt.instance import LayerSubproblem
+>>> layer = LayerSubproblem(layer=0, gateway=9, next_gateway=19, k=1,
+...     satellites=[1, 2, 3], tau_s=[0.3, 0.1, 0.2], activation=[0.75, 0.25])
+>>> problem = layer_problem(layer, "linear")
+>>> problem.kind, problem.shape
+('linear', (2, 3))
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..instance import LayerSubproblem, load_instance
+from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
+
+__all__ = ["OBJECTIVES", "LayerJob", "layer_problem", "load_problems"]
+
+OBJECTIVES = ("linear", "top2", "trace")
+"""Objective names accepted by :func:`layer_problem`."""
+
+
+def _linear(layer: LayerSubproblem) -> LinearProblem:
+    if layer.cost is not None:
+        return LinearProblem(np.asarray(layer.cost, float), name=f"layer {layer.layer}")
+    return LinearProblem.rank_one(layer.activation, layer.tau_s, name=f"layer {layer.layer}")
+
+
+def _coactivation(layer: LayerSubproblem, field: str) -> np.ndarray:
+    if layer.coactivation is not None:
+        return np.asarray(layer.coactivation, float)
+    try:
+        from ..moe import TopKSampler
+    except ImportError:
+        raise InputError("objective top2 needs the pair co-activation; the layer has none and "
+                         "no sampler is available to derive it", field=field) from None
+    return np.asarray(TopKSampler(np.asarray(layer.activation, float), layer.k).pair_coactivation(), float)
+
+
+def _top2(layer: LayerSubproblem, field: str) -> QAPProblem:
+    if layer.k != 2:
+        raise InputError(f"objective top2 is the exact latency of top-2 routing, but the layer routes "
+                         f"top-{layer.k}; use the trace objective", field=f"{field}.k")
+    return QAPProblem.top2(_coactivation(layer, f"{field}.coactivation"), layer.tau_s,
+                           activation=np.asarray(layer.activation, float), name=f"layer {layer.layer}")
+
+
+def _trace(layer: LayerSubproblem, field: str) -> TraceProblem:
+    if layer.trace is None or not layer.trace.sets:
+        raise InputError("objective trace needs a token trace of activated expert sets; the layer has none",
+                         field=f"{field}.trace")
+    width = max(len(s) for s in layer.trace.sets)
+    if min(len(s) for s in layer.trace.sets) == 0:
+        raise InputError("contains an empty activated set", field=f"{field}.trace.sets")
+    # pad shorter sets with their own first expert: the maximum over the set is unchanged
+    sets = np.array([list(s) + [s[0]] * (width - len(s)) for s in layer.trace.sets], dtype=np.int64)
+    return TraceProblem(tau=layer.tau_s, sets=sets, n_experts=layer.n_experts, weights=layer.trace.weights,
+                        activation=np.asarray(layer.activation, float), name=f"layer {layer.layer}")
+
+
+def layer_problem(layer: LayerSubproblem, objective: str, *, field: str | None = None) -> Problem:
+    """The placement problem of ``layer`` under ``objective``.
+
+    Parameters
+    ----------
+    layer : LayerSubproblem
+    objective : {"linear", "top2", "trace"}
+        ``linear``: the layer's general ``cost`` matrix if given, else the rank-one
+        cost ``activation[i] * tau_s[s]``. ``top2``: the QAP of the expected top-2
+        bottleneck; needs ``k = 2`` and uses the layer's ``coactivation`` or, without
+        it, the pair probabilities of :class:`spacexnet_opt.moe.TopKSampler`.
+        ``trace``: the bottleneck over the layer's token ``trace``.
+    field : str, optional
+        Where the layer sits in its file (``"layers[3]"``), for error messages.
+
+    Raises
+    ------
+    InputError
+        Unknown objective, or data the objective needs is missing.
+    """
+    field = field or f"layer {layer.layer}"
+    if objective == "linear":
+        return _linear(layer)
+    if objective == "top2":
+        return _top2(layer, field)
+    if objective == "trace":
+        return _trace(layer, field)
+    raise InputError(f"unknown objective {objective!r}; valid objectives: {', '.join(OBJECTIVES)}", field="objective")
+
+
+@dataclass(frozen=True)
+class LayerJob:
+    """One problem to solve and how to name its answer.
+
+    ``satellites[a[i]]`` is the satellite id of expert ``i`` (None for QAPLIB:
+    the location index itself); ``gateway`` is None for QAPLIB.
+    """
+
+    layer: int
+    gateway: int | None
+    satellites: tuple[int, ...] | None
+    problem: Problem
+
+    @property
+    def problem_best_known(self) -> float | None:
+        """The QAPLIB best-known value of the problem, if any."""
+        return getattr(self.problem, "best_known", None)
+
+    def experts(self, assignment) -> list[int]:
+        """Satellite id (or QAPLIB location) of every expert."""
+        cols = [int(c) for c in assignment]
+        return cols if self.satellites is None else [self.satellites[c] for c in cols]
+
+
+def load_problems(path: str | os.PathLike, objective: str | None = None) -> list[LayerJob]:
+    """The problems of an instance file (one per layer) or of a QAPLIB ``.dat`` file.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``spacexnet-instance`` JSON file, or a QAPLIB ``.dat`` (``.sln`` beside it optional).
+    objective : {"linear", "top2", "trace"} or None
+        For an instance file (default ``linear``). A QAPLIB file is a QAP; it
+        accepts only None or ``"qap"``.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".dat":
+        if objective not in (None, "qap"):
+            raise InputError(f"a QAPLIB file is a quadratic assignment problem; objective {objective!r} "
+                             "does not apply (omit --objective)", field="objective", source=path)
+        from .qaplib import load_qaplib
+
+        return [LayerJob(0, None, None, load_qaplib(path))]
+    objective = objective or "linear"
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown objective {objective!r}; valid objectives: {', '.join(OBJECTIVES)}",
+                         field="objective")
+    instance = load_instance(path)
+    jobs = []
+    for index, layer in enumerate(instance.layers):
+        try:
+            problem = layer_problem(layer, objective, field=f"layers[{index}]")
+        except InputError as exc:
+            raise InputError(exc.message, field=exc.field, source=path) from None
+        jobs.append(LayerJob(layer.layer, layer.gateway, tuple(layer.satellites), problem))
+    return jobs
