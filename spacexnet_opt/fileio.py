@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import FileFormatError, InputError
 
-__all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic", "read_json"]
+__all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic", "read_text", "read_json"]
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
@@ -50,15 +50,21 @@ def write_json_atomic(path: str | os.PathLike, obj: Any, *, indent: int | None =
     write_text_atomic(path, json.dumps(obj, indent=indent, allow_nan=False) + "\n")
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file, turning a missing file or bad JSON into one clear error."""
+def read_text(path: str | os.PathLike) -> str:
+    """Read a UTF-8 text file; a missing file or a non-text file becomes one clear error."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("file not found", source=path) from None
     except (IsADirectoryError, UnicodeDecodeError) as exc:
         raise FileFormatError(f"cannot read as text ({exc.__class__.__name__})", source=path) from None
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file, turning a missing file or bad JSON into one clear error."""
+    path = Path(path)
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -47,7 +47,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .errors import FileFormatError, InputError
+from .errors import FileFormatError
+from .fileio import read_text
 from .schema import StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
@@ -258,14 +259,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     FileFormatError
         Bad TOML, another format or version, an unknown key or a wrong type, naming the field.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"cannot read as text ({exc.__class__.__name__})", source=path) from None
-    return parse_scenario(text, source=path)
+    return parse_scenario(read_text(path), source=Path(path))
 
 
 def resolve_path(relative: str, scenario_path: str | os.PathLike) -> Path:

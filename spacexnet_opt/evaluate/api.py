@@ -79,7 +79,7 @@ def _one(world, deployment: Deployment, legs: LegDelays, tokens: int, seed) -> E
                       world.assumptions)
 
 
-def evaluate_many(world, deployments: Sequence[Deployment], *, tokens: int = 100_000, seed=0,
+def evaluate_many(world, deployments: Sequence[Deployment], *, tokens: int | Sequence[int] = 100_000, seed=0,
                   progress: Callable[[int, int], None] | None = None) -> list[Evaluation]:
     """Evaluate several deployments, routing every snapshot once for all of them.
 
@@ -87,16 +87,17 @@ def evaluate_many(world, deployments: Sequence[Deployment], *, tokens: int = 100
     ----------
     world : World
     deployments : sequence of Deployment
-    tokens : int
-        Monte Carlo tokens per deployment (0: analytic values only).
+    tokens : int or sequence of int
+        Monte Carlo tokens per deployment, or one count per deployment (0: analytic values only).
     seed : int
         Deployment ``j`` simulates with the stream ``(seed, j)``.
     progress : callable, optional
         ``progress(done_snapshots, total)`` while routing.
     """
+    counts = [tokens] * len(deployments) if np.ndim(tokens) == 0 else list(tokens)
     all_legs = leg_delays(world.snapshots, deployments, progress=progress)
-    return [_one(world, d, legs, tokens, np.random.default_rng([seed, j]))
-            for j, (d, legs) in enumerate(zip(deployments, all_legs))]
+    return [_one(world, d, legs, n, np.random.default_rng([seed, j]))
+            for j, (d, legs, n) in enumerate(zip(deployments, all_legs, counts))]
 
 
 def evaluate(world, deployment: Deployment, *, tokens: int = 100_000, seed=0, progress=None) -> Evaluation:

@@ -82,7 +82,7 @@ class CpsLaw:
 
     def sample(self, n: int, rng) -> np.ndarray:
         """(n, k) activated sets."""
-        return self.sampler.sample(n, rng=rng)[0]
+        return self.sampler.sample(n, rng=rng)
 
 
 class PairLaw:

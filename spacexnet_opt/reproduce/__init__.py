@@ -1,0 +1,9 @@
+"""Reproduction of the Space-XNet paper's experiments (Table II, Fig. 7) and runs on real data."""
+
+from .paper import QUICK_SWEEPS, SWEEPS, default_scenario, reproduce_sweeps, reproduce_table, sweep_spec, write_table
+from .schemes import PAPER_SCHEMES, SCHEMES, scheme_deployment, solved_deployment
+from .table import PAPER_TABLE2, run_schemes
+
+__all__ = ["SWEEPS", "QUICK_SWEEPS", "default_scenario", "reproduce_sweeps", "reproduce_table", "sweep_spec",
+           "write_table", "PAPER_SCHEMES", "SCHEMES", "scheme_deployment", "solved_deployment", "PAPER_TABLE2",
+           "run_schemes"]

@@ -1,0 +1,75 @@
+"""Run placement schemes over seeds on one world and summarise them (the Table II analogue).
+
+>>> PAPER_TABLE2["Space-XNet"]
+(1.02, 1.07)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..evaluate import evaluate_many
+from .schemes import RANDOM_SCHEMES, SCHEMES, scheme_deployment
+
+__all__ = ["PAPER_TABLE2", "run_schemes"]
+
+PAPER_TABLE2 = {"RandPlace": (5.28, 5.30), "RandIntra": (4.13, 4.16), "RandIntra-CG": (3.34, 3.37),
+                "Space-XNet": (1.02, 1.07)}
+"""The paper's Table II, s/token, range over its 8 data sets."""
+
+Progress = Callable[[str, int, int], None]
+
+
+def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
+                median_layers=None, progress: Progress | None = None) -> dict:
+    """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
+
+    Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
+    ``tokens // seeds`` per placement; 0 = exact expectations only). Returns
+    ``{scheme: summary}`` in the order given, where ``mean_s_per_token`` is the
+    mean over placements, ``std_s`` the standard deviation over placements (0 for
+    a deterministic scheme), ``ci95_s`` the Monte Carlo 95 % interval of the mean.
+    """
+    say = progress or (lambda stage, done, total: None)
+    unknown = [s for s in schemes if s not in SCHEMES]
+    if unknown:
+        raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
+    plan = []
+    for name in schemes:
+        for s in (range(seed, seed + seeds) if name in RANDOM_SCHEMES else [None]):
+            say(f"placing {name}", len(plan), 0)
+            plan.append((name, scheme_deployment(name, partition=world.partition, layers=world.layers,
+                                                 n_experts=world.n_experts, seed=s, median_layers=median_layers)))
+    per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
+    routed = evaluate_many(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
+                           progress=lambda done, total: say("routing + simulating", done, total))
+    evals = [(name, ev) for (name, _), ev in zip(plan, routed)]
+    out = {}
+    for name in schemes:
+        mine = [ev for n, ev in evals if n == name]
+        means = np.array([ev.montecarlo.mean_s if ev.montecarlo else ev.snapshot.total_s for ev in mine])
+        exact = np.array([ev.snapshot.total_s for ev in mine])
+        row = {
+            "mean_s_per_token": float(means.mean()),
+            "std_s": float(means.std(ddof=1)) if len(means) > 1 else 0.0,
+            "placements": len(mine),
+            "analytic_s_per_token": float(np.mean([ev.analytic.total_s for ev in mine])),
+            "snapshot_exact_s_per_token": float(exact.mean()),
+            "propagation_s_per_token": float(np.mean([ev.snapshot.propagation_s.sum() for ev in mine])),
+            "compute_s_per_token": float(np.mean([ev.snapshot.compute_s.sum() + ev.snapshot.per_token_s
+                                                  for ev in mine])),
+        }
+        if tokens:
+            lat_var = np.mean([ev.montecarlo.std_s ** 2 / ev.montecarlo.n_tokens for ev in mine]) / len(mine)
+            half = 1.959963984540054 * np.sqrt(lat_var)
+            row.update({"tokens": int(sum(ev.montecarlo.n_tokens for ev in mine)),
+                        "ci95_s": [float(row["mean_s_per_token"] - half), float(row["mean_s_per_token"] + half)],
+                        "p99_s_per_token": float(np.mean([ev.montecarlo.p99_s for ev in mine])),
+                        "disconnected_token_share": float(np.mean([ev.montecarlo.disconnected_token_share
+                                                                   for ev in mine]))})
+        if name in PAPER_TABLE2:
+            row["paper_s_per_token"] = list(PAPER_TABLE2[name])
+        out[name] = row
+    return out
