@@ -50,6 +50,12 @@ __all__ = [
     "build_instance",
     "build_from_file",
     "scenario_partition",
+    "scenario_constellation",
+    "scenario_profile",
+    "scenario_statistics",
+    "scenario_ring",
+    "scenario_isl_config",
+    "check_band_sizes",
     "dumps_instance",
     "write_instance",
 ]
@@ -111,7 +117,8 @@ def expected_path_latency(delays: Iterable[np.ndarray], first: np.ndarray, secon
     return mean, 1.0 - connected / max(n, 1)
 
 
-def _check_sizes(partition: RingPartition, n_experts: int) -> None:
+def check_band_sizes(partition: RingPartition, n_experts: int) -> None:
+    """Raise InputError naming the layer and both sizes when a band has fewer candidates than experts."""
     for layer, band in enumerate(partition.layer_band):
         n_cand = len(partition.members(band)) - 1
         if n_cand < n_experts:
@@ -162,7 +169,7 @@ def layer_subproblems(
     """
     activation = np.asarray(activation, dtype=float)
     n_layers, n_experts = activation.shape
-    _check_sizes(partition, n_experts)
+    check_band_sizes(partition, n_experts)
     sources, rows = np.unique(band_gateways, return_inverse=True)
     layer_gw = band_gateways[partition.layer_band]
     next_gw = np.roll(layer_gw, -1)
@@ -221,7 +228,8 @@ def _sha256(path: Path) -> str:
         raise InputError("file not found", source=path) from None
 
 
-def _constellation(spec: Scenario, source: Path):
+def scenario_constellation(spec: Scenario, source: Path):
+    """The Walker or TLE shell a scenario describes (file paths resolved against ``source``)."""
     from .constellation import WalkerShell, preset
 
     c = spec.constellation
@@ -255,7 +263,8 @@ def _shell_record(shell) -> dict[str, Any]:
     return record
 
 
-def _profile(spec: Scenario, source: Path):
+def scenario_profile(spec: Scenario, source: Path):
+    """The scenario's MoE model profile: a built-in name or a profile file."""
     from .moe import get_profile, load_profile
 
     try:
@@ -266,7 +275,8 @@ def _profile(spec: Scenario, source: Path):
     return load_profile(resolve_path(spec.model.file, source))
 
 
-def _statistics(spec: Scenario, profile, source: Path):
+def scenario_statistics(spec: Scenario, profile, source: Path):
+    """The scenario's activation statistics: synthetic (seeded) or loaded from a file."""
     from . import moe
 
     st = spec.statistics
@@ -289,7 +299,8 @@ def _coactivation(stats, spec: Scenario) -> np.ndarray | None:
     return np.asarray(stats.pair_coactivation(), dtype=float)
 
 
-def _partition(spec: Scenario, shell, n_layers: int, source: Path) -> RingPartition:
+def scenario_ring(spec: Scenario, shell, n_layers: int, source: Path) -> RingPartition:
+    """The ring partition of ``shell`` into ``n_layers`` subnets with the scenario's fold and alignment."""
     try:
         return ring_partition(shell, n_layers, fold=spec.partition.fold, align=spec.partition.align)
     except InputError as exc:
@@ -299,11 +310,12 @@ def _partition(spec: Scenario, shell, n_layers: int, source: Path) -> RingPartit
 def scenario_partition(path: str | os.PathLike):
     """The shell and ring partition of a scenario file (no statistics, no routing)."""
     spec = load_scenario(path)
-    shell = _constellation(spec, Path(path))
-    return shell, _partition(spec, shell, _profile(spec, Path(path)).n_moe_layers, Path(path))
+    shell = scenario_constellation(spec, Path(path))
+    return shell, scenario_ring(spec, shell, scenario_profile(spec, Path(path)).n_moe_layers, Path(path))
 
 
-def _isl_config(spec: Scenario, profile):
+def scenario_isl_config(spec: Scenario, profile):
+    """The ISL settings of a scenario; the message size defaults to the profile's activation size."""
     from .constellation import IslConfig
 
     given = spec.isl.model_dump(exclude_none=True)
@@ -335,17 +347,17 @@ def build_instance(spec: Scenario, *, source: str | os.PathLike, progress: Progr
     source = Path(source)
     progress = progress or _no_progress
     progress("constellation", 0, 1)
-    shell = _constellation(spec, source)
-    profile = _profile(spec, source)
-    stats = _statistics(spec, profile, source)
+    shell = scenario_constellation(spec, source)
+    profile = scenario_profile(spec, source)
+    stats = scenario_statistics(spec, profile, source)
     activation = np.asarray(stats.p, dtype=float)
     n_layers, n_experts = activation.shape
-    partition = _partition(spec, shell, n_layers, source)
+    partition = scenario_ring(spec, shell, n_layers, source)
     try:
-        _check_sizes(partition, n_experts)
+        check_band_sizes(partition, n_experts)
     except InputError as exc:
         raise InputError(exc.message, field=exc.field, source=source) from None
-    config = _isl_config(spec, profile)
+    config = scenario_isl_config(spec, profile)
     snaps = build_snapshots(shell, n_snapshots=spec.snapshots.count, duration_s=spec.snapshots.duration_s,
                             config=config, seed=spec.seeds.links)
     progress("constellation", 1, 1)

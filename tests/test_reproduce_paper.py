@@ -8,7 +8,7 @@ import pytest
 from spacexnet_opt.reproduce import PAPER_SCHEMES, SCHEMES, reproduce_sweeps
 from spacexnet_opt.scenario import load_scenario
 
-from .test_evaluate_cli import TINY
+from test_evaluate_cli import TINY
 
 
 @pytest.fixture(scope="module")

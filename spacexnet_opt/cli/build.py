@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from .console import progress_bar, stage_reporter
 
 
 def _summary(instance, output: Path, seconds: float) -> Table:
@@ -36,18 +37,9 @@ def register(app: typer.Typer) -> None:
         """Build the instance file of a scenario: one placement subproblem per MoE layer."""
         from ..build import build_from_file, write_instance
 
-        err = Console(stderr=True)
         start = time.perf_counter()
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
-
-            instance = build_from_file(scenario, progress=progress)
+        with progress_bar(disable=quiet) as bar:
+            instance = build_from_file(scenario, progress=stage_reporter(bar))
         write_instance(instance, output)
         if not quiet:
             Console().print(_summary(instance, output, time.perf_counter() - start))

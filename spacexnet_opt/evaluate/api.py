@@ -1,8 +1,5 @@
 """Evaluate deployments on a world: analytic formula, exact snapshot expectation and Monte Carlo.
-
->>> from spacexnet_opt.evaluate.world import world_from_scenario          # doctest: +SKIP
->>> ev = evaluate(world, deployment, tokens=100_000, seed=0)             # doctest: +SKIP
->>> ev.to_json()["mean_s_per_token"]                                       # doctest: +SKIP
+See :func:`evaluate` and ``spacexnet evaluate``.
 """
 
 from __future__ import annotations

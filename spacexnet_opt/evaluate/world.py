@@ -122,11 +122,11 @@ def _parts(spec, source: Path):
     """Shell, profile, statistics, partition and ISL config of a scenario (the builder's own steps)."""
     from .. import build
 
-    shell = build._constellation(spec, source)
-    profile = build._profile(spec, source)
-    stats = build._statistics(spec, profile, source)
-    partition = build._partition(spec, shell, stats.n_layers, source)
-    return shell, profile, stats, partition, build._isl_config(spec, profile)
+    shell = build.scenario_constellation(spec, source)
+    profile = build.scenario_profile(spec, source)
+    stats = build.scenario_statistics(spec, profile, source)
+    partition = build.scenario_ring(spec, shell, stats.n_layers, source)
+    return shell, profile, stats, partition, build.scenario_isl_config(spec, profile)
 
 
 def _snapshots(spec, shell, config, link_seed):
@@ -139,12 +139,12 @@ def _snapshots(spec, shell, config, link_seed):
 
 def solve_layers(spec, shell, snapshots, partition, stats, profile, *, gateway_rule: str | None = None, source=None):
     """The per-layer subproblems of a scenario (what ``spacexnet build`` writes), on given snapshots."""
-    from ..build import _check_sizes, layer_subproblems
+    from ..build import check_band_sizes, layer_subproblems
     from ..constellation import expected_delays, iter_shortest_delays
     from ..partition import choose_gateways
 
     rule = gateway_rule or spec.partition.gateway
-    _check_sizes(partition, stats.n_experts)
+    check_band_sizes(partition, stats.n_experts)
     n_diam = max(1, min(spec.partition.diameter_snapshots, snapshots.n_snapshots))
     idx = np.unique(np.linspace(0, snapshots.n_snapshots - 1, n_diam).round().astype(np.int64))
     band_gw = choose_gateways(partition, rule, seed=spec.seeds.gateway,

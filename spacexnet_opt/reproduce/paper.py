@@ -48,11 +48,11 @@ def default_scenario(name: str = "paper") -> Path:
 
 
 def _walker(spec, source):
-    from ..build import _constellation
+    from ..build import scenario_constellation
     from ..errors import InputError
     from ..scenario import WalkerSpec
 
-    shell = _constellation(spec, Path(source))
+    shell = scenario_constellation(spec, Path(source))
     if not hasattr(shell, "altitude_km"):
         raise InputError("sweeps need a Walker constellation (preset or walker), not a TLE shell",
                          field="constellation", source=source)
@@ -100,7 +100,7 @@ def reproduce_table(spec, source, *, schemes: Sequence[str] = tuple(SCHEMES), se
         say("median gateways", 0, 1)
         from .. import build
 
-        stats = build._statistics(spec, world.profile, Path(source))
+        stats = build.scenario_statistics(spec, world.profile, Path(source))
         median = solve_layers(spec, world.shell, world.snapshots, world.partition, stats, world.profile,
                               gateway_rule="median", source=source)
     if statistics is not None:

@@ -1,0 +1,128 @@
+"""CLI group ``reproduce``: the paper's experiments end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .console import progress_bar, result_console, stage_reporter
+
+__all__ = ["register"]
+
+
+def _table2(doc: dict, title: str):
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("scheme", "s/token (MC mean)", "std over seeds", "95% CI", "p99", "analytic", "propagation",
+                "compute", "paper"):
+        table.add_column(col, justify="left" if col == "scheme" else "right")
+    for name, row in doc["schemes"].items():
+        ci = row.get("ci95_s")
+        paper = row.get("paper_s_per_token")
+        table.add_row(name, f"{row['mean_s_per_token']:.3f}", f"{row['std_s']:.3f}",
+                      f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "-",
+                      f"{row['p99_s_per_token']:.3f}" if "p99_s_per_token" in row else "-",
+                      f"{row['analytic_s_per_token']:.3f}", f"{row['propagation_s_per_token']:.3f}",
+                      f"{row['compute_s_per_token']:.3f}", f"{paper[0]:.2f}-{paper[1]:.2f}" if paper else "-")
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``reproduce`` group to the root app."""
+    reproduce = typer.Typer(no_args_is_help=True, help="Reproduce the Space-XNet paper's experiments.")
+    app.add_typer(reproduce, name="reproduce")
+
+    def _run(name: str, scenario: Optional[Path], out: Optional[Path], sweeps: bool, quick: bool, seeds: Optional[int],
+             tokens: Optional[int], gflops: Optional[float], context_len: int, schemes: Optional[str],
+             eval_statistics: Optional[Path] = None) -> None:
+        import time
+
+        from ..errors import InputError
+        from ..evaluate import ComputeModel
+        from ..reproduce import SCHEMES, default_scenario, reproduce_sweeps, reproduce_table, write_table
+        from ..scenario import load_scenario
+
+        scenario = scenario or default_scenario(name)
+        spec = load_scenario(scenario)
+        chosen = tuple(SCHEMES) if schemes is None else tuple(s.strip() for s in schemes.split(",") if s.strip())
+        bad = [s for s in chosen if s not in SCHEMES]
+        if bad:
+            raise InputError(f"unknown scheme {bad[0]!r}; valid schemes: {', '.join(SCHEMES)}", field="--schemes")
+        compute = ComputeModel(satellite_gflops=gflops if gflops is not None else spec.compute.satellite_gflops,
+                               context_len=context_len)
+        stats = None
+        if eval_statistics is not None:
+            from ..moe import get_profile, load_expert_load
+
+            stats = load_expert_load(eval_statistics, profile=get_profile(spec.model.profile))
+        start = time.perf_counter()
+        with progress_bar() as bar:
+            doc = reproduce_table(spec, scenario, schemes=chosen, seeds=seeds or (3 if quick else 10),
+                                  tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
+                                  snapshots=min(50, spec.snapshots.count) if quick else None, compute=compute, statistics=stats,
+                                  progress=stage_reporter(bar))
+        result_console().print(_table2(doc, f"Table II analogue: {scenario} ({time.perf_counter() - start:.1f} s)"))
+        if out is not None:
+            write_table(doc, out)
+            typer.echo(f"wrote {out / 'table2.json'}")
+        if sweeps:
+            if out is None:
+                raise InputError("the sweeps write CSV and PNG files: give --out DIR", field="--sweeps")
+            start = time.perf_counter()
+            with progress_bar() as bar:
+                reproduce_sweeps(spec, scenario, out, quick=quick, seeds=2 if quick else 3,
+                                 snapshots=min(50, spec.snapshots.count) if quick else None, compute=compute,
+                                 progress=stage_reporter(bar))
+            typer.echo(f"wrote sweeps to {out} ({time.perf_counter() - start:.1f} s)")
+
+    common = dict(
+        out=typer.Option(None, "--out", help="Directory for table2.json (and the sweeps' CSV/PNG)."),
+        quick=typer.Option(False, "--quick", help="50 snapshots, 3 seeds, 20,000 tokens, 2-point sweeps."),
+        seeds=typer.Option(None, "--seeds", min=2, help="Placements per random scheme (default 10)."),
+        tokens=typer.Option(None, "--tokens", min=0, help="Monte Carlo tokens per scheme (default 100,000)."),
+        gflops=typer.Option(None, "--gflops", help="Satellite throughput in GFLOPS (default: scenario's, 7.28)."),
+        context_len=typer.Option(4096, "--context-len", min=0, help="Attention context at the gateway."),
+        schemes=typer.Option(None, "--schemes", help="Comma-separated schemes (default: all)."),
+    )
+
+    @reproduce.command("paper")
+    def paper(
+        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/paper.toml."),
+        out: Optional[Path] = common["out"],
+        sweeps: bool = typer.Option(False, "--sweeps/--no-sweeps", help="Also run the Fig. 7 sweeps (needs --out)."),
+        quick: bool = common["quick"], seeds: Optional[int] = common["seeds"], tokens: Optional[int] = common["tokens"],
+        gflops: Optional[float] = common["gflops"], context_len: int = common["context_len"],
+        schemes: Optional[str] = common["schemes"],
+    ) -> None:
+        """Table II analogue of the paper's setting (and the Fig. 7 sweeps with --sweeps)."""
+        _run("paper", scenario, out, sweeps, quick, seeds, tokens, gflops, context_len, schemes)
+
+    @reproduce.command("starlink-tle")
+    def starlink(
+        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/starlink-tle.toml."),
+        out: Optional[Path] = common["out"], quick: bool = common["quick"], seeds: Optional[int] = common["seeds"],
+        tokens: Optional[int] = common["tokens"], gflops: Optional[float] = common["gflops"],
+        context_len: int = common["context_len"], schemes: Optional[str] = common["schemes"],
+    ) -> None:
+        """The schemes on the real Starlink 53° shell (TLE)."""
+        _run("starlink-tle", scenario, out, False, quick, seeds, tokens, gflops, context_len, schemes)
+
+    @reproduce.command("deepseek-v3")
+    def deepseek(
+        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/deepseek-v3-mega.toml "
+                                                                         "(placed on its decode statistics)."),
+        evaluate_on: Path = typer.Option(Path(__file__).resolve().parents[3] / "shared" / "data" / "moe-load" /
+                                         "deepseek-v3" / "prefill_in1000out1000.json", "--evaluate-on",
+                                         help="Expert-load file the placements are evaluated on (out of sample)."),
+        out: Optional[Path] = common["out"], quick: bool = common["quick"], seeds: Optional[int] = common["seeds"],
+        tokens: Optional[int] = common["tokens"], gflops: Optional[float] = common["gflops"],
+        context_len: int = common["context_len"],
+        schemes: Optional[str] = typer.Option("RandPlace,RandIntra,RandIntra-CG,Space-XNet", "--schemes",
+                                              help="Comma-separated schemes."),
+    ) -> None:
+        """DeepSeek-V3 real loads: place with a decode file, evaluate on a prefill file (out of sample)."""
+        _run("deepseek-v3-mega", scenario, out, False, quick, seeds, tokens, gflops, context_len, schemes,
+             eval_statistics=evaluate_on)
