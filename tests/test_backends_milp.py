@@ -226,3 +226,27 @@ def test_committed_reference_models_resolve_to_the_exhaustive_optimum():
             assignment, value = highs_resolve(root / "models" / f"{name}.{fmt}")
             assert value == pytest.approx(exhaustive(problem), rel=1e-9), (name, fmt)
             assert problem.objective(assignment) == pytest.approx(value, rel=1e-9)
+
+
+def test_cpsat_proves_a_mid_size_rank_one_layer():
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(2)
+    problem = LinearProblem.rank_one(rng.dirichlet(np.ones(16)), rng.uniform(0.01, 0.04, 64))
+    rows, cols = linear_sum_assignment(problem.cost)
+    result = solve(problem, method="cpsat", time_limit=30, seed=0)
+    assert result.status is Status.OPTIMAL
+    assert result.objective == pytest.approx(problem.cost[rows, cols].sum(), rel=1e-7)
+
+
+@pytest.mark.parametrize("method", ["pulp-cbc", "pulp-highs", "cpsat"])
+def test_exact_backends_resolve_millisecond_costs(method):
+    # latencies in seconds make tiny coefficients; solver tolerances must not decide the optimum
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(5)
+    problem = LinearProblem.rank_one(rng.dirichlet(np.full(32, 0.5)), rng.uniform(0.010, 0.040, 128))
+    rows, cols = linear_sum_assignment(problem.cost)
+    result = solve(problem, method=method, time_limit=60)
+    assert result.status is Status.OPTIMAL
+    assert result.objective == pytest.approx(problem.cost[rows, cols].sum(), rel=1e-9)

@@ -72,6 +72,11 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None, rng: np.random.Ge
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = cpsat_workers()
+    # the assignment rows belong in the LP from the start (its relaxation is then tight for
+    # linear problems); with few workers the default portfolio would leave them out
+    solver.parameters.add_lp_constraints_lazily = False
+    solver.parameters.linearization_level = 2
+    solver.parameters.subsolvers.extend(["max_lp", "default_lp"])
     solver.parameters.random_seed = int(rng.integers(2**31 - 1))
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = float(time_limit)

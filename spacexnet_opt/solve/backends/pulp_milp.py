@@ -8,10 +8,16 @@ early. A solver's OPTIMAL becomes ours only if the objective recomputed from
 the data is within ``OPTIMAL_RTOL`` of the solver's bound (floating-point
 tolerances of the solver could otherwise hide a small gap); a run stopped by
 the time limit is TIME_LIMIT with its incumbent, if any, and bound.
+
+Latencies in seconds give objective coefficients of 1e-4 or less, where the
+solvers' absolute tolerances (about 1e-7 to 1e-9) would decide the result, so
+the objective is multiplied by a power of two that brings its largest
+coefficient into [1, 2) before solving, and the bound divided back.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tempfile
 from pathlib import Path
@@ -42,6 +48,7 @@ def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random
     """
     pulp = import_pulp()
     model = build_milp(problem)
+    factor = _normalise_objective(model.lp)
     with tempfile.TemporaryDirectory(prefix="spacexnet-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
@@ -52,6 +59,7 @@ def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random
             raise BackendUnavailableError("the pulp-cbc backend needs PuLP's bundled CBC: pip install --force-reinstall pulp")
         model.lp.solve(solver)
         bound = _cbc_lower_bound(log.read_text(errors="replace") if log.exists() else "")
+    bound = None if bound is None else bound / factor
     return _output(pulp, problem, model, bound, time_limit)
 
 
@@ -73,10 +81,19 @@ def solve_pulp_highs(problem: Problem, *, time_limit: float | None, rng: np.rand
     if not solver.available():
         raise BackendUnavailableError('the pulp-highs backend needs highspy: pip install "highspy<1.15"')
     model = build_milp(problem)
+    factor = _normalise_objective(model.lp)
     model.lp.solve(solver)
     info = model.lp.solverModel.getInfo()
-    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    bound = float(info.mip_dual_bound) / factor if np.isfinite(info.mip_dual_bound) else None
     return _output(pulp, problem, model, bound, time_limit)
+
+
+def _normalise_objective(lp) -> float:
+    """Scale the objective by a power of two so its largest coefficient lies in [1, 2); return the factor."""
+    peak = max((abs(c) for c in lp.objective.values()), default=0.0)
+    factor = 2.0 ** -math.floor(math.log2(peak)) if peak > 0 else 1.0
+    lp.setObjective(lp.objective * factor)
+    return factor
 
 
 def _cbc_lower_bound(log: str) -> float | None:
