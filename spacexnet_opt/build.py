@@ -37,7 +37,8 @@ import numpy as np
 from . import __version__
 from .errors import InputError
 from .fileio import write_text_atomic
-from .instance import Instance, LayerSubproblem
+from .instance import Instance, LayerSubproblem, Trace
+from .onboard import Onboard, draw_onboard, expert_memory_gb
 from .partition import RingPartition, band_diameters, choose_gateways, ring_partition
 from .scenario import Scenario, load_scenario, resolve_path
 
@@ -55,6 +56,7 @@ __all__ = [
     "scenario_statistics",
     "scenario_ring",
     "scenario_isl_config",
+    "scenario_traces",
     "check_band_sizes",
     "dumps_instance",
     "write_instance",
@@ -138,6 +140,9 @@ def layer_subproblems(
     *,
     coactivation: np.ndarray | None = None,
     expert_gflop: float | None = None,
+    onboard: Onboard | None = None,
+    expert_memory_gb: float | None = None,
+    traces: list | None = None,
 ) -> tuple[list[LayerSubproblem], int]:
     """Assemble the per-layer subproblems from a partition, its gateways and routed delays.
 
@@ -154,12 +159,24 @@ def layer_subproblems(
     coactivation : array (L, E, E), optional
     expert_gflop : float, optional
         GFLOP of one expert per token (the same for every expert).
+    onboard : Onboard, optional
+        Per-satellite speed and memory (:func:`spacexnet_opt.onboard.draw_onboard`).
+        With heterogeneous speeds every layer gets per-candidate ``gflops`` and
+        the cost ``cost[i][c] = activation[i] * (tau_s[c] + expert_gflop / gflops[c])``
+        (computed from the rounded stored values); with a memory model it gets
+        ``memory_gb`` and loses the candidates that cannot hold their experts.
+    expert_memory_gb : float, optional
+        Memory of one expert. A satellite of a band shared by f layers may host
+        one expert of each, so it must hold ``f * expert_memory_gb``.
+    traces : list of (sets, weights), optional
+        One activated-set trace per layer (:mod:`spacexnet_opt.traces`).
 
     Returns
     -------
     layers : list of LayerSubproblem
     dropped : int
-        Candidates dropped because they were never connected.
+        Candidates dropped because they were never connected (memory
+        exclusions are not counted here).
 
     Raises
     ------
@@ -183,39 +200,62 @@ def layer_subproblems(
         owner.append(np.full(len(members), layer))
     targets, owner = np.concatenate(cand), np.concatenate(owner)
     tau, disc = expected_path_latency(delays, np.concatenate(first), np.concatenate(second), targets)
+    fits = np.ones(len(targets), dtype=bool)
+    if onboard is not None and onboard.memory_gb is not None and expert_memory_gb is not None:
+        need = np.bincount(partition.layer_band, minlength=partition.n_bands) * expert_memory_gb
+        fits = onboard.memory_gb[targets] >= need[partition.layer_band[owner]]
+    if onboard is not None and onboard.heterogeneous and expert_gflop is None:
+        raise ValueError("heterogeneous satellite speeds need expert_gflop for the cost matrix")
     layers, dropped = [], 0
     for layer in range(n_layers):
         mine = owner == layer
-        ok = mine & np.isfinite(tau)
+        connected = mine & np.isfinite(tau)
+        ok = connected & fits
         n_ok = int(ok.sum())
-        dropped += int(mine.sum()) - n_ok
-        if n_ok == 0:
+        dropped += int(mine.sum()) - int(connected.sum())
+        if not connected.any():
             raise InputError(
                 f"layer {layer}: gateway {layer_gw[layer]} (with next gateway {next_gw[layer]}) is disconnected "
                 f"from all {int(mine.sum())} candidates in every snapshot",
                 field="constellation",
             )
         if n_ok < n_experts:
-            raise InputError(
-                f"layer {layer}: only {n_ok} candidate satellites are ever connected to the gateways "
-                f"but the layer has {n_experts} experts",
-                field="constellation",
-            )
-        layers.append(
-            LayerSubproblem(
-                layer=layer,
-                gateway=int(layer_gw[layer]),
-                next_gateway=int(next_gw[layer]),
-                k=int(k),
-                satellites=targets[ok].tolist(),
-                tau_s=_round(tau[ok]),
-                activation=_round(activation[layer]),
-                coactivation=None if coactivation is None else _round(coactivation[layer]),
-                disconnect_prob=_round(disc[ok]),
-                expert_gflop=None if expert_gflop is None else _round(np.full(n_experts, expert_gflop)),
-            )
-        )
+            short = int((connected & ~fits).sum())
+            why = (f"only {n_ok} candidate satellites are ever connected to the gateways"
+                   + (f" and have the memory for their experts ({short} too small)" if short else ""))
+            raise InputError(f"layer {layer}: {why} but the layer has {n_experts} experts",
+                             field="compute.memory" if short else "constellation")
+        layers.append(LayerSubproblem(
+            layer=layer,
+            gateway=int(layer_gw[layer]),
+            next_gateway=int(next_gw[layer]),
+            k=int(k),
+            satellites=targets[ok].tolist(),
+            tau_s=_round(tau[ok]),
+            activation=_round(activation[layer]),
+            coactivation=None if coactivation is None else _round(coactivation[layer]),
+            disconnect_prob=_round(disc[ok]),
+            expert_gflop=None if expert_gflop is None else _round(np.full(n_experts, expert_gflop)),
+            **_onboard_fields(onboard, targets[ok], activation[layer], tau[ok], expert_gflop),
+            trace=None if traces is None else Trace(sets=traces[layer][0].tolist(), weights=_round(traces[layer][1])),
+        ))
     return layers, dropped
+
+
+def _onboard_fields(onboard: Onboard | None, satellites, activation, tau, expert_gflop) -> dict[str, Any]:
+    """Per-candidate ``gflops``/``cost`` (heterogeneous speeds) and ``memory_gb`` (memory model) of one layer."""
+    fields: dict[str, Any] = {}
+    if onboard is None:
+        return fields
+    if onboard.heterogeneous:
+        gflops = _round(onboard.gflops[satellites])
+        # from the rounded stored values, so a reader recomputes the same matrix
+        p, t, g = np.array(_round(activation)), np.array(_round(tau)), float(_round(expert_gflop))
+        fields["gflops"] = gflops
+        fields["cost"] = _round(np.outer(p, t + g / np.array(gflops)))
+    if onboard.memory_gb is not None:
+        fields["memory_gb"] = _round(onboard.memory_gb[satellites])
+    return fields
 
 
 # --------------------------------------------------------------------------- scenario -> parts
@@ -318,7 +358,7 @@ def scenario_isl_config(spec: Scenario, profile):
     """The ISL settings of a scenario; the message size defaults to the profile's activation size."""
     from .constellation import IslConfig
 
-    given = spec.isl.model_dump(exclude_none=True)
+    given = spec.isl.config_overrides()
     given.setdefault("message_bits", 8 * profile.activation_bytes())
     return IslConfig(**given)
 
@@ -383,10 +423,13 @@ def build_instance(spec: Scenario, *, source: str | os.PathLike, progress: Progr
             yield dist
             progress("routing", t + 1, snaps.n_snapshots)
 
+    onboard = draw_onboard(spec.compute, shell.n_sats, seed=spec.seeds.get("compute"), source=source)
+    need_gb = expert_memory_gb(profile, spec.compute.bytes_per_param) if spec.compute.has_memory else None
     try:
         layers, dropped = layer_subproblems(
             partition, band_gw, routed(), activation, stats.k,
             coactivation=_coactivation(stats, spec), expert_gflop=profile.expert_gflop_per_token(),
+            onboard=onboard, expert_memory_gb=need_gb, traces=scenario_traces(spec, stats),
         )
     except InputError as exc:
         raise InputError(exc.message, field=exc.field, source=source) from None
@@ -397,12 +440,48 @@ def build_instance(spec: Scenario, *, source: str | os.PathLike, progress: Progr
         progress("band diameters", 1, 1)
     record = _scenario_record(spec, source, shell, profile, stats, config, snaps, partition, band_gw, diameters, n_diam,
                               dropped)
+    record["compute"].update(_compute_record(spec, partition, layers, onboard, need_gb, dropped))
     return Instance(scenario=record, layers=layers)
+
+
+def scenario_traces(spec: Scenario, stats) -> list | None:
+    """Per-layer activated-set traces the scenario asks for (``statistics.trace``), or None."""
+    from .traces import exact_trace, merge_sets, sampled_trace
+
+    mode = spec.statistics.trace_mode()
+    if mode == "sample":
+        return sampled_trace(stats.p, stats.k, spec.statistics.trace_tokens, rng=spec.seeds.get("trace"))
+    if mode == "exact":
+        return exact_trace(stats.p, stats.k)
+    if mode == "file":
+        return [merge_sets(tr.sets, tr.weights) for tr in stats.trace]
+    return None
+
+
+def _compute_record(spec, partition, layers, onboard, need_gb, dropped) -> dict[str, Any]:
+    """What the per-satellite compute model did (nothing for the homogeneous default)."""
+    out: dict[str, Any] = {}
+    if onboard.heterogeneous:
+        values, counts = np.unique(onboard.gflops, return_counts=True)
+        out["gflops_summary"] = ({"values": _round(values), "counts": counts.tolist()} if len(values) <= 16 else
+                                 {"min": _round(values[0]), "max": _round(values[-1]),
+                                  "mean": _round(onboard.gflops.mean())})
+        out["cost_rule"] = "cost[i][c] = activation[i] * (tau_s[c] + expert_gflop[i] / gflops[c])"
+    if need_gb is not None:
+        offered = sum(len(partition.members(b)) - 1 for b in partition.layer_band)
+        folded = int(np.bincount(partition.layer_band).max())
+        out["expert_memory_gb"] = _round(need_gb)
+        out["memory_rule"] = (f"a candidate must hold one expert of every layer sharing its band "
+                              f"(up to {folded} x expert_memory_gb); smaller satellites are not candidates")
+        out["memory_excluded_candidates"] = offered - dropped - sum(l.n_candidates for l in layers)
+    return out
 
 
 def _scenario_record(spec, source, shell, profile, stats, config, snaps, partition, band_gw, diameters, n_diam, dropped):
     files = {}
-    for rel in (spec.statistics.file, spec.model.file, spec.constellation.tle.file if spec.constellation.tle else None):
+    c = spec.compute
+    for rel in (spec.statistics.file, spec.model.file, spec.constellation.tle.file if spec.constellation.tle else None,
+                c.gflops.file if c.gflops else None, c.memory.file if c.memory else None):
         if rel is not None:
             files[rel] = _sha256(resolve_path(rel, source))
     return {
@@ -418,8 +497,8 @@ def _scenario_record(spec, source, shell, profile, stats, config, snaps, partiti
         "model": {"profile": profile.name, "n_moe_layers": profile.n_moe_layers, "n_experts": profile.n_experts,
                   "k": int(stats.k), "expert_gflop": _round(profile.expert_gflop_per_token()),
                   "gateway_gflop": _round(profile.gateway_gflop_per_token())},
-        "statistics": {"source": str(stats.source)},
-        "compute": spec.compute.model_dump(),
+        "statistics": _statistics_record(spec, stats, files),
+        "compute": spec.compute.model_dump(exclude_none=True),
         "partition": {
             "n_bands": partition.n_bands,
             "band_slots": [list(b) for b in partition.band_slots],
@@ -433,6 +512,19 @@ def _scenario_record(spec, source, shell, profile, stats, config, snaps, partiti
         },
         "routing": {"rule": DISCONNECTION_RULE, "dropped_candidates": dropped},
     }
+
+
+def _statistics_record(spec: Scenario, stats, files: dict[str, str]) -> dict[str, Any]:
+    """Where the statistics come from: a generator call, or the file as written in the scenario (+ sha256)."""
+    st = spec.statistics
+    record: dict[str, Any] = {"source": str(stats.source)}
+    if st.file is not None:
+        record = {"source": st.file, "relative_to": "scenario_file", "sha256": files[st.file]}
+    mode = st.trace_mode()
+    if mode is not None:
+        record["trace"] = {"mode": mode, **({"tokens": st.trace_tokens, "seed": spec.seeds.get("trace")}
+                                            if mode == "sample" else {})}
+    return record
 
 
 def build_from_file(path: str | os.PathLike, *, progress: Progress | None = None) -> Instance:

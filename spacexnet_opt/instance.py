@@ -28,20 +28,36 @@ INSTANCE_VERSION = 1
 
 
 class Trace(StrictModel):
-    """A token trace of one layer: the activated expert sets and their weights."""
+    """A token trace of one layer: the activated expert sets and their weights.
+
+    Each set lists distinct experts; ``weights`` (default: one per set) are
+    non-negative with a positive sum and are read as relative frequencies.
+    """
 
     sets: list[list[int]]
     weights: list[float] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "Trace":
-        if self.weights is not None and len(self.weights) != len(self.sets):
-            raise ValueError(f"weights has {len(self.weights)} entries but sets has {len(self.sets)}")
+        if self.weights is not None:
+            if len(self.weights) != len(self.sets):
+                raise ValueError(f"weights has {len(self.weights)} entries but sets has {len(self.sets)}")
+            if any(not math.isfinite(w) or w < 0 for w in self.weights) or (self.weights and not sum(self.weights) > 0):
+                raise ValueError("weights must be finite, non-negative and not all zero")
+        for t, s in enumerate(self.sets):
+            if len(set(s)) != len(s):
+                raise ValueError(f"sets[{t}] names an expert twice")
         return self
 
 
 class LayerSubproblem(StrictModel):
-    """The placement subproblem of one MoE layer inside its subnet."""
+    """The placement subproblem of one MoE layer inside its subnet.
+
+    Optional per-candidate ``gflops`` (effective speed) and ``memory_gb`` come
+    from a per-satellite compute model; with it, ``cost[i][c]`` is
+    ``activation[i] * (tau_s[c] + expert_gflop[i] / gflops[c])`` (seconds).
+    Candidates too small for an expert are left out, never priced.
+    """
 
     layer: int = Field(ge=0)
     gateway: int = Field(ge=0)
@@ -54,6 +70,8 @@ class LayerSubproblem(StrictModel):
     cost: list[list[float]] | None = None
     disconnect_prob: list[float] | None = None
     expert_gflop: list[float] | None = None
+    gflops: list[float] | None = None
+    memory_gb: list[float] | None = None
     trace: Trace | None = None
 
     @property
@@ -87,14 +105,22 @@ class LayerSubproblem(StrictModel):
             raise ValueError(f"coactivation must be {e} x {e}")
         if self.cost is not None and (len(self.cost) != e or any(len(r) != n for r in self.cost)):
             raise ValueError(f"cost must be {e} x {n} (experts x candidates)")
-        for name in ("disconnect_prob",):
+        for name in ("disconnect_prob", "gflops", "memory_gb"):
             vals = getattr(self, name)
             if vals is not None and len(vals) != n:
                 raise ValueError(f"{name} must have one entry per candidate ({n})")
+        for name in ("gflops", "memory_gb"):
+            vals = getattr(self, name)
+            if vals is not None and any(not math.isfinite(v) or v <= 0 for v in vals):
+                raise ValueError(f"{name} must hold finite, positive values")
+        if self.cost is not None and any(not math.isfinite(c) for row in self.cost for c in row):
+            raise ValueError("cost must hold finite values (leave an impossible candidate out instead)")
         if self.expert_gflop is not None and len(self.expert_gflop) != e:
             raise ValueError(f"expert_gflop must have one entry per expert ({e})")
         if self.trace is not None and any(not all(0 <= i < e for i in s) for s in self.trace.sets):
             raise ValueError(f"trace.sets refers to an expert outside 0..{e - 1}")
+        if self.trace is not None and any(len(s) > self.k for s in self.trace.sets):
+            raise ValueError(f"trace.sets has a set of more than k={self.k} experts")
         return self
 
 

@@ -68,6 +68,7 @@ __all__ = [
     "StatisticsSpec",
     "PartitionSpec",
     "SeedSpec",
+    "PerSatellite",
     "ComputeSpec",
     "Scenario",
     "parse_scenario",
@@ -130,14 +131,31 @@ class ConstellationSpec(StrictModel):
 
 
 class IslSpec(StrictModel):
-    """Link model overrides; unset fields keep the constellation module's defaults."""
+    """Link model overrides; unset fields keep the constellation module's defaults.
+
+    ``max_angular_rate``: rad/s, or ``0`` / ``"off"`` to switch the angular-rate
+    check off (unset keeps the default 0.12 rad/s).
+    """
 
     min_clearance_km: float | None = Field(default=None, ge=0)
     max_range_km: float | None = Field(default=None, gt=0)
-    max_angular_rate: float | None = Field(default=None, gt=0)
+    max_angular_rate: float | Literal["off"] | None = None
     survival: float | None = Field(default=None, ge=0, le=1)
     message_bits: float | None = Field(default=None, ge=0)
     link_rate_bps: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _rate_non_negative(self) -> "IslSpec":
+        if isinstance(self.max_angular_rate, float) and not self.max_angular_rate >= 0:
+            raise ValueError(f"max_angular_rate must be >= 0 (0 or 'off': no check), got {self.max_angular_rate}")
+        return self
+
+    def config_overrides(self) -> dict[str, Any]:
+        """Keyword arguments for ``IslConfig``: the fields that are set; ``0``/``"off"`` become ``None``."""
+        given = self.model_dump(exclude_none=True)
+        if given.get("max_angular_rate") in ("off", 0):
+            given["max_angular_rate"] = None
+        return given
 
 
 class SnapshotSpec(StrictModel):
@@ -173,6 +191,8 @@ class StatisticsSpec(StrictModel):
     file: str | None = None
     params: dict[str, Param] = Field(default_factory=dict)
     coactivation: bool = True
+    trace: Literal["sample", "exact", "file"] | None = None
+    trace_tokens: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _file_iff_loaded(self) -> "StatisticsSpec":
@@ -180,7 +200,19 @@ class StatisticsSpec(StrictModel):
             raise ValueError(f"kind = {self.kind!r} needs file")
         if self.kind not in ("load", "trace") and self.file is not None:
             raise ValueError(f"file is only read for kind = 'load' or 'trace', not {self.kind!r}")
+        if self.trace_mode() == "sample" and self.trace_tokens is None:
+            raise ValueError("trace = 'sample' needs trace_tokens")
+        if self.trace_tokens is not None and self.trace_mode() != "sample":
+            raise ValueError(f"trace_tokens is only read for trace = 'sample', not {self.trace!r}")
+        if self.trace == "file" and self.kind != "trace":
+            raise ValueError(f"trace = 'file' needs kind = 'trace' (a token trace file), not {self.kind!r}")
         return self
+
+    def trace_mode(self) -> str | None:
+        """How the instance's per-layer traces are made: sample, exact, file, or None (no trace)."""
+        if self.trace is None and self.trace_tokens is not None:
+            return "sample"
+        return self.trace
 
 
 class PartitionSpec(StrictModel):
@@ -213,12 +245,84 @@ class SeedSpec(StrictModel):
     links: int = Field(default=0, ge=0)
     statistics: int = Field(default=0, ge=0)
     gateway: int = Field(default=0, ge=0)
+    compute: int | None = Field(default=None, ge=0)
+    trace: int | None = Field(default=None, ge=0)
+
+    def get(self, name: str) -> int:
+        """The seed ``name``; the optional ``compute`` and ``trace`` seeds default to 0."""
+        value = getattr(self, name)
+        return 0 if value is None else value
+
+
+class PerSatellite(StrictModel):
+    """How a per-satellite quantity is drawn (at most one way; none: every satellite equal).
+
+    ``choices`` with optional ``shares`` (default equal): exactly
+    ``round(share * N)`` satellites (largest remainder) get each choice, at
+    seeded random positions. ``spread``: the base value times a seeded uniform
+    factor in ``[1 - spread, 1 + spread]``. ``file``: one value per satellite
+    id (text, one number per line or whitespace-separated, or ``.npy``),
+    relative to the scenario file.
+    """
+
+    choices: list[float] | None = Field(default=None, min_length=1)
+    shares: list[float] | None = None
+    spread: float | None = Field(default=None, ge=0, lt=1)
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "PerSatellite":
+        given = [k for k in ("choices", "spread", "file") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of choices, spread, file (got {', '.join(given)})")
+        if self.choices is not None and any(not c > 0 for c in self.choices):
+            raise ValueError("choices must be positive")
+        if self.shares is not None:
+            if self.choices is None:
+                raise ValueError("shares needs choices")
+            if len(self.shares) != len(self.choices) or any(not s >= 0 for s in self.shares) or not sum(self.shares) > 0:
+                raise ValueError(f"shares must be {len(self.choices)} non-negative numbers with a positive sum")
+        return self
+
+    def is_set(self) -> bool:
+        return any(getattr(self, k) is not None for k in ("choices", "spread", "file"))
 
 
 class ComputeSpec(StrictModel):
-    """Onboard compute, carried into the instance for the evaluator (paper: 7.28 GFLOPS)."""
+    """Onboard compute (paper: 7.28 GFLOPS on every satellite).
+
+    ``satellite_gflops`` is the base (and reference) speed; ``[compute.gflops]``
+    makes speeds differ per satellite (:class:`PerSatellite`, seeded by
+    ``seeds.compute``). ``memory_gb`` gives every satellite the same memory,
+    ``[compute.memory]`` draws it per satellite; a candidate whose memory cannot
+    hold its experts is not a candidate (see ``docs/scenarios.md``).
+    ``bytes_per_param`` sizes an expert's weights (2: bf16).
+    """
 
     satellite_gflops: float = Field(default=7.28, gt=0)
+    gflops: PerSatellite | None = None
+    memory_gb: float | None = Field(default=None, gt=0)
+    memory: PerSatellite | None = None
+    bytes_per_param: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _memory_base(self) -> "ComputeSpec":
+        if self.memory is not None and self.memory.spread is not None and self.memory_gb is None:
+            raise ValueError("memory.spread needs memory_gb as its base value")
+        if self.memory is not None and not self.memory.is_set():
+            raise ValueError("[compute.memory] needs one of choices, spread, file")
+        if self.gflops is not None and not self.gflops.is_set():
+            raise ValueError("[compute.gflops] needs one of choices, spread, file")
+        return self
+
+    @property
+    def heterogeneous(self) -> bool:
+        """True when speeds are drawn per satellite."""
+        return self.gflops is not None
+
+    @property
+    def has_memory(self) -> bool:
+        return self.memory_gb is not None or self.memory is not None
 
 
 class Scenario(StrictModel):

@@ -5,7 +5,7 @@ import pytest
 
 from spacexnet_opt.errors import InputError
 from spacexnet_opt.instance import LayerSubproblem, Trace
-from spacexnet_opt.solve import LinearProblem, QAPProblem, TraceProblem
+from spacexnet_opt.solve import LinearProblem, QAPProblem, Status, TraceProblem, solve
 from spacexnet_opt.solve.from_instance import layer_problem
 
 TAU = [0.4, 0.1, 0.3, 0.2, 0.5]
@@ -24,7 +24,10 @@ def test_linear_is_rank_one_without_cost_and_general_with_it():
     assert np.allclose(rank_one.cost, np.outer([0.8, 0.6, 0.4, 0.2], TAU))
     cost = np.arange(20.0).reshape(4, 5)
     general = layer_problem(_layer(cost=cost.tolist()), "linear")
-    assert np.array_equal(general.cost, cost) and general.tau is None
+    assert np.array_equal(general.cost, cost)
+    # activation and tau ride along so `sorted` can run, but only as a heuristic
+    assert solve(general, method="sorted").status is Status.FEASIBLE
+    assert solve(rank_one, method="sorted").status is Status.OPTIMAL
 
 
 def test_top2_objective_is_the_expected_pair_bottleneck():
@@ -68,3 +71,14 @@ def test_trace_objective_without_trace_and_unknown_objective():
         layer_problem(_layer(), "trace")
     with pytest.raises(InputError, match="unknown objective 'fast'; valid objectives: linear, top2, trace"):
         layer_problem(_layer(), "fast")
+
+
+def test_bottleneck_objectives_add_compute_time_on_heterogeneous_satellites():
+    layer = _layer(gflops=[10.0, 5.0, 10.0, 2.0, 10.0], expert_gflop=[1.0] * 4,
+                   trace=Trace(sets=[[0, 1], [2, 3]], weights=[0.5, 0.5]))
+    expected_tau = np.asarray(TAU) + 1.0 / np.array([10.0, 5.0, 10.0, 2.0, 10.0])
+    assert np.allclose(layer_problem(layer, "top2").tau, expected_tau)
+    assert np.allclose(layer_problem(layer, "trace").tau, expected_tau)
+    uneven = _layer(gflops=[10.0] * 5, expert_gflop=[1.0, 2.0, 1.0, 1.0])
+    with pytest.raises(InputError, match="experts of one size"):
+        layer_problem(uneven, "top2")

@@ -120,16 +120,9 @@ def info(
 
 
 def _plot(path: Path, snaps, expected) -> None:
-    import io
+    from ..plotting import pyplot, save_figure
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..fileio import write_bytes_atomic
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, (ax1, ax2) = pyplot().subplots(1, 2, figsize=(10, 3.5))
     ax1.plot(snaps.times_s / 60, snaps.feasible.mean(axis=1), label="feasible")
     ax1.plot(snaps.times_s / 60, snaps.up.mean(axis=1), label="up (after failures)")
     ax1.set(xlabel="time (min)", ylabel="fraction of +Grid links", title="links per snapshot")
@@ -138,10 +131,7 @@ def _plot(path: Path, snaps, expected) -> None:
     ax2.hist(1e3 * finite, bins=50)
     ax2.set(xlabel="expected path delay (ms)", ylabel="pairs", title="expected delays from the sources")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
-    write_bytes_atomic(path, buffer.getvalue())
+    save_figure(fig, path, dpi=120)
 
 
 def export(

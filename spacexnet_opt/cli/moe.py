@@ -126,26 +126,16 @@ def stats(
 
 
 def _plot_heatmap(s, path: Path) -> None:
-    import io
+    from ..plotting import pyplot, save_figure
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..fileio import write_bytes_atomic
-
-    fig, ax = plt.subplots(figsize=(10, 4 + s.n_layers / 20))
+    fig, ax = pyplot().subplots(figsize=(10, 4 + s.n_layers / 20))
     image = ax.imshow(s.p, aspect="auto", interpolation="nearest", cmap="viridis",
                       extent=(-0.5, s.n_experts - 0.5, s.layers[-1] + 0.5, s.layers[0] - 0.5))
     ax.set_xlabel("expert")
     ax.set_ylabel("layer")
     ax.set_title(f"activation probability p (top-{s.k}): {Path(s.source).name}")
     fig.colorbar(image, ax=ax, label="p")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    write_bytes_atomic(path, buffer.getvalue())
+    save_figure(fig, path)
 
 
 @moe_app.command("sample")

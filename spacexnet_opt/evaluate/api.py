@@ -67,6 +67,7 @@ class Evaluation:
 
 
 def _one(world, deployment: Deployment, legs: LegDelays, tokens: int, seed) -> Evaluation:
+    legs = world.charge_compute(deployment, legs)
     times = world.times
     mc = None
     if tokens:

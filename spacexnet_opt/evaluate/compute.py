@@ -8,13 +8,24 @@ attention runs. Both are explicit options here:
     Keys every token attends to at the gateway (default 4,096, the paper's
     36.3 TFLOP per 4,096-token pass). ``0`` counts projections only.
 ``satellite_gflops``
-    Effective throughput of every satellite (default 7.28).
+    Effective throughput of every satellite (default 7.28); with
+    ``speed_factor`` (one number per satellite id) satellite ``s`` runs at
+    ``satellite_gflops * speed_factor[s]`` (a scenario's ``[compute.gflops]``
+    model: the factor is its speed over the base speed, so changing
+    ``satellite_gflops`` scales every satellite and keeps their ratios).
 
 The gateway of MoE layer ``l`` runs attention, router and shared experts
 (``t_gw``); each activated expert runs on its own satellite in parallel
 (``t_exp``). Dense layers (DeepSeek) and the LM head are charged once per token
 at the first gateway when ``include_dense``/``include_lm_head`` are set
 (defaults: dense layers yes, LM head no -- the paper's formula has neither).
+
+With per-satellite speeds, :class:`ComputeTimes` holds the times at the base
+speed and :meth:`ComputeModel.deviations` the difference each placed expert
+makes: ``(t_gw(g_l) - t_gw) + (t_exp(s) - t_exp)`` (plus the once-per-token
+work at the first gateway), where ``t_exp(s) = expert_gflop / gflops(s)``.
+Added to an expert's path delay, the layer time
+``t_gw(g_l) + max_{i in A} (D(s_i) + t_exp(s_i))`` comes out exact.
 
 >>> from spacexnet_opt.moe import get_profile
 >>> c = ComputeModel(satellite_gflops=7.28, context_len=0)
@@ -25,7 +36,9 @@ at the first gateway when ``include_dense``/``include_lm_head`` are set
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
+
+import numpy as np
 
 from ..errors import InputError
 
@@ -51,12 +64,55 @@ class ComputeModel:
     context_len: int = 4096
     include_dense: bool = True
     include_lm_head: bool = False
+    speed_factor: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.satellite_gflops > 0:
             raise InputError(f"must be positive, got {self.satellite_gflops!r}", field="satellite_gflops")
         if isinstance(self.context_len, bool) or not isinstance(self.context_len, int) or self.context_len < 0:
             raise InputError(f"must be a non-negative integer, got {self.context_len!r}", field="context_len")
+        if self.speed_factor is not None:
+            factor = np.asarray(self.speed_factor, dtype=float).ravel()
+            if not (np.isfinite(factor).all() and (factor > 0).all()):
+                raise InputError("must hold finite, positive factors", field="speed_factor")
+            object.__setattr__(self, "speed_factor", factor)
+
+    @property
+    def heterogeneous(self) -> bool:
+        """True when satellites run at different speeds."""
+        return self.speed_factor is not None and bool(np.ptp(self.speed_factor) > 0)
+
+    def gflops(self, satellites) -> np.ndarray:
+        """Effective GFLOPS of each satellite id in ``satellites`` (any shape)."""
+        satellites = np.asarray(satellites, dtype=np.int64)
+        if self.speed_factor is None:
+            return np.full(satellites.shape, float(self.satellite_gflops))
+        return self.satellite_gflops * self.speed_factor[satellites]
+
+    def deviations(self, profile, gateways, experts) -> np.ndarray:
+        """Seconds (L, E) to add to each placed expert's path delay for per-satellite speeds.
+
+        ``(t_gw(g_l) - t_gw) + (t_exp(s_li) - t_exp)``, plus the once-per-token
+        work's ``t_once(g_0) - t_once`` in layer 0, where ``t_x`` are the times at
+        ``satellite_gflops`` (:meth:`times`). All zero for equal speeds.
+
+        >>> from spacexnet_opt.moe import get_profile
+        >>> c = ComputeModel(satellite_gflops=8.0, context_len=0, speed_factor=np.array([1.0, 0.5, 2.0]))
+        >>> prof = get_profile("llama-moe-3.5b-2of8")
+        >>> d = c.deviations(prof, [0], [[1, 2]])   # expert on a half-speed and a double-speed satellite
+        >>> bool(np.allclose(d, [[prof.expert_gflop_per_token() / 8, -prof.expert_gflop_per_token() / 16]]))
+        True
+        """
+        gateways = np.asarray(gateways, dtype=np.int64)
+        experts = np.atleast_2d(np.asarray(experts, dtype=np.int64))
+        if not self.heterogeneous:
+            return np.zeros(experts.shape)
+        base = self.times(profile)
+        slow_gw = self.satellite_gflops / self.gflops(gateways)  # time multiplier at each gateway
+        slow_exp = self.satellite_gflops / self.gflops(experts)
+        dev = base.gateway_s * (slow_gw - 1.0)[:, None] + base.expert_s * (slow_exp - 1.0)
+        dev[0] += base.per_token_s * (slow_gw[0] - 1.0)
+        return dev
 
     def times(self, profile) -> ComputeTimes:
         """Compute times of ``profile`` (a :class:`~spacexnet_opt.moe.ModelProfile`)."""
@@ -70,5 +126,12 @@ class ComputeModel:
                             profile.expert_gflop_per_token() / rate, once / rate)
 
     def record(self) -> dict:
-        """The assumptions as a JSON-ready dict."""
-        return asdict(self)
+        """The assumptions as a JSON-ready dict (per-satellite speeds summarised)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "speed_factor"}
+        if self.heterogeneous:
+            speeds = self.gflops(np.arange(len(self.speed_factor)))
+            out["per_satellite_gflops"] = {"min": float(f"{speeds.min():.9g}"), "mean": float(f"{speeds.mean():.9g}"),
+                                           "max": float(f"{speeds.max():.9g}"),
+                                           "charged": "t_exp(s) = expert_gflop / gflops(s) on each expert's "
+                                                      "satellite, t_gw(g) = gateway_gflop / gflops(g)"}
+        return out

@@ -103,6 +103,23 @@ class World:
     def with_compute(self, compute: ComputeModel) -> "World":
         return replace(self, compute=compute, assumptions={**self.assumptions, "compute": compute.record()})
 
+    def charge_compute(self, deployment, legs):
+        """``legs`` with each placed expert's per-satellite compute deviation added to its path delays.
+
+        With per-satellite speeds (``compute.speed_factor``) the layer time is
+        ``t_gw(g_l) + max_{i in A} (D(s_i) + t_exp(s_i))``; :attr:`times` holds
+        the times at the base speed, and this adds the rest
+        (:meth:`ComputeModel.deviations`) so the analytic formula, the snapshot
+        expectation and the Monte Carlo simulation all charge it exactly. The
+        same ``legs`` when every satellite runs at the same speed.
+        """
+        from .legs import LegDelays
+
+        if not self.compute.heterogeneous:
+            return legs
+        dev = self.compute.deviations(self.profile, deployment.gateways, deployment.experts)
+        return LegDelays(legs.delay_s + dev[None], legs.disconnected)
+
 
 def laws_from_stats(stats, *, prefer: str = "auto") -> list:
     """One set law per MoE layer of :class:`~spacexnet_opt.moe.ActivationStats`."""
@@ -137,10 +154,23 @@ def _snapshots(spec, shell, config, link_seed):
                            config=config, seed=seed)
 
 
+def _onboard(spec, shell, source):
+    from ..onboard import draw_onboard
+
+    return draw_onboard(spec.compute, shell.n_sats, seed=spec.seeds.get("compute"), source=source)
+
+
+def _compute_model(spec, onboard) -> ComputeModel:
+    """The scenario's compute model; per-satellite speeds become factors over the base speed."""
+    factor = onboard.gflops / onboard.reference_gflops if onboard.heterogeneous else None
+    return ComputeModel(satellite_gflops=spec.compute.satellite_gflops, speed_factor=factor)
+
+
 def solve_layers(spec, shell, snapshots, partition, stats, profile, *, gateway_rule: str | None = None, source=None):
     """The per-layer subproblems of a scenario (what ``spacexnet build`` writes), on given snapshots."""
     from ..build import check_band_sizes, layer_subproblems
     from ..constellation import expected_delays, iter_shortest_delays
+    from ..onboard import expert_memory_gb
     from ..partition import choose_gateways
 
     rule = gateway_rule or spec.partition.gateway
@@ -150,10 +180,12 @@ def solve_layers(spec, shell, snapshots, partition, stats, profile, *, gateway_r
     band_gw = choose_gateways(partition, rule, seed=spec.seeds.gateway,
                               delays=lambda s: expected_delays(snapshots, s, snapshots_idx=idx).mean_s)
     coact = np.asarray(stats.pair_coactivation()) if spec.statistics.coactivation else None
+    need_gb = expert_memory_gb(profile, spec.compute.bytes_per_param) if spec.compute.has_memory else None
     try:
         layers, _ = layer_subproblems(partition, band_gw, iter_shortest_delays(snapshots, np.unique(band_gw)),
                                       np.asarray(stats.p), stats.k, coactivation=coact,
-                                      expert_gflop=profile.expert_gflop_per_token())
+                                      expert_gflop=profile.expert_gflop_per_token(),
+                                      onboard=_onboard(spec, shell, source), expert_memory_gb=need_gb)
     except InputError as exc:
         raise InputError(exc.message, field=exc.field, source=source) from None
     return layers
@@ -179,7 +211,7 @@ def world_from_scenario(spec, *, source, compute: ComputeModel | None = None, li
     say("constellation")
     shell, profile, stats, partition, config = _parts(spec, source)
     snaps = _snapshots(spec, shell, config, link_seed)
-    compute = compute or ComputeModel(satellite_gflops=spec.compute.satellite_gflops)
+    compute = compute or _compute_model(spec, _onboard(spec, shell, source))
     say("subproblems")
     layers = solve_layers(spec, shell, snaps, partition, stats, profile, gateway_rule=gateway_rule, source=source)
     laws = laws_from_stats(stats)
@@ -202,10 +234,23 @@ def world_from_instance(instance, *, source, compute: ComputeModel | None = None
     scenario_file = source.parent / str(instance.scenario.get("scenario_file", source.name))
     shell, profile, _, partition, config = _parts(spec, scenario_file)
     snaps = _snapshots(spec, shell, config, link_seed)
-    compute = compute or ComputeModel(satellite_gflops=spec.compute.satellite_gflops)
+    if compute is None:
+        compute = _compute_model(spec, _onboard(spec, shell, scenario_file))
+        _check_speeds(instance.layers, compute, source)
     laws = [set_law(layer) for layer in instance.layers]
     return World(spec.name, shell, snaps, profile, partition, list(instance.layers), laws, compute,
                  _assumptions(spec, snaps, compute, laws, link_seed))
+
+
+def _check_speeds(layers, compute: ComputeModel, source) -> None:
+    """The per-candidate speeds an instance stores must be those its scenario draws again."""
+    for layer in layers:
+        if layer.gflops is None:
+            continue
+        if not compute.heterogeneous or not np.allclose(layer.gflops, compute.gflops(layer.satellites), rtol=1e-8):
+            raise InputError(f"layer {layer.layer}: the stored candidate speeds differ from those the scenario "
+                             "block draws again (was the instance edited, or built by another version?)",
+                             field=f"layers[{layer.layer}].gflops", source=source)
 
 
 def world_from_file(path: str | os.PathLike, **options) -> World:

@@ -16,7 +16,6 @@ profiles come from a TOML or JSON file (:func:`load_profile`).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path

@@ -36,6 +36,7 @@ METHODS: dict[str, str] = {
     "2opt": "scipy_qap:solve_2opt",
     "tabu": "tabu:solve_tabu",
     "brute": "brute:solve_brute",
+    "bnb": "qap_bnb:solve_bnb",
 }
 
 

@@ -28,26 +28,37 @@ OBJECTIVES = ("linear", "top2", "trace")
 
 def _linear(layer: LayerSubproblem) -> LinearProblem:
     if layer.cost is not None:
-        return LinearProblem(np.asarray(layer.cost, float), name=f"layer {layer.layer}")
+        return LinearProblem(np.asarray(layer.cost, float), activation=np.asarray(layer.activation, float),
+                             tau=np.asarray(layer.tau_s, float), name=f"layer {layer.layer}")
     return LinearProblem.rank_one(layer.activation, layer.tau_s, name=f"layer {layer.layer}")
 
 
-def _coactivation(layer: LayerSubproblem, field: str) -> np.ndarray:
+def _coactivation(layer: LayerSubproblem) -> np.ndarray:
     if layer.coactivation is not None:
         return np.asarray(layer.coactivation, float)
-    try:
-        from ..moe import TopKSampler
-    except ImportError:
-        raise InputError("objective top2 needs the pair co-activation; the layer has none and "
-                         "no sampler is available to derive it", field=field) from None
+    from ..moe import TopKSampler
+
     return np.asarray(TopKSampler(np.asarray(layer.activation, float), layer.k).pair_coactivation(), float)
+
+
+def _bottleneck_tau(layer: LayerSubproblem, field: str) -> np.ndarray:
+    """Per-candidate latency of the bottleneck objectives: ``tau_s``, plus the expert's
+    compute time ``expert_gflop / gflops[c]`` when the satellites differ in speed."""
+    tau = np.asarray(layer.tau_s, float)
+    if layer.gflops is None or layer.expert_gflop is None:
+        return tau
+    sizes = np.unique(layer.expert_gflop)
+    if len(sizes) != 1:
+        raise InputError("top2 and trace need experts of one size when satellites differ in speed",
+                         field=f"{field}.expert_gflop")
+    return tau + sizes[0] / np.asarray(layer.gflops, float)
 
 
 def _top2(layer: LayerSubproblem, field: str) -> QAPProblem:
     if layer.k != 2:
         raise InputError(f"objective top2 is the exact latency of top-2 routing, but the layer routes "
                          f"top-{layer.k}; use the trace objective", field=f"{field}.k")
-    return QAPProblem.top2(_coactivation(layer, f"{field}.coactivation"), layer.tau_s,
+    return QAPProblem.top2(_coactivation(layer), _bottleneck_tau(layer, field),
                            activation=np.asarray(layer.activation, float), name=f"layer {layer.layer}")
 
 
@@ -60,7 +71,7 @@ def _trace(layer: LayerSubproblem, field: str) -> TraceProblem:
         raise InputError("contains an empty activated set", field=f"{field}.trace.sets")
     # pad shorter sets with their own first expert: the maximum over the set is unchanged
     sets = np.array([list(s) + [s[0]] * (width - len(s)) for s in layer.trace.sets], dtype=np.int64)
-    return TraceProblem(tau=layer.tau_s, sets=sets, n_experts=layer.n_experts, weights=layer.trace.weights,
+    return TraceProblem(tau=_bottleneck_tau(layer, field), sets=sets, n_experts=layer.n_experts, weights=layer.trace.weights,
                         activation=np.asarray(layer.activation, float), name=f"layer {layer.layer}")
 
 
@@ -75,7 +86,9 @@ def layer_problem(layer: LayerSubproblem, objective: str, *, field: str | None =
         cost ``activation[i] * tau_s[s]``. ``top2``: the QAP of the expected top-2
         bottleneck; needs ``k = 2`` and uses the layer's ``coactivation`` or, without
         it, the pair probabilities of :class:`spacexnet_opt.moe.TopKSampler`.
-        ``trace``: the bottleneck over the layer's token ``trace``.
+        ``trace``: the bottleneck over the layer's token ``trace``. For both
+        bottlenecks a candidate's latency is ``tau_s`` plus, when the layer lists
+        per-candidate ``gflops``, the expert's compute time ``expert_gflop / gflops``.
     field : str, optional
         Where the layer sits in its file (``"layers[3]"``), for error messages.
 

@@ -1,0 +1,186 @@
+"""The Fig. 7 sweeps: one parameter varied at a time, the paper's four schemes at every point.
+
+Sweeps use the exact snapshot expectation (what the Monte Carlo converges to),
+so a point carries no sampling noise; the error bars are the spread over the
+random schemes' placement seeds. Each sweep writes ``sweep_<parameter>.csv``
+(one row per value and scheme, with the link statistics of that point) and
+``sweep_<parameter>.png`` (total latency, and propagation on a log axis).
+
+The angular-rate values span the range where the threshold binds on the
+paper's shell: intra-plane links turn at the orbital rate (2 pi / 95.65 min =
+0.0011 rad/s at 550 km), the fastest inter-plane link over one period at about
+0.021 rad/s, so every threshold above that keeps every link (0.12 rad/s, the
+paper's value, included) and one below 0.0011 rad/s cuts every intra-plane link.
+
+>>> SWEEPS["max_angular_rate"][0], SWEEPS["max_angular_rate"][-1]
+(0.0011, 0.12)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from ..evaluate import ComputeModel, world_from_scenario
+from ..fileio import write_bytes_atomic, write_text_atomic
+from .paper import with_snapshots
+from .schemes import PAPER_SCHEMES
+from .table import run_schemes
+
+__all__ = ["SWEEPS", "QUICK_SWEEPS", "SWEEP_AXES", "sweep_spec", "reproduce_sweeps", "plot_sweep"]
+
+SWEEPS = {
+    "altitude_km": [400.0, 550.0, 700.0, 850.0, 1000.0, 1200.0],
+    "constellation_size": [(24, 32), (33, 32), (40, 40), (48, 48), (56, 56)],
+    "link_survival": [0.80, 0.85, 0.90, 0.95, 1.0],
+    "max_angular_rate": [0.0011, 0.0015, 0.0021, 0.003, 0.005, 0.01, 0.02, 0.12],
+}
+QUICK_SWEEPS = {"altitude_km": [400.0, 1200.0], "constellation_size": [(24, 32), (40, 40)],
+                "link_survival": [0.85, 1.0], "max_angular_rate": [0.0015, 0.12]}
+# parameter -> (axis label, log x axis, the paper's setting)
+SWEEP_AXES = {
+    "altitude_km": ("altitude (km)", False, 550.0),
+    "constellation_size": ("satellites (planes x satellites per plane)", False, 33 * 32),
+    "link_survival": ("link survival probability", False, 0.95),
+    "max_angular_rate": ("angular-rate threshold (rad/s, log scale)", True, 0.12),
+}
+
+# extra reference lines: 0.12 deg/s, in case the paper's threshold was meant in degrees
+SWEEP_MARKS = {"max_angular_rate": [(0.12 * math.pi / 180, "0.12 deg/s = 0.0021 rad/s", "--")]}
+
+Progress = Callable[[str, int, int], None]
+
+
+def _walker(spec, source):
+    from ..build import scenario_constellation
+    from ..errors import InputError
+    from ..scenario import WalkerSpec
+
+    shell = scenario_constellation(spec, Path(source))
+    if not hasattr(shell, "altitude_km"):
+        raise InputError("sweeps need a Walker constellation (preset or walker), not a TLE shell",
+                         field="constellation", source=source)
+    return WalkerSpec(n_planes=shell.n_planes, sats_per_plane=shell.sats_per_plane, altitude_km=shell.altitude_km,
+                      inclination_deg=shell.inclination_deg, phasing=shell.phasing, pattern=shell.pattern)
+
+
+def sweep_spec(spec, source, parameter: str, value):
+    """``spec`` with one sweep parameter set to ``value``."""
+    if parameter in ("altitude_km", "constellation_size"):
+        walker = _walker(spec, source)
+        change = {"altitude_km": value} if parameter == "altitude_km" else {
+            "n_planes": value[0], "sats_per_plane": value[1]}
+        constellation = spec.constellation.model_copy(update={"preset": None, "tle": None,
+                                                              "walker": walker.model_copy(update=change)})
+        return spec.model_copy(update={"constellation": constellation})
+    field = {"link_survival": "survival", "max_angular_rate": "max_angular_rate"}.get(parameter)
+    if field is None:
+        raise ValueError(f"unknown sweep {parameter!r}; valid sweeps: {', '.join(SWEEPS)}")
+    return spec.model_copy(update={"isl": spec.isl.model_copy(update={field: value})})
+
+
+def _x(parameter: str, value) -> float:
+    return float(value[0] * value[1]) if parameter == "constellation_size" else float(value)
+
+
+def _tick(value) -> str:
+    try:
+        return f"{float(value):g}"
+    except ValueError:
+        return str(value).replace("x", "×")
+
+
+def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike) -> None:
+    """Write the PNG of one sweep: total s/token (left) and propagation s/token on a log axis (right).
+
+    Error bars are one standard deviation over the random schemes' placement seeds.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    label, log_x, paper = SWEEP_AXES.get(parameter, (parameter, False, None))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    for scheme in dict.fromkeys(r["scheme"] for r in rows):
+        mine = [r for r in rows if r["scheme"] == scheme]
+        xs = [float(r["x"]) for r in mine]
+        std = [float(r["std_s"]) for r in mine]
+        for ax, key in zip(axes, ("mean_s_per_token", "propagation_s_per_token")):
+            ax.errorbar(xs, [float(r[key]) for r in mine], yerr=std, marker="o", ms=4, capsize=3, label=scheme)
+    ticks = list(dict.fromkeys((float(r["x"]), _tick(r["value"])) for r in rows))
+    plain = FuncFormatter(lambda y, _: f"{y:g}")
+    for ax, title in zip(axes, ("end-to-end latency", "propagation part (log scale)")):
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xticks([x for x, _ in ticks], [t for _, t in ticks], fontsize=7,
+                      rotation=45 if len(ticks) > 6 or parameter == "constellation_size" else 0)
+        ax.minorticks_off()
+        if paper is not None:
+            ax.axvline(paper, color="grey", ls=":", lw=1, label="paper's setting")
+        for x, name, style in SWEEP_MARKS.get(parameter, []):
+            ax.axvline(x, color="grey", ls=style, lw=1, label=name)
+        ax.set_xlabel(label)
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("latency (s / token)")
+    axes[0].set_ylim(bottom=0)
+    axes[1].set_yscale("log")
+    axes[1].yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+    axes[1].yaxis.set_major_formatter(plain)
+    axes[1].yaxis.set_minor_formatter(NullFormatter())
+    axes[1].set_ylabel("propagation (s / token)")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 6), fontsize=8, frameon=False)
+    fig.suptitle(f"sweep of {parameter}; error bars: ±1 std over placement seeds", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    write_bytes_atomic(Path(path), buf.getvalue())
+
+
+def _point(world, parameter: str, value, label, seeds: int) -> list[dict]:
+    snaps = world.snapshots
+    table = run_schemes(world, PAPER_SCHEMES, seeds=seeds, tokens=0)
+    links = {"satellites": world.n_sats, "feasible_link_fraction": float(snaps.feasible.mean()),
+             "links_up_fraction": float((snaps.delay_s < float("inf")).mean())}
+    return [{"parameter": parameter, "value": label, "x": _x(parameter, value), "scheme": scheme, **links,
+             **{k: table[scheme][k] for k in ("mean_s_per_token", "std_s", "analytic_s_per_token",
+                                              "propagation_s_per_token", "compute_s_per_token")}}
+            for scheme in PAPER_SCHEMES]
+
+
+def reproduce_sweeps(spec, source, out: str | os.PathLike, *, quick: bool = False, sweeps: dict | None = None,
+                     seeds: int = 3, snapshots: int | None = None, compute: ComputeModel | None = None,
+                     progress: Progress | None = None) -> dict[str, list[dict]]:
+    """Run the Fig. 7 sweeps (or ``sweeps``: {parameter: values}); write ``sweep_<parameter>.csv`` and ``.png``.
+
+    Returns ``{parameter: rows}``, the rows the CSV holds.
+    """
+    say = progress or (lambda stage, done, total: None)
+    out = Path(out)
+    sweeps = sweeps or (QUICK_SWEEPS if quick else SWEEPS)
+    spec = with_snapshots(spec, snapshots)
+    results = {}
+    for parameter, values in sweeps.items():
+        rows = []
+        for i, value in enumerate(values):
+            say(f"sweep {parameter}", i, len(values))
+            label = f"{value[0]}x{value[1]}" if isinstance(value, tuple) else value
+            world = world_from_scenario(sweep_spec(spec, source, parameter, value), source=source, compute=compute)
+            rows += _point(world, parameter, value, label, seeds)
+        say(f"sweep {parameter}", len(values), len(values))
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomic(out / f"sweep_{parameter}.csv", text.getvalue())
+        plot_sweep(rows, parameter, out / f"sweep_{parameter}.png")
+        results[parameter] = rows
+    return results
