@@ -29,6 +29,9 @@ def _random_problem(kind: str, seed: int) -> QAPProblem:
     if kind == "symmetric":
         f, d = rng.integers(0, 10, (2, 7, 7))
         return QAPProblem(np.triu(f, 1) + np.triu(f, 1).T, np.triu(d, 1) + np.triu(d, 1).T)
+    if kind == "one-symmetric":  # the bound symmetrises the other matrix
+        f = rng.integers(0, 10, (7, 7))
+        return QAPProblem(f + f.T, rng.integers(0, 10, (7, 7)))
     if kind == "rectangular":
         return QAPProblem(rng.integers(0, 10, (4, 4)), rng.integers(0, 10, (7, 7)))
     pair = np.triu(rng.uniform(0, 1, (6, 6)), 1)  # top2: 6 experts on 9 candidates
@@ -37,7 +40,7 @@ def _random_problem(kind: str, seed: int) -> QAPProblem:
 
 # without a time limit the search starts from scratch; with one, from a tabu incumbent
 @pytest.mark.parametrize("seed, time_limit", [(0, None), (1, None), (2, None), (3, 3.0)])
-@pytest.mark.parametrize("kind", ["integer", "real-signed", "symmetric", "rectangular", "top2"])
+@pytest.mark.parametrize("kind", ["integer", "real-signed", "symmetric", "one-symmetric", "rectangular", "top2"])
 def test_bnb_proves_the_enumerated_optimum(kind, seed, time_limit):
     problem = _random_problem(kind, seed)
     optimum = _enumerated_optimum(problem)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..evaluate import ComputeModel, world_from_scenario
-from ..fileio import write_bytes_atomic, write_text_atomic
+from ..fileio import write_text_atomic
 from .paper import with_snapshots
 from .schemes import PAPER_SCHEMES
 from .table import run_schemes
@@ -99,11 +99,11 @@ def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike) -> Non
 
     Error bars are one standard deviation over the random schemes' placement seeds.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    from ..plotting import pyplot, save_figure
+
+    plt = pyplot()
 
     label, log_x, paper = SWEEP_AXES.get(parameter, (parameter, False, None))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
@@ -139,10 +139,7 @@ def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike) -> Non
     fig.legend(handles, names, loc="lower center", ncol=min(len(names), 6), fontsize=8, frameon=False)
     fig.suptitle(f"sweep of {parameter}; error bars: ±1 std over placement seeds", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    write_bytes_atomic(Path(path), buf.getvalue())
+    save_figure(fig, Path(path))
 
 
 def _point(world, parameter: str, value, label, seeds: int) -> list[dict]:
