@@ -65,7 +65,7 @@ def _misleading_marginals(seed: int) -> QAPProblem:
     return QAPProblem.top2(flow, rng.uniform(1.0, 10.0, 7), activation=(flow + flow.T).sum(1))
 
 
-EXACT_TOP2 = ["brute", "cpsat", "pulp-cbc", "pulp-highs"]
+EXACT_TOP2 = ["brute", "bnb", "cpsat", "pulp-cbc", "pulp-highs"]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

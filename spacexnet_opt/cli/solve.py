@@ -148,7 +148,9 @@ def compare_command(
         for issue in result.issues:
             err_console.print(f"inconsistent: {issue}", style="bold red", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    console.print(f"no inconsistency among {len(names)} methods on {len(problems)} instances")
+    n_methods, n_instances = len(names), len(problems)
+    console.print(f"no inconsistency among {n_methods} method{'s' * (n_methods != 1)} "
+                  f"on {n_instances} instance{'s' * (n_instances != 1)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,7 @@ OBJECTIVES = ("linear", "top2", "trace")
 """Objective names accepted by :func:`layer_problem`."""
 
 
-def _linear(layer: LayerSubproblem) -> LinearProblem:
+def _linear(layer: LayerSubproblem, field: str) -> LinearProblem:
     if layer.cost is not None:
         return LinearProblem(np.asarray(layer.cost, float), activation=np.asarray(layer.activation, float),
                              tau=np.asarray(layer.tau_s, float), name=f"layer {layer.layer}")
@@ -97,14 +97,17 @@ def layer_problem(layer: LayerSubproblem, objective: str, *, field: str | None =
     InputError
         Unknown objective, or data the objective needs is missing.
     """
-    field = field or f"layer {layer.layer}"
-    if objective == "linear":
-        return _linear(layer)
-    if objective == "top2":
-        return _top2(layer, field)
-    if objective == "trace":
-        return _trace(layer, field)
-    raise InputError(f"unknown objective {objective!r}; valid objectives: {', '.join(OBJECTIVES)}", field="objective")
+    return _BUILDERS[_checked(objective)](layer, field or f"layer {layer.layer}")
+
+
+_BUILDERS = {"linear": _linear, "top2": _top2, "trace": _trace}
+
+
+def _checked(objective: str) -> str:
+    if objective not in _BUILDERS:
+        raise InputError(f"unknown objective {objective!r}; valid objectives: {', '.join(OBJECTIVES)}",
+                         field="objective")
+    return objective
 
 
 @dataclass(frozen=True)
@@ -150,10 +153,7 @@ def load_problems(path: str | os.PathLike, objective: str | None = None) -> list
         from .qaplib import load_qaplib
 
         return [LayerJob(0, None, None, load_qaplib(path))]
-    objective = objective or "linear"
-    if objective not in OBJECTIVES:
-        raise InputError(f"unknown objective {objective!r}; valid objectives: {', '.join(OBJECTIVES)}",
-                         field="objective")
+    objective = _checked(objective or "linear")
     instance = load_instance(path)
     jobs = []
     for index, layer in enumerate(instance.layers):
