@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scenario_text import small_scenario
 
 from spacexnet_opt.build import build_from_file, write_instance
 from spacexnet_opt.errors import FileFormatError, InputError
@@ -24,32 +25,9 @@ from spacexnet_opt.scenario import ComputeSpec, load_scenario, parse_scenario
 from spacexnet_opt.solve.backends.closed_form import sorted_assignment
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
-HEAD = 'format = "spacexnet-scenario"\nversion = 1\nname = "t"\n'
 # 6 x 16 star, 8 bands of 4 slots x 6 planes (24 members, 23 candidates), 4 layers per band
-SMALL = HEAD + """
-[constellation.walker]
-n_planes = 6
-sats_per_plane = 16
-altitude_km = 550.0
-inclination_deg = 87.0
-pattern = "star"
-
-[snapshots]
-count = 4
-
-[model]
-profile = "llama-moe-3.5b-2of8"
-
-[statistics]
-kind = "zipf"
-
-[partition]
-fold = 8
-diameter_snapshots = 0
-
-[seeds]
-compute = 3
-"""
+SMALL = small_scenario(snapshots=4, fold=8, diameter_snapshots=0, statistics='kind = "zipf"',
+                       extra="\n[seeds]\ncompute = 3\n")
 PROFILE = get_profile("llama-moe-3.5b-2of8")
 
 

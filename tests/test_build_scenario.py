@@ -3,35 +3,14 @@
 import json
 
 import pytest
+from scenario_text import HEAD, small_scenario
 
 from spacexnet_opt.build import build_from_file
 from spacexnet_opt.errors import FileFormatError
 from spacexnet_opt.instance import load_instance
 from spacexnet_opt.scenario import load_scenario, parse_scenario
 
-HEAD = 'format = "spacexnet-scenario"\nversion = 1\nname = "t"\n'
-SMALL = HEAD + """
-[constellation.walker]
-n_planes = 6
-sats_per_plane = 16
-altitude_km = 550.0
-inclination_deg = 87.0
-pattern = "star"
-
-[snapshots]
-count = 6
-
-[model]
-profile = "llama-moe-3.5b-2of8"
-
-[statistics]
-kind = "dirichlet"
-params = { alpha = 0.5 }
-
-[partition]
-fold = 4
-diameter_snapshots = 2
-"""
+SMALL = small_scenario(snapshots=6, fold=4, diameter_snapshots=2)
 
 
 def _write(tmp_path, text, name="s.toml"):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scenario_text import small_scenario
 
 from spacexnet_opt.build import build_from_file, scenario_isl_config
 from spacexnet_opt.constellation import build_snapshots, preset
@@ -17,29 +18,7 @@ from spacexnet_opt.solve.from_instance import layer_problem
 from spacexnet_opt.traces import exact_trace, merge_sets
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
-HEAD = 'format = "spacexnet-scenario"\nversion = 1\nname = "t"\n'
-SMALL = HEAD + """
-[constellation.walker]
-n_planes = 6
-sats_per_plane = 16
-altitude_km = 550.0
-inclination_deg = 87.0
-pattern = "star"
-
-[snapshots]
-count = 2
-
-[model]
-profile = "llama-moe-3.5b-2of8"
-
-[partition]
-fold = 8
-diameter_snapshots = 0
-
-[statistics]
-kind = "dirichlet"
-params = { alpha = 0.5 }
-"""
+SMALL = small_scenario(snapshots=2, fold=8, diameter_snapshots=0)
 
 
 def _build(tmp_path, extra: str, name="s.toml"):
