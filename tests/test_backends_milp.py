@@ -93,6 +93,17 @@ def test_exact_backends_agree_on_a_larger_layer():
     assert linear == pytest.approx([linear[0]] * len(linear), rel=1e-7)
 
 
+@pytest.mark.parametrize("method", ["pulp-cbc", "pulp-highs"])
+def test_milp_optimum_of_a_64_by_256_layer_matches_hungarian_to_rounding(method):
+    # at unit objective scale CBC's cutoff increment let it stop 4.5e-8 (relative) above the optimum here
+    rng = np.random.default_rng(5)
+    problem = LinearProblem.rank_one(np.minimum(2 * rng.dirichlet(np.full(64, 0.5)), 1.0), rng.uniform(0.01, 0.04, 256))
+    best = solve(problem, method="hungarian").objective
+    result = solve(problem, method=method, time_limit=60)
+    assert result.status is Status.OPTIMAL
+    assert result.objective == pytest.approx(best, rel=1e-12)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_an_optimum_lies_on_the_fastest_candidates(seed):
     problems = random_problems(seed, m=3, n=6)

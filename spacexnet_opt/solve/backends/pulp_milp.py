@@ -33,6 +33,10 @@ from ..scaling import optimality_status
 __all__ = ["solve_pulp_cbc", "solve_pulp_highs", "MIP_REL_GAP"]
 
 MIP_REL_GAP = 1e-9
+OBJECTIVE_EXPONENT = 16
+"""The objective is scaled by a power of two so its largest coefficient lies in [2**16, 2**17):
+CBC's and HiGHS's absolute tolerances (CBC's cutoff increment among them) then sit far
+below the differences between assignments, which at unit scale they could not resolve."""
 """Relative gap at which the MILP solvers stop and call a solution optimal."""
 
 
@@ -89,9 +93,9 @@ def solve_pulp_highs(problem: Problem, *, time_limit: float | None, rng: np.rand
 
 
 def _normalise_objective(lp) -> float:
-    """Scale the objective by a power of two so its largest coefficient lies in [1, 2); return the factor."""
+    """Scale the objective by a power of two (see :data:`OBJECTIVE_EXPONENT`); return the factor."""
     peak = max((abs(c) for c in lp.objective.values()), default=0.0)
-    factor = 2.0 ** -math.floor(math.log2(peak)) if peak > 0 else 1.0
+    factor = 2.0 ** (OBJECTIVE_EXPONENT - math.floor(math.log2(peak))) if peak > 0 else 1.0
     lp.setObjective(lp.objective * factor)
     return factor
 
