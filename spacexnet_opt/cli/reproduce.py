@@ -16,7 +16,7 @@ def _table2(doc: dict, title: str):
     from rich.table import Table
 
     table = Table(title=title)
-    for col in ("scheme", "s/token (MC mean)", "std over seeds", "95% CI", "p99", "analytic", "propagation",
+    for col in ("scheme", "s/token (MC mean)", "std over seeds", "MC 95% CI", "p99", "analytic", "propagation",
                 "compute", "paper"):
         table.add_column(col, justify="left" if col == "scheme" else "right")
     for name, row in doc["schemes"].items():
