@@ -21,7 +21,7 @@ def main() -> None:
     spec = load_scenario(path)
     tracemalloc.start()
     start = time.perf_counter()
-    doc = reproduce_table(spec, path, schemes=PAPER_SCHEMES, seeds=10, tokens=100_000)
+    doc = reproduce_table(spec, path, schemes=PAPER_SCHEMES, seeds=10, tokens=100_000, paper_reference=True)
     table_s = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()

@@ -79,3 +79,11 @@ def test_out_of_sample_statistics_must_match_the_model(scenario):
     world = world_from_file(scenario)
     with pytest.raises(InputError, match="statistics have 4 MoE layers but the model has 32"):
         world.with_laws(laws_from_stats(synthetic_zipf(4, 8, 2, seed=0)), "wrong")
+
+
+def test_paper_figures_appear_only_for_the_paper_experiment(cli, scenario, tmp_path):
+    result = cli("reproduce", "starlink-tle", "--scenario", scenario, "--quick", "--seeds", 2, "--tokens", 0,
+                 "--schemes", "Space-XNet", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "table2.json").read_text())
+    assert "paper_s_per_token" not in doc["schemes"]["Space-XNet"]

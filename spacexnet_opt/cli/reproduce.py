@@ -11,6 +11,9 @@ from .console import progress_bar, result_console, stage_reporter
 
 __all__ = ["register"]
 
+# DeepSeek-V3 load file the placements (made on a decode workload) are evaluated on
+OUT_OF_SAMPLE_FILE = "prefill_in1000out1000.json"
+
 
 def _table2(doc: dict, title: str):
     from rich.table import Table
@@ -37,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
     def _run(name: str, scenario: Optional[Path], out: Optional[Path], sweeps: bool, quick: bool, seeds: Optional[int],
              tokens: Optional[int], gflops: Optional[float], context_len: int, schemes: Optional[str],
-             eval_statistics: Optional[Path] = None) -> None:
+             eval_statistics: Optional[Path] = None, out_of_sample: bool = False) -> None:
         import time
 
         from ..errors import InputError
@@ -54,6 +57,12 @@ def register(app: typer.Typer) -> None:
         compute = ComputeModel(satellite_gflops=gflops if gflops is not None else spec.compute.satellite_gflops,
                                context_len=context_len)
         stats = None
+        if out_of_sample and eval_statistics is None:
+            from ..scenario import resolve_path
+
+            if spec.statistics.file is None:
+                raise InputError("the scenario places on no statistics file; give --evaluate-on", field="--evaluate-on")
+            eval_statistics = resolve_path(spec.statistics.file, scenario).parent / OUT_OF_SAMPLE_FILE
         if eval_statistics is not None:
             from ..moe import get_profile, load_expert_load
 
@@ -63,7 +72,7 @@ def register(app: typer.Typer) -> None:
             doc = reproduce_table(spec, scenario, schemes=chosen, seeds=seeds or (3 if quick else 10),
                                   tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
                                   snapshots=min(50, spec.snapshots.count) if quick else None, compute=compute, statistics=stats,
-                                  progress=stage_reporter(bar))
+                                  paper_reference=name == "paper", progress=stage_reporter(bar))
         result_console().print(_table2(doc, f"Table II analogue: {scenario} ({time.perf_counter() - start:.1f} s)"))
         if out is not None:
             write_table(doc, out)
@@ -114,9 +123,9 @@ def register(app: typer.Typer) -> None:
     def deepseek(
         scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/deepseek-v3-mega.toml "
                                                                          "(placed on its decode statistics)."),
-        evaluate_on: Path = typer.Option(Path(__file__).resolve().parents[3] / "shared" / "data" / "moe-load" /
-                                         "deepseek-v3" / "prefill_in1000out1000.json", "--evaluate-on",
-                                         help="Expert-load file the placements are evaluated on (out of sample)."),
+        evaluate_on: Optional[Path] = typer.Option(
+            None, "--evaluate-on", help="Expert-load file the placements are evaluated on (out of sample); default "
+                                        f"{OUT_OF_SAMPLE_FILE} beside the scenario's statistics file."),
         out: Optional[Path] = common["out"], quick: bool = common["quick"], seeds: Optional[int] = common["seeds"],
         tokens: Optional[int] = common["tokens"], gflops: Optional[float] = common["gflops"],
         context_len: int = common["context_len"],
@@ -125,4 +134,4 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """DeepSeek-V3 real loads: place with a decode file, evaluate on a prefill file (out of sample)."""
         _run("deepseek-v3-mega", scenario, out, False, quick, seeds, tokens, gflops, context_len, schemes,
-             eval_statistics=evaluate_on)
+             eval_statistics=evaluate_on, out_of_sample=True)

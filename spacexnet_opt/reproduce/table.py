@@ -69,7 +69,5 @@ def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int =
                         "p99_s_per_token": float(np.mean([ev.montecarlo.p99_s for ev in mine])),
                         "disconnected_token_share": float(np.mean([ev.montecarlo.disconnected_token_share
                                                                    for ev in mine]))})
-        if name in PAPER_TABLE2:
-            row["paper_s_per_token"] = list(PAPER_TABLE2[name])
         out[name] = row
     return out
