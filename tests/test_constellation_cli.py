@@ -54,6 +54,19 @@ def test_bad_parameters_exit_2_with_one_line(cli, args, message):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("name", ["info", "export"])
+def test_info_and_export_share_the_constellation_options(cli, tmp_path, name):
+    command = ["export", tmp_path / "out"] if name == "export" else ["info"]
+    result = cli("constellation", *command, "--preset", "paper", "--max-rate", "-1")
+    assert result.exit_code == 2
+    assert result.stderr == "error: --max-rate: must be >= 0 (0 disables the check), got -1.0\n"
+    assert not (tmp_path / "out").exists()
+    result = cli("constellation", *command, "--help")
+    for flag in ("--preset", "--walker", "--altitude", "--pattern", "--tle", "--inclination", "--alt-band",
+                 "--snapshots", "--duration", "--max-rate", "--survival", "--max-range", "--clearance", "--seed"):
+        assert flag in result.output
+
+
 def test_malformed_tle_exits_2_naming_the_line(cli, tmp_path, shared_data):
     lines = (shared_data / "tle" / "Starlink.tle").read_text().splitlines()[:6]
     lines[2] = lines[2][:-1] + str((int(lines[2][-1]) + 3) % 10)

@@ -149,6 +149,19 @@ def test_two_line_files_without_names(tmp_path, starlink_path):
     assert [r.line_no for r in records] == [1, 3, 5]
 
 
+def test_non_ascii_and_non_text_files_name_the_problem(tmp_path, starlink_path):
+    lines = starlink_path.read_text().splitlines()[:6]
+    lines[3] = "STARLINK-\u00e9"
+    with pytest.raises(FileFormatError, match=r":4: non-ASCII characters"):
+        read_tle_file(_write(tmp_path, lines))
+    latin1 = tmp_path / "latin1.tle"
+    latin1.write_bytes("\n".join(lines).encode("latin-1"))
+    with pytest.raises(FileFormatError, match=r"latin1\.tle: cannot read as text"):
+        read_tle_file(latin1)
+    with pytest.raises(FileFormatError, match="cannot read as text"):
+        read_tle_file(tmp_path)
+
+
 def test_missing_file_and_empty_shell(tmp_path, starlink_path):
     with pytest.raises(InputError, match="file not found"):
         read_tle_file(tmp_path / "nope.tle")

@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Optional
+from typing import Optional, get_type_hints
 
 import numpy as np
 import typer
@@ -19,56 +21,74 @@ from ..errors import InputError
 _HELP_SOURCE = "Constellation"
 _HELP_ISL = "ISL snapshots"
 
-PresetOpt = typer.Option("paper", "--preset", help="Built-in shell (see `spacexnet constellation presets`).", rich_help_panel=_HELP_SOURCE)
-WalkerOpt = typer.Option(None, "--walker", help="Walker notation i:T/P/F, e.g. 87:1056/33/0 (overrides --preset).", rich_help_panel=_HELP_SOURCE)
-AltitudeOpt = typer.Option(550.0, "--altitude", help="Altitude in km for --walker.", rich_help_panel=_HELP_SOURCE)
-PatternOpt = typer.Option("delta", "--pattern", help="star or delta, for --walker and --tle.", rich_help_panel=_HELP_SOURCE)
-TleOpt = typer.Option(None, "--tle", help="TLE file: select one shell of it (overrides --preset/--walker).", rich_help_panel=_HELP_SOURCE)
-InclinationOpt = typer.Option(53.0, "--inclination", help="Inclination (deg) of the TLE shell.", rich_help_panel=_HELP_SOURCE)
-AltBandOpt = typer.Option((540.0, 560.0), "--alt-band", help="Mean-altitude band (km) of the TLE shell.", rich_help_panel=_HELP_SOURCE)
-SnapshotsOpt = typer.Option(200, "--snapshots", "-T", help="Number of snapshots over --duration.", rich_help_panel=_HELP_ISL)
-DurationOpt = typer.Option(None, "--duration", help="Seconds covered by the snapshots (default: one period).", rich_help_panel=_HELP_ISL)
-MaxRateOpt = typer.Option(0.12, "--max-rate", help="Angular-rate limit in rad/s; 0 disables the check.", rich_help_panel=_HELP_ISL)
-SurvivalOpt = typer.Option(0.95, "--survival", help="Probability that a feasible link is up.", rich_help_panel=_HELP_ISL)
-MaxRangeOpt = typer.Option(None, "--max-range", help="Longest usable link in km (default: unlimited).", rich_help_panel=_HELP_ISL)
-ClearanceOpt = typer.Option(80.0, "--clearance", help="Line of sight must clear the Earth by this many km.", rich_help_panel=_HELP_ISL)
-SeedOpt = typer.Option(0, "--seed", help="Seed of the link-failure draws.", rich_help_panel=_HELP_ISL)
+
+def _option(default, *flags: str, help: str, panel: str):
+    """A dataclass field carrying its Typer option (declared once, shared by the commands)."""
+    return field(metadata={"option": typer.Option(default, *flags, help=help, rich_help_panel=panel)})
 
 
-def _constellation(preset_name, walker, altitude, pattern, tle, inclination, alt_band):
-    from ..constellation import WalkerShell, load_tle_shell, preset
+@dataclass(frozen=True)
+class ShellOptions:
+    """The constellation and ISL options shared by ``info`` and ``export``."""
 
-    if tle is not None:
-        return load_tle_shell(tle, inclination_deg=inclination, altitude_km=alt_band, pattern=pattern)
-    if walker is not None:
-        return WalkerShell.from_notation(walker, altitude_km=altitude, pattern=pattern)
-    return preset(preset_name)
+    preset_name: str = _option("paper", "--preset", help="Built-in shell (see `spacexnet constellation presets`).", panel=_HELP_SOURCE)
+    walker: Optional[str] = _option(None, "--walker", help="Walker notation i:T/P/F, e.g. 87:1056/33/0 (overrides --preset).", panel=_HELP_SOURCE)
+    altitude: float = _option(550.0, "--altitude", help="Altitude in km for --walker.", panel=_HELP_SOURCE)
+    pattern: str = _option("delta", "--pattern", help="star or delta, for --walker and --tle.", panel=_HELP_SOURCE)
+    tle: Optional[Path] = _option(None, "--tle", help="TLE file: select one shell of it (overrides --preset/--walker).", panel=_HELP_SOURCE)
+    inclination: float = _option(53.0, "--inclination", help="Inclination (deg) of the TLE shell.", panel=_HELP_SOURCE)
+    alt_band: tuple[float, float] = _option((540.0, 560.0), "--alt-band", help="Mean-altitude band (km) of the TLE shell.", panel=_HELP_SOURCE)
+    snapshots: int = _option(200, "--snapshots", "-T", help="Number of snapshots over --duration.", panel=_HELP_ISL)
+    duration: Optional[float] = _option(None, "--duration", help="Seconds covered by the snapshots (default: one period).", panel=_HELP_ISL)
+    max_rate: float = _option(0.12, "--max-rate", help="Angular-rate limit in rad/s; 0 disables the check.", panel=_HELP_ISL)
+    survival: float = _option(0.95, "--survival", help="Probability that a feasible link is up.", panel=_HELP_ISL)
+    max_range: Optional[float] = _option(None, "--max-range", help="Longest usable link in km (default: unlimited).", panel=_HELP_ISL)
+    clearance: float = _option(80.0, "--clearance", help="Line of sight must clear the Earth by this many km.", panel=_HELP_ISL)
+    seed: int = _option(0, "--seed", help="Seed of the link-failure draws.", panel=_HELP_ISL)
+
+    def shell(self):
+        """The selected shell: ``--tle`` over ``--walker`` over ``--preset``."""
+        from ..constellation import WalkerShell, load_tle_shell, preset
+
+        if self.tle is not None:
+            return load_tle_shell(self.tle, inclination_deg=self.inclination, altitude_km=self.alt_band, pattern=self.pattern)
+        if self.walker is not None:
+            return WalkerShell.from_notation(self.walker, altitude_km=self.altitude, pattern=self.pattern)
+        return preset(self.preset_name)
+
+    def snapshots_of(self, shell):
+        """The +Grid ISL snapshots of ``shell`` under these options."""
+        from ..constellation import IslConfig, build_snapshots
+
+        if self.max_rate < 0:
+            raise InputError(f"must be >= 0 (0 disables the check), got {self.max_rate}", field="--max-rate")
+        config = IslConfig(min_clearance_km=self.clearance, max_range_km=self.max_range,
+                           max_angular_rate=self.max_rate or None, survival=self.survival)
+        return build_snapshots(shell, n_snapshots=self.snapshots, duration_s=self.duration, config=config, seed=self.seed)
 
 
-def _snapshots(shell, snapshots, duration, max_rate, survival, max_range, clearance, seed):
-    from ..constellation import IslConfig, build_snapshots
+def _with_shell_options(command):
+    """Give ``command`` the CLI options of :class:`ShellOptions`, passed to it as its first argument.
 
-    if max_rate < 0:
-        raise InputError(f"must be >= 0 (0 disables the check), got {max_rate}", field="--max-rate")
-    config = IslConfig(min_clearance_km=clearance, max_range_km=max_range, max_angular_rate=max_rate or None, survival=survival)
-    return build_snapshots(shell, n_snapshots=snapshots, duration_s=duration, config=config, seed=seed)
+    Typer reads a command's options from its signature, so the returned function
+    advertises ``command``'s own parameters followed by the shared ones.
+    """
+    hints = get_type_hints(ShellOptions)
+    shared = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=hints[f.name], default=f.metadata["option"])
+              for f in fields(ShellOptions)]
+    own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
+
+    def run(**kwargs):
+        options = ShellOptions(**{f.name: kwargs.pop(f.name) for f in fields(ShellOptions)})
+        return command(options, **kwargs)
+
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    run.__signature__ = inspect.Signature(own + shared)
+    return run
 
 
 def info(
-    preset_name: str = PresetOpt,
-    walker: Optional[str] = WalkerOpt,
-    altitude: float = AltitudeOpt,
-    pattern: str = PatternOpt,
-    tle: Optional[Path] = TleOpt,
-    inclination: float = InclinationOpt,
-    alt_band: tuple[float, float] = AltBandOpt,
-    snapshots: int = SnapshotsOpt,
-    duration: Optional[float] = DurationOpt,
-    max_rate: float = MaxRateOpt,
-    survival: float = SurvivalOpt,
-    max_range: Optional[float] = MaxRangeOpt,
-    clearance: float = ClearanceOpt,
-    seed: int = SeedOpt,
+    options: ShellOptions,
     sources: int = typer.Option(8, "--sources", help="Evenly spaced source satellites for the path-delay summary."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG: links up per snapshot and expected path delays."),
 ) -> None:
@@ -80,8 +100,8 @@ def info(
 
     console = Console()
     with console.status("building the constellation and its ISL snapshots..."):
-        shell = _constellation(preset_name, walker, altitude, pattern, tle, inclination, alt_band)
-        snaps = _snapshots(shell, snapshots, duration, max_rate, survival, max_range, clearance, seed)
+        shell = options.shell()
+        snaps = options.snapshots_of(shell)
     if not 1 <= sources <= shell.n_sats:
         raise InputError(f"must be in 1..{shell.n_sats}, got {sources}", field="--sources")
     src = np.linspace(0, shell.n_sats, sources, endpoint=False).astype(np.int64)
@@ -135,28 +155,15 @@ def _plot(path: Path, snaps, expected) -> None:
 
 
 def export(
+    options: ShellOptions,
     out_dir: Path = typer.Argument(..., help="Directory for tles.txt, isls.txt and graph.json."),
     snapshot: int = typer.Option(0, "--snapshot", help="Snapshot index whose links are exported."),
-    preset_name: str = PresetOpt,
-    walker: Optional[str] = WalkerOpt,
-    altitude: float = AltitudeOpt,
-    pattern: str = PatternOpt,
-    tle: Optional[Path] = TleOpt,
-    inclination: float = InclinationOpt,
-    alt_band: tuple[float, float] = AltBandOpt,
-    snapshots: int = SnapshotsOpt,
-    duration: Optional[float] = DurationOpt,
-    max_rate: float = MaxRateOpt,
-    survival: float = SurvivalOpt,
-    max_range: Optional[float] = MaxRangeOpt,
-    clearance: float = ClearanceOpt,
-    seed: int = SeedOpt,
 ) -> None:
     """Write one snapshot as Hypatia tles.txt/isls.txt and networkx node-link JSON."""
     from ..constellation.export import export_snapshot
 
-    shell = _constellation(preset_name, walker, altitude, pattern, tle, inclination, alt_band)
-    snaps = _snapshots(shell, snapshots, duration, max_rate, survival, max_range, clearance, seed)
+    shell = options.shell()
+    snaps = options.snapshots_of(shell)
     for kind, path in export_snapshot(shell, snaps, snapshot, out_dir).items():
         typer.echo(f"wrote {kind}: {path}")
 
@@ -179,7 +186,7 @@ def presets() -> None:
 def register(app: typer.Typer) -> None:
     """Add the ``constellation`` command group to the root app."""
     group = typer.Typer(no_args_is_help=True, help="Walker/TLE shells, ISL snapshots and shortest-path delays.")
-    group.command("info")(info)
-    group.command("export")(export)
+    group.command("info")(_with_shell_options(info))
+    group.command("export")(_with_shell_options(export))
     group.command("presets")(presets)
     app.add_typer(group, name="constellation")

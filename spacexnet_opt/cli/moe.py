@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import InputError
+from .console import result_console
 
 moe_app = typer.Typer(no_args_is_help=True, help="MoE model profiles and activation statistics.")
 
@@ -51,7 +52,7 @@ def profiles(context: int = typer.Option(4096, help="Context length for the GFLO
         table.add_row(p.name, str(p.n_layers), str(p.n_dense_layers), str(p.n_experts), str(p.top_k),
                       str(p.n_shared_experts), str(p.hidden_size), str(p.expert_ffn_dim),
                       f"{p.total_gflop_per_token(context):.2f}")
-    Console(width=max(Console().width, 110)).print(table)
+    result_console(110).print(table)
 
 
 @moe_app.command("info")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -13,6 +13,18 @@ __all__ = ["register"]
 
 # DeepSeek-V3 load file the placements (made on a decode workload) are evaluated on
 OUT_OF_SAMPLE_FILE = "prefill_in1000out1000.json"
+
+# options every ``reproduce`` command takes
+Out = Annotated[Optional[Path], typer.Option("--out", help="Directory for table2.json (and the sweeps' CSV/PNG).")]
+Quick = Annotated[bool, typer.Option("--quick", help="50 snapshots, 3 seeds, 20,000 tokens, 2-point sweeps.")]
+Seeds = Annotated[Optional[int], typer.Option("--seeds", min=2, help="Placements per random scheme (default 10).")]
+Tokens = Annotated[Optional[int], typer.Option("--tokens", min=0,
+                                               help="Monte Carlo tokens per scheme (default 100,000).")]
+Gflops = Annotated[Optional[float], typer.Option("--gflops",
+                                                 help="Satellite throughput in GFLOPS (default: scenario's, 7.28).")]
+ContextLen = Annotated[int, typer.Option("--context-len", min=0, help="Attention context at the gateway.")]
+Schemes = Annotated[Optional[str], typer.Option("--schemes", help="Comma-separated schemes (default: all).")]
+CONTEXT_LEN = 4096
 
 
 def _table2(doc: dict, title: str):
@@ -33,91 +45,95 @@ def _table2(doc: dict, title: str):
     return table
 
 
+def _chosen_schemes(schemes: Optional[str]) -> tuple[str, ...]:
+    """The ``--schemes`` list (None: all), each name checked."""
+    from ..errors import InputError
+    from ..reproduce import SCHEMES
+
+    chosen = tuple(SCHEMES) if schemes is None else tuple(s.strip() for s in schemes.split(",") if s.strip())
+    bad = [s for s in chosen if s not in SCHEMES]
+    if bad:
+        raise InputError(f"unknown scheme {bad[0]!r}; valid schemes: {', '.join(SCHEMES)}", field="--schemes")
+    return chosen
+
+
+def _out_of_sample_statistics(spec, scenario: Path, evaluate_on: Optional[Path]):
+    """The statistics placements are evaluated on: ``evaluate_on``, or the prefill file beside the scenario's."""
+    from ..errors import InputError
+    from ..moe import get_profile, load_expert_load
+    from ..scenario import resolve_path
+
+    if evaluate_on is None:
+        if spec.statistics.file is None:
+            raise InputError("the scenario places on no statistics file; give --evaluate-on", field="--evaluate-on")
+        evaluate_on = resolve_path(spec.statistics.file, scenario).parent / OUT_OF_SAMPLE_FILE
+    return load_expert_load(evaluate_on, profile=get_profile(spec.model.profile))
+
+
+def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: bool, seeds: Optional[int],
+         tokens: Optional[int], gflops: Optional[float], context_len: int, schemes: Optional[str],
+         sweeps: bool = False, out_of_sample: bool = False, evaluate_on: Optional[Path] = None) -> None:
+    """Table II analogue of ``instances/<name>.toml`` (or ``scenario``), then the sweeps if asked."""
+    import time
+
+    from ..errors import InputError
+    from ..evaluate import ComputeModel
+    from ..reproduce import default_scenario, reproduce_sweeps, reproduce_table, write_table
+    from ..scenario import load_scenario
+
+    scenario = scenario or default_scenario(name)
+    spec = load_scenario(scenario)
+    chosen = _chosen_schemes(schemes)
+    if sweeps and out is None:
+        raise InputError("the sweeps write CSV and PNG files: give --out DIR", field="--sweeps")
+    compute = ComputeModel(satellite_gflops=gflops if gflops is not None else spec.compute.satellite_gflops,
+                           context_len=context_len)
+    stats = _out_of_sample_statistics(spec, scenario, evaluate_on) if out_of_sample else None
+    snapshots = min(50, spec.snapshots.count) if quick else None
+    start = time.perf_counter()
+    with progress_bar() as bar:
+        doc = reproduce_table(spec, scenario, schemes=chosen, seeds=seeds or (3 if quick else 10),
+                              tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
+                              snapshots=snapshots, compute=compute, statistics=stats,
+                              paper_reference=name == "paper", progress=stage_reporter(bar))
+    result_console().print(_table2(doc, f"Table II analogue: {scenario} ({time.perf_counter() - start:.1f} s)"))
+    if out is not None:
+        write_table(doc, out)
+        typer.echo(f"wrote {out / 'table2.json'}")
+    if sweeps:
+        start = time.perf_counter()
+        with progress_bar() as bar:
+            reproduce_sweeps(spec, scenario, out, quick=quick, seeds=2 if quick else 3, snapshots=snapshots,
+                             compute=compute, progress=stage_reporter(bar))
+        typer.echo(f"wrote sweeps to {out} ({time.perf_counter() - start:.1f} s)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``reproduce`` group to the root app."""
     reproduce = typer.Typer(no_args_is_help=True, help="Reproduce the Space-XNet paper's experiments.")
     app.add_typer(reproduce, name="reproduce")
 
-    def _run(name: str, scenario: Optional[Path], out: Optional[Path], sweeps: bool, quick: bool, seeds: Optional[int],
-             tokens: Optional[int], gflops: Optional[float], context_len: int, schemes: Optional[str],
-             eval_statistics: Optional[Path] = None, out_of_sample: bool = False) -> None:
-        import time
-
-        from ..errors import InputError
-        from ..evaluate import ComputeModel
-        from ..reproduce import SCHEMES, default_scenario, reproduce_sweeps, reproduce_table, write_table
-        from ..scenario import load_scenario
-
-        scenario = scenario or default_scenario(name)
-        spec = load_scenario(scenario)
-        chosen = tuple(SCHEMES) if schemes is None else tuple(s.strip() for s in schemes.split(",") if s.strip())
-        bad = [s for s in chosen if s not in SCHEMES]
-        if bad:
-            raise InputError(f"unknown scheme {bad[0]!r}; valid schemes: {', '.join(SCHEMES)}", field="--schemes")
-        compute = ComputeModel(satellite_gflops=gflops if gflops is not None else spec.compute.satellite_gflops,
-                               context_len=context_len)
-        stats = None
-        if out_of_sample and eval_statistics is None:
-            from ..scenario import resolve_path
-
-            if spec.statistics.file is None:
-                raise InputError("the scenario places on no statistics file; give --evaluate-on", field="--evaluate-on")
-            eval_statistics = resolve_path(spec.statistics.file, scenario).parent / OUT_OF_SAMPLE_FILE
-        if eval_statistics is not None:
-            from ..moe import get_profile, load_expert_load
-
-            stats = load_expert_load(eval_statistics, profile=get_profile(spec.model.profile))
-        start = time.perf_counter()
-        with progress_bar() as bar:
-            doc = reproduce_table(spec, scenario, schemes=chosen, seeds=seeds or (3 if quick else 10),
-                                  tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
-                                  snapshots=min(50, spec.snapshots.count) if quick else None, compute=compute, statistics=stats,
-                                  paper_reference=name == "paper", progress=stage_reporter(bar))
-        result_console().print(_table2(doc, f"Table II analogue: {scenario} ({time.perf_counter() - start:.1f} s)"))
-        if out is not None:
-            write_table(doc, out)
-            typer.echo(f"wrote {out / 'table2.json'}")
-        if sweeps:
-            if out is None:
-                raise InputError("the sweeps write CSV and PNG files: give --out DIR", field="--sweeps")
-            start = time.perf_counter()
-            with progress_bar() as bar:
-                reproduce_sweeps(spec, scenario, out, quick=quick, seeds=2 if quick else 3,
-                                 snapshots=min(50, spec.snapshots.count) if quick else None, compute=compute,
-                                 progress=stage_reporter(bar))
-            typer.echo(f"wrote sweeps to {out} ({time.perf_counter() - start:.1f} s)")
-
-    common = dict(
-        out=typer.Option(None, "--out", help="Directory for table2.json (and the sweeps' CSV/PNG)."),
-        quick=typer.Option(False, "--quick", help="50 snapshots, 3 seeds, 20,000 tokens, 2-point sweeps."),
-        seeds=typer.Option(None, "--seeds", min=2, help="Placements per random scheme (default 10)."),
-        tokens=typer.Option(None, "--tokens", min=0, help="Monte Carlo tokens per scheme (default 100,000)."),
-        gflops=typer.Option(None, "--gflops", help="Satellite throughput in GFLOPS (default: scenario's, 7.28)."),
-        context_len=typer.Option(4096, "--context-len", min=0, help="Attention context at the gateway."),
-        schemes=typer.Option(None, "--schemes", help="Comma-separated schemes (default: all)."),
-    )
-
     @reproduce.command("paper")
     def paper(
         scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/paper.toml."),
-        out: Optional[Path] = common["out"],
+        out: Out = None,
         sweeps: bool = typer.Option(False, "--sweeps/--no-sweeps", help="Also run the Fig. 7 sweeps (needs --out)."),
-        quick: bool = common["quick"], seeds: Optional[int] = common["seeds"], tokens: Optional[int] = common["tokens"],
-        gflops: Optional[float] = common["gflops"], context_len: int = common["context_len"],
-        schemes: Optional[str] = common["schemes"],
+        quick: Quick = False, seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
+        context_len: ContextLen = CONTEXT_LEN, schemes: Schemes = None,
     ) -> None:
         """Table II analogue of the paper's setting (and the Fig. 7 sweeps with --sweeps)."""
-        _run("paper", scenario, out, sweeps, quick, seeds, tokens, gflops, context_len, schemes)
+        _run("paper", scenario, out=out, quick=quick, seeds=seeds, tokens=tokens, gflops=gflops,
+             context_len=context_len, schemes=schemes, sweeps=sweeps)
 
     @reproduce.command("starlink-tle")
     def starlink(
         scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/starlink-tle.toml."),
-        out: Optional[Path] = common["out"], quick: bool = common["quick"], seeds: Optional[int] = common["seeds"],
-        tokens: Optional[int] = common["tokens"], gflops: Optional[float] = common["gflops"],
-        context_len: int = common["context_len"], schemes: Optional[str] = common["schemes"],
+        out: Out = None, quick: Quick = False, seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
+        context_len: ContextLen = CONTEXT_LEN, schemes: Schemes = None,
     ) -> None:
         """The schemes on the real Starlink 53° shell (TLE)."""
-        _run("starlink-tle", scenario, out, False, quick, seeds, tokens, gflops, context_len, schemes)
+        _run("starlink-tle", scenario, out=out, quick=quick, seeds=seeds, tokens=tokens, gflops=gflops,
+             context_len=context_len, schemes=schemes)
 
     @reproduce.command("deepseek-v3")
     def deepseek(
@@ -126,12 +142,11 @@ def register(app: typer.Typer) -> None:
         evaluate_on: Optional[Path] = typer.Option(
             None, "--evaluate-on", help="Expert-load file the placements are evaluated on (out of sample); default "
                                         f"{OUT_OF_SAMPLE_FILE} beside the scenario's statistics file."),
-        out: Optional[Path] = common["out"], quick: bool = common["quick"], seeds: Optional[int] = common["seeds"],
-        tokens: Optional[int] = common["tokens"], gflops: Optional[float] = common["gflops"],
-        context_len: int = common["context_len"],
+        out: Out = None, quick: Quick = False, seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
+        context_len: ContextLen = CONTEXT_LEN,
         schemes: Optional[str] = typer.Option("RandPlace,RandIntra,RandIntra-CG,Space-XNet", "--schemes",
                                               help="Comma-separated schemes."),
     ) -> None:
         """DeepSeek-V3 real loads: place with a decode file, evaluate on a prefill file (out of sample)."""
-        _run("deepseek-v3-mega", scenario, out, False, quick, seeds, tokens, gflops, context_len, schemes,
-             eval_statistics=evaluate_on, out_of_sample=True)
+        _run("deepseek-v3-mega", scenario, out=out, quick=quick, seeds=seeds, tokens=tokens, gflops=gflops,
+             context_len=context_len, schemes=schemes, out_of_sample=True, evaluate_on=evaluate_on)

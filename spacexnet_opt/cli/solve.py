@@ -15,31 +15,17 @@ __all__ = ["register"]
 
 
 def _check_method(method: str) -> None:
-    from ..solve.api import METHODS
+    """The unknown-method error of :func:`~spacexnet_opt.solve.api.backend_function`, naming ``--method``."""
+    from ..solve.api import backend_function
 
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; valid methods: {', '.join(sorted(METHODS))}", field="--method")
+    try:
+        backend_function(method)
+    except ValueError as exc:
+        raise InputError(str(exc), field="--method") from None
 
 
 def _fmt(value: float | None, spec: str = ".6g") -> str:
     return "-" if value is None else format(value, spec)
-
-
-def _consoles():
-    """Console for results (at least 120 columns when not a terminal) and one on stderr for progress."""
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
-    return console, Console(stderr=True)
-
-
-def _progress(console, total: int, label: str):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                    TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
 
 
 def solve_command(
@@ -56,13 +42,13 @@ def solve_command(
     from ..placement import Placement, PlacementLayer, save_placement
     from ..solve.api import solve
     from ..solve.from_instance import load_problems
+    from .console import progress_bar, result_console
 
     _check_method(method)
     jobs = load_problems(instance, objective)
     is_qaplib = jobs[0].satellites is None
-    console, err_console = _consoles()
     layers, results = [], []
-    with _progress(err_console, len(jobs), f"solve {method}") as bar:
+    with progress_bar(label=f"solve {method} {{task.description}}") as bar:
         task = bar.add_task("", total=len(jobs))
         for job in jobs:
             bar.update(task, description=f"layer {job.layer}")
@@ -80,6 +66,7 @@ def solve_command(
     if output is not None:
         save_placement(placement, output)
 
+    console = result_console(120)
     table = Table(title=f"{instance.name}: {method}, objective {placement.objective}")
     for col in ("layer", "status", "objective", "bound", "gap", "best known", "time [s]"):
         table.add_column(col, justify="left" if col == "status" else "right")
@@ -103,9 +90,12 @@ def compare_command(
     """Compare methods on instances: objective, bound, gap to the best known, time; exit 1 on inconsistencies."""
     from rich.table import Table
 
+    from rich.console import Console
+
     from ..fileio import write_json_atomic, write_text_atomic
     from ..solve.compare import compare
     from ..solve.from_instance import load_problems
+    from .console import progress_bar, result_console
 
     names = [m.strip() for m in methods.split(",") if m.strip()]
     if not names:
@@ -116,14 +106,14 @@ def compare_command(
     for path in instances:
         key = str(path) if path.stem in {p.stem for p in instances if p != path} else path.stem
         problems[key] = load_problems(path, None if path.suffix.lower() == ".dat" else objective)
-    console, err_console = _consoles()
-    with _progress(err_console, len(problems) * len(names), "compare") as bar:
+    with progress_bar(label="compare {task.description}") as bar:
         task = bar.add_task("", total=len(problems) * len(names))
 
         def tick(instance: str, method: str) -> None:
             bar.update(task, description=f"{instance} {method}", advance=0)
 
         result = compare(problems, names, time_limit=time_limit, seed=seed, progress=tick)
+    console, err_console = result_console(120), Console(stderr=True)
     kinds = sorted({"qap" if jobs[0].satellites is None else objective or "linear" for jobs in problems.values()})
     table = Table(title=f"compare: objective {', '.join(kinds)}, time limit {_fmt(time_limit)} s")
     for col in ("instance", "method", "status", "objective", "bound", "reference", "gap", "time [s]"):

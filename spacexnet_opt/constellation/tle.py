@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError, InputError
+from ..fileio import read_text
 from .walker import EARTH_RADIUS_M, MU_EARTH_M3_S2, PATTERNS, GridIds
 
 __all__ = ["TleRecord", "TleReport", "TleShell", "read_tle_file", "load_tle_shell", "tle_checksum"]
@@ -74,16 +75,14 @@ def read_tle_file(path) -> list[TleRecord]:
     InputError
         The file does not exist.
     FileFormatError
-        A record is truncated, out of order or fails its checksum; the message
-        names the file and the line number.
+        The file is not ASCII text, or a record is truncated, out of order or
+        fails its checksum; the message names the file and the line number.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="ascii").splitlines()
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"cannot read as a TLE text file ({exc.__class__.__name__})", source=path) from None
+    lines = read_text(path).splitlines()
+    non_ascii = next((i for i, line in enumerate(lines, start=1) if not line.isascii()), None)
+    if non_ascii is not None:
+        raise FileFormatError("non-ASCII characters: TLE files are plain ASCII", source=path, line=non_ascii)
     numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
     records, k, name = [], 0, None
     while k < len(numbered):

@@ -62,9 +62,10 @@ def leg_delays(snapshots, deployments: Sequence, *, progress: Callable[[int, int
     row[sources] = np.arange(len(sources))
     n_t = snapshots.n_snapshots
     out = [np.empty((n_t, d.n_layers, d.n_experts)) for d in deployments]
+    # rows of the routed distance matrix holding each layer's gateway and next gateway
+    rows = [(row[d.gateways][:, None], row[d.next_gateways][:, None]) for d in deployments]
     for t, dist in enumerate(iter_shortest_delays(snapshots, sources, workers=workers)):
-        for d, arr in zip(deployments, out):
-            first, second = row[d.gateways][:, None], row[d.next_gateways][:, None]
+        for d, arr, (first, second) in zip(deployments, out, rows):
             arr[t] = dist[first, d.experts] + dist[second, d.experts]
         if progress is not None:
             progress(t + 1, n_t)

@@ -65,6 +65,8 @@ class World:
     compute : ComputeModel
     assumptions : dict
         What the evaluation assumed, for reports.
+    stats : ActivationStats or None
+        The statistics the layers were solved on (a scenario world; None for an instance world).
     """
 
     name: str
@@ -76,6 +78,7 @@ class World:
     laws: list
     compute: ComputeModel
     assumptions: dict
+    stats: object = None
 
     @property
     def times(self) -> ComputeTimes:
@@ -166,29 +169,18 @@ def _compute_model(spec, onboard) -> ComputeModel:
     return ComputeModel(satellite_gflops=spec.compute.satellite_gflops, speed_factor=factor)
 
 
-def solve_layers(spec, shell, snapshots, partition, stats, profile, *, gateway_rule: str | None = None, source=None):
-    """The per-layer subproblems of a scenario (what ``spacexnet build`` writes), on given snapshots."""
-    from ..build import check_band_sizes, layer_subproblems
-    from ..constellation import expected_delays, iter_shortest_delays
-    from ..onboard import expert_memory_gb
-    from ..partition import choose_gateways
+def solve_layers(spec, shell, snapshots, partition, stats, profile, *, gateway_rule: str | None = None, source=None,
+                 onboard=None):
+    """The per-layer subproblems of a scenario (what ``spacexnet build`` writes), on given snapshots.
 
-    rule = gateway_rule or spec.partition.gateway
+    ``gateway_rule`` replaces the scenario's; ``onboard`` is the scenario's draw
+    (:func:`~spacexnet_opt.onboard.draw_onboard`), drawn here when not given.
+    """
+    from ..build import check_band_sizes, scenario_layers
+
     check_band_sizes(partition, stats.n_experts)
-    n_diam = max(1, min(spec.partition.diameter_snapshots, snapshots.n_snapshots))
-    idx = np.unique(np.linspace(0, snapshots.n_snapshots - 1, n_diam).round().astype(np.int64))
-    band_gw = choose_gateways(partition, rule, seed=spec.seeds.gateway,
-                              delays=lambda s: expected_delays(snapshots, s, snapshots_idx=idx).mean_s)
-    coact = np.asarray(stats.pair_coactivation()) if spec.statistics.coactivation else None
-    need_gb = expert_memory_gb(profile, spec.compute.bytes_per_param) if spec.compute.has_memory else None
-    try:
-        layers, _ = layer_subproblems(partition, band_gw, iter_shortest_delays(snapshots, np.unique(band_gw)),
-                                      np.asarray(stats.p), stats.k, coactivation=coact,
-                                      expert_gflop=profile.expert_gflop_per_token(),
-                                      onboard=_onboard(spec, shell, source), expert_memory_gb=need_gb)
-    except InputError as exc:
-        raise InputError(exc.message, field=exc.field, source=source) from None
-    return layers
+    return scenario_layers(spec, shell, snapshots, partition, stats, profile, source=source,
+                           gateway_rule=gateway_rule, onboard=onboard)[1]
 
 
 def _assumptions(spec, snapshots, compute, laws, link_seed) -> dict:
@@ -211,12 +203,14 @@ def world_from_scenario(spec, *, source, compute: ComputeModel | None = None, li
     say("constellation")
     shell, profile, stats, partition, config = _parts(spec, source)
     snaps = _snapshots(spec, shell, config, link_seed)
-    compute = compute or _compute_model(spec, _onboard(spec, shell, source))
+    onboard = _onboard(spec, shell, source)
+    compute = compute or _compute_model(spec, onboard)
     say("subproblems")
-    layers = solve_layers(spec, shell, snaps, partition, stats, profile, gateway_rule=gateway_rule, source=source)
+    layers = solve_layers(spec, shell, snaps, partition, stats, profile, gateway_rule=gateway_rule, source=source,
+                          onboard=onboard)
     laws = laws_from_stats(stats)
     return World(spec.name, shell, snaps, profile, partition, layers, laws, compute,
-                 _assumptions(spec, snaps, compute, laws, link_seed))
+                 _assumptions(spec, snaps, compute, laws, link_seed), stats)
 
 
 def world_from_instance(instance, *, source, compute: ComputeModel | None = None,

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError, InputError
-from ..fileio import read_json, write_bytes_atomic, write_text_atomic
+from ..fileio import read_json, read_text, write_bytes_atomic, write_text_atomic
 from .profiles import PROFILES, ModelProfile, get_profile
 from .stats import ActivationStats, water_fill
 
@@ -197,12 +197,7 @@ def _npz_trace(path: Path) -> tuple[np.ndarray, dict]:
 
 
 def _jsonl_trace(path: Path) -> tuple[list[list[list[int]]], dict]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"cannot read as text ({exc.__class__.__name__})", source=path) from None
+    lines = read_text(path).splitlines()
     meta: dict = {}
     per_token, weights = [], []
     for number, text in enumerate(lines, start=1):

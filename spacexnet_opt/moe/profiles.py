@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FileFormatError, InputError
+from ..fileio import read_json, read_text
 from . import flops
 
 __all__ = ["ModelProfile", "PROFILES", "get_profile", "load_profile"]
@@ -232,16 +233,12 @@ def _read_mapping(path: Path) -> dict[str, Any]:
             import tomllib
         except ModuleNotFoundError:  # Python 3.10
             import tomli as tomllib
+        text = read_text(path)
         try:
-            with open(path, "rb") as handle:
-                return tomllib.load(handle)
-        except FileNotFoundError:
-            raise InputError("file not found", source=path) from None
+            return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise FileFormatError(f"invalid TOML: {exc}", source=path) from None
     if path.suffix == ".json":
-        from ..fileio import read_json
-
         data = read_json(path)
         if not isinstance(data, dict):
             raise FileFormatError("expected a JSON object at top level", source=path)

@@ -270,7 +270,7 @@ class TopKSampler:
         if not isinstance(n_tokens, (int, np.integer)) or n_tokens < 0:
             raise InputError(f"must be a non-negative integer, got {n_tokens!r}", field="n_tokens")
         rng = np.random.default_rng(rng)
-        n_layers, n = self.p.shape
+        n_layers = len(self.p)
         out = np.empty((n_layers, n_tokens, self.k), dtype=dtype)
         for l in range(n_layers):
             kf = int(self.k_free[l])

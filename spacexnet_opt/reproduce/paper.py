@@ -56,10 +56,7 @@ def reproduce_table(spec, source, *, schemes: Sequence[str] = tuple(SCHEMES), se
     median = None
     if "Space-XNet-median" in schemes:
         say("median gateways", 0, 1)
-        from .. import build
-
-        stats = build.scenario_statistics(spec, world.profile, Path(source))
-        median = solve_layers(spec, world.shell, world.snapshots, world.partition, stats, world.profile,
+        median = solve_layers(spec, world.shell, world.snapshots, world.partition, world.stats, world.profile,
                               gateway_rule="median", source=source)
     if statistics is not None:
         from ..evaluate import laws_from_stats

@@ -50,10 +50,11 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None, rng: np.random.Ge
 
     >>> import numpy as np
     >>> from spacexnet_opt.solve import solve
-    >>> from spacexnet_opt.solve.problems import LinearProblem
-    >>> r = solve(LinearProblem(np.array([[1.0, 5.0, 4.0], [2.0, 1.0, 3.0]])), method="cpsat")
-    >>> r.assignment.tolist(), r.objective, r.status.value
-    ([0, 1], 2.0, 'OPTIMAL')
+    >>> from spacexnet_opt.solve.problems import QAPProblem
+    >>> flow, distance = np.array([[0, 5.0], [5.0, 0]]), np.array([[0, 1.0, 3.0], [1.0, 0, 2.0], [3.0, 2.0, 0]])
+    >>> r = solve(QAPProblem(flow, distance), method="cpsat")  # the closest pair of locations: 2 * 5 * 1
+    >>> r.objective, r.status.value
+    (10.0, 'OPTIMAL')
     """
     try:
         from ortools.sat.python import cp_model

@@ -33,11 +33,11 @@ from ..scaling import optimality_status
 __all__ = ["solve_pulp_cbc", "solve_pulp_highs", "MIP_REL_GAP"]
 
 MIP_REL_GAP = 1e-9
+"""Relative gap at which the MILP solvers stop and call a solution optimal."""
 OBJECTIVE_EXPONENT = 16
 """The objective is scaled by a power of two so its largest coefficient lies in [2**16, 2**17):
 CBC's and HiGHS's absolute tolerances (CBC's cutoff increment among them) then sit far
 below the differences between assignments, which at unit scale they could not resolve."""
-"""Relative gap at which the MILP solvers stop and call a solution optimal."""
 
 
 def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
@@ -51,8 +51,6 @@ def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random
     ([0, 1], 2.0, 'OPTIMAL')
     """
     pulp = import_pulp()
-    model = build_milp(problem)
-    factor = _normalise_objective(model.lp)
     with tempfile.TemporaryDirectory(prefix="spacexnet-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
@@ -61,21 +59,19 @@ def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random
         )
         if not solver.available():
             raise BackendUnavailableError("the pulp-cbc backend needs PuLP's bundled CBC: pip install --force-reinstall pulp")
-        model.lp.solve(solver)
-        bound = _cbc_lower_bound(log.read_text(errors="replace") if log.exists() else "")
-    bound = None if bound is None else bound / factor
-    return _output(pulp, problem, model, bound, time_limit)
+        return _solve(pulp, problem, solver, time_limit,
+                      lambda lp: _cbc_lower_bound(log.read_text(errors="replace") if log.exists() else ""))
 
 
 def solve_pulp_highs(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
     """Solve ``problem`` as a MILP with HiGHS through PuLP's ``HiGHS`` (highspy) interface.
 
-    >>> import numpy as np
     >>> from spacexnet_opt.solve import solve
-    >>> from spacexnet_opt.solve.problems import LinearProblem
-    >>> r = solve(LinearProblem(np.array([[1.0, 5.0, 4.0], [2.0, 1.0, 3.0]])), method="pulp-highs")
-    >>> r.assignment.tolist(), r.objective, r.status.value
-    ([0, 1], 2.0, 'OPTIMAL')
+    >>> from spacexnet_opt.solve.problems import TraceProblem
+    >>> trace = TraceProblem(tau=[0.3, 0.1, 0.2, 0.5], sets=[[0, 1], [0, 2]], n_experts=3)
+    >>> r = solve(trace, method="pulp-highs")  # each set waits for its slower expert: (0.2 + 0.3) / 2
+    >>> round(r.objective, 12), r.status.value
+    (0.25, 'OPTIMAL')
     """
     pulp = import_pulp()
     solver = pulp.HiGHS(
@@ -84,12 +80,22 @@ def solve_pulp_highs(problem: Problem, *, time_limit: float | None, rng: np.rand
     )
     if not solver.available():
         raise BackendUnavailableError('the pulp-highs backend needs highspy: pip install "highspy<1.15"')
+    return _solve(pulp, problem, solver, time_limit, _highs_lower_bound)
+
+
+def _solve(pulp, problem: Problem, solver, time_limit: float | None, read_bound) -> BackendOutput:
+    """Build and solve the MILP with its objective normalised; ``read_bound(lp)`` gives the solver's bound."""
     model = build_milp(problem)
     factor = _normalise_objective(model.lp)
     model.lp.solve(solver)
-    info = model.lp.solverModel.getInfo()
-    bound = float(info.mip_dual_bound) / factor if np.isfinite(info.mip_dual_bound) else None
-    return _output(pulp, problem, model, bound, time_limit)
+    bound = read_bound(model.lp)
+    return _output(pulp, problem, model, None if bound is None else bound / factor, time_limit)
+
+
+def _highs_lower_bound(lp) -> float | None:
+    """HiGHS's ``mip_dual_bound``, if finite."""
+    bound = float(lp.solverModel.getInfo().mip_dual_bound)
+    return bound if np.isfinite(bound) else None
 
 
 def _normalise_objective(lp) -> float:

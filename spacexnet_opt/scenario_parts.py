@@ -1,0 +1,153 @@
+"""Scenario -> objects: the constellation, profile, statistics, ring and ISL settings a scenario names.
+
+Every resolver takes the validated :class:`~spacexnet_opt.scenario.Scenario`
+and the path of its file (relative paths inside the scenario resolve against
+it); an error from the underlying constructor is re-raised naming the
+scenario file and the scenario field (:func:`scenario_errors`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .partition import RingPartition, ring_partition
+from .scenario import Scenario, load_scenario, resolve_path
+
+__all__ = [
+    "scenario_errors",
+    "scenario_constellation",
+    "scenario_profile",
+    "scenario_statistics",
+    "scenario_coactivation",
+    "scenario_ring",
+    "scenario_partition",
+    "scenario_isl_config",
+    "scenario_traces",
+]
+
+
+@contextmanager
+def scenario_errors(source: str | os.PathLike, *, field: str | None = None,
+                    prefix: str | None = None) -> Iterator[None]:
+    """Re-raise an :class:`InputError` of the block as one naming the scenario file ``source``.
+
+    Parameters
+    ----------
+    source : path
+        The scenario file.
+    field : str, optional
+        Replaces the error's field.
+    prefix : str, optional
+        Prepended to the error's field (``prefix.field``).
+
+    An error that already names a file (e.g. a line of a TLE file) passes
+    through unchanged.
+
+    Examples
+    --------
+    >>> try:
+    ...     with scenario_errors("s.toml", prefix="partition"):
+    ...         raise InputError("must be positive", field="fold")
+    ... except InputError as exc:
+    ...     print(exc)
+    s.toml: partition.fold: must be positive
+    """
+    try:
+        yield
+    except InputError as exc:
+        if exc.source is not None:
+            raise
+        name = field if field is not None else exc.field if prefix is None else f"{prefix}.{exc.field}"
+        raise InputError(exc.message, field=name, source=source) from None
+
+
+def scenario_constellation(spec: Scenario, source: Path):
+    """The Walker or TLE shell a scenario describes (file paths resolved against ``source``)."""
+    from .constellation import WalkerShell, load_tle_shell, preset
+
+    c = spec.constellation
+    if c.preset is not None:
+        with scenario_errors(source, field="constellation.preset"):
+            return preset(c.preset)
+    if c.walker is not None:
+        with scenario_errors(source, prefix="constellation.walker"):
+            return WalkerShell(spec.name, **c.walker.model_dump())
+    with scenario_errors(source, prefix="constellation.tle"):
+        return load_tle_shell(resolve_path(c.tle.file, source), name=spec.name, **c.tle.selection())
+
+
+def scenario_profile(spec: Scenario, source: Path):
+    """The scenario's MoE model profile: a built-in name or a profile file."""
+    from .moe import get_profile, load_profile
+
+    if spec.model.profile is not None:
+        with scenario_errors(source, field="model.profile"):
+            return get_profile(spec.model.profile)
+    return load_profile(resolve_path(spec.model.file, source))
+
+
+def scenario_statistics(spec: Scenario, profile, source: Path):
+    """The scenario's activation statistics: synthetic (seeded) or loaded from a file."""
+    from . import moe
+
+    st = spec.statistics
+    kwargs = dict(st.params)
+    try:
+        if st.kind == "load":
+            return moe.load_expert_load(resolve_path(st.file, source), profile=profile, **kwargs)
+        if st.kind == "trace":
+            return moe.load_trace(resolve_path(st.file, source), profile=profile, **kwargs)
+        generator = {"zipf": moe.synthetic_zipf, "dirichlet": moe.synthetic_dirichlet, "correlated": moe.synthetic_correlated}
+        shape = (profile.n_moe_layers, profile.n_experts, profile.top_k)
+        return generator[st.kind](*shape, seed=spec.seeds.statistics, **kwargs)
+    except TypeError as exc:
+        raise InputError(str(exc), field="statistics.params", source=source) from None
+
+
+def scenario_coactivation(spec: Scenario, stats) -> np.ndarray | None:
+    """The pair co-activation matrices (L, E, E) when the scenario asks for them, else None."""
+    if not spec.statistics.coactivation:
+        return None
+    return np.asarray(stats.pair_coactivation(), dtype=float)
+
+
+def scenario_ring(spec: Scenario, shell, n_layers: int, source: Path) -> RingPartition:
+    """The ring partition of ``shell`` into ``n_layers`` subnets with the scenario's fold and alignment."""
+    with scenario_errors(source, prefix="partition"):
+        return ring_partition(shell, n_layers, fold=spec.partition.fold, align=spec.partition.align)
+
+
+def scenario_partition(path: str | os.PathLike):
+    """The shell and ring partition of a scenario file (no statistics, no routing)."""
+    spec, source = load_scenario(path), Path(path)
+    shell = scenario_constellation(spec, source)
+    return shell, scenario_ring(spec, shell, scenario_profile(spec, source).n_moe_layers, source)
+
+
+def scenario_isl_config(spec: Scenario, profile):
+    """The ISL settings of a scenario; the message size defaults to the profile's activation size."""
+    from .constellation import IslConfig
+
+    given = spec.isl.config_overrides()
+    given.setdefault("message_bits", 8 * profile.activation_bytes())
+    return IslConfig(**given)
+
+
+def scenario_traces(spec: Scenario, stats) -> list | None:
+    """Per-layer activated-set traces the scenario asks for (``statistics.trace``), or None."""
+    from .traces import exact_trace, merge_sets, sampled_trace
+
+    mode = spec.statistics.trace_mode()
+    if mode == "sample":
+        return sampled_trace(stats.p, stats.k, spec.statistics.trace_tokens, rng=spec.seeds.get("trace"))
+    if mode == "exact":
+        return exact_trace(stats.p, stats.k)
+    if mode == "file":
+        return [merge_sets(tr.sets, tr.weights) for tr in stats.trace]
+    return None
