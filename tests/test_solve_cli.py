@@ -146,3 +146,17 @@ def test_compare_flags_a_bound_above_a_feasible_value():
 def test_compare_unknown_method(cli, instance):
     result = cli("compare", instance, "--methods", "sorted,nope")
     assert result.exit_code == 2 and "unknown method 'nope'" in result.stderr
+
+
+def test_exact_search_without_time_limit_gets_the_default_and_says_so(cli, tmp_path, shared_data, monkeypatch):
+    import spacexnet_opt.cli.solve as solve_cli
+
+    monkeypatch.setattr(solve_cli, "DEFAULT_EXACT_TIME_LIMIT_S", 0.5)
+    out = tmp_path / "nug12.json"
+    result = cli("solve", shared_data / "qaplib" / "nug12.dat", "--method", "bnb", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "note: no --time-limit given; bnb stops after 0.5 s per layer" in result.stderr
+    placement = load_placement(out)
+    assert placement.time_limit_s == 0.5
+    assert placement.layers[0].status in (Status.TIME_LIMIT, Status.OPTIMAL)
+    assert placement.layers[0].bound <= 578 <= placement.layers[0].objective

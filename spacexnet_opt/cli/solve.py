@@ -24,6 +24,11 @@ def _check_method(method: str) -> None:
         raise InputError(str(exc), field="--method") from None
 
 
+# Exact searches that may never finish on hard layers stop here unless --time-limit says otherwise.
+DEFAULT_EXACT_TIME_LIMIT_S = 60.0
+EXACT_SEARCH_METHODS = ("cpsat", "pulp-cbc", "pulp-highs", "bnb")
+
+
 def _fmt(value: float | None, spec: str = ".6g") -> str:
     return "-" if value is None else format(value, spec)
 
@@ -33,7 +38,10 @@ def solve_command(
     method: str = typer.Option(..., "--method", "-m", help="Solver backend, e.g. sorted, hungarian, cpsat, tabu."),
     objective: Optional[str] = typer.Option(None, "--objective", help="linear (default), top2 or trace; not for QAPLIB."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Placement file to write (atomically)."),
-    time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0.0, help="Seconds per layer."),
+    time_limit: Optional[float] = typer.Option(
+        None, "--time-limit", min=0.0,
+        help=f"Seconds per layer (default: none, but {DEFAULT_EXACT_TIME_LIMIT_S:g} s for the exact searches "
+             f"{', '.join(EXACT_SEARCH_METHODS)})."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of randomised methods."),
 ) -> None:
     """Solve the expert placement of every layer with one method and write a placement file."""
@@ -45,6 +53,10 @@ def solve_command(
     from .console import progress_bar, result_console
 
     _check_method(method)
+    if time_limit is None and method in EXACT_SEARCH_METHODS:
+        time_limit = DEFAULT_EXACT_TIME_LIMIT_S
+        typer.echo(f"note: no --time-limit given; {method} stops after {time_limit:g} s per layer "
+                   "(TIME_LIMIT with its proven bound if not proven optimal by then)", err=True)
     jobs = load_problems(instance, objective)
     is_qaplib = jobs[0].satellites is None
     layers, results = [], []
