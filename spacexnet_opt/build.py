@@ -21,7 +21,7 @@ from .errors import InputError
 from .fileio import write_text_atomic
 from .instance import Instance
 from .instance_record import compute_record, scenario_record
-from .onboard import draw_onboard, expert_memory_gb
+from .onboard import expert_memory_gb
 from .partition import band_diameters, choose_gateways
 from .scenario import Scenario, load_scenario
 from .scenario_parts import (
@@ -29,6 +29,7 @@ from .scenario_parts import (
     scenario_constellation,
     scenario_errors,
     scenario_isl_config,
+    scenario_onboard,
     scenario_partition,
     scenario_profile,
     scenario_ring,
@@ -130,7 +131,7 @@ def scenario_layers(spec: Scenario, shell, snaps, partition, stats, profile, *, 
                 routing_progress(t + 1)
 
     if onboard is None:
-        onboard = draw_onboard(spec.compute, shell.n_sats, seed=spec.seeds.get("compute"), source=source)
+        onboard = scenario_onboard(spec, shell, source)
     need_gb = expert_memory_gb(profile, spec.compute.bytes_per_param) if spec.compute.has_memory else None
     with scenario_errors(source):
         layers, dropped = layer_subproblems(

@@ -29,6 +29,7 @@ __all__ = [
     "scenario_partition",
     "scenario_isl_config",
     "scenario_traces",
+    "scenario_onboard",
 ]
 
 
@@ -151,3 +152,10 @@ def scenario_traces(spec: Scenario, stats) -> list | None:
     if mode == "file":
         return [merge_sets(tr.sets, tr.weights) for tr in stats.trace]
     return None
+
+
+def scenario_onboard(spec: Scenario, shell, source: str | os.PathLike):
+    """The scenario's per-satellite speed and memory draw (seed ``seeds.compute``) for ``shell``."""
+    from .onboard import draw_onboard
+
+    return draw_onboard(spec.compute, shell.n_sats, seed=spec.seeds.get("compute"), source=source)

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..scenario_parts import scenario_onboard
 from .compute import ComputeModel, ComputeTimes
 from .sets import CpsLaw, PairLaw, TraceLaw, set_law
 
@@ -157,12 +158,6 @@ def _snapshots(spec, shell, config, link_seed):
                            config=config, seed=seed)
 
 
-def _onboard(spec, shell, source):
-    from ..onboard import draw_onboard
-
-    return draw_onboard(spec.compute, shell.n_sats, seed=spec.seeds.get("compute"), source=source)
-
-
 def _compute_model(spec, onboard) -> ComputeModel:
     """The scenario's compute model; per-satellite speeds become factors over the base speed."""
     factor = onboard.gflops / onboard.reference_gflops if onboard.heterogeneous else None
@@ -203,7 +198,7 @@ def world_from_scenario(spec, *, source, compute: ComputeModel | None = None, li
     say("constellation")
     shell, profile, stats, partition, config = _parts(spec, source)
     snaps = _snapshots(spec, shell, config, link_seed)
-    onboard = _onboard(spec, shell, source)
+    onboard = scenario_onboard(spec, shell, source)
     compute = compute or _compute_model(spec, onboard)
     say("subproblems")
     layers = solve_layers(spec, shell, snaps, partition, stats, profile, gateway_rule=gateway_rule, source=source,
@@ -229,7 +224,7 @@ def world_from_instance(instance, *, source, compute: ComputeModel | None = None
     shell, profile, _, partition, config = _parts(spec, scenario_file)
     snaps = _snapshots(spec, shell, config, link_seed)
     if compute is None:
-        compute = _compute_model(spec, _onboard(spec, shell, scenario_file))
+        compute = _compute_model(spec, scenario_onboard(spec, shell, scenario_file))
         _check_speeds(instance.layers, compute, source)
     laws = [set_law(layer) for layer in instance.layers]
     return World(spec.name, shell, snaps, profile, partition, list(instance.layers), laws, compute,
