@@ -44,7 +44,7 @@ from ..scenario_parts import scenario_onboard
 from .compute import ComputeModel, ComputeTimes
 from .sets import CpsLaw, PairLaw, TraceLaw, set_law
 
-__all__ = ["World", "world_from_scenario", "world_from_instance", "world_from_file", "laws_from_stats",
+__all__ = ["World", "world_from_scenario", "scenario_snapshots", "world_from_instance", "world_from_file", "laws_from_stats",
            "solve_layers"]
 
 
@@ -158,6 +158,15 @@ def _snapshots(spec, shell, config, link_seed):
                            config=config, seed=seed)
 
 
+def scenario_snapshots(spec, source):
+    """The ISL snapshots of a scenario alone (what :func:`world_from_scenario` builds first)."""
+    from .. import build
+
+    source = Path(source)
+    shell = build.scenario_constellation(spec, source)
+    return _snapshots(spec, shell, build.scenario_isl_config(spec, build.scenario_profile(spec, source)), None)
+
+
 def _compute_model(spec, onboard) -> ComputeModel:
     """The scenario's compute model; per-satellite speeds become factors over the base speed."""
     factor = onboard.gflops / onboard.reference_gflops if onboard.heterogeneous else None
@@ -191,13 +200,17 @@ def _assumptions(spec, snapshots, compute, laws, link_seed) -> dict:
 
 
 def world_from_scenario(spec, *, source, compute: ComputeModel | None = None, link_seed: int | None = None,
-                        gateway_rule: str | None = None, progress: Callable[[str], None] | None = None) -> World:
-    """Build the world of a parsed scenario (``source``: the scenario file, for relative paths and messages)."""
+                        gateway_rule: str | None = None, progress: Callable[[str], None] | None = None,
+                        snapshots=None) -> World:
+    """Build the world of a parsed scenario (``source``: the scenario file, for relative paths and messages).
+
+    ``snapshots``: the scenario's ISL snapshots when already built (:func:`scenario_snapshots`).
+    """
     source = Path(source)
     say = progress or (lambda stage: None)
     say("constellation")
     shell, profile, stats, partition, config = _parts(spec, source)
-    snaps = _snapshots(spec, shell, config, link_seed)
+    snaps = snapshots if snapshots is not None else _snapshots(spec, shell, config, link_seed)
     onboard = scenario_onboard(spec, shell, source)
     compute = compute or _compute_model(spec, onboard)
     say("subproblems")

@@ -43,15 +43,17 @@ def solved_deployment(layers, *, objective: str, method: str, name: str):
     return deployment_from_assignments(layers, assignments, name=name)
 
 
-def scheme_deployment(name: str, *, partition, layers, n_experts: int, seed: int = 0, median_layers=None):
-    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones ``layers``."""
+def scheme_deployment(name: str, *, partition, layers, n_experts: int, seed: int = 0, median_layers=None,
+                      method: str | None = None):
+    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones ``layers`` (and ``method``)."""
     try:
         kind, *spec = SCHEMES[name]
     except KeyError:
         raise ValueError(f"unknown scheme {name!r}; valid schemes: {', '.join(SCHEMES)}") from None
     if kind == "random":
         return deployment_from_baseline(partition, n_experts, scheme=name, seed=seed)
-    objective, method, rule = spec
+    objective, own_method, rule = spec
+    method = method or own_method
     use = median_layers if rule == "median" else layers
     if use is None:
         raise ValueError(f"scheme {name} needs the subproblems of {rule} gateways")

@@ -23,13 +23,13 @@ Progress = Callable[[str, int, int], None]
 
 
 def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
-                median_layers=None, progress: Progress | None = None) -> dict:
+                median_layers=None, method: str | None = None, progress: Progress | None = None) -> dict:
     """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
 
     Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
     ``tokens // seeds`` per placement; 0 = exact expectations only). Returns
     ``{scheme: summary}`` in the order given, where ``mean_s_per_token`` is the
-    mean over placements, ``std_s`` the standard deviation over placements (0 for
+    mean over placements; ``method`` replaces the solver of the solved schemes; ``std_s`` the standard deviation over placements (0 for
     a deterministic scheme), ``ci95_s`` the Monte Carlo 95 % interval of the mean.
     """
     say = progress or (lambda stage, done, total: None)
@@ -41,7 +41,8 @@ def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int =
         for s in (range(seed, seed + seeds) if name in RANDOM_SCHEMES else [None]):
             say(f"placing {name}", len(plan), 0)
             plan.append((name, scheme_deployment(name, partition=world.partition, layers=world.layers,
-                                                 n_experts=world.n_experts, seed=s, median_layers=median_layers)))
+                                                 n_experts=world.n_experts, seed=s, median_layers=median_layers,
+                                                 method=method)))
     per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
     routed = evaluate_many(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
                            progress=lambda done, total: say("routing + simulating", done, total))
