@@ -41,10 +41,10 @@ def _frame_data(scene, f: int) -> list[dict]:
     hosts = scene.experts.ravel()
     out = []
     for pairs in (scene.edges[up], scene.edges[~up], None):
-        x, y = _segments(ll, pairs) if pairs is not None else (ll[:, 0], ll[:, 1])
+        x, y = _segments(ll, pairs) if pairs is not None else (ll[:, 0].tolist(), ll[:, 1].tolist())
         out.append({"x": x, "y": y})
     for ids in (scene.gateways, hosts):
-        out.append({"x": ll[ids, 0], "y": ll[ids, 1]})
+        out.append({"x": ll[ids, 0].tolist(), "y": ll[ids, 1].tolist()})
     x, y = _segments(ll, _path_pairs(scene.paths[f]))
     out.append({"x": x, "y": y})
     return out
