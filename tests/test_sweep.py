@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 from spacexnet_opt.reproduce import reproduce_sweeps
-from spacexnet_opt.scenario import load_scenario
+from spacexnet_opt.formats.scenario import load_scenario
 from spacexnet_opt.sweep import load_grid, run_sweep
 
 from test_evaluate_cli import TINY

@@ -18,7 +18,7 @@ def _deployment(world, placement: Optional[Path]):
     if placement is None:
         return scheme_deployment("Space-XNet", partition=world.partition, layers=world.layers,
                                  n_experts=world.n_experts)
-    from ..placement import load_placement
+    from ..formats.placement import load_placement
 
     return deployment_from_placement(load_placement(placement), world.layers, n_sats=world.n_sats, source=placement)
 

@@ -11,7 +11,7 @@ placements per random scheme, ``run.tokens`` Monte Carlo tokens,
 ``run.method`` the solver of the solved schemes); a future lever field is
 just another path. ``docs/sweeps.md`` is the reference.
 
-Every point is made into a validated :class:`~spacexnet_opt.scenario.Scenario`
+Every point is made into a validated :class:`~spacexnet_opt.formats.scenario.Scenario`
 when the grid is loaded, so an unknown field, an empty axis or an impossible
 value is one :class:`~spacexnet_opt.errors.InputError` before any task runs.
 
@@ -40,7 +40,7 @@ from pydantic import Field, model_validator
 
 from ..errors import FileFormatError, InputError
 from ..fileio import read_text
-from ..schema import StrictModel, validate_document
+from ..formats.schema import StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -39,8 +39,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError
-from ..scenario import Scenario, load_scenario
-from ..schema import validate_document
+from ..formats.scenario import Scenario, load_scenario
+from ..formats.schema import validate_document
 from .grid import Grid, RunSettings, check_schemes
 
 __all__ = ["Point", "grid_points", "distinct", "shell_key"]
