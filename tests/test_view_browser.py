@@ -83,11 +83,14 @@ def test_view_loads_offline_and_the_slider_moves_the_satellites(page, browser):
     rail = browser.find_element(By.CSS_SELECTOR, "#view-0 .slider-rail-rect")
     from selenium.webdriver import ActionChains
 
-    ActionChains(browser).move_to_element_with_offset(rail, rail.size["width"] // 2 - 2, 0).click().perform()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a loaded machine may drop the first click
     while np.allclose(_satellites(browser), before):
         assert time.monotonic() < deadline, "the slider did not move the satellites"
-        time.sleep(0.1)
+        ActionChains(browser).move_to_element_with_offset(rail, rail.size["width"] // 2 - 2, 0).click().perform()
+        for _ in range(30):
+            if not np.allclose(_satellites(browser), before):
+                break
+            time.sleep(0.1)
     after = _satellites(browser)
     assert after.shape == before.shape and np.abs(after - before).max() > 1.0
     shot = Image.open(io.BytesIO(base64.b64decode(browser.get_screenshot_as_base64()))).convert("L")

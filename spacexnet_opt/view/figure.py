@@ -3,7 +3,8 @@
 The map is an equirectangular Earth (longitude, latitude) drawn with SVG
 scatter traces, so it renders without WebGL and without any map tiles or
 coastline files from the network. Trace order (the browser test relies on
-it): ISLs up, ISLs down, satellites, gateways, expert hosts, token path.
+it): ISLs up, ISLs down, satellites, gateways, expert hosts (first copies),
+replicas (further copies), token path.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 __all__ = ["map_figure", "TRACE_NAMES"]
 
-TRACE_NAMES = ("ISL up", "ISL down", "satellites", "gateways", "expert hosts", "token path")
+TRACE_NAMES = ("ISL up", "ISL down", "satellites", "gateways", "expert hosts", "replicas", "token path")
 OCEAN, LAND_GRID = "#0d2b45", "#2c4f6e"
 
 
@@ -38,12 +39,12 @@ def _frame_data(scene, f: int) -> list[dict]:
     """x/y of every trace at frame ``f`` (same order as :data:`TRACE_NAMES`)."""
     ll = scene.lonlat[f]
     up = scene.up[f]
-    hosts = scene.experts.ravel()
+    replicas = scene.hosts[:, :, 1:]
     out = []
     for pairs in (scene.edges[up], scene.edges[~up], None):
         x, y = _segments(ll, pairs) if pairs is not None else (ll[:, 0].tolist(), ll[:, 1].tolist())
         out.append({"x": x, "y": y})
-    for ids in (scene.gateways, hosts):
+    for ids in (scene.gateways, scene.hosts[:, :, 0].ravel(), replicas[replicas >= 0]):
         out.append({"x": ll[ids, 0].tolist(), "y": ll[ids, 1].tolist()})
     x, y = _segments(ll, _path_pairs(scene.paths[f]))
     out.append({"x": x, "y": y})
@@ -52,14 +53,17 @@ def _frame_data(scene, f: int) -> list[dict]:
 
 def _static_traces(scene) -> list[dict]:
     """Everything but positions: styles, colours, sizes and hover text."""
-    n_layers, n_experts = scene.experts.shape
+    n_layers, n_experts, _ = scene.hosts.shape
     p = scene.activation.ravel()
     size = 5 + 20 * p / max(float(p.max()), 1e-12)
     band_text = [f"sat {s}; subnet {b} (layers {', '.join(map(str, scene.band_layers[b]))})" if b >= 0
                  else f"sat {s}; no subnet" for s, b in enumerate(scene.band)]
     layer_of = np.repeat(np.arange(n_layers), n_experts)
     expert_text = [f"layer {l} expert {e}: sat {s}, p = {q:.3f}"
-                   for l, e, s, q in zip(layer_of, np.tile(np.arange(n_experts), n_layers), scene.experts.ravel(), p)]
+                   for l, e, s, q in zip(layer_of, np.tile(np.arange(n_experts), n_layers), scene.hosts[:, :, 0].ravel(),
+                                         p)]
+    extra = np.argwhere(scene.hosts[:, :, 1:] >= 0)
+    replica_text = [f"layer {l} expert {e}: copy {c + 2} on sat {scene.hosts[l, e, c + 1]}" for l, e, c in extra]
     return [
         {"mode": "lines", "line": {"color": "rgba(170,200,230,0.35)", "width": 0.6}, "hoverinfo": "skip"},
         {"mode": "lines", "line": {"color": "rgba(255,90,90,0.6)", "width": 0.8, "dash": "dot"}, "hoverinfo": "skip"},
@@ -73,6 +77,8 @@ def _static_traces(scene) -> list[dict]:
         {"mode": "markers", "text": expert_text, "hoverinfo": "text",
          "marker": {"size": size.round(1).tolist(), "color": "rgba(255,200,40,0.85)",
                     "line": {"color": "black", "width": 0.5}}},
+        {"mode": "markers", "text": replica_text, "hoverinfo": "text",
+         "marker": {"size": 9, "symbol": "circle-open", "color": "rgba(255,200,40,1)", "line": {"width": 2}}},
         {"mode": "lines", "line": {"color": "#ff2bd6", "width": 3}, "hoverinfo": "skip"},
     ]
 

@@ -4,7 +4,8 @@ Positions are Earth-fixed longitude and latitude (degrees, the inertial frame
 turned back by the Earth's rotation), rounded to 0.01° (about 1 km) to keep
 the file small. A token's path follows the shortest ISL routes of the shown
 snapshot: in each layer from the gateway to every activated expert and on to
-the next layer's gateway.
+the next layer's gateway, through the copy of the expert that makes that leg
+shortest when an expert is replicated.
 
 >>> import numpy as np
 >>> lonlat(np.array([[[7e6, 0.0, 0.0], [0.0, 0.0, 7e6]]]), np.array([0.0])).tolist()
@@ -37,7 +38,8 @@ class Scene:
 
     ``lonlat`` (F, N, 2); ``up`` (F, M) link usable in the snapshot;
     ``band`` (N,) subnet of each satellite (-1: none); ``band_layers``: the
-    layers of each band; ``gateways`` (L,); ``experts`` (L, E); ``activation``
+    layers of each band; ``gateways`` (L,); ``hosts`` (L, E, C) the satellites
+    of each expert's copies (-1: fewer copies; C = 1 without replicas); ``activation``
     (L, E); ``token_sets`` (L, k) the sampled token's experts; ``paths``: per
     frame, the satellite-id hops of that token's route (one list per leg).
     """
@@ -51,7 +53,7 @@ class Scene:
     band: np.ndarray
     band_layers: list
     gateways: np.ndarray
-    experts: np.ndarray
+    hosts: np.ndarray
     activation: np.ndarray
     token_sets: np.ndarray
     paths: list
@@ -62,34 +64,44 @@ class Scene:
 
 
 def _hops(predecessors: np.ndarray, source_row: int, target: int) -> list[int]:
-    """Satellite ids from the row's source to ``target`` (empty when unreachable)."""
+    """Satellite ids from the row's source to ``target`` (just ``[target]`` when it is the source or unreachable)."""
     hops = [int(target)]
     while True:
         previous = predecessors[source_row, hops[-1]]
         if previous < 0:
             break
         hops.append(int(previous))
-    return hops[::-1] if len(hops) > 1 else []
+    return hops[::-1]
 
 
-def token_path(snapshots, t: int, gateways: np.ndarray, experts: np.ndarray, token_sets: np.ndarray) -> list:
-    """The legs (lists of satellite ids) of one token in snapshot ``t``: gateway -> expert -> next gateway."""
+def token_path(snapshots, t: int, gateways: np.ndarray, hosts: np.ndarray, token_sets: np.ndarray) -> list:
+    """The legs (lists of satellite ids) of one token in snapshot ``t``: gateway -> expert copy -> next gateway."""
     from scipy.sparse.csgraph import dijkstra
 
-    hosts = np.unique(np.concatenate([gateways, experts[np.arange(len(gateways))[:, None], token_sets].ravel()]))
-    _, pred = dijkstra(snapshots.graph(int(t)), directed=True, indices=hosts, return_predecessors=True)
-    row = {int(s): i for i, s in enumerate(hosts)}
+    layers = np.arange(len(gateways))[:, None]
+    chosen = hosts[layers, token_sets]  # (L, k, C)
+    sources = np.unique(np.concatenate([gateways, chosen[chosen >= 0]]))
+    dist, pred = dijkstra(snapshots.graph(int(t)), directed=True, indices=sources, return_predecessors=True)
+    row = {int(s): i for i, s in enumerate(sources)}
     legs = []
-    for layer, chosen in enumerate(token_sets):
+    for layer, copies_of_set in enumerate(chosen):
         gateway, after = int(gateways[layer]), int(gateways[(layer + 1) % len(gateways)])
-        for expert in experts[layer, chosen]:
-            legs.append(_hops(pred, row[gateway], int(expert)))
-            legs.append(_hops(pred, row[int(expert)], after))
-    return [leg for leg in legs if leg]
+        for copies in copies_of_set:
+            copies = copies[copies >= 0]
+            best = int(copies[np.argmin(dist[row[gateway], copies] + dist[[row[int(c)] for c in copies], after])])
+            legs.append(_hops(pred, row[gateway], best))
+            legs.append(_hops(pred, row[best], after))
+    return legs
 
 
 def make_scene(world, deployment, *, frames: int = 12, seed: int = 0) -> Scene:
-    """The scene of ``deployment`` on ``world`` at ``frames`` evenly spaced snapshots; ``seed`` draws the token."""
+    """The scene of ``deployment`` on ``world`` at ``frames`` evenly spaced snapshots; ``seed`` draws the token.
+
+    ``deployment`` has ``gateways`` (L,) and either ``experts`` (L, E) or, with
+    replicas, ``hosts`` (L, E, C) padded with -1.
+    """
+    hosts = getattr(deployment, "hosts", None)
+    hosts = np.asarray(deployment.experts)[:, :, None] if hosts is None else np.asarray(hosts)
     snaps = world.snapshots
     index = np.unique(np.linspace(0, snaps.n_snapshots - 1, min(frames, snaps.n_snapshots)).round().astype(int))
     times = np.asarray(snaps.times_s)[index]
@@ -100,7 +112,7 @@ def make_scene(world, deployment, *, frames: int = 12, seed: int = 0) -> Scene:
     band_layers = [np.flatnonzero(partition.layer_band == b).tolist() for b in range(partition.n_bands)]
     activation = np.array([layer.activation for layer in world.layers])
     up = np.isfinite(np.asarray(snaps.delay_s)[index])
-    paths = [token_path(snaps, t, deployment.gateways, deployment.experts, token_sets) for t in index]
+    paths = [token_path(snaps, t, deployment.gateways, hosts, token_sets) for t in index]
     return Scene(world.name, index, times, lonlat(positions, times), np.asarray(snaps.edges), up,
-                 partition.band_of(), band_layers, deployment.gateways, deployment.experts, activation, token_sets,
+                 partition.band_of(), band_layers, np.asarray(deployment.gateways), hosts, activation, token_sets,
                  paths)
