@@ -55,6 +55,8 @@ def _content(db) -> list[tuple]:
     ('"isl.survival" = [0.9, 1.5]', "grid.toml: axes.isl.survival[1]: isl.survival: Input should be less than or "
                                     "equal to 1"),
     ('"run.seeds" = [0]', "grid.toml: axes.run.seeds[0]: run.seeds: Input should be greater than or equal to 1"),
+    ('"run.method" = ["sorted", "nope"]', "grid.toml: axes.run.method[1]: run.method: Value error, unknown method "
+                                          "'nope'; valid methods: "),
 ])
 def test_bad_grid_is_one_line_before_any_task(cli, grid, tmp_path, axes, message):
     result = cli("sweep", grid(axes), "--out", tmp_path / "out", "--workers", 0)
@@ -100,6 +102,18 @@ def test_failing_point_is_recorded_and_the_rest_resumes(cli, grid, tmp_path):
     assert (tmp_path / "out" / "sweep_isl.survival.png").stat().st_size > 1000
     again = cli("sweep", path, "--out", tmp_path / "out", "--workers", 0)
     assert "4 points: 2 finished before, 2 run (2 failed)" in again.output
+
+
+def test_listed_points_and_a_method_axis(grid, tmp_path):
+    path = grid("", extra='design = "points"\nschemes = ["Space-XNet"]\n'
+                       '[[points]]\n"run.method" = "hungarian"\n"isl.survival" = 1.0\n'
+                       '[[points]]\n"run.method" = "sorted"\n'
+                       '[[points]]\n"run.method" = "sorted"\n"isl.survival" = 0.9\n')
+    summary = run_sweep(load_grid(path), tmp_path / "out", workers=0)
+    assert (summary.points, summary.failed) == (2, 0)  # the third point repeats the second (base survival 0.9)
+    with sqlite3.connect(summary.database) as conn:
+        rows = conn.execute('SELECT "run.method", "isl.survival", mean_s_per_token FROM results').fetchall()
+    assert [r[:2] for r in rows] == [("hungarian", 1.0), ("sorted", 0.9)]
 
 
 def _wait_rows(db, at_least: int, proc, timeout: float = 60) -> int:

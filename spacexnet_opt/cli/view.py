@@ -31,9 +31,10 @@ def register(app: typer.Typer) -> None:
         instance: Path = typer.Argument(..., help="Instance (JSON) or scenario (TOML) file."),
         placement: Optional[Path] = typer.Argument(None, help="Placement file (default: the Space-XNet scheme)."),
         out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
-        frames: Optional[int] = typer.Option(None, "--frames", min=1,
-                                             help="Snapshots on the slider, evenly spaced (default 12, fewer for "
-                                                  "shells over 5,000 satellites to keep the file small)."),
+        frames: int = typer.Option(12, "--frames", min=1, help="Snapshots on the slider (evenly spaced)."),
+        up_links: Optional[bool] = typer.Option(None, "--up-links/--no-up-links",
+                                                help="Draw the usable ISLs (default: for shells up to 5,000 "
+                                                     "satellites; links down are always drawn)."),
         results: Optional[Path] = typer.Option(None, "--results",
                                                help="A reproduce table2.json or a sweep results.sqlite (or its "
                                                     "directory) to chart beside the map."),
@@ -45,9 +46,8 @@ def register(app: typer.Typer) -> None:
 
         world = world_from_file(instance)
         deployment = _deployment(world, placement)
-        frames = frames or min(12, max(3, round(60_000 / world.n_sats)))
         scene = make_scene(world, deployment, frames=frames, seed=seed)
-        figures = [map_figure(scene), layer_figure(world, deployment)]
+        figures = [map_figure(scene, up_links=up_links), layer_figure(world, deployment)]
         if results is not None:
             figures.append(results_figure(results))
         size = write_view(out, figures, title=f"{world.name}: {deployment.name or placement}")

@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..errors import FileFormatError, InputError
 from ..fileio import read_text
@@ -64,6 +64,15 @@ class RunSettings(StrictModel):
     seeds: int = Field(default=3, ge=1)
     tokens: int = Field(default=0, ge=0)
     method: str | None = None
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, method: str | None) -> str | None:
+        from ..solve import METHODS
+
+        if method is not None and method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(sorted(METHODS))}")
+        return method
 
 
 class Axis(StrictModel):

@@ -15,6 +15,7 @@ __all__ = ["map_figure", "TRACE_NAMES"]
 
 TRACE_NAMES = ("ISL up", "ISL down", "satellites", "gateways", "expert hosts", "replicas", "token path")
 OCEAN, LAND_GRID = "#0d2b45", "#2c4f6e"
+UP_LINKS_MAX_SATS = 5000
 
 
 def _segments(lonlat: np.ndarray, pairs: np.ndarray) -> tuple[list, list]:
@@ -35,13 +36,13 @@ def _path_pairs(legs: list) -> np.ndarray:
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
-def _frame_data(scene, f: int) -> list[dict]:
-    """x/y of every trace at frame ``f`` (same order as :data:`TRACE_NAMES`)."""
+def _frame_data(scene, f: int, up_links: bool) -> list[dict]:
+    """x/y of every trace at frame ``f`` (same order as :data:`TRACE_NAMES`); no up links unless ``up_links``."""
     ll = scene.lonlat[f]
     up = scene.up[f]
     replicas = scene.hosts[:, :, 1:]
     out = []
-    for pairs in (scene.edges[up], scene.edges[~up], None):
+    for pairs in (scene.edges[up] if up_links else scene.edges[:0], scene.edges[~up], None):
         x, y = _segments(ll, pairs) if pairs is not None else (ll[:, 0].tolist(), ll[:, 1].tolist())
         out.append({"x": x, "y": y})
     for ids in (scene.gateways, scene.hosts[:, :, 0].ravel(), replicas[replicas >= 0]):
@@ -91,14 +92,20 @@ def _slider(scene) -> dict:
     return {"active": 0, "steps": steps, "currentvalue": {"prefix": "snapshot time: "}, "pad": {"t": 30}}
 
 
-def map_figure(scene):
-    """The constellation map of ``scene`` with one animation frame per snapshot and a slider."""
+def map_figure(scene, *, up_links: bool | None = None):
+    """The constellation map of ``scene`` with one animation frame per snapshot and a slider.
+
+    ``up_links``: draw the usable ISLs (default: for shells up to
+    :data:`UP_LINKS_MAX_SATS` satellites; beyond, they are a blur that would
+    make the file several times larger, and only the links down are drawn).
+    """
+    up_links = scene.n_sats <= UP_LINKS_MAX_SATS if up_links is None else up_links
     import plotly.graph_objects as go
 
-    first = _frame_data(scene, 0)
+    first = _frame_data(scene, 0, up_links)
     traces = [go.Scatter(name=name, **style, **xy)
               for name, style, xy in zip(TRACE_NAMES, _static_traces(scene), first)]
-    frames = [go.Frame(name=str(f), data=[go.Scatter(**xy) for xy in _frame_data(scene, f)],
+    frames = [go.Frame(name=str(f), data=[go.Scatter(**xy) for xy in _frame_data(scene, f, up_links)],
                        traces=list(range(len(TRACE_NAMES)))) for f in range(len(scene.frames))]
     fig = go.Figure(data=traces, frames=frames)
     axis = {"showgrid": True, "gridcolor": LAND_GRID, "zeroline": False, "dtick": 30}
