@@ -51,7 +51,7 @@ def _content(db) -> list[tuple]:
 
 @pytest.mark.parametrize("axes, message", [
     ('"isl.surival" = [0.9]', "grid.toml: axes.isl.surival: unknown field 'surival' in isl; valid: "),
-    ('"isl.survival" = []', "grid.toml: axes[0].values: List should have at least 1 item"),
+    ('"isl.survival" = []', "grid.toml: axes.isl.survival.values: List should have at least 1 item"),
     ('"isl.survival" = [0.9, 1.5]', "grid.toml: axes.isl.survival[1]: isl.survival: Input should be less than or "
                                     "equal to 1"),
     ('"run.seeds" = [0]', "grid.toml: axes.run.seeds[0]: run.seeds: Input should be greater than or equal to 1"),

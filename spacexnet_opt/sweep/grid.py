@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -184,9 +185,17 @@ def parse_grid(text: str, *, source: str | os.PathLike = "<grid>") -> Grid:
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FileFormatError(f"invalid TOML: {exc}", source=source) from None
-    if isinstance(data, dict):
-        data["source"] = str(source)
-    return validate_document(Grid, data, kind=GRID_FORMAT, version=GRID_VERSION, source=source)
+    if not isinstance(data, dict):
+        return validate_document(Grid, data, kind=GRID_FORMAT, version=GRID_VERSION, source=source)
+    data["source"] = str(source)
+    names = list(data["axes"]) if isinstance(data.get("axes"), dict) else []
+    try:
+        return validate_document(Grid, data, kind=GRID_FORMAT, version=GRID_VERSION, source=source)
+    except FileFormatError as exc:
+        found = re.match(r"axes\[(\d+)\](.*)", exc.field or "")
+        if not found or int(found[1]) >= len(names):
+            raise
+        raise FileFormatError(exc.message, field=f"axes.{names[int(found[1])]}{found[2]}", source=source) from None
 
 
 def load_grid(path: str | os.PathLike) -> Grid:
