@@ -13,11 +13,11 @@ __all__ = ["register"]
 def _deployment(world, placement: Optional[Path]):
     """The placement file's deployment, or the Space-XNet scheme's when none is given."""
     from ..evaluate import deployment_from_placement
-    from ..reproduce.schemes import scheme_deployment
+    from ..reproduce.schemes import SOLVED, solved_deployment
 
     if placement is None:
-        return scheme_deployment("Space-XNet", partition=world.partition, layers=world.layers,
-                                 n_experts=world.n_experts)
+        objective, method, _ = SOLVED["Space-XNet"]
+        return solved_deployment(world.layers, objective=objective, method=method, name="Space-XNet")
     from ..formats.placement import load_placement
 
     return deployment_from_placement(load_placement(placement), world.layers, n_sats=world.n_sats, source=placement)
