@@ -116,6 +116,21 @@ def test_listed_points_and_a_method_axis(grid, tmp_path):
     assert [r[:2] for r in rows] == [("hungarian", 1.0), ("sorted", 0.9)]
 
 
+def test_snapshots_built_once_per_distinct_shell(grid, tmp_path, monkeypatch):
+    from spacexnet_opt.sweep import engine, task
+
+    built = []
+
+    def counting(spec, source):
+        built.append(spec.isl.survival)
+        return task.shell_snapshots(spec, source)
+
+    monkeypatch.setattr(engine, "shell_snapshots", counting)
+    path = grid('"isl.survival" = [0.9, 1.0]\n"seeds.statistics" = [0, 1, 2]')
+    summary = run_sweep(load_grid(path), tmp_path / "out", workers=0)
+    assert summary.points == 6 and built == [0.9, 1.0]  # statistics seeds do not change the shell
+
+
 def _wait_rows(db, at_least: int, proc, timeout: float = 60) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

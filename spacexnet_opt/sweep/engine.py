@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,7 @@ def _distributed(todo: list[Point], grid: Grid, source: str, record: Callable[[P
 
     client, cluster = _client(workers, scheduler)
     try:
-        shells = {}
+        shells, waiting = {}, Counter(shell_key(p) for p in todo)
         for point in todo:
             key = shell_key(point)
             if key not in shells:
@@ -84,6 +85,9 @@ def _distributed(todo: list[Point], grid: Grid, source: str, record: Callable[[P
                 error = future.exception()
                 record(point, {"error": f"{type(error).__name__}: {error}"})
             future.release()
+            waiting[shell_key(point)] -= 1
+            if not waiting[shell_key(point)]:  # the shell's last point: its snapshots leave the cluster
+                shells.pop(shell_key(point)).release()
     finally:
         client.close()
         if cluster is not None:

@@ -78,7 +78,7 @@ def _static_traces(scene) -> list[dict]:
         {"mode": "markers", "text": expert_text, "hoverinfo": "text",
          "marker": {"size": size.round(1).tolist(), "color": "rgba(255,200,40,0.85)",
                     "line": {"color": "black", "width": 0.5}}},
-        {"mode": "markers", "text": replica_text, "hoverinfo": "text",
+        {"mode": "markers", "text": replica_text, "hoverinfo": "text", "showlegend": bool(replica_text),
          "marker": {"size": 9, "symbol": "circle-open", "color": "rgba(255,200,40,1)", "line": {"width": 2}}},
         {"mode": "lines", "line": {"color": "#ff2bd6", "width": 3}, "hoverinfo": "skip"},
     ]

@@ -76,21 +76,15 @@ def results_figure(path: str | os.PathLike):
     return fig
 
 
-# plotly.js rejects an animation promise with no reason when a slider step
-# interrupts the previous one; that rejection is not an error of the page.
-QUIET_INTERRUPTED = ("<script>window.addEventListener('unhandledrejection', "
-                     "e => { if (e.reason === undefined) e.preventDefault(); });</script>")
-
-
 def write_view(path: str | os.PathLike, figures: list, *, title: str) -> int:
     """Write ``figures`` into one self-contained HTML file (plotly.js inlined); returns its size in bytes."""
     parts = []
     for i, fig in enumerate(figures):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=f"view-{i}",
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=f"view-{i}", auto_play=False,
                                  config={"displaylogo": False, "responsive": True}))
     title = html.escape(title)
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
-            f"<body style=\"font-family: sans-serif; margin: 12px\">\n{QUIET_INTERRUPTED}\n<h2>{title}</h2>\n"
+            f"<body style=\"font-family: sans-serif; margin: 12px\">\n<h2>{title}</h2>\n"
             + "\n".join(parts) + f"\n<script>window.spacexnetView = {json.dumps({'figures': len(figures)})};"
             "</script>\n</body></html>\n")
     write_text_atomic(path, page)
