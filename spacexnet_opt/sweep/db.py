@@ -62,8 +62,9 @@ class ResultsDB:
             self.conn.execute("CREATE TABLE IF NOT EXISTS sweep (key TEXT PRIMARY KEY, value TEXT)")
             columns = ", ".join([
                 "point_hash TEXT NOT NULL", "point_index INTEGER", "scheme TEXT NOT NULL", "scheme_index INTEGER",
-                *(_quote(p) for p in self.params), *(f"{m} {'INTEGER' if m == 'satellites' else 'REAL'}" for m in METRICS), "runtime_s REAL", "error TEXT",
-                "UNIQUE (point_hash, scheme)"])
+                *(_quote(p) for p in self.params),
+                *(f"{m} {'INTEGER' if m == 'satellites' else 'REAL'}" for m in METRICS),
+                "runtime_s REAL", "error TEXT", "UNIQUE (point_hash, scheme)"])
             self.conn.execute(f"CREATE TABLE IF NOT EXISTS results ({columns})")
             have = {row[1] for row in self.conn.execute("PRAGMA table_info(results)")}
             for name in self.params:

@@ -59,10 +59,9 @@ def _static_traces(scene) -> list[dict]:
     size = 5 + 20 * p / max(float(p.max()), 1e-12)
     band_text = [f"sat {s}; subnet {b} (layers {', '.join(map(str, scene.band_layers[b]))})" if b >= 0
                  else f"sat {s}; no subnet" for s, b in enumerate(scene.band)]
-    layer_of = np.repeat(np.arange(n_layers), n_experts)
+    layer_of, expert_of = np.divmod(np.arange(n_layers * n_experts), n_experts)
     expert_text = [f"layer {l} expert {e}: sat {s}, p = {q:.3f}"
-                   for l, e, s, q in zip(layer_of, np.tile(np.arange(n_experts), n_layers), scene.hosts[:, :, 0].ravel(),
-                                         p)]
+                   for l, e, s, q in zip(layer_of, expert_of, scene.hosts[:, :, 0].ravel(), p)]
     extra = np.argwhere(scene.hosts[:, :, 1:] >= 0)
     replica_text = [f"layer {l} expert {e}: copy {c + 2} on sat {scene.hosts[l, e, c + 1]}" for l, e, c in extra]
     return [
