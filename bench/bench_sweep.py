@@ -55,7 +55,7 @@ def small() -> None:
     with tempfile.TemporaryDirectory() as out:
         (Path(out) / "grid.toml").write_text(SMALL_GRID.format(paper=ROOT / "instances" / "paper.toml"))
         grid = load_grid(Path(out) / "grid.toml")
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster):
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, Client(cluster):
             summary = run_sweep(grid, Path(out) / "res", scheduler=cluster.scheduler_address)
             memory = Client(cluster).run(lambda: psutil.Process().memory_info().rss / 2**20)
     rate = summary.run / summary.seconds

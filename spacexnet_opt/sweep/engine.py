@@ -59,7 +59,7 @@ def _client(workers: int | None, scheduler: str | None):
     if scheduler is not None:
         return Client(scheduler, timeout="20s"), None
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)  # no fixed port to clash on
     return Client(cluster), cluster
 
 
