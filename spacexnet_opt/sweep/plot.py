@@ -8,6 +8,10 @@ spread over placement seeds). An axis that sets several fields
 
 >>> _x("33x32", 0), _x(0.95, 0), _x("sorted", 2)
 (1056.0, 0.95, 2.0)
+>>> rows = [{"v": v, "scheme": "S", "mean_s_per_token": m, "std_s": 0.1, "propagation_s_per_token": 0.5}
+...         for v, m in ((0.12, 1.0), (0.01, 2.0), (0.12, 3.0))]
+>>> [(r["value"], r["mean_s_per_token"], r["std_s"]) for r in _axis_rows(rows, "v", [0.01, 0.12])]
+[(0.01, 2.0, 0.1), (0.12, 2.0, 1.4142135623730951)]
 """
 
 from __future__ import annotations
@@ -39,9 +43,12 @@ def _x(value, index: int) -> float:
         return float(index)
 
 
-def _axis_rows(rows: list[dict], column: str) -> list[dict]:
-    """Rows of the ``plot_sweep`` form: one per (value, scheme), averaged over the other parameters."""
-    values = list(dict.fromkeys(r[column] for r in rows))
+def _axis_rows(rows: list[dict], column: str, order: list) -> list[dict]:
+    """Rows of the ``plot_sweep`` form: one per (value, scheme), averaged over the other parameters.
+
+    Values come in ``order`` (the axis's own), then any other value in row order.
+    """
+    values = list(dict.fromkeys([*order, *(r[column] for r in rows)]))
     out = []
     for index, value in enumerate(values):
         for scheme in dict.fromkeys(r["scheme"] for r in rows):
@@ -75,7 +82,9 @@ def plot_axes(grid: Grid, database: str | os.PathLike, out: str | os.PathLike) -
             use = [r for r in rows if r["point_hash"] in mine]
         else:
             use = [r for r in rows if r.get(column) is not None]
-        table = _axis_rows(use, column)
+        axis = next((a for a in grid.axes if a.name == column), None)
+        order = [axis.label(i) for i in range(len(axis.values))] if axis else []
+        table = _axis_rows(use, column, order)
         if not table:
             continue
         path = Path(out) / f"sweep_{re.sub(r'[^A-Za-z0-9_.-]+', '_', column)}.png"
