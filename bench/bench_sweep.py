@@ -5,7 +5,9 @@ shell, 200 snapshots, 4 schemes, 3 seeds) in this process and then on a 2-worker
 LocalCluster, in the same run, and prints the ratio. Part 2 runs a factorial grid of
 200 points on 10 x 32 shells (the paper's scenario cut down with [set]: 8 snapshots) on 2 workers and prints points per second
 per worker and the resident memory of each worker after the run.
-Run: .venv/bin/python bench/bench_sweep.py [--small-only]
+With ``--reproduce`` it instead runs the Fig. 7 grid on 2 workers and then
+``reproduce_sweeps`` (the ``reproduce paper --sweeps`` loop) and compares their numbers.
+Run: .venv/bin/python bench/bench_sweep.py [--small-only | --reproduce]
 """
 
 import sqlite3
@@ -64,7 +66,36 @@ def small() -> None:
     print("worker resident memory after the grid: " + ", ".join(f"{m:.0f} MiB" for m in memory.values()))
 
 
+def against_reproduce() -> None:
+    """The Fig. 7 grid on 2 workers against ``reproduce_sweeps`` (the ``reproduce paper --sweeps`` loop)."""
+    from spacexnet_opt.formats.scenario import load_scenario
+    from spacexnet_opt.reproduce import reproduce_sweeps
+
+    paper = ROOT / "instances" / "paper.toml"
+    base = {"altitude_km": 550.0, "constellation_size": "33x32", "link_survival": 0.95, "max_angular_rate": 0.12}
+    with tempfile.TemporaryDirectory() as out:
+        engine = run_sweep(load_grid(ROOT / "instances" / "fig7.toml"), Path(out) / "engine", workers=2)
+        start = time.perf_counter()
+        old = reproduce_sweeps(load_scenario(paper), paper, Path(out) / "old", seeds=3)
+        old_s = time.perf_counter() - start
+        conn = sqlite3.connect(engine.database)
+        worst, n = 0.0, 0
+        for parameter, rows in old.items():
+            for row in rows:
+                point = base | {parameter: row["value"]}
+                (got,) = conn.execute("SELECT mean_s_per_token, std_s, propagation_s_per_token FROM results WHERE "
+                                      + " AND ".join(f"{k} = ?" for k in point) + " AND scheme = ?",
+                                      (*point.values(), row["scheme"])).fetchall()
+                for a, b in zip(got, (row["mean_s_per_token"], row["std_s"], row["propagation_s_per_token"])):
+                    worst, n = max(worst, abs(a - b) / max(abs(b), 1e-12)), n + 1
+    print(f"Fig. 7: engine on 2 workers {engine.seconds:.1f} s, reproduce_sweeps {old_s:.1f} s; "
+          f"{n} values compared, largest relative difference {worst:.1e}")
+
+
 if __name__ == "__main__":
+    if "--reproduce" in sys.argv:
+        against_reproduce()
+        sys.exit()
     small()
     if "--small-only" not in sys.argv:
         fig7()
