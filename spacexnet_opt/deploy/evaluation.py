@@ -1,0 +1,148 @@
+"""Evaluate plans (with replicas) on a world: analytic, exact per-snapshot and Monte Carlo s/token.
+
+A plan without replicas is an :class:`~spacexnet_opt.evaluate.Deployment` and
+is evaluated by :func:`spacexnet_opt.evaluate.evaluate_many` itself, so a
+converted placement gives the numbers of ``spacexnet evaluate INSTANCE
+PLACEMENT`` exactly. With replicas, a token's leg in layer ``l`` goes to the
+copy of the expert with the least path delay ``D_t(g_l, c) + D_t(c, g_{l+1})``
+in the token's snapshot ``t`` (a copy without a path in that snapshot is not
+chosen; an expert none of whose copies has a path is charged the connected
+mean of its best copy, the rule of :mod:`spacexnet_opt.evaluate.legs`). A
+chosen copy's per-satellite compute deviation is added after the choice.
+
+>>> from spacexnet_opt.constellation import WalkerShell, IslConfig, build_snapshots
+>>> snaps = build_snapshots(WalkerShell("t", 4, 12, 550.0, 87.0, pattern="star"), n_snapshots=2,
+...                         config=IslConfig(survival=1.0, max_angular_rate=None))
+>>> one = Plan([0, 3], [[[5, -1], [6, -1]], [[13, -1], [14, -1]]])
+>>> two = Plan([0, 3], [[[5, 1], [6, -1]], [[13, -1], [14, -1]]])
+>>> a, b = plan_legs(snaps, [one, two])
+>>> bool((b.delay_s <= a.delay_s + 1e-15).all()), bool((b.delay_s[:, 0, 0] < a.delay_s[:, 0, 0]).all())
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..evaluate import Evaluation, analytic_latency, evaluate_many, simulate, snapshot_latency
+from ..evaluate.legs import LegDelays
+from .plan import Plan
+
+__all__ = ["plan_legs", "evaluate_plans", "check_plan", "load_deployment_world"]
+
+
+def check_plan(plan: Plan, *, n_sats: int, n_layers: int, n_experts: int, source=None) -> None:
+    """Raise :class:`InputError` naming the first mismatch between ``plan`` and the world it runs on."""
+    if plan.n_layers != n_layers:
+        raise InputError(f"has {plan.n_layers} layers but the model has {n_layers} MoE layers", field="layers",
+                         source=source)
+    if plan.n_experts != n_experts:
+        raise InputError(f"places {plan.n_experts} experts per layer but the model has {n_experts}",
+                         field="layers[0].experts", source=source)
+    used = np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0]])
+    if used.max() >= n_sats:
+        raise InputError(f"satellite {int(used.max())} is outside the constellation (ids 0..{n_sats - 1})",
+                         field="layers", source=source)
+
+
+def plan_legs(snapshots, plans: Sequence[Plan], *, progress: Callable[[int, int], None] | None = None,
+              deviations: Sequence[np.ndarray | None] | None = None) -> list[LegDelays]:
+    """Per-snapshot path delay (T, L, E) through the nearest copy of every expert, one routing pass for all plans.
+
+    ``deviations[j]`` (L, E, C), optional: compute seconds added to the chosen copy of plan ``j``.
+    """
+    from ..constellation import iter_shortest_delays
+
+    sources = np.unique(np.concatenate([p.gateways for p in plans]))
+    row = np.full(snapshots.n_sats, -1)
+    row[sources] = np.arange(len(sources))
+    n_t = snapshots.n_snapshots
+    out = [np.empty((n_t, p.n_layers, p.n_experts)) for p in plans]
+    devs = deviations or [None] * len(plans)
+    for t, dist in enumerate(iter_shortest_delays(snapshots, sources)):
+        for p, arr, dev in zip(plans, out, devs):
+            valid = p.hosts >= 0
+            hosts = np.where(valid, p.hosts, 0)
+            path = dist[row[p.gateways][:, None, None], hosts] + dist[row[p.next_gateways][:, None, None], hosts]
+            path = np.where(valid, path, np.inf)
+            best = np.argmin(path, axis=2)[..., None]
+            arr[t] = np.take_along_axis(path, best, axis=2)[..., 0]
+            if dev is not None:
+                arr[t] += np.take_along_axis(dev, best, axis=2)[..., 0]
+        if progress is not None:
+            progress(t + 1, n_t)
+    result = []
+    for p, arr in zip(plans, out):
+        bad = ~np.isfinite(arr)
+        n_ok = (~bad).sum(axis=0)
+        if (n_ok == 0).any():
+            l, i = np.argwhere(n_ok == 0)[0]
+            raise InputError(f"layer {l}: no copy of expert {i} has a path to gateway {p.gateways[l]} or to the "
+                             f"next gateway in any snapshot", field=f"layers[{l}].experts[{i}]")
+        mean = np.where(bad, 0.0, arr).sum(axis=0) / n_ok
+        result.append(LegDelays(np.where(bad, mean, arr), bad))
+    return result
+
+
+def _deviation(world, plan: Plan) -> np.ndarray | None:
+    if not world.compute.heterogeneous:
+        return None
+    hosts = np.where(plan.hosts >= 0, plan.hosts, plan.hosts[:, :, :1])
+    flat = hosts.reshape(plan.n_layers, -1)
+    return world.compute.deviations(world.profile, plan.gateways, flat).reshape(hosts.shape)
+
+
+def _evaluation(world, plan: Plan, legs: LegDelays, tokens: int, rng) -> Evaluation:
+    times = world.times
+    mc = None
+    if tokens:
+        mc = simulate(legs.delay_s, world.laws, times, n_tokens=tokens, seed=rng, disconnected=legs.disconnected)
+    return Evaluation(plan.primary(), analytic_latency(legs.expected_s, world.laws, times),
+                      snapshot_latency(legs.delay_s, world.laws, times), mc, float(legs.disconnected.mean()),
+                      {**world.assumptions, "replicas": "a token's leg goes to the copy with the least path delay "
+                                                        "in its snapshot"})
+
+
+def evaluate_plans(world, plans: Sequence[Plan], *, tokens: int | Sequence[int] = 100_000, seed=0,
+                   progress: Callable[[int, int], None] | None = None) -> list[Evaluation]:
+    """Evaluate plans on ``world``; plan ``j`` simulates with the stream ``(seed, j)`` like ``evaluate_many``.
+
+    Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged.
+    """
+    counts = [tokens] * len(plans) if np.ndim(tokens) == 0 else list(tokens)
+    for p in plans:
+        check_plan(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
+        if p.shares():
+            raise InputError("places two experts of one layer on one satellite; sharing (capacity above one) "
+                             "is not evaluated by this version", field="capacity")
+    plain = [j for j, p in enumerate(plans) if not p.replicated]
+    out: list = [None] * len(plans)
+    if plain:
+        evs = evaluate_many(world, [plans[j].primary() for j in plain], tokens=[counts[j] for j in plain],
+                            seed=seed, progress=progress)
+        for j, ev in zip(plain, evs):
+            out[j] = ev
+    rest = [j for j in range(len(plans)) if out[j] is None]
+    if rest:
+        legs = plan_legs(world.snapshots, [plans[j] for j in rest], progress=progress,
+                         deviations=[_deviation(world, plans[j]) for j in rest])
+        for j, leg in zip(rest, legs):
+            out[j] = _evaluation(world, plans[j], leg, counts[j], np.random.default_rng([seed, j]))
+    return out
+
+
+def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
+    """``(doc, plan, world)`` of a deployment file: the file, its plan, and the world of its scenario/instance."""
+    from ..evaluate import world_from_file
+    from .convert import plan_from_file
+    from .file import load_deployment, resolve_scenario
+
+    doc = load_deployment(path)
+    scenario = resolve_scenario(doc, path)
+    world = world_from_file(scenario, link_seed=link_seed, compute=compute)
+    plan = plan_from_file(doc)
+    check_plan(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
+    return doc, plan, world
