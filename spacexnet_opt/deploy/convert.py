@@ -58,8 +58,8 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
     The placement is checked against the instance exactly as ``spacexnet evaluate`` checks it.
     """
     from ..evaluate import deployment_from_placement
-    from ..instance import load_instance
-    from ..placement import load_placement
+    from ..formats.instance import load_instance
+    from ..formats.placement import load_placement
 
     instance, placement = load_instance(instance_path), load_placement(placement_path)
     n_sats = instance.scenario.get("constellation", {}).get("n_sats")

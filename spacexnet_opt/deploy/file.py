@@ -30,7 +30,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..errors import InputError
 from ..fileio import write_json_atomic
-from ..schema import StrictModel, load_document
+from ..formats.schema import StrictModel, load_document
 
 __all__ = ["DEPLOYMENT_FORMAT", "DEPLOYMENT_VERSION", "ScenarioRef", "Decision", "DeploymentLayer", "Predicted",
            "DeploymentFile", "load_deployment", "save_deployment", "file_sha256", "scenario_ref",
