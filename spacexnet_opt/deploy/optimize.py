@@ -1,0 +1,183 @@
+"""``optimize_deployment``: the paper's deployment, with each lever switchable on its own.
+
+Levers (defaults = the paper's deployment, Space-XNet):
+
+``shape``
+    ``bands`` (ring bands), ``regions`` (equal compact regions on a TSP ring),
+    ``free`` (gateways on the region ring, experts by one global assignment);
+    see :mod:`.shapes` and :mod:`.assign`.
+``gateways``
+    ``center`` (the scenario's rule for bands, the region seed for regions) or
+    ``dp`` (all gateways jointly, exact ring DP over ``n_candidates`` per
+    layer on expected delays averaged over ``opt_snapshots``; :mod:`.gateways`).
+``replicas``
+    Budget R of extra copies on spare satellites (:mod:`.replicate`),
+    ``replica_method`` ``greedy`` (default, with a proven bound) or ``milp``.
+
+Once the gateways are fixed every snapshot is routed again from them, the
+experts are placed on the exact expected path latencies, and the result is
+evaluated exactly (mean over snapshots). The Space-XNet deployment is always
+evaluated too and kept if it is better, so the result is never worse.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from .file import Decision
+from .plan import Plan, plan_from_deployment
+
+__all__ = ["OptimizeResult", "optimize_deployment", "GATEWAY_METHODS", "REPLICA_METHODS"]
+
+GATEWAY_METHODS = ("center", "dp")
+REPLICA_METHODS = ("greedy", "milp")
+
+
+@dataclass(frozen=True, eq=False)
+class OptimizeResult:
+    plan: Plan
+    methods: list
+    decisions: list
+    evaluation: object
+    baseline: object
+    options: dict
+
+
+def _check(world, shape, gateways, replicas, replica_method, n_candidates):
+    from .shapes import SHAPES
+
+    for name, value, valid in (("shape", shape, SHAPES), ("gateways", gateways, GATEWAY_METHODS),
+                               ("replica-method", replica_method, REPLICA_METHODS)):
+        if value not in valid:
+            raise InputError(f"unknown {name} {value!r}; valid: {', '.join(valid)}", field=f"--{name}")
+    if replicas < 0:
+        raise InputError(f"must be non-negative, got {replicas}", field="--replicas")
+    if n_candidates < 1:
+        raise InputError(f"must be at least 1, got {n_candidates}", field="--gateway-candidates")
+    spare = world.n_sats - world.n_layers * (world.n_experts + 1)
+    if replicas > spare:
+        raise InputError(f"{replicas} replicas but only {spare} spare satellites "
+                         f"({world.n_sats} - {world.n_layers} x ({world.n_experts} experts + 1 gateway))",
+                         field="--replicas")
+
+
+def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say):
+    from .gateways import layer_costs, ring_dp
+    from .routes import candidate_delays
+    from .shapes import gateway_candidates
+
+    centre = candidate_delays(world.snapshots, subnets.centre, n_snapshots=opt_snapshots)
+    cands = gateway_candidates(subnets, centre, n_candidates)
+    sources = np.unique(np.concatenate(cands))
+    say("gateways: routing candidates", 0, 1)
+    delays = candidate_delays(world.snapshots, sources, n_snapshots=opt_snapshots)
+    row = np.full(world.n_sats, -1)
+    row[sources] = np.arange(len(sources))
+    n = subnets.n_layers
+    costs = []
+    for l in range(n):
+        say("gateways: layer costs", l, n)
+        costs.append(layer_costs(delays, row, cands[l], cands[(l + 1) % n], subnets.members[l], activation[l],
+                                 world.laws[l]))
+    say("gateways: layer costs", n, n)
+    centre_total = float(sum(c[0, 0] for c in costs))
+    choice, total = ring_dp(costs)
+    gw = np.array([cands[l][k] for l, k in enumerate(choice)])
+    return gw, {"candidates_per_layer": int(max(len(c) for c in cands)), "opt_snapshots": int(opt_snapshots),
+                "objective_before_s": centre_total, "objective_after_s": total}
+
+
+def _experts(world, subnets, shape, gateways, legs, activation):
+    from .assign import global_assignment, subnet_hosts
+
+    if shape == "free":
+        hosts, status = global_assignment(legs.tau, activation, gateways)
+        return hosts, "global-lap", status
+    return subnet_hosts(legs.tau, subnets.members, gateways, activation), "sorted", "OPTIMAL"
+
+
+def _replicate(world, plan, legs, activation, budget, method):
+    from .replicate import greedy_replicas, milp_replicas
+
+    used = np.unique(np.concatenate([plan.gateways, plan.hosts.ravel()]))
+    spare = np.setdiff1d(np.arange(world.n_sats), used)
+    delay = np.where(np.isfinite(legs.delay), legs.delay, np.nanmax(legs.tau[np.isfinite(legs.tau)]) * 4)
+    layers = np.arange(plan.n_layers)[:, None]
+    current = delay[:, layers, plan.hosts[:, :, 0]]
+    fn = greedy_replicas if method == "greedy" else milp_replicas
+    choice = fn(current, delay[:, :, spare], activation, budget)
+    hosts = np.concatenate([plan.hosts, np.full(plan.hosts.shape[:2] + (max(1, budget),), -1)], axis=2)
+    for l, i, c in choice.copies:
+        k = int((hosts[l, i] >= 0).sum())
+        hosts[l, i, k] = spare[c]
+    hosts = hosts[:, :, : max(1, int((hosts >= 0).sum(axis=2).max()))]
+    return plan.with_hosts(hosts), choice
+
+
+def optimize_deployment(world, *, shape: str = "bands", gateways: str = "center", replicas: int = 0,
+                        replica_method: str = "greedy", n_candidates: int = 16, opt_snapshots: int = 20,
+                        progress: Callable[[str, int, int], None] | None = None) -> OptimizeResult:
+    """Optimise the deployment of ``world`` with the levers switched on (see the module docstring)."""
+    from ..reproduce.schemes import solved_deployment
+    from .evaluation import evaluate_plans
+    from .routes import gateway_legs
+    from .shapes import band_subnets, region_subnets
+
+    _check(world, shape, gateways, replicas, replica_method, n_candidates)
+    say = progress or (lambda stage, done, total: None)
+    options = {"shape": shape, "gateways": gateways, "replicas": replicas, "replica_method": replica_method,
+               "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}
+    activation = np.array([layer.activation for layer in world.layers])
+    baseline = plan_from_deployment(solved_deployment(world.layers, objective="linear", method="sorted",
+                                                      name="Space-XNet"))
+    decisions = []
+    start = time.perf_counter()
+    subnets = band_subnets(world) if shape == "bands" else region_subnets(world)
+    decisions.append(Decision(decision="shape", method=shape if shape != "free" else "regions (gateway ring)",
+                              runtime_s=time.perf_counter() - start, status="FEASIBLE",
+                              detail={"regions_not_connected": getattr(subnets, "disconnected_regions", 0)}))
+    start = time.perf_counter()
+    if gateways == "dp":
+        gw, detail = _dp_gateways(world, subnets, activation, n_candidates=n_candidates,
+                                  opt_snapshots=opt_snapshots, say=say)
+        decisions.append(Decision(decision="gateways", method="ring-dp", objective=detail["objective_after_s"],
+                                  status="OPTIMAL", runtime_s=time.perf_counter() - start, detail=detail))
+    else:
+        gw = subnets.centre
+        decisions.append(Decision(decision="gateways", method="center", status="GIVEN"))
+    if shape == "bands" and gateways == "center":
+        plan, method, status = baseline, "sorted", "OPTIMAL"
+        legs = gateway_legs(world.snapshots, gw, keep=replicas > 0) if replicas else None
+    else:
+        legs = gateway_legs(world.snapshots, gw, keep=replicas > 0,
+                            progress=lambda d, t: say("routing the gateways", d, t))
+        start = time.perf_counter()
+        hosts, method, status = _experts(world, subnets, shape, gw, legs, activation)
+        plan = Plan(gw, hosts, name="Space-XNet-opt")
+    objective = float((activation * np.take_along_axis(legs.tau, plan.hosts[:, :, 0], axis=1)).sum()) \
+        if legs is not None else None
+    decisions.append(Decision(decision="experts", method=method, objective=objective,
+                              status="OPTIMAL" if status == "OPTIMAL" else "FEASIBLE",
+                              detail={"objective": "linear: sum_l sum_i p_li tau_l(s_li)", "solver_status": status}))
+    if replicas:
+        start = time.perf_counter()
+        say("replicas", 0, 1)
+        plan, choice = _replicate(world, plan, legs, activation, replicas, replica_method)
+        decisions.append(Decision(decision="replication", method=replica_method, objective=choice.saving,
+                                  bound=choice.bound, status=choice.status, runtime_s=time.perf_counter() - start,
+                                  detail={"objective": "saving of sum p E_t[min over copies D_t] (s)",
+                                          "copies": len(choice.copies)}))
+    plan = Plan(plan.gateways, plan.hosts, name="Space-XNet-opt")
+    ev, base_ev = evaluate_plans(world, [plan, baseline], tokens=0,
+                                 progress=lambda d, t: say("exact evaluation", d, t))
+    if base_ev.snapshot.total_s < ev.snapshot.total_s:
+        decisions.append(Decision(decision="experts", method="Space-XNet kept", status="FEASIBLE",
+                                  objective=base_ev.snapshot.total_s,
+                                  detail={"optimised_s_per_token": ev.snapshot.total_s}))
+        plan, ev, method = Plan(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"
+    return OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options)
