@@ -8,8 +8,9 @@ paper's gateways: ``sum_l min_s tau_l(s)``, a floor of the propagation no
 placement inside the paper's gateway ring can beat. Writes a JSON summary and a
 PNG of per-layer propagation by lever.
 
-    .venv/bin/python bench/bench_deploy.py instances/paper.toml --out bench/deploy-paper
-    .venv/bin/python bench/bench_deploy.py instances/deepseek-v3-mega.toml --out bench/deploy-mega --replicas 174
+    .venv/bin/python bench/bench_deploy.py instances/paper.toml --out docs/img/deploy-paper --capacity 4
+    .venv/bin/python bench/bench_deploy.py instances/deepseek-v3-mega.toml --out docs/img/deploy-mega \
+        --replicas 174 --all-shape regions
 """
 
 from __future__ import annotations
@@ -27,16 +28,24 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def configs(replicas: int) -> dict:
-    return {
+def configs(replicas: int, capacity: int, all_shape: str) -> dict:
+    best = {"shape": all_shape, "gateways": "dp", "replicas": replicas}
+    if capacity > 1:
+        best["capacity"] = capacity
+    elif all_shape == "free":
+        best["ring"] = "regions"
+    rows = {
         "Space-XNet (paper)": {},
         "gateways dp": {"gateways": "dp"},
         "shape regions": {"shape": "regions"},
         "shape free": {"shape": "free"},
         f"replicas {replicas}": {"replicas": replicas},
         "free on regions": {"shape": "free", "ring": "regions"},
-        "all": {"shape": "free", "ring": "regions", "gateways": "dp", "replicas": replicas},
     }
+    if capacity > 1:
+        rows[f"capacity {capacity}"] = {"capacity": capacity}
+    rows["all"] = best
+    return rows
 
 
 def main() -> None:
@@ -49,20 +58,22 @@ def main() -> None:
     parser.add_argument("scenario")
     parser.add_argument("--out", required=True)
     parser.add_argument("--replicas", type=int, default=64)
+    parser.add_argument("--capacity", type=int, default=1, help="capacity lever (1: not run)")
+    parser.add_argument("--all-shape", default="bands", help="shape of the 'all levers' row")
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
     start = time.perf_counter()
     world = world_from_file(args.scenario)
     build_s = time.perf_counter() - start
     rows, layers = {}, {}
-    for name, opts in configs(args.replicas).items():
+    for name, opts in configs(args.replicas, args.capacity, args.all_shape).items():
         if args.only and name not in args.only:
             continue
         start = time.perf_counter()
         result = optimize_deployment(world, **opts)
         seconds = time.perf_counter() - start
         snap = result.evaluation.snapshot
-        rows[name] = {"s_per_token": snap.total_s, "propagation_s": float(snap.propagation_s.sum()),
+        rows[name] = {"options": opts, "s_per_token": snap.total_s, "propagation_s": float(snap.propagation_s.sum()),
                       "space_xnet_s_per_token": result.baseline.snapshot.total_s,
                       "space_xnet_propagation_s": float(result.baseline.snapshot.propagation_s.sum()),
                       "kept_space_xnet": any(d.method == "Space-XNet kept" for d in result.decisions),
