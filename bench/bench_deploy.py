@@ -41,6 +41,8 @@ def configs(replicas: int, capacity: int, all_shape: str) -> dict:
         "shape free": {"shape": "free"},
         f"replicas {replicas}": {"replicas": replicas},
         "free on regions": {"shape": "free", "ring": "regions"},
+        "regions + dp": {"shape": "regions", "gateways": "dp"},
+        "free on regions + dp": {"shape": "free", "ring": "regions", "gateways": "dp"},
     }
     if capacity > 1:
         rows[f"capacity {capacity}"] = {"capacity": capacity}

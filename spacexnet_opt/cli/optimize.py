@@ -90,8 +90,9 @@ def register_optimize(app: typer.Typer) -> None:
         replica_method: str = typer.Option("greedy", "--replica-method", help="greedy (bounded) or milp (exact, small)."),
         capacity: int = typer.Option(1, "--capacity", help="Experts of one layer per satellite (memory permitting)."),
         candidates: int = typer.Option(16, "--gateway-candidates", help="Gateway candidates per layer for dp."),
-        opt_snapshots: int = typer.Option(20, "--opt-snapshots", min=1,
-                                          help="Snapshots averaged for the gateway search's delays."),
+        opt_snapshots: int = typer.Option(0, "--opt-snapshots", min=0,
+                                          help="Snapshots averaged for the gateway search's delays "
+                                               "(0: the mean-delay ISL graph)."),
     ) -> None:
         """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
         from ..deploy import plan_to_file, predicted_from, save_deployment, scenario_ref

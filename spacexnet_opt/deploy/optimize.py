@@ -11,7 +11,8 @@ Levers (defaults = the paper's deployment, Space-XNet):
 ``gateways``
     ``center`` (the scenario's rule for bands, the region seed for regions) or
     ``dp`` (all gateways jointly, exact ring DP over ``n_candidates`` per
-    layer on expected delays averaged over ``opt_snapshots``; :mod:`.gateways`).
+    layer on expected delays averaged over ``opt_snapshots`` snapshots, or on
+    the mean-delay ISL graph when 0, the default; :mod:`.gateways`).
 ``replicas``
     Budget R of extra copies on spare satellites (:mod:`.replicate`),
     ``replica_method`` ``greedy`` (default, with a proven bound) or ``milp``.
@@ -88,13 +89,14 @@ def _check(world, shape, ring, gateways, replicas, replica_method, n_candidates)
 def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say):
     from .gateways import layer_costs, ring_dp
     from .routes import candidate_delays
-    from .shapes import gateway_candidates
+    from .shapes import gateway_candidates, mean_delay_graph
 
-    centre = candidate_delays(world.snapshots, subnets.centre, n_snapshots=opt_snapshots)
-    cands = gateway_candidates(subnets, centre, n_candidates)
+    graph = mean_delay_graph(world.snapshots)
+    say("gateways: candidates", 0, 1)
+    cands = gateway_candidates(subnets, graph, n_candidates)
     sources = np.unique(np.concatenate(cands))
     say("gateways: routing candidates", 0, 1)
-    delays = candidate_delays(world.snapshots, sources, n_snapshots=opt_snapshots)
+    delays = candidate_delays(world.snapshots, sources, n_snapshots=opt_snapshots, graph=graph)
     row = np.full(world.n_sats, -1)
     row[sources] = np.arange(len(sources))
     n = subnets.n_layers
@@ -151,7 +153,7 @@ def _replicate(world, plan, legs, activation, budget, method):
 def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gateways: str = "center",
                         replicas: int = 0,
                         replica_method: str = "greedy", capacity: int = 1, n_candidates: int = 16,
-                        opt_snapshots: int = 20,
+                        opt_snapshots: int = 0,
                         progress: Callable[[str, int, int], None] | None = None) -> OptimizeResult:
     """Optimise the deployment of ``world`` with the levers switched on (see the module docstring)."""
     from ..reproduce.schemes import solved_deployment
