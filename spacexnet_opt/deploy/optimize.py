@@ -39,7 +39,7 @@ from ..errors import InputError
 from .file import Decision
 from .plan import Plan, plan_from_deployment
 
-__all__ = ["OptimizeResult", "optimize_deployment", "GATEWAY_METHODS", "REPLICA_METHODS"]
+__all__ = ["OptimizeResult", "optimize_deployment", "best_options", "GATEWAY_METHODS", "REPLICA_METHODS"]
 
 GATEWAY_METHODS = ("center", "dp")
 REPLICA_METHODS = ("greedy", "milp")
@@ -217,3 +217,23 @@ def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gat
                                   detail={"optimised_s_per_token": ev.snapshot.total_s}))
         plan, ev, method = Plan(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"
     return OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options)
+
+
+def best_options(world) -> dict:
+    """The levers ``Space-XNet-opt`` switches on for ``world`` (the rows of ``reproduce``).
+
+    Small layers (at most 64 experts, the paper's 8): gateways by the ring DP,
+    up to 8 experts of a layer per satellite (fewer if the satellite memory
+    holds fewer), then replicas on up to 64 spare satellites. Large layers
+    (DeepSeek-V3's 256, where the capacity search is too slow and nearly every
+    satellite holds an expert): the global assignment on the region ring with
+    DP gateways, then replicas on every spare satellite (at most 256).
+    """
+    from .capacity import capacity_limit
+
+    spare = world.n_sats - world.n_layers * (world.n_experts + 1)
+    if world.n_experts <= 64:
+        limit = capacity_limit(world)
+        return {"gateways": "dp", "capacity": max(1, min(8, world.n_experts, limit or 8)),
+                "replicas": max(0, min(64, spare))}
+    return {"shape": "free", "ring": "regions", "gateways": "dp", "replicas": max(0, min(256, spare))}
