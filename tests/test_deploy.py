@@ -16,7 +16,7 @@ from spacexnet_opt.deploy.replicate import greedy_replicas, milp_replicas, repli
 from spacexnet_opt.errors import FileFormatError
 from spacexnet_opt.evaluate import CpsLaw
 
-from scenario_text import HEAD
+from test_evaluate_cli import TINY
 
 
 def _grid_delays(n_planes: int, n_slots: int, rng) -> np.ndarray:
@@ -132,23 +132,6 @@ def test_deployment_file_round_trip(tmp_path):
         load_deployment(tmp_path / "bad.json")
 
 
-TINY = HEAD + """
-[constellation.walker]
-n_planes = 10
-sats_per_plane = 32
-altitude_km = 550.0
-inclination_deg = 87.0
-pattern = "star"
-
-[snapshots]
-count = 4
-
-[model]
-profile = "llama-moe-3.5b-2of8"
-
-[statistics]
-kind = "zipf"
-"""
 
 
 @pytest.fixture(scope="module")
