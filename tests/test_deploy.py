@@ -223,3 +223,5 @@ def test_contention_expectation_matches_enumeration_and_local_search_matches_exh
         assert brute(exact) == pytest.approx(best)
         assert brute(local) >= best - 1e-12
         assert np.bincount(exact, minlength=5).max() <= capacity
+        greedy = capacity_hosts(tau, np.arange(5), law.sampler.p[0], law, capacity, cont, search_limit=0)
+        assert np.bincount(greedy, minlength=5).max() <= capacity and brute(greedy) >= best - 1e-12

@@ -115,7 +115,7 @@ def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say
 
 def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
     from .assign import global_assignment, subnet_hosts
-    from .capacity import capacity_hosts
+    from .capacity import EXHAUSTIVE_LIMIT, capacity_hosts
 
     if shape == "free":
         hosts, status = global_assignment(legs.tau, activation, gateways)
@@ -129,7 +129,8 @@ def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
         cand = members[members != gateways[l]]
         contention = times.expert_s * world.compute.satellite_gflops / world.compute.gflops(cand)
         hosts[l] = capacity_hosts(legs.tau[l, cand], cand, activation[l], world.laws[l], capacity, contention)
-    return hosts, "capacity-local-search", "FEASIBLE"
+    status = "OPTIMAL" if float(len(cand)) ** activation.shape[1] <= EXHAUSTIVE_LIMIT else "FEASIBLE"
+    return hosts, "capacity-search", status
 
 
 def _replicate(world, plan, legs, activation, budget, method):
