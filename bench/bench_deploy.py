@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 def configs(replicas: int, capacity: int, all_shape: str) -> dict:
     best = {"shape": all_shape, "gateways": "dp", "replicas": replicas}
-    if capacity > 1:
+    if capacity > 1 and all_shape != "free":
         best["capacity"] = capacity
     elif all_shape == "free":
         best["ring"] = "regions"
