@@ -10,7 +10,7 @@ PNG of per-layer propagation by lever.
 
     .venv/bin/python bench/bench_deploy.py instances/paper.toml --out docs/img/deploy-paper --capacity 4
     .venv/bin/python bench/bench_deploy.py instances/deepseek-v3-mega.toml --out docs/img/deploy-mega \
-        --replicas 174 --all-shape regions
+        --replicas 174 --capacity 2 --all-shape regions
 """
 
 from __future__ import annotations
