@@ -8,7 +8,7 @@ paper's gateways: ``sum_l min_s tau_l(s)``, a floor of the propagation no
 placement inside the paper's gateway ring can beat. Writes a JSON summary and a
 PNG of per-layer propagation by lever.
 
-    .venv/bin/python bench/bench_deploy.py instances/paper.toml --out docs/img/deploy-paper --capacity 4
+    .venv/bin/python bench/bench_deploy.py instances/paper.toml --out docs/img/deploy-paper --capacity 8
     .venv/bin/python bench/bench_deploy.py instances/deepseek-v3-mega.toml --out docs/img/deploy-mega \
         --replicas 174 --capacity 2 --all-shape regions
 """
