@@ -118,7 +118,7 @@ def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say
 
 def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
     from .assign import global_assignment, subnet_hosts
-    from .capacity import EXHAUSTIVE_LIMIT, capacity_hosts
+    from .capacity import capacity_hosts, exhaustive
 
     if shape == "free":
         hosts, status = global_assignment(legs.tau, activation, gateways)
@@ -132,7 +132,7 @@ def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
         cand = members[members != gateways[l]]
         contention = times.expert_s * world.compute.satellite_gflops / world.compute.gflops(cand)
         hosts[l] = capacity_hosts(legs.tau[l, cand], cand, activation[l], world.laws[l], capacity, contention)
-    status = "OPTIMAL" if float(len(cand)) ** activation.shape[1] <= EXHAUSTIVE_LIMIT else "FEASIBLE"
+    status = "OPTIMAL" if exhaustive(len(cand), activation.shape[1]) else "FEASIBLE"
     return hosts, "capacity-search", status
 
 
