@@ -22,8 +22,12 @@ Progress = Callable[[str, int, int], None]
 
 
 def _optimised(world, progress):
+    """Space-XNet-opt, optimised on the world's own (in-sample) statistics even when evaluated out of sample."""
     from ..deploy.optimize import best_options, optimize_deployment
+    from ..evaluate import laws_from_stats
 
+    if world.stats is not None:
+        world = world.with_laws(laws_from_stats(world.stats), "in sample")
     return optimize_deployment(world, **best_options(world), progress=progress).plan
 
 
