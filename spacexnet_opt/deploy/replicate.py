@@ -68,18 +68,18 @@ def greedy_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarr
     taken = np.zeros(spare.shape[2], dtype=bool)
     copies, saving = [], 0.0
     for _ in range(budget):
-        l, i, c = np.unravel_index(int(np.argmax(gain)), gain.shape)
-        if gain[l, i, c] <= 0:
+        open_gain = np.where(taken[None, None, :], -np.inf, gain)
+        l, i, c = np.unravel_index(int(np.argmax(open_gain)), gain.shape)
+        if open_gain[l, i, c] <= 0:
             break
         saving += float(gain[l, i, c])
         copies.append((int(l), int(i), int(c)))
         taken[c] = True
         cur[:, l, i] = np.minimum(cur[:, l, i], spare[:, l, c])
         gain[l, i] = activation[l, i] * np.maximum(cur[:, l, i, None] - spare[:, l], 0.0).mean(axis=0)
-        gain[:, :, taken] = -np.inf
-    rest = gain[np.isfinite(gain)]
-    extra = float(np.sort(rest)[::-1][:budget].clip(min=0).sum()) if rest.size else 0.0
-    return ReplicaChoice(tuple(copies), saving, saving + extra, "FEASIBLE")
+    # the bound sums the R largest marginal savings w.r.t. the greedy set over *all* copies (taken satellites too)
+    top = np.partition(gain.ravel(), max(gain.size - budget, 0))[-budget:] if budget else np.zeros(0)
+    return ReplicaChoice(tuple(copies), saving, saving + float(top.clip(min=0).sum()), "FEASIBLE")
 
 
 def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray, budget: int):
