@@ -25,6 +25,32 @@ Once the gateways are fixed every snapshot is routed again from them, the
 experts are placed on the exact expected path latencies, and the result is
 evaluated exactly (mean over snapshots). The Space-XNet deployment is always
 evaluated too and kept if it is better, so the result is never worse.
+
+>>> from spacexnet_opt.evaluate import world_from_scenario
+>>> from spacexnet_opt.formats.scenario import parse_scenario
+>>> spec = parse_scenario('''
+... format = "spacexnet-scenario"
+... version = 1
+... name = "toy"
+... [constellation.walker]
+... n_planes = 10
+... sats_per_plane = 32
+... altitude_km = 550.0
+... inclination_deg = 87.0
+... pattern = "star"
+... [snapshots]
+... count = 2
+... [model]
+... profile = "llama-moe-3.5b-2of8"
+... [statistics]
+... kind = "zipf"
+... ''')
+>>> world = world_from_scenario(spec, source="toy.toml")
+>>> result = optimize_deployment(world, capacity=2, replicas=8)
+>>> result.plan.capacity, result.plan.n_replicas <= 8
+(2, True)
+>>> bool(result.evaluation.snapshot.total_s <= result.baseline.snapshot.total_s)
+True
 """
 
 from __future__ import annotations
