@@ -32,7 +32,10 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["ReplicaChoice", "greedy_replicas", "milp_replicas", "replica_model", "replication_saving"]
+MILP_LIMIT = 200_000
+"""Most variables (copies x (snapshots + 1)) the replication MILP is built for."""
+
+__all__ = ["MILP_LIMIT", "ReplicaChoice", "greedy_replicas", "milp_replicas", "replica_model", "replication_saving"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
     n_spare = spare.shape[2]
     if budget > n_spare:
         raise InputError(f"budget {budget} is larger than the {n_spare} spare satellites", field="replicas")
+    if n_layers * n_experts * n_spare * (n_t + 1) > MILP_LIMIT:
+        raise InputError(f"{n_layers * n_experts * n_spare * (n_t + 1):,} variables are too many for the replication "
+                         f"MILP (limit {MILP_LIMIT:,}); use the greedy method", field="--replica-method")
     scale = 1.0 / max(float(np.max(current)), 1e-12)
     prob = pulp.LpProblem("replicas", pulp.LpMaximize)
     idx = [(l, i, s) for l in range(n_layers) for i in range(n_experts) for s in range(n_spare)]
