@@ -29,21 +29,21 @@ evaluated too and kept if it is better, so the result is never worse.
 >>> from spacexnet_opt.evaluate import world_from_scenario
 >>> from spacexnet_opt.formats.scenario import parse_scenario
 >>> spec = parse_scenario('''
+... name = "ten-planes"
 ... format = "spacexnet-scenario"
 ... version = 1
-... name = "toy"
+... [statistics]
+... kind = "zipf"
+... [model]
+... profile = "llama-moe-3.5b-2of8"
 ... [constellation.walker]
+... pattern = "star"
 ... n_planes = 10
 ... sats_per_plane = 32
 ... altitude_km = 550.0
 ... inclination_deg = 87.0
-... pattern = "star"
 ... [snapshots]
 ... count = 2
-... [model]
-... profile = "llama-moe-3.5b-2of8"
-... [statistics]
-... kind = "zipf"
 ... ''')
 >>> world = world_from_scenario(spec, source="toy.toml")
 >>> result = optimize_deployment(world, capacity=2, replicas=8)
