@@ -21,8 +21,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..fileio import write_json_atomic
+from ..status import Status
 from .schema import StrictModel, load_document
-from ..solve.result import Status
 
 __all__ = ["PLACEMENT_FORMAT", "PLACEMENT_VERSION", "PlacementLayer", "Placement", "load_placement", "save_placement"]
 

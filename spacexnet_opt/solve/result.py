@@ -9,27 +9,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 
+from ..status import Status
+
 __all__ = ["Status", "BackendOutput", "SolveResult", "relative_gap"]
-
-
-class Status(str, Enum):
-    """How a solve ended.
-
-    OPTIMAL: the backend proved the assignment optimal. FEASIBLE: a valid
-    assignment with no optimality proof (heuristics, or exact methods used
-    outside their exactness conditions). TIME_LIMIT: an exact backend stopped
-    at its time limit; its incumbent (if any) and bound are reported.
-    INFEASIBLE: no valid assignment exists.
-    """
-
-    OPTIMAL = "OPTIMAL"
-    FEASIBLE = "FEASIBLE"
-    TIME_LIMIT = "TIME_LIMIT"
-    INFEASIBLE = "INFEASIBLE"
 
 
 @dataclass(frozen=True)
