@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scenario_text import small_scenario
 
-from spacexnet_opt.build import build_from_file, scenario_isl_config
+from spacexnet_opt.build import build_from_file
+from spacexnet_opt.build.resolvers import scenario_isl_config
 from spacexnet_opt.constellation import build_snapshots, preset
 from spacexnet_opt.errors import FileFormatError, InputError
 from spacexnet_opt.formats.instance import load_instance

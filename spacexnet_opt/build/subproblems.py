@@ -31,15 +31,17 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..constellation.paths import Legs, PathDelays, path_delays
 from ..formats.instance import LayerSubproblem, Trace
-from .onboard import Onboard
 from ..partition import RingPartition
+from .onboard import Onboard
 
 __all__ = [
     "SIGNIFICANT_DIGITS",
     "DISCONNECTION_RULE",
     "round_significant",
     "expected_path_latency",
+    "candidate_legs",
     "check_band_sizes",
     "layer_subproblems",
 ]
@@ -50,7 +52,6 @@ DISCONNECTION_RULE = (
     "disconnect_prob = fraction of snapshots in which either leg has none; "
     "candidates never connected are dropped"
 )
-# progress(stage, done, total); the CLI draws it with rich.
 
 
 def round_significant(values, digits: int = SIGNIFICANT_DIGITS):
@@ -63,41 +64,52 @@ def round_significant(values, digits: int = SIGNIFICANT_DIGITS):
     return np.vectorize(lambda x: float(f"{x:.{digits}g}"), otypes=[float])(arr).tolist() if arr.size else arr.tolist()
 
 
-def expected_path_latency(delays: Iterable[np.ndarray], first: np.ndarray, second: np.ndarray, targets: np.ndarray):
-    """Mean of ``D[first, targets] + D[second, targets]`` over snapshots where both are finite.
+def expected_path_latency(paths: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over snapshots of each leg's delay where it is finite, and the fraction of snapshots where it is not.
 
     Parameters
     ----------
-    delays : iterable of arrays (n_src, N)
-        Shortest-path delays from the sources, one array per snapshot.
-    first, second : int arrays (n,)
-        Source row of each leg, per target.
-    targets : int array (n,)
-        Satellite ids.
+    paths : iterable of arrays (n,)
+        Per snapshot, the delay ``D(g, s) + D(s, g_next)`` of every leg (``inf``: no path).
 
     Returns
     -------
     mean_s, disconnect_prob : arrays (n,)
-        ``mean_s`` is ``inf`` where the pair is never connected.
+        ``mean_s`` is ``inf`` where the leg is never connected.
 
     Examples
     --------
-    >>> snaps = [np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.0, np.inf], [3.0, 0.0]])]
-    >>> expected_path_latency(snaps, np.array([0]), np.array([1]), np.array([1]))
-    (array([1.]), array([0.5]))
+    >>> expected_path_latency(np.array([[1.0, 2.0], [3.0, np.inf]]))
+    (array([2., 2.]), array([0. , 0.5]))
     """
-    total = np.zeros(len(targets))
-    connected = np.zeros(len(targets), dtype=np.int64)
+    total = connected = None
     n = 0
-    for dist in delays:
-        path = dist[first, targets] + dist[second, targets]
+    for path in paths:
+        if total is None:
+            total, connected = np.zeros(len(path)), np.zeros(len(path), dtype=np.int64)
         ok = np.isfinite(path)
         total += np.where(ok, path, 0.0)
         connected += ok
         n += 1
+    if total is None:
+        raise InputError("at least one snapshot is needed", field="snapshots")
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(connected > 0, total / np.maximum(connected, 1), np.inf)
     return mean, 1.0 - connected / max(n, 1)
+
+
+def candidate_legs(partition: RingPartition, band_gateways: np.ndarray) -> tuple[Legs, np.ndarray]:
+    """The legs of every candidate of every layer (band members other than the layer's gateway, in layer
+    order) and the layer of each."""
+    layer_gw = band_gateways[partition.layer_band]
+    next_gw = np.roll(layer_gw, -1)
+    cand, owner = [], []
+    for layer, band in enumerate(partition.layer_band):
+        members = partition.members(band)
+        cand.append(members[members != layer_gw[layer]])
+        owner.append(np.full(len(cand[-1]), layer))
+    owner = np.concatenate(owner)
+    return Legs(layer_gw[owner], np.concatenate(cand), next_gw[owner]), owner
 
 
 def check_band_sizes(partition: RingPartition, n_experts: int) -> None:
@@ -115,7 +127,7 @@ def check_band_sizes(partition: RingPartition, n_experts: int) -> None:
 def layer_subproblems(
     partition: RingPartition,
     band_gateways: np.ndarray,
-    delays: Iterable[np.ndarray],
+    delays: PathDelays | Iterable[np.ndarray],
     activation: np.ndarray,
     k: int,
     *,
@@ -132,8 +144,10 @@ def layer_subproblems(
     partition : RingPartition
     band_gateways : int array (B,)
         Gateway id of each band.
-    delays : iterable of arrays (G, N)
-        Per snapshot, delays from ``np.unique(band_gateways)`` (in that sorted order).
+    delays : PathDelays, or iterable of arrays (G, N)
+        The routed candidate legs (:func:`~spacexnet_opt.constellation.paths.route_paths`
+        of :func:`candidate_legs`), or per snapshot the delays from
+        ``np.unique(band_gateways)`` (in that sorted order).
     activation : array (L, E)
         Activation probability of each expert, rows summing to ``k``.
     k : int
@@ -168,19 +182,13 @@ def layer_subproblems(
     activation = np.asarray(activation, dtype=float)
     n_layers, n_experts = activation.shape
     check_band_sizes(partition, n_experts)
-    rows = np.unique(band_gateways, return_inverse=True)[1]
+    legs, owner = candidate_legs(partition, band_gateways)
+    if not isinstance(delays, PathDelays):
+        delays = path_delays(delays, np.unique(band_gateways), legs)
+    tau, disc = expected_path_latency(delays.lookup(legs))
+    targets = legs.satellites
     layer_gw = band_gateways[partition.layer_band]
     next_gw = np.roll(layer_gw, -1)
-    cand, first, second, owner = [], [], [], []
-    for layer, band in enumerate(partition.layer_band):
-        members = partition.members(band)
-        members = members[members != layer_gw[layer]]
-        cand.append(members)
-        first.append(np.full(len(members), rows[band]))
-        second.append(np.full(len(members), rows[partition.next_band(layer)]))
-        owner.append(np.full(len(members), layer))
-    targets, owner = np.concatenate(cand), np.concatenate(owner)
-    tau, disc = expected_path_latency(delays, np.concatenate(first), np.concatenate(second), targets)
     fits = np.ones(len(targets), dtype=bool)
     if onboard is not None and onboard.memory_gb is not None and expert_memory_gb is not None:
         need = np.bincount(partition.layer_band, minlength=partition.n_bands) * expert_memory_gb

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import InputError, SolverError
+from ..errors import InputError
 
 __all__ = ["register"]
 
@@ -47,45 +47,31 @@ def solve_command(
     """Solve the expert placement of every layer with one method and write a placement file."""
     from rich.table import Table
 
-    from ..formats.placement import Placement, PlacementLayer, save_placement
-    from ..solve.api import solve
-    from ..solve.from_instance import load_problems
-    from .console import progress_bar, result_console
+    from ..formats.placement import save_placement
+    from ..solve.from_instance import load_problems, solve_instance
+    from ..solve.result import relative_gap
+    from .console import progress_bar, result_console, stage_reporter
 
     _check_method(method)
     if time_limit is None and method in EXACT_SEARCH_METHODS:
         time_limit = DEFAULT_EXACT_TIME_LIMIT_S
         typer.echo(f"note: no --time-limit given; {method} stops after {time_limit:g} s per layer "
                    "(TIME_LIMIT with its proven bound if not proven optimal by then)", err=True)
-    jobs = load_problems(instance, objective)
-    is_qaplib = jobs[0].satellites is None
-    layers, results = [], []
-    with progress_bar(label=f"solve {method} {{task.description}}") as bar:
-        task = bar.add_task("", total=len(jobs))
-        for job in jobs:
-            bar.update(task, description=f"layer {job.layer}")
-            result = solve(job.problem, method=method, time_limit=time_limit, seed=seed)
-            if result.assignment is None:
-                raise SolverError(f"{method} found no placement for layer {job.layer} (status {result.status.value})")
-            results.append(result)
-            layers.append(PlacementLayer(layer=job.layer, gateway=job.gateway, experts=job.experts(result.assignment),
-                                         objective=result.objective, status=result.status, bound=result.bound,
-                                         runtime_s=result.runtime_s))
-            bar.advance(task)
-    placement = Placement(instance=str(instance), method=method, objective="qap" if is_qaplib else (objective or "linear"),
-                          time_limit_s=time_limit or None, seed=seed, layers=layers,
-                          total_objective=sum(layer.objective for layer in layers))
+    with progress_bar() as bar:
+        placement = solve_instance(instance, method, objective=objective, time_limit=time_limit, rng=seed,
+                                   progress=stage_reporter(bar))
     if output is not None:
         save_placement(placement, output)
+    best_known = {0: load_problems(instance)[0].problem_best_known} if placement.objective == "qap" else {}
 
     console = result_console(120)
     table = Table(title=f"{instance.name}: {method}, objective {placement.objective}")
     for col in ("layer", "status", "objective", "bound", "gap", "best known", "time [s]"):
         table.add_column(col, justify="left" if col == "status" else "right")
-    for job, result in zip(jobs, results):
-        best = job.problem_best_known
-        table.add_row(str(job.layer), result.status.value, _fmt(result.objective), _fmt(result.bound),
-                      _fmt(result.gap, ".2%"), _fmt(best), f"{result.runtime_s:.3f}")
+    for layer in placement.layers:
+        table.add_row(str(layer.layer), layer.status.value, _fmt(layer.objective), _fmt(layer.bound),
+                      _fmt(relative_gap(layer.objective, layer.bound), ".2%"), _fmt(best_known.get(layer.layer)),
+                      f"{layer.runtime_s:.3f}")
     console.print(table)
     console.print(f"total objective {placement.total_objective:.10g}" + (f"; written to {output}" if output else ""))
 
@@ -121,8 +107,8 @@ def compare_command(
     with progress_bar(label="compare {task.description}") as bar:
         task = bar.add_task("", total=len(problems) * len(names))
 
-        def tick(instance: str, method: str) -> None:
-            bar.update(task, description=f"{instance} {method}", advance=0)
+        def tick(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done)
 
         result = compare(problems, names, time_limit=time_limit, seed=seed, progress=tick)
     console, err_console = result_console(120), Console(stderr=True)

@@ -25,11 +25,16 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["CpsLaw", "PairLaw", "TraceLaw", "set_law"]
+if TYPE_CHECKING:
+    from ..formats.instance import LayerSubproblem
+
+__all__ = ["CpsLaw", "PairLaw", "TraceLaw", "SetLaw", "set_law"]
 
 
 class CpsLaw:
@@ -137,7 +142,11 @@ class TraceLaw:
         return self.sets[pick]
 
 
-def set_law(layer, *, prefer: str = "auto"):
+SetLaw = Union["CpsLaw", "PairLaw", "TraceLaw"]
+"""The law of a layer's activated expert set."""
+
+
+def set_law(layer: LayerSubproblem, *, prefer: str = "auto") -> SetLaw:
     """The activation-set law of an instance layer (:class:`~spacexnet_opt.formats.instance.LayerSubproblem`).
 
     ``prefer="auto"``: the layer's trace if it has one, else its pair matrix when

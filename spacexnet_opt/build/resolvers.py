@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..partition import RingPartition, ring_partition
-from ..formats.scenario import Scenario, load_scenario, resolve_path
+from ..formats.scenario import Scenario, resolve_path
 
 __all__ = [
     "scenario_errors",
@@ -26,7 +26,6 @@ __all__ = [
     "scenario_statistics",
     "scenario_coactivation",
     "scenario_ring",
-    "scenario_partition",
     "scenario_isl_config",
     "scenario_traces",
     "scenario_onboard",
@@ -122,13 +121,6 @@ def scenario_ring(spec: Scenario, shell, n_layers: int, source: Path) -> RingPar
     """The ring partition of ``shell`` into ``n_layers`` subnets with the scenario's fold and alignment."""
     with scenario_errors(source, prefix="partition"):
         return ring_partition(shell, n_layers, fold=spec.partition.fold, align=spec.partition.align)
-
-
-def scenario_partition(path: str | os.PathLike):
-    """The shell and ring partition of a scenario file (no statistics, no routing)."""
-    spec, source = load_scenario(path), Path(path)
-    shell = scenario_constellation(spec, source)
-    return shell, scenario_ring(spec, shell, scenario_profile(spec, source).n_moe_layers, source)
 
 
 def scenario_isl_config(spec: Scenario, profile):
