@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..formats.instance import LayerSubproblem
 from ..formats.scenario import Scenario, resolve_path
 from .setting import Setting
-from .subproblems import DISCONNECTION_RULE
+from .subproblems import CANDIDATE_DISCONNECTION_RULE
 from .subproblems import round_significant as _round
 
 __all__ = ["scenario_record", "compute_record"]
@@ -98,7 +98,7 @@ def scenario_record(setting: Setting, band_gw: np.ndarray, diameters: np.ndarray
             "diameter_snapshots": n_diam,
             "diameter_method": spec.partition.diameter_method,
         },
-        "routing": {"rule": DISCONNECTION_RULE, "dropped_candidates": dropped},
+        "routing": {"rule": CANDIDATE_DISCONNECTION_RULE, "dropped_candidates": dropped},
     }
 
 

@@ -134,7 +134,7 @@ def scenario_isl_config(spec: Scenario, profile):
 
 def scenario_traces(spec: Scenario, stats) -> list | None:
     """Per-layer activated-set traces the scenario asks for (``statistics.trace``), or None."""
-    from .traces import exact_trace, merge_sets, sampled_trace
+    from .traces import exact_trace, merge_trace, sampled_trace
 
     mode = spec.statistics.trace_mode()
     if mode == "sample":
@@ -142,7 +142,7 @@ def scenario_traces(spec: Scenario, stats) -> list | None:
     if mode == "exact":
         return exact_trace(stats.p, stats.k)
     if mode == "file":
-        return [merge_sets(tr.sets, tr.weights) for tr in stats.trace]
+        return [merge_trace(tr.sets, tr.weights) for tr in stats.trace]
     return None
 
 

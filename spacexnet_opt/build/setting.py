@@ -35,7 +35,7 @@ the setting and nowhere else.
 ... ''')
 >>> setting = resolve_setting(spec, "toy.toml")
 >>> setting.n_layers, setting.n_experts, setting.snapshots.n_snapshots, setting.gateways("center")[:2].tolist()
-(32, 8, 2, [140, 141])
+(32, 8, 2, [128, 129])
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from .onboard import Onboard
 
 __all__ = [
     "SIGNIFICANT_DIGITS",
-    "DISCONNECTION_RULE",
+    "CANDIDATE_DISCONNECTION_RULE",
     "round_significant",
     "expected_path_latency",
     "candidate_legs",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 SIGNIFICANT_DIGITS = 9
-DISCONNECTION_RULE = (
+CANDIDATE_DISCONNECTION_RULE = (
     "tau_s = mean of D(g_l, s) + D(s, g_next) over the snapshots in which both legs have a path; "
     "disconnect_prob = fraction of snapshots in which either leg has none; "
     "candidates never connected are dropped"
