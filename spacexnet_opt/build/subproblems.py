@@ -15,6 +15,14 @@ has none. Candidates never connected in any snapshot are dropped (counted in
 ``scenario.report.dropped_candidates``). Floats are rounded to 9 significant
 digits so rebuilt files are byte-identical.
 
+Onboard compute (:func:`spacexnet_opt.build.onboard.draw_onboard`): with
+heterogeneous speeds every layer gets per-candidate ``gflops`` and the cost
+``cost[i][c] = activation[i] * (tau_s[c] + expert_gflop / gflops[c])``
+(computed from the rounded stored values); with a memory model it gets
+``memory_gb`` and loses the candidates that cannot hold their experts: a
+satellite of a band shared by f layers may host one expert of each, so it must
+hold ``f * expert_memory_gb``.
+
 >>> from spacexnet_opt.partition import GridShape, ring_partition
 >>> part = ring_partition(GridShape(2, 4), 2)
 >>> d = np.abs(np.subtract.outer(np.arange(8.0), np.arange(8.0)))
@@ -124,19 +132,11 @@ def check_band_sizes(partition: RingPartition, n_experts: int) -> None:
             )
 
 
-def layer_subproblems(
-    partition: RingPartition,
-    band_gateways: np.ndarray,
-    delays: PathDelays | Iterable[np.ndarray],
-    activation: np.ndarray,
-    k: int,
-    *,
-    coactivation: np.ndarray | None = None,
-    expert_gflop: float | None = None,
-    onboard: Onboard | None = None,
-    expert_memory_gb: float | None = None,
-    traces: list | None = None,
-) -> tuple[list[LayerSubproblem], int]:
+def layer_subproblems(partition: RingPartition, band_gateways: np.ndarray, delays: PathDelays | Iterable[np.ndarray],
+                      activation: np.ndarray, k: int, *, coactivation: np.ndarray | None = None,
+                      expert_gflop: float | None = None, onboard: Onboard | None = None,
+                      expert_memory_gb: float | None = None,
+                      traces: list | None = None) -> tuple[list[LayerSubproblem], int]:
     """Assemble the per-layer subproblems from a partition, its gateways and routed delays.
 
     Parameters
@@ -145,39 +145,20 @@ def layer_subproblems(
     band_gateways : int array (B,)
         Gateway id of each band.
     delays : PathDelays, or iterable of arrays (G, N)
-        The routed candidate legs (:func:`~spacexnet_opt.constellation.paths.route_paths`
-        of :func:`candidate_legs`), or per snapshot the delays from
-        ``np.unique(band_gateways)`` (in that sorted order).
+        The routed :func:`candidate_legs`, or per snapshot the delays from ``np.unique(band_gateways)``.
     activation : array (L, E)
         Activation probability of each expert, rows summing to ``k``.
     k : int
-    coactivation : array (L, E, E), optional
-    expert_gflop : float, optional
-        GFLOP of one expert per token (the same for every expert).
-    onboard : Onboard, optional
-        Per-satellite speed and memory (:func:`spacexnet_opt.build.onboard.draw_onboard`).
-        With heterogeneous speeds every layer gets per-candidate ``gflops`` and
-        the cost ``cost[i][c] = activation[i] * (tau_s[c] + expert_gflop / gflops[c])``
-        (computed from the rounded stored values); with a memory model it gets
-        ``memory_gb`` and loses the candidates that cannot hold their experts.
-    expert_memory_gb : float, optional
-        Memory of one expert. A satellite of a band shared by f layers may host
-        one expert of each, so it must hold ``f * expert_memory_gb``.
-    traces : list of (sets, weights), optional
-        One activated-set trace per layer (:mod:`spacexnet_opt.build.traces`).
+    coactivation, expert_gflop, onboard, expert_memory_gb, traces : optional
+        Pair matrices (L, E, E), GFLOP of one expert per token, per-satellite
+        speed and memory, memory of one expert, one (sets, weights) trace per
+        layer: stored per layer (see the module docstring for the cost and memory rules).
 
     Returns
     -------
-    layers : list of LayerSubproblem
-    dropped : int
-        Candidates dropped because they were never connected (memory
-        exclusions are not counted here).
-
-    Raises
-    ------
-    InputError
-        A layer with fewer candidates than experts (naming both sizes), or a
-        gateway disconnected from all its candidates.
+    layers, dropped : list of LayerSubproblem, int
+        ``dropped``: candidates never connected (memory exclusions not counted). InputError
+        when a layer has fewer usable candidates than experts.
     """
     activation = np.asarray(activation, dtype=float)
     n_layers, n_experts = activation.shape
@@ -187,8 +168,7 @@ def layer_subproblems(
         delays = path_delays(delays, np.unique(band_gateways), legs)
     tau, disc = expected_path_latency(delays.lookup(legs))
     targets = legs.satellites
-    layer_gw = band_gateways[partition.layer_band]
-    next_gw = np.roll(layer_gw, -1)
+    layer_gw, next_gw = band_gateways[partition.layer_band], np.roll(band_gateways[partition.layer_band], -1)
     fits = np.ones(len(targets), dtype=bool)
     if onboard is not None and onboard.memory_gb is not None and expert_memory_gb is not None:
         need = np.bincount(partition.layer_band, minlength=partition.n_bands) * expert_memory_gb
@@ -200,35 +180,37 @@ def layer_subproblems(
         mine = owner == layer
         connected = mine & np.isfinite(tau)
         ok = connected & fits
-        n_ok = int(ok.sum())
         dropped += int(mine.sum()) - int(connected.sum())
-        if not connected.any():
-            raise InputError(
-                f"layer {layer}: gateway {layer_gw[layer]} (with next gateway {next_gw[layer]}) is disconnected "
-                f"from all {int(mine.sum())} candidates in every snapshot",
-                field="constellation",
-            )
-        if n_ok < n_experts:
-            short = int((connected & ~fits).sum())
-            why = (f"only {n_ok} candidate satellites are ever connected to the gateways"
-                   + (f" and have the memory for their experts ({short} too small)" if short else ""))
-            raise InputError(f"layer {layer}: {why} but the layer has {n_experts} experts",
-                             field="compute.memory" if short else "constellation")
+        _check_candidates(layer, legs, mine, connected, ok, n_experts)
         layers.append(LayerSubproblem(
-            layer=layer,
-            gateway=int(layer_gw[layer]),
-            next_gateway=int(next_gw[layer]),
-            k=int(k),
-            satellites=targets[ok].tolist(),
-            tau_s=round_significant(tau[ok]),
+            layer=layer, gateway=int(layer_gw[layer]), next_gateway=int(next_gw[layer]), k=int(k),
+            satellites=targets[ok].tolist(), tau_s=round_significant(tau[ok]), disconnect_prob=round_significant(disc[ok]),
             activation=round_significant(activation[layer]),
             coactivation=None if coactivation is None else round_significant(coactivation[layer]),
-            disconnect_prob=round_significant(disc[ok]),
             expert_gflop=None if expert_gflop is None else round_significant(np.full(n_experts, expert_gflop)),
-            **_onboard_fields(onboard, targets[ok], activation[layer], tau[ok], expert_gflop),
             trace=None if traces is None else Trace(sets=traces[layer][0].tolist(), weights=round_significant(traces[layer][1])),
+            **_onboard_fields(onboard, targets[ok], activation[layer], tau[ok], expert_gflop),
         ))
     return layers, dropped
+
+
+def _check_candidates(layer: int, legs: Legs, mine: np.ndarray, connected: np.ndarray, ok: np.ndarray,
+                      n_experts: int) -> None:
+    """Raise InputError when ``layer`` keeps fewer usable candidates than experts, saying why."""
+    if not connected.any():
+        first = int(np.flatnonzero(mine)[0])
+        raise InputError(
+            f"layer {layer}: gateway {legs.gateways[first]} (with next gateway {legs.next_gateways[first]}) is "
+            f"disconnected from all {int(mine.sum())} candidates in every snapshot",
+            field="constellation",
+        )
+    n_ok = int(ok.sum())
+    if n_ok < n_experts:
+        short = int((connected & ~ok).sum())
+        why = (f"only {n_ok} candidate satellites are ever connected to the gateways"
+               + (f" and have the memory for their experts ({short} too small)" if short else ""))
+        raise InputError(f"layer {layer}: {why} but the layer has {n_experts} experts",
+                         field="compute.memory" if short else "constellation")
 
 
 def _onboard_fields(onboard: Onboard | None, satellites, activation, tau, expert_gflop) -> dict[str, Any]:

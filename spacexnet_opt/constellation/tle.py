@@ -22,6 +22,7 @@ Every dropped satellite is counted under its reason in :attr:`TleShell.report`.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,44 +203,30 @@ def _thin(arg_lat: np.ndarray, keep: int) -> np.ndarray:
     return np.array(idx, dtype=np.int64)
 
 
-def load_tle_shell(
-    path,
-    *,
-    inclination_deg: float = 53.0,
-    altitude_km: Sequence[float] = (540.0, 560.0),
-    inclination_tol_deg: float = 0.1,
-    plane_gap_deg: float = 2.0,
-    sats_per_plane: int | None = None,
-    min_plane_fraction: float = 0.9,
-    pattern: str = "delta",
-    name: str | None = None,
-) -> TleShell:
+def load_tle_shell(path: str | os.PathLike, *, inclination_deg: float = 53.0,
+                   altitude_km: Sequence[float] = (540.0, 560.0), inclination_tol_deg: float = 0.1,
+                   plane_gap_deg: float = 2.0, sats_per_plane: int | None = None, min_plane_fraction: float = 0.9,
+                   pattern: str = "delta", name: str | None = None) -> TleShell:
     """Select one shell of a TLE file and arrange it as a P x S grid (see the module docstring).
 
     Parameters
     ----------
     path : path-like
         TLE file (2- or 3-line records).
-    inclination_deg, inclination_tol_deg : float
-        Keep satellites whose inclination is within the tolerance.
-    altitude_km : (low, high)
-        Keep satellites whose mean altitude ``a - 6378.137 km`` is in this band.
+    inclination_deg, inclination_tol_deg, altitude_km : float, float, (low, high)
+        Keep satellites within the inclination tolerance and mean altitude ``a - 6378.137 km`` band.
     plane_gap_deg : float
         A RAAN jump larger than this starts a new plane.
-    sats_per_plane : int, optional
-        Force S; default: the largest S reached by ``min_plane_fraction`` of the planes.
-    min_plane_fraction : float
-    pattern : {"delta", "star"}
-        Seam rule for +Grid.
-    name : str, optional
+    sats_per_plane, min_plane_fraction : int or None, float
+        S; default: the largest S reached by ``min_plane_fraction`` of the planes.
+    pattern, name : {"delta", "star"}, str or None
+        Seam rule for +Grid; the shell's name.
 
     Returns
     -------
     TleShell
         ``.report`` tells how many satellites were kept and why others were dropped.
 
-    Examples
-    --------
     >>> shell = load_tle_shell("../shared/data/tle/Starlink.tle")  # doctest: +SKIP
     >>> shell.n_planes, shell.sats_per_plane  # doctest: +SKIP
     (71, 18)
