@@ -246,26 +246,17 @@ def load_tle_shell(path: str | os.PathLike, *, inclination_deg: float = 53.0,
                          field="shell")
     epoch, cand, raan, arg_lat = sel.phases(cand)
     planes = _split_planes(raan, plane_gap_deg)
-    if sats_per_plane is None:
-        sizes = np.sort([len(p) for p in planes])[::-1]
-        sats_per_plane = int(sizes[math.ceil(min_plane_fraction * len(planes)) - 1])
+    if sats_per_plane is None:  # the largest S reached by min_plane_fraction of the planes
+        sats_per_plane = int(np.sort([len(p) for p in planes])[::-1][math.ceil(min_plane_fraction * len(planes)) - 1])
     kept_planes = sel.fill_planes(planes, cand, arg_lat, sats_per_plane)
     aligned, phasing = _align(kept_planes, arg_lat, pattern)
     ids = cand[np.concatenate(aligned)]
     report = TleReport(len(records), len(ids), len(planes), {k: v for k, v in sel.dropped.items() if v})
-    return TleShell(
-        name=name or f"{Path(path).stem} {inclination_deg:g}° {low:g}-{high:g} km",
-        n_planes=len(aligned),
-        sats_per_plane=sats_per_plane,
-        records=tuple(records[i] for i in ids),
-        epoch_jd=float(epoch),
-        period_s=float(np.mean(2 * math.pi / sel.mean_motion[ids])),
-        altitude_km=float(np.mean(sel.alt[ids])),
-        inclination_deg=float(np.mean(sel.inc[ids])),
-        phasing=phasing,
-        pattern=pattern,
-        report=report,
-    )
+    return TleShell(name=name or f"{Path(path).stem} {inclination_deg:g}° {low:g}-{high:g} km",
+                    n_planes=len(aligned), sats_per_plane=sats_per_plane, records=tuple(records[i] for i in ids),
+                    epoch_jd=float(epoch), period_s=float(np.mean(2 * math.pi / sel.mean_motion[ids])),
+                    altitude_km=float(np.mean(sel.alt[ids])), inclination_deg=float(np.mean(sel.inc[ids])),
+                    phasing=phasing, pattern=pattern, report=report)
 
 
 class _Selection:
