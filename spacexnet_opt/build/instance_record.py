@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,10 @@ from .setting import Setting
 from .subproblems import CANDIDATE_DISCONNECTION_RULE
 from .subproblems import round_significant as _round
 
+if TYPE_CHECKING:
+    from ..constellation import Shell
+    from ..moe import ActivationStats
+
 __all__ = ["scenario_record", "compute_record"]
 
 
@@ -31,7 +35,7 @@ def _sha256(path: Path) -> str:
         raise InputError("file not found", source=path) from None
 
 
-def _shell_record(shell) -> dict[str, Any]:
+def _shell_record(shell: Shell) -> dict[str, Any]:
     keys = ("name", "n_planes", "sats_per_plane", "n_sats", "altitude_km", "inclination_deg", "phasing", "pattern")
     record = {k: getattr(shell, k) for k in keys if hasattr(shell, k)}
     record.update({k: _round(v) for k, v in record.items() if isinstance(v, float)})
@@ -102,7 +106,7 @@ def scenario_record(setting: Setting, band_gw: np.ndarray, diameters: np.ndarray
     }
 
 
-def _statistics_record(spec: Scenario, stats, files: dict[str, str]) -> dict[str, Any]:
+def _statistics_record(spec: Scenario, stats: ActivationStats, files: dict[str, str]) -> dict[str, Any]:
     """Where the statistics come from: a generator call, or the file as written in the scenario (+ sha256)."""
     st = spec.statistics
     record: dict[str, Any] = {"source": str(stats.source)}

@@ -12,12 +12,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 from ..partition import RingPartition, ring_partition
 from ..formats.scenario import Scenario, resolve_path
+
+if TYPE_CHECKING:
+    from ..constellation import IslConfig, Shell
+    from ..moe import ActivationStats, ModelProfile
+    from .onboard import Onboard
 
 __all__ = [
     "scenario_errors",
@@ -67,7 +73,7 @@ def scenario_errors(source: str | os.PathLike, *, field: str | None = None,
         raise InputError(exc.message, field=name, source=source) from None
 
 
-def scenario_constellation(spec: Scenario, source: Path):
+def scenario_constellation(spec: Scenario, source: Path) -> Shell:
     """The Walker or TLE shell a scenario describes (file paths resolved against ``source``)."""
     from ..constellation import WalkerShell, load_tle_shell, preset
 
@@ -82,7 +88,7 @@ def scenario_constellation(spec: Scenario, source: Path):
         return load_tle_shell(resolve_path(c.tle.file, source), name=spec.name, **c.tle.selection())
 
 
-def scenario_profile(spec: Scenario, source: Path):
+def scenario_profile(spec: Scenario, source: Path) -> ModelProfile:
     """The scenario's MoE model profile: a built-in name or a profile file."""
     from ..moe import get_profile, load_profile
 
@@ -92,7 +98,7 @@ def scenario_profile(spec: Scenario, source: Path):
     return load_profile(resolve_path(spec.model.file, source))
 
 
-def scenario_statistics(spec: Scenario, profile, source: Path):
+def scenario_statistics(spec: Scenario, profile: ModelProfile, source: Path) -> ActivationStats:
     """The scenario's activation statistics: synthetic (seeded) or loaded from a file."""
     from .. import moe
 
@@ -110,20 +116,20 @@ def scenario_statistics(spec: Scenario, profile, source: Path):
         raise InputError(str(exc), field="statistics.params", source=source) from None
 
 
-def scenario_coactivation(spec: Scenario, stats) -> np.ndarray | None:
+def scenario_coactivation(spec: Scenario, stats: ActivationStats) -> np.ndarray | None:
     """The pair co-activation matrices (L, E, E) when the scenario asks for them, else None."""
     if not spec.statistics.coactivation:
         return None
     return np.asarray(stats.pair_coactivation(), dtype=float)
 
 
-def scenario_ring(spec: Scenario, shell, n_layers: int, source: Path) -> RingPartition:
+def scenario_ring(spec: Scenario, shell: Shell, n_layers: int, source: Path) -> RingPartition:
     """The ring partition of ``shell`` into ``n_layers`` subnets with the scenario's fold and alignment."""
     with scenario_errors(source, prefix="partition"):
         return ring_partition(shell, n_layers, fold=spec.partition.fold, align=spec.partition.align)
 
 
-def scenario_isl_config(spec: Scenario, profile):
+def scenario_isl_config(spec: Scenario, profile: ModelProfile) -> IslConfig:
     """The ISL settings of a scenario; the message size defaults to the profile's activation size."""
     from ..constellation import IslConfig
 
@@ -132,7 +138,7 @@ def scenario_isl_config(spec: Scenario, profile):
     return IslConfig(**given)
 
 
-def scenario_traces(spec: Scenario, stats) -> list | None:
+def scenario_traces(spec: Scenario, stats: ActivationStats) -> list | None:
     """Per-layer activated-set traces the scenario asks for (``statistics.trace``), or None."""
     from .traces import exact_trace, merge_trace, sampled_trace
 
@@ -146,7 +152,7 @@ def scenario_traces(spec: Scenario, stats) -> list | None:
     return None
 
 
-def scenario_onboard(spec: Scenario, shell, source: str | os.PathLike):
+def scenario_onboard(spec: Scenario, shell: Shell, source: str | os.PathLike) -> Onboard:
     """The scenario's per-satellite speed and memory draw (seed ``seeds.compute``) for ``shell``."""
     from .onboard import draw_onboard
 

@@ -45,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -63,11 +63,9 @@ from .resolvers import (
 )
 
 if TYPE_CHECKING:
-    from ..constellation import IslConfig, IslSnapshots, TleShell, WalkerShell
+    from ..constellation import IslConfig, IslSnapshots, Shell
     from ..moe import ActivationStats, ModelProfile
     from ..partition import RingPartition
-
-    Shell = Union[WalkerShell, TleShell]
 
 __all__ = ["Setting", "resolve_setting", "setting_from_file", "member_delay_function"]
 

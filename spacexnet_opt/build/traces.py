@@ -37,7 +37,7 @@ MAX_EXACT_SETS = 20_000
 """Largest number of distinct sets ``exact`` enumerates per layer (C(E, k) grows fast)."""
 
 
-def merge_trace(sets, weights=None) -> tuple[np.ndarray, np.ndarray]:
+def merge_trace(sets: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Merge identical activated sets (in any order) into distinct sorted sets with summed, normalised weights.
 
     Parameters
@@ -59,7 +59,7 @@ def merge_trace(sets, weights=None) -> tuple[np.ndarray, np.ndarray]:
     return distinct[keep], total[keep] / total.sum()
 
 
-def sampled_trace(p, k: int, n_tokens: int, *, rng=None) -> list[tuple[np.ndarray, np.ndarray]]:
+def sampled_trace(p: np.ndarray, k: int, n_tokens: int, *, rng: int | np.random.Generator | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer of ``p`` (L, E): ``n_tokens`` sampled sets, merged (see :func:`merge_trace`)."""
     from ..moe import TopKSampler
 
@@ -67,7 +67,7 @@ def sampled_trace(p, k: int, n_tokens: int, *, rng=None) -> list[tuple[np.ndarra
     return [merge_trace(layer) for layer in draws]
 
 
-def exact_trace(p, k: int, *, max_sets: int = MAX_EXACT_SETS) -> list[tuple[np.ndarray, np.ndarray]]:
+def exact_trace(p: np.ndarray, k: int, *, max_sets: int = MAX_EXACT_SETS) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer of ``p`` (L, E): every set the sampler can draw, with its exact probability.
 
     Raises

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ..progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    from .isl import IslSnapshots
 
 __all__ = ["Legs", "PathDelays", "path_delays", "route_paths"]
 
@@ -83,7 +86,7 @@ class PathDelays:
         return np.ascontiguousarray(self.delay_s[:, at])
 
 
-def path_delays(distances: Iterable[np.ndarray], sources, legs: Legs, *, n_snapshots: int = 0,
+def path_delays(distances: Iterable[np.ndarray], sources: np.ndarray, legs: Legs, *, n_snapshots: int = 0,
                 progress: Progress = no_progress) -> PathDelays:
     """The :class:`PathDelays` of ``legs`` from per-snapshot delays (n_src, N) from ``sources``.
 
@@ -105,7 +108,7 @@ def path_delays(distances: Iterable[np.ndarray], sources, legs: Legs, *, n_snaps
     return PathDelays(keys, np.stack(rows), int(dist.shape[1]))
 
 
-def route_paths(snapshots, legs: Sequence[Legs], *, progress: Progress = no_progress,
+def route_paths(snapshots: IslSnapshots, legs: Sequence[Legs], *, progress: Progress = no_progress,
                 workers: int | None = None) -> PathDelays:
     """Route every snapshot once from the gateways of ``legs`` and tabulate the legs' delays.
 

@@ -72,7 +72,7 @@ class Evaluation:
         return doc
 
 
-def _one(world: World, deployment: Deployment, legs: LegDelays, tokens: int, seed) -> Evaluation:
+def _one(world: World, deployment: Deployment, legs: LegDelays, tokens: int, seed: np.random.Generator) -> Evaluation:
     legs = world.charge_compute(deployment, legs)
     times = world.times
     mc = None

@@ -48,7 +48,7 @@ from .compute import ComputeModel, ComputeTimes
 from .sets import CpsLaw, PairLaw, SetLaw, TraceLaw, set_law
 
 if TYPE_CHECKING:
-    from ..constellation import IslSnapshots
+    from ..constellation import IslSnapshots, Shell
     from ..constellation.paths import PathDelays
     from ..moe import ActivationStats, ModelProfile
     from ..partition import RingPartition
@@ -91,7 +91,7 @@ class World:
         return self.setting.name
 
     @property
-    def shell(self):
+    def shell(self) -> Shell:
         return self.setting.shell
 
     @property
