@@ -8,26 +8,12 @@ from the scenario with its own link-failure seed, so they are the very
 snapshots the instance's expected path latencies were averaged over.
 
 >>> from spacexnet_opt.formats.scenario import parse_scenario
->>> spec = parse_scenario('''
-... format = "spacexnet-scenario"
-... version = 1
-... name = "toy"
-... [constellation.walker]
-... n_planes = 9
-... sats_per_plane = 32
-... altitude_km = 550.0
-... inclination_deg = 87.0
-... pattern = "star"
-... [snapshots]
-... count = 2
-... [model]
-... profile = "llama-moe-3.5b-2of8"
-... [statistics]
-... kind = "zipf"
-... ''')
->>> w = world_from_scenario(spec, source="toy.toml")
+>>> head = 'format = "spacexnet-scenario"\\nversion = 1\\nname = "paper, 2 snapshots"\\n'
+>>> spec = parse_scenario(head + '[constellation]\\npreset = "paper"\\n[snapshots]\\ncount = 2\\n'
+...                       '[model]\\nprofile = "llama-moe-3.5b-2of8"\\n[statistics]\\nkind = "zipf"\\n')
+>>> w = world_from_scenario(spec, source="paper.toml")
 >>> w.n_sats, w.n_layers, w.n_experts, w.layers[0].n_candidates
-(288, 32, 8, 8)
+(1056, 32, 8, 32)
 """
 
 from __future__ import annotations
