@@ -166,8 +166,7 @@ def layer_subproblems(partition: RingPartition, band_gateways: np.ndarray, delay
     legs, owner = candidate_legs(partition, band_gateways)
     if not isinstance(delays, PathDelays):
         delays = path_delays(delays, np.unique(band_gateways), legs)
-    tau, disc = expected_path_latency(delays.lookup(legs))
-    targets = legs.satellites
+    (tau, disc), targets = expected_path_latency(delays.lookup(legs)), legs.satellites
     layer_gw, next_gw = band_gateways[partition.layer_band], np.roll(band_gateways[partition.layer_band], -1)
     fits = np.ones(len(targets), dtype=bool)
     if onboard is not None and onboard.memory_gb is not None and expert_memory_gb is not None:
@@ -184,11 +183,12 @@ def layer_subproblems(partition: RingPartition, band_gateways: np.ndarray, delay
         _check_candidates(layer, legs, mine, connected, ok, n_experts)
         layers.append(LayerSubproblem(
             layer=layer, gateway=int(layer_gw[layer]), next_gateway=int(next_gw[layer]), k=int(k),
-            satellites=targets[ok].tolist(), tau_s=round_significant(tau[ok]), disconnect_prob=round_significant(disc[ok]),
-            activation=round_significant(activation[layer]),
+            satellites=targets[ok].tolist(), tau_s=round_significant(tau[ok]),
+            disconnect_prob=round_significant(disc[ok]), activation=round_significant(activation[layer]),
             coactivation=None if coactivation is None else round_significant(coactivation[layer]),
             expert_gflop=None if expert_gflop is None else round_significant(np.full(n_experts, expert_gflop)),
-            trace=None if traces is None else Trace(sets=traces[layer][0].tolist(), weights=round_significant(traces[layer][1])),
+            trace=None if traces is None else Trace(sets=traces[layer][0].tolist(),
+                                                    weights=round_significant(traces[layer][1])),
             **_onboard_fields(onboard, targets[ok], activation[layer], tau[ok], expert_gflop),
         ))
     return layers, dropped

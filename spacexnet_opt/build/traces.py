@@ -59,7 +59,8 @@ def merge_trace(sets: np.ndarray, weights: np.ndarray | None = None) -> tuple[np
     return distinct[keep], total[keep] / total.sum()
 
 
-def sampled_trace(p: np.ndarray, k: int, n_tokens: int, *, rng: int | np.random.Generator | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def sampled_trace(p: np.ndarray, k: int, n_tokens: int, *,
+                  rng: int | np.random.Generator | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer of ``p`` (L, E): ``n_tokens`` sampled sets, merged (see :func:`merge_trace`)."""
     from ..moe import TopKSampler
 
