@@ -187,16 +187,17 @@ def solve_jobs(jobs: Sequence[LayerJob], method: str | None = None, *, time_limi
                progress: Progress = no_progress) -> list[SolveResult]:
     """Solve every job with ``method``; each layer gets ``rng`` (a seed gives every layer the same stream).
 
-    ``progress(f"solve {method}", done, total)`` after each layer.
+    ``progress(f"solve {method}", done, total)`` before and after each layer.
     """
     from .api import solve
 
     extra = {} if options is None else {"options": options}
+    stage = f"solve {method or 'default method'}"
     results = []
     for done, job in enumerate(jobs):
-        progress(f"solve {method}", done, len(jobs))
+        progress(stage, done, len(jobs))
         results.append(solve(job.problem, method=method, time_limit=time_limit, seed=rng, **extra))
-    progress(f"solve {method}", len(jobs), len(jobs))
+    progress(stage, len(jobs), len(jobs))
     return results
 
 
