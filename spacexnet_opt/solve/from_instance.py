@@ -183,7 +183,7 @@ def load_problems(path: str | os.PathLike, objective: str | None = None) -> list
 
 
 def solve_jobs(jobs: Sequence[LayerJob], method: str | None = None, *, time_limit: float | None = None,
-               options: Mapping[str, Any] | None = None, rng=None,
+               options: Mapping[str, Any] | None = None, rng: int | np.random.Generator | None = None,
                progress: Progress = no_progress) -> list[SolveResult]:
     """Solve every job with ``method``; each layer gets ``rng`` (a seed gives every layer the same stream).
 
@@ -203,7 +203,7 @@ def solve_jobs(jobs: Sequence[LayerJob], method: str | None = None, *, time_limi
 
 def solve_instance(instance: Instance | str | os.PathLike, method: str | None = None, *,
                    objective: str | None = None, time_limit: float | None = None,
-                   options: Mapping[str, Any] | None = None, rng=None,
+                   options: Mapping[str, Any] | None = None, rng: int | np.random.Generator | None = None,
                    progress: Progress = no_progress) -> Placement:
     """Solve every layer of an instance (or of a QAPLIB file) with one method.
 
