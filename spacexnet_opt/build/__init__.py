@@ -4,7 +4,7 @@
 per-part resolvers of :mod:`.resolvers`); :func:`build_instance` routes its
 candidate legs and assembles the layers (:mod:`.subproblems`, compute draw
 :mod:`.onboard`, traces :mod:`.traces`) and the scenario record
-(:mod:`.instance_record`).
+(:mod:`.scenario_record`).
 """
 
 from .builder import SettingLayers, build_from_file, build_instance, route_candidates, setting_layers

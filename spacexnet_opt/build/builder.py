@@ -4,7 +4,7 @@
 routes the candidate legs of its gateways over the snapshots once
 (:func:`~spacexnet_opt.constellation.paths.route_paths`), assembles the layers
 (:mod:`spacexnet_opt.build.subproblems`) and records how
-(:mod:`spacexnet_opt.build.instance_record`);
+(:mod:`spacexnet_opt.build.scenario_record`);
 :func:`~spacexnet_opt.formats.instance.save_instance` writes the compact,
 byte-reproducible instance file.
 """
@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..formats.instance import Instance, LayerSubproblem
 from ..partition import band_diameters
 from ..progress import Progress, no_progress
-from .instance_record import compute_record, scenario_record
+from .scenario_record import compute_record, scenario_record
 from .resolvers import scenario_errors
 from .setting import Setting, setting_from_file
 from .subproblems import candidate_legs, check_band_sizes, layer_subproblems
