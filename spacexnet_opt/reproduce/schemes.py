@@ -47,18 +47,19 @@ def solved_deployment(layers: list[LayerSubproblem], *, objective: str, method: 
 
 
 def scheme_deployment(name: str, *, partition: RingPartition, layers: Mapping[str, list[LayerSubproblem]],
-                      n_experts: int, seed: int = 0) -> Deployment:
-    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones the layers of their gateway rule."""
+                      n_experts: int, seed: int = 0, method: str | None = None) -> Deployment:
+    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones the layers of their gateway
+    rule and their own solver (or ``method``)."""
     try:
         kind, *spec = SCHEMES[name]
     except KeyError:
         raise ValueError(f"unknown scheme {name!r}; valid schemes: {', '.join(SCHEMES)}") from None
     if kind == "random":
         return deployment_from_baseline(partition, n_experts, scheme=name, seed=seed)
-    objective, method, rule = spec
+    objective, own_method, rule = spec
     if rule not in layers:
         raise ValueError(f"scheme {name} needs the subproblems of {rule} gateways")
-    return solved_deployment(layers[rule], objective=objective, method=method, name=name)
+    return solved_deployment(layers[rule], objective=objective, method=method or own_method, name=name)
 
 
 def scheme_rules(schemes: Sequence[str]) -> list[str]:

@@ -66,13 +66,14 @@ def _check_schemes(schemes: Sequence[str]) -> None:
 
 
 def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
-                layers: Mapping[str, list[LayerSubproblem]] | None = None, progress: Progress = no_progress) -> dict:
+                layers: Mapping[str, list[LayerSubproblem]] | None = None, method: str | None = None,
+                progress: Progress = no_progress) -> dict:
     """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
 
     Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
     ``tokens // seeds`` per placement; 0 = exact expectations only). Solved
     schemes use ``layers[rule]`` of their gateway rule (default: the world's
-    layers as ``"center"``). Returns ``{scheme: summary}`` in the order given,
+    layers as ``"center"``) and their own solver, or ``method``. Returns ``{scheme: summary}`` in the order given,
     where ``mean_s_per_token`` is the mean over placements, ``std_s`` the
     standard deviation over placements (0 for a deterministic scheme),
     ``ci95_s`` the Monte Carlo 95 % interval of the mean.
@@ -87,7 +88,7 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
             plan += [(n, d) for n, d in randoms if n == name]
         else:
             plan.append((name, scheme_deployment(name, partition=world.partition, layers=layers,
-                                                 n_experts=world.n_experts)))
+                                                 n_experts=world.n_experts, method=method)))
     per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
     routed = evaluate_many(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
                            progress=progress)
