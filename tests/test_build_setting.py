@@ -31,6 +31,15 @@ def test_heavy_parts_are_resolved_once_and_gateways_memoised(tmp_path):
     assert setting.n_layers == setting.statistics.n_layers == setting.profile.n_moe_layers
 
 
+def test_given_snapshots_are_used_not_rebuilt(tmp_path, count_routed):
+    first = world_from_scenario(SPEC, source=tmp_path / "s.toml")
+    other = SPEC.model_copy(update={"statistics": SPEC.statistics.model_copy(update={"kind": "zipf", "params": {}})})
+    world = world_from_scenario(other, source=tmp_path / "s.toml", snapshots=first.snapshots)
+    assert world.snapshots is first.snapshots
+    assert [l.tau_s for l in world.layers] == [l.tau_s for l in first.layers]
+    assert [l.activation for l in world.layers] != [l.activation for l in first.layers]
+
+
 def test_instance_world_does_not_load_statistics(tmp_path, monkeypatch):
     instance = build_instance(resolve_setting(SPEC, tmp_path / "s.toml"))
     built = resolve_setting(SPEC, tmp_path / "s.toml")

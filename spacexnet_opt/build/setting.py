@@ -183,13 +183,21 @@ class Setting:
         return self._gateways[rule]
 
 
-def resolve_setting(spec: Scenario, source: str | os.PathLike, *, link_seed: int | None = None) -> Setting:
-    """The :class:`Setting` of scenario ``spec`` read from ``source``; errors name the file and the field."""
+def resolve_setting(spec: Scenario, source: str | os.PathLike, *, link_seed: int | None = None,
+                    snapshots: IslSnapshots | None = None) -> Setting:
+    """The :class:`Setting` of scenario ``spec`` read from ``source``; errors name the file and the field.
+
+    ``snapshots``: the scenario's snapshots when already built (e.g. shared by
+    scenarios that differ only in the model or the statistics); not checked.
+    """
     source = Path(source)
     shell = scenario_constellation(spec, source)
     profile = scenario_profile(spec, source)
     partition = scenario_ring(spec, shell, profile.n_moe_layers, source)
-    return Setting(spec, source, shell, profile, scenario_isl_config(spec, profile), partition, link_seed)
+    setting = Setting(spec, source, shell, profile, scenario_isl_config(spec, profile), partition, link_seed)
+    if snapshots is not None:
+        setting.__dict__["snapshots"] = snapshots  # the cached_property's slot
+    return setting
 
 
 def setting_from_file(path: str | os.PathLike, **options) -> Setting:

@@ -192,10 +192,13 @@ def world_from_setting(setting: Setting, *, compute: ComputeModel | None = None,
 
 def world_from_scenario(spec: Scenario, *, source: str | os.PathLike, compute: ComputeModel | None = None,
                         link_seed: int | None = None, gateway_rule: str | None = None,
-                        progress: Progress = no_progress) -> World:
-    """The world of a parsed scenario (``source``: the scenario file, for relative paths and messages)."""
-    return world_from_setting(resolve_setting(spec, source, link_seed=link_seed), compute=compute,
-                              gateway_rule=gateway_rule, progress=progress)
+                        snapshots: IslSnapshots | None = None, progress: Progress = no_progress) -> World:
+    """The world of a parsed scenario (``source``: the scenario file, for relative paths and messages).
+
+    ``snapshots``: the scenario's snapshots when already built (:func:`~spacexnet_opt.build.resolve_setting`).
+    """
+    setting = resolve_setting(spec, source, link_seed=link_seed, snapshots=snapshots)
+    return world_from_setting(setting, compute=compute, gateway_rule=gateway_rule, progress=progress)
 
 
 def world_from_instance(instance: Instance, *, source: str | os.PathLike, compute: ComputeModel | None = None,
