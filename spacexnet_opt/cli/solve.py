@@ -48,8 +48,7 @@ def solve_command(
     from rich.table import Table
 
     from ..formats.placement import save_placement
-    from ..solve.from_instance import load_problems, solve_instance
-    from ..solve.result import relative_gap
+    from ..solve.from_instance import load_problems, placement_from_results, solve_jobs
     from .console import progress_bar, result_console, stage_reporter
 
     _check_method(method)
@@ -57,21 +56,22 @@ def solve_command(
         time_limit = DEFAULT_EXACT_TIME_LIMIT_S
         typer.echo(f"note: no --time-limit given; {method} stops after {time_limit:g} s per layer "
                    "(TIME_LIMIT with its proven bound if not proven optimal by then)", err=True)
+    jobs = load_problems(instance, objective)
     with progress_bar() as bar:
-        placement = solve_instance(instance, method, objective=objective, time_limit=time_limit, rng=seed,
-                                   progress=stage_reporter(bar))
+        results = solve_jobs(jobs, method, time_limit=time_limit, rng=seed, progress=stage_reporter(bar))
+    placement = placement_from_results(jobs, results, instance=str(instance), objective=objective,
+                                       time_limit=time_limit, rng=seed)
     if output is not None:
         save_placement(placement, output)
-    best_known = {0: load_problems(instance)[0].problem_best_known} if placement.objective == "qap" else {}
 
     console = result_console(120)
     table = Table(title=f"{instance.name}: {method}, objective {placement.objective}")
     for col in ("layer", "status", "objective", "bound", "gap", "best known", "time [s]"):
         table.add_column(col, justify="left" if col == "status" else "right")
-    for layer in placement.layers:
-        table.add_row(str(layer.layer), layer.status.value, _fmt(layer.objective), _fmt(layer.bound),
-                      _fmt(relative_gap(layer.objective, layer.bound), ".2%"), _fmt(best_known.get(layer.layer)),
-                      f"{layer.runtime_s:.3f}")
+    for job, result in zip(jobs, results):
+        best = job.problem_best_known
+        table.add_row(str(job.layer), result.status.value, _fmt(result.objective), _fmt(result.bound),
+                      _fmt(result.gap, ".2%"), _fmt(best), f"{result.runtime_s:.3f}")
     console.print(table)
     console.print(f"total objective {placement.total_objective:.10g}" + (f"; written to {output}" if output else ""))
 

@@ -31,7 +31,7 @@ from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
 from .result import SolveResult
 
 __all__ = ["OBJECTIVES", "LayerJob", "layer_problem", "instance_jobs", "load_problems", "solve_jobs",
-           "solve_instance"]
+           "solve_instance", "placement_from_results"]
 
 OBJECTIVES = ("linear", "top2", "trace")
 """Objective names accepted by :func:`layer_problem`."""
@@ -248,6 +248,16 @@ def solve_instance(instance: Instance | str | os.PathLike, method: str | None = 
     else:
         name, jobs = str(instance), load_problems(instance, objective)
     results = solve_jobs(jobs, method, time_limit=time_limit, options=options, rng=rng, progress=progress)
+    return placement_from_results(jobs, results, instance=name, objective=objective, time_limit=time_limit, rng=rng)
+
+
+def placement_from_results(jobs: Sequence[LayerJob], results: Sequence[SolveResult], *, instance: str,
+                           objective: str | None = None, time_limit: float | None = None,
+                           rng: int | np.random.Generator | None = None) -> Placement:
+    """The :class:`Placement` of solved jobs (the second half of :func:`solve_instance`).
+
+    Raises :class:`SolverError` for a layer without any placement.
+    """
     layers = []
     for job, result in zip(jobs, results):
         if result.assignment is None:
@@ -257,6 +267,6 @@ def solve_instance(instance: Instance | str | os.PathLike, method: str | None = 
                                      objective=result.objective, status=result.status, bound=result.bound,
                                      runtime_s=result.runtime_s))
     kind = "qap" if jobs[0].satellites is None else (objective or "linear")
-    return Placement(instance=name, method=results[0].method, objective=kind, time_limit_s=time_limit or None,
+    return Placement(instance=instance, method=results[0].method, objective=kind, time_limit_s=time_limit or None,
                      seed=rng if isinstance(rng, int) else None, layers=layers,
                      total_objective=sum(layer.objective for layer in layers))
