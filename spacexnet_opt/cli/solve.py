@@ -64,7 +64,7 @@ def solve_command(
         task = bar.add_task("", total=len(jobs))
         for job in jobs:
             bar.update(task, description=f"layer {job.layer}")
-            result = solve(job.problem, method=method, time_limit=time_limit, seed=seed)
+            result = solve(job.problem, method=method, time_limit=time_limit, rng=seed)
             if result.assignment is None:
                 raise SolverError(f"{method} found no placement for layer {job.layer} (status {result.status.value})")
             results.append(result)

@@ -36,7 +36,7 @@ def solved_deployment(layers, *, objective: str, method: str, name: str):
 
     assignments = []
     for index, layer in enumerate(layers):
-        result = solve(layer_problem(layer, objective, field=f"layers[{index}]"), method=method, seed=0)
+        result = solve(layer_problem(layer, objective, field=f"layers[{index}]"), method=method, rng=0)
         if result.assignment is None:
             raise SolverError(f"{method} found no placement for layer {layer.layer}")
         assignments.append(result.assignment)

@@ -131,7 +131,7 @@ def compare(
             if progress is not None:
                 progress(name, method)
             try:
-                solved[method] = [solve(job.problem, method=method, time_limit=time_limit, seed=seed) for job in jobs]
+                solved[method] = [solve(job.problem, method=method, time_limit=time_limit, rng=seed) for job in jobs]
             except BackendUnavailableError as exc:
                 skipped[method] = ("unavailable", str(exc))
             except SolverError as exc:

@@ -92,6 +92,10 @@ class QAPProblem:
     objective ``flow`` holds pair co-activation probabilities (upper triangle)
     and ``distance[s, t] = max(tau[s], tau[t])``; ``activation`` and ``tau`` are
     then kept for the ``sorted`` heuristic. ``best_known`` carries a QAPLIB value.
+
+    ``kind`` is ``"top2"`` when ``distance == max.outer(tau, tau)`` and the flow
+    is non-negative (the bottleneck structure the ``top2`` methods exploit),
+    else ``"qap"``.
     """
 
     flow: np.ndarray
@@ -110,6 +114,10 @@ class QAPProblem:
             raise InputError(f"{f.shape[0]} facilities but only {d.shape[0]} locations", field="flow")
         object.__setattr__(self, "flow", f)
         object.__setattr__(self, "distance", d)
+        tau = None if self.tau is None else np.asarray(self.tau, float)
+        bottleneck = (tau is not None and tau.shape == (d.shape[0],) and bool(np.all(f >= 0))
+                      and np.array_equal(d, np.maximum.outer(tau, tau)))
+        object.__setattr__(self, "kind", "top2" if bottleneck else "qap")
 
     @classmethod
     def top2(cls, coactivation, tau, *, activation=None, name: str = "top2") -> "QAPProblem":

@@ -45,7 +45,8 @@ def cpsat_workers() -> int:
     return max(1, min(8, cores))
 
 
-def solve_cpsat(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
+def solve_cpsat(problem: Problem, *, time_limit: float | None = None, rng: np.random.Generator | None = None,
+                workers: int | None = None, hint: bool = True) -> BackendOutput:
     """Solve ``problem`` with CP-SAT; see the module docstring for models and statuses.
 
     >>> import numpy as np
@@ -72,13 +73,13 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None, rng: np.random.Ge
         raise SolverError(f"cpsat cannot solve a {type(problem).__name__}")
 
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = cpsat_workers()
+    solver.parameters.num_workers = workers or cpsat_workers()
     # the assignment rows belong in the LP from the start (its relaxation is then tight for
     # linear problems); with few workers the default portfolio would leave them out
     solver.parameters.add_lp_constraints_lazily = False
     solver.parameters.linearization_level = 2
     solver.parameters.subsolvers.extend(["max_lp", "default_lp"])
-    solver.parameters.random_seed = int(rng.integers(2**31 - 1))
+    solver.parameters.random_seed = int(np.random.default_rng(rng).integers(2**31 - 1))
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = float(time_limit)
     code = solver.Solve(model)

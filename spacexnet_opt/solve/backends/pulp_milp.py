@@ -40,7 +40,8 @@ CBC's and HiGHS's absolute tolerances (CBC's cutoff increment among them) then s
 below the differences between assignments, which at unit scale they could not resolve."""
 
 
-def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
+def solve_pulp_cbc(problem: Problem, *, time_limit: float | None = None, rng: np.random.Generator | None = None,
+                     mip_rel_gap: float = MIP_REL_GAP) -> BackendOutput:
     """Solve ``problem`` as a MILP with CBC (bundled with PuLP).
 
     >>> import numpy as np
@@ -54,8 +55,8 @@ def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random
     with tempfile.TemporaryDirectory(prefix="spacexnet-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
-            msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, gapAbs=0.0, logPath=str(log),
-            options=[f"randomCbcSeed {int(rng.integers(1, 2**31 - 1))}"],
+            msg=False, timeLimit=time_limit, gapRel=mip_rel_gap, gapAbs=0.0, logPath=str(log),
+            options=[f"randomCbcSeed {int(np.random.default_rng(rng).integers(1, 2**31 - 1))}"],
         )
         if not solver.available():
             raise BackendUnavailableError("the pulp-cbc backend needs PuLP's bundled CBC: pip install --force-reinstall pulp")
@@ -63,7 +64,8 @@ def solve_pulp_cbc(problem: Problem, *, time_limit: float | None, rng: np.random
                       lambda lp: _cbc_lower_bound(log.read_text(errors="replace") if log.exists() else ""))
 
 
-def solve_pulp_highs(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
+def solve_pulp_highs(problem: Problem, *, time_limit: float | None = None, rng: np.random.Generator | None = None,
+                     mip_rel_gap: float = MIP_REL_GAP) -> BackendOutput:
     """Solve ``problem`` as a MILP with HiGHS through PuLP's ``HiGHS`` (highspy) interface.
 
     >>> from spacexnet_opt.solve import solve
@@ -75,8 +77,8 @@ def solve_pulp_highs(problem: Problem, *, time_limit: float | None, rng: np.rand
     """
     pulp = import_pulp()
     solver = pulp.HiGHS(
-        msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, gapAbs=0.0, threads=1,
-        random_seed=int(rng.integers(0, 2**31 - 1)),
+        msg=False, timeLimit=time_limit, gapRel=mip_rel_gap, gapAbs=0.0, threads=1,
+        random_seed=int(np.random.default_rng(rng).integers(0, 2**31 - 1)),
     )
     if not solver.available():
         raise BackendUnavailableError('the pulp-highs backend needs highspy: pip install "highspy<1.15"')
