@@ -50,6 +50,7 @@ def solve_command(
     from ..formats.placement import Placement, PlacementLayer, save_placement
     from ..solve.api import solve
     from ..solve.from_instance import load_problems
+    from ..solve.result import Status
     from .console import progress_bar, result_console
 
     _check_method(method)
@@ -65,16 +66,21 @@ def solve_command(
         for job in jobs:
             bar.update(task, description=f"layer {job.layer}")
             result = solve(job.problem, method=method, time_limit=time_limit, rng=seed)
-            if result.assignment is None:
+            if result.assignment is None and result.status is not Status.TIME_LIMIT:
                 raise SolverError(f"{method} found no placement for layer {job.layer} (status {result.status.value})")
+            if result.assignment is None:
+                typer.echo(f"warning: layer {job.layer}: {method} stopped at the time limit without a placement "
+                           f"({result.message}); proven bound {_fmt(result.bound, '.10g')}", err=True)
             results.append(result)
-            layers.append(PlacementLayer(layer=job.layer, gateway=job.gateway, experts=job.experts(result.assignment),
+            experts = None if result.assignment is None else job.experts(result.assignment)
+            layers.append(PlacementLayer(layer=job.layer, gateway=job.gateway, experts=experts,
                                          objective=result.objective, status=result.status, bound=result.bound,
                                          runtime_s=result.runtime_s))
             bar.advance(task)
     placement = Placement(instance=str(instance), method=method, objective="qap" if is_qaplib else (objective or "linear"),
                           time_limit_s=time_limit or None, seed=seed, layers=layers,
-                          total_objective=sum(layer.objective for layer in layers))
+                          total_objective=None if any(r.objective is None for r in results)
+                          else sum(layer.objective for layer in layers))
     if output is not None:
         save_placement(placement, output)
 
@@ -87,7 +93,9 @@ def solve_command(
         table.add_row(str(job.layer), result.status.value, _fmt(result.objective), _fmt(result.bound),
                       _fmt(result.gap, ".2%"), _fmt(best), f"{result.runtime_s:.3f}")
     console.print(table)
-    console.print(f"total objective {placement.total_objective:.10g}" + (f"; written to {output}" if output else ""))
+    total = ("-- (a layer has no placement)" if placement.total_objective is None
+             else f"{placement.total_objective:.10g}")
+    console.print(f"total objective {total}" + (f"; written to {output}" if output else ""))
 
 
 def compare_command(

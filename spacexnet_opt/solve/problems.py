@@ -70,9 +70,28 @@ class LinearProblem:
 
     @classmethod
     def rank_one(cls, activation, tau, *, name: str = "linear") -> "LinearProblem":
-        """The paper's cost ``c[i, s] = activation[i] * tau[s]``."""
+        """The paper's cost ``c[i, s] = activation[i] * tau[s]``, known to be rank one without a check."""
         p, t = np.asarray(activation, float), np.asarray(tau, float)
-        return cls(np.outer(p, t), activation=p, tau=t, name=name)
+        problem = cls(np.outer(p, t), activation=p, tau=t, name=name)
+        object.__setattr__(problem, "_rank_one", True)
+        return problem
+
+    def is_rank_one(self) -> bool:
+        """True when ``cost == outer(activation, tau)`` (to 1e-12 relative).
+
+        O(1) for a problem made by :meth:`rank_one`; otherwise one O(mn)
+        comparison, remembered.
+
+        >>> LinearProblem.rank_one([1.0, 2.0], [3.0, 4.0]).is_rank_one()
+        True
+        >>> LinearProblem(np.ones((2, 2)), activation=[1.0, 2.0], tau=[1.0, 1.0]).is_rank_one()
+        False
+        """
+        if not hasattr(self, "_rank_one"):
+            factored = self.activation is not None and self.tau is not None and np.allclose(
+                self.cost, np.outer(self.activation, self.tau), rtol=1e-12, atol=0)
+            object.__setattr__(self, "_rank_one", bool(factored))
+        return self._rank_one
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -69,12 +69,12 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None = None, rng: np.ra
     >>> r.objective, r.status.value
     (10.0, 'OPTIMAL')
     """
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    _refuse_large_tables(problem, time_limit)
     try:
         from ortools.sat.python import cp_model
     except ImportError:
         raise BackendUnavailableError("the cpsat backend needs OR-Tools: pip install ortools") from None
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    _refuse_large_tables(problem, time_limit)
     rng = np.random.default_rng(rng)
     model = cp_model.CpModel()
     x, scale, offset = _build(model, problem)
