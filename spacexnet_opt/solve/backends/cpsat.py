@@ -85,7 +85,7 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None = None, rng: np.ra
     if deadline is not None:
         left = deadline - time.perf_counter()
         if left <= 0:
-            return BackendOutput(None, Status.TIME_LIMIT, message="time limit reached while building the model")
+            return BackendOutput(start, Status.TIME_LIMIT, message="time limit reached while building the model")
         solver.parameters.max_time_in_seconds = left
     stop = None if deadline is None else threading.Timer(max(deadline - time.perf_counter(), 0.0), solver.StopSearch)
     if stop is not None:  # CP-SAT's own limit is not checked while it loads large tables
