@@ -35,7 +35,10 @@ def _fmt(value: float | None, spec: str = ".6g") -> str:
 
 def solve_command(
     instance: Path = typer.Argument(..., help="Instance file (spacexnet-instance JSON) or QAPLIB .dat file."),
-    method: str = typer.Option(..., "--method", "-m", help="Solver backend, e.g. sorted, hungarian, cpsat, tabu."),
+    method: Optional[str] = typer.Option(
+        None, "--method", "-m",
+        help="Solver method (spacexnet methods lists them); default: hungarian for linear, dp for top2 and trace "
+             "up to 22 experts and order-ls above, tabu for QAPLIB."),
     objective: Optional[str] = typer.Option(None, "--objective", help="linear (default), top2 or trace; not for QAPLIB."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Placement file to write (atomically)."),
     time_limit: Optional[float] = typer.Option(
@@ -53,12 +56,18 @@ def solve_command(
     from ..solve.result import Status
     from .console import progress_bar, result_console
 
+    jobs = load_problems(instance, objective)
+    if method is None:
+        from ..solve.registry import default_method
+
+        method = default_method(jobs[0].problem)
+        typer.echo(f"note: no --method given; using {method}, the default for {jobs[0].problem.kind} layers of "
+                   f"{jobs[0].problem.shape[0]} experts", err=True)
     _check_method(method)
     if time_limit is None and method in EXACT_SEARCH_METHODS:
         time_limit = DEFAULT_EXACT_TIME_LIMIT_S
         typer.echo(f"note: no --time-limit given; {method} stops after {time_limit:g} s per layer "
                    "(TIME_LIMIT with its proven bound if not proven optimal by then)", err=True)
-    jobs = load_problems(instance, objective)
     is_qaplib = jobs[0].satellites is None
     layers, results = [], []
     with progress_bar(label=f"solve {method} {{task.description}}") as bar:
