@@ -77,7 +77,7 @@ def solve_pulp_cbc(problem: Problem, *, time_limit: float | None = None, rng: np
         seed = int(np.random.default_rng(rng).integers(1, 2**31 - 1))
         solver = _cbc_until(pulp, deadline)(
             msg=False, gapRel=mip_rel_gap, gapAbs=0.0, logPath=str(log),
-            options=[f"randomCbcSeed {seed}", "timeMode elapsed"],
+            options=[f"randomCbcSeed {seed}"],  # PuLP adds "timeMode elapsed": wall-clock limit
         )
         solver.tmpDir = tmp  # the model file's path marks our CBC process for the watchdog
         if not solver.available():
@@ -203,6 +203,9 @@ def _output(pulp, problem: Problem, model, bound: float | None, limited: bool, n
     """Translate PuLP's (status, sol_status) into a :class:`BackendOutput`; the bound is the solver's own."""
     lp = model.lp
     if lp.status == pulp.LpStatusInfeasible or lp.sol_status == pulp.LpSolutionInfeasible:
+        if limited:  # CBC's preprocessing, cut short by the limit, reports "infeasible"; m <= n always has a solution
+            return BackendOutput(None, Status.TIME_LIMIT, message="stopped at the time limit during preprocessing",
+                                 iterations=nodes)
         return BackendOutput(None, Status.INFEASIBLE, iterations=nodes)
     if lp.status == pulp.LpStatusUnbounded:
         raise SolverError("the MILP solver reported an unbounded model")
