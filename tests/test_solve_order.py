@@ -92,7 +92,7 @@ def test_order_ls_is_reproducible_per_seed():
 def test_dp_refuses_above_its_reach_with_the_estimate():
     problem = _problem("trace", 23, 0)
     memory, seconds = dp_estimate(23)
-    with pytest.raises(SolverError, match=rf"dp refuses 23 experts: 2\*\*23 subsets, about {memory / 2**20:,.0f} MiB"):
+    with pytest.raises(SolverError, match=rf"dp refuses 23 experts: 2\*\*23 subsets, about {memory / 2**20:.3g} MiB and {seconds:.3g} s"):
         solve(problem, "dp")
     with pytest.raises(SolverError, match="more than the time limit of 0.001 s"):
         solve(_problem("trace", 20, 0), "dp", time_limit=0.001)

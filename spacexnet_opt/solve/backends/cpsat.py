@@ -38,12 +38,15 @@ from .order_ls import solve_order_ls
 from .scipy_lsa import solve_hungarian
 from .tabu import solve_tabu
 
-__all__ = ["HINT_SECONDS", "HINT_SHARE", "SECONDS_PER_TABLE_ROW", "solve_cpsat", "cpsat_workers"]
+__all__ = ["HINT_SECONDS", "HINT_SHARE", "SECONDS_PER_TABLE_ROW", "SECONDS_PER_TERM", "solve_cpsat", "cpsat_workers"]
 
 _OBJECTIVE_BUDGET = 2**52  # largest scaled objective value we let CP-SAT see
 SECONDS_PER_TABLE_ROW = 8e-6
 """Building plus presolving one table row of the general QAP model (7.5 to 19 us measured on
 sko42, wil50 and tai30a on the project machine); CP-SAT's presolve does not stop at the time limit."""
+SECONDS_PER_TERM = 1e-5
+"""Building one assignment variable or set-member constraint of the linear and bottleneck models
+(41 us measured on a 256-expert DeepSeek-V3 trace layer on the loaded project machine)."""
 HINT_SHARE, HINT_SECONDS = 0.1, 1.0
 """Share of the time limit, and its cap in seconds, spent on the heuristic hint."""
 
@@ -70,7 +73,7 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None = None, rng: np.ra
     (10.0, 'OPTIMAL')
     """
     deadline = None if time_limit is None else time.perf_counter() + time_limit
-    _refuse_large_tables(problem, time_limit)
+    _refuse_large_models(problem, time_limit)
     try:
         from ortools.sat.python import cp_model
     except ImportError:
@@ -113,16 +116,23 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None = None, rng: np.ra
     return BackendOutput(assignment, optimality_status(problem.objective(assignment), bound), bound, iterations=nodes)
 
 
-def _refuse_large_tables(problem: Problem, time_limit: float | None) -> None:
-    """Refuse a general QAP whose table rows CP-SAT could not even load in half the time limit."""
-    if time_limit is None or problem.kind != "qap":
+def _refuse_large_models(problem: Problem, time_limit: float | None) -> None:
+    """Refuse a model CP-SAT could not even build and load in half the time limit (estimate in the message)."""
+    if time_limit is None:
         return
     m, n = problem.shape
-    f = problem.flow
-    rows = int(np.triu((f != 0) | (f.T != 0), k=1).sum()) * n * (n - 1)
-    if rows * SECONDS_PER_TABLE_ROW > time_limit / 2:
-        raise SolverError(f"cpsat: the QAP model has {rows:,} table rows; building and presolving them takes about "
-                          f"{rows * SECONDS_PER_TABLE_ROW:,.1f} s, more than half the time limit of {time_limit:g} s")
+    if problem.kind == "qap":
+        f = problem.flow
+        size, unit = int(np.triu((f != 0) | (f.T != 0), k=1).sum()) * n * (n - 1), "table rows"
+        seconds = size * SECONDS_PER_TABLE_ROW
+    else:
+        sets = 0 if problem.kind == "linear" else (problem.sets.size if problem.kind == "trace"
+                                                  else 2 * int(np.count_nonzero(problem.flow)))
+        size, unit = m * len(candidate_columns(problem)) + sets, "terms"
+        seconds = size * SECONDS_PER_TERM
+    if seconds > time_limit / 2:
+        raise SolverError(f"cpsat: the model has {size:,} {unit}; building and loading them takes about "
+                          f"{seconds:,.1f} s, more than half the time limit of {time_limit:g} s")
 
 
 def _build(model, problem: Problem):

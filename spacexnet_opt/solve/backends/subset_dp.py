@@ -110,7 +110,7 @@ def solve_dp(problem, *, time_limit=None, rng=None, max_experts: int = 22) -> Ba
     start = time.perf_counter()
     op = OrderProblem.of(problem, "dp")
     memory, seconds = dp_estimate(op.m)
-    estimate = f"{op.m} experts: 2**{op.m} subsets, about {memory / 2**20:,.0f} MiB and {seconds:,.1f} s"
+    estimate = f"{op.m} experts: 2**{op.m} subsets, about {memory / 2**20:.3g} MiB and {seconds:.3g} s"
     if op.m > max_experts:
         raise SolverError(f"dp refuses {estimate} (option max_experts = {max_experts}); use order-ls")
     if time_limit is not None and seconds > time_limit:
