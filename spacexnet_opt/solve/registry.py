@@ -83,7 +83,7 @@ REGISTRY: Mapping[str, Method] = MappingProxyType({m.name: m for m in (
            {"max_experts": 22}),
     Method("order-ls", _BOTTLENECK, False, "order_ls:solve_order_ls",
            "swap and insert local search on the expert order, seeded by sorted, with random kicks",
-           {"kicks": 10, "kick_size": 3}),
+           {"kicks": 100, "kick_size": 3}),
     Method("cpsat", KINDS, True, "cpsat:solve_cpsat",
            "OR-Tools CP-SAT on floor-scaled integers, started from a heuristic hint",
            {"workers": None, "hint": True}),

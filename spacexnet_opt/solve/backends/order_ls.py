@@ -157,22 +157,21 @@ def _descend(op: OrderProblem, order: np.ndarray, deadline: float | None) -> tup
     return order, cost, moves
 
 
-def solve_order_ls(problem, *, time_limit=None, rng=None, kicks: int = 10, kick_size: int = 3) -> BackendOutput:
+def solve_order_ls(problem, *, time_limit=None, rng=None, kicks: int = 100, kick_size: int = 3) -> BackendOutput:
     """Iterated local search on the expert order from the ``sorted`` placement (FEASIBLE, no bound)."""
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     op = OrderProblem.of(problem, "order-ls")
     rng = np.random.default_rng(rng)
     best, best_cost, moves = _descend(op, op.order(solve_sorted(problem).assignment), deadline)
-    for _ in range(kicks if op.m > 1 else 0):
-        if deadline is not None and time.perf_counter() >= deadline:
-            break
+    done = 0
+    while done < (kicks if op.m > 1 else 0) and (deadline is None or time.perf_counter() < deadline):
         order = best.copy()
         for _ in range(kick_size):
             i, j = rng.choice(op.m, 2, replace=False)
             order[[i, j]] = order[[j, i]]
         order, cost, more = _descend(op, order, deadline)
-        moves += more
+        moves, done = moves + more, done + 1
         if cost < best_cost:
             best, best_cost = order, cost
     return BackendOutput(op.assignment(best), Status.FEASIBLE,
-                         message=f"local optimum after {moves} moves and {kicks} kicks", iterations=moves)
+                         message=f"best of {done + 1} descents ({moves} moves, {done} kicks)", iterations=moves)
