@@ -161,3 +161,11 @@ def test_exact_search_without_time_limit_gets_the_default_and_says_so(cli, tmp_p
     assert placement.time_limit_s == 0.5
     assert placement.layers[0].status in (Status.TIME_LIMIT, Status.OPTIMAL)
     assert placement.layers[0].bound <= 578 <= placement.layers[0].objective
+
+
+def test_solve_without_method_uses_the_default_of_the_problem_kind(cli, instance, tmp_path):
+    result = cli("solve", instance, "--objective", "top2", "-o", tmp_path / "d.json")
+    assert result.exit_code == 0
+    assert result.stderr == "note: no --method given; using dp, the default for top2 layers of 4 experts\n"
+    placement = load_placement(tmp_path / "d.json")
+    assert placement.method == "dp" and all(layer.status is Status.OPTIMAL for layer in placement.layers)

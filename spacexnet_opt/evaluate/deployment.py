@@ -119,6 +119,10 @@ def deployment_from_placement(placement: Placement, instance_layers: Sequence[La
         raise InputError(f"layers must be numbered 0..{len(layers) - 1}", field="layers", source=source)
     if len(layers) != n_layers:
         raise InputError(f"has {len(layers)} layers but the instance has {n_layers}", field="layers", source=source)
+    unplaced = [e.layer for e in layers if e.experts is None]
+    if unplaced:
+        raise InputError(f"layer {unplaced[0]}: no placement (the solver stopped at its time limit without one)",
+                         field=f"layers[{unplaced[0]}].experts", source=source)
     bad = [e.layer for e in layers if len(e.experts) != instance_layers[e.layer].n_experts]
     if bad:
         l = bad[0]

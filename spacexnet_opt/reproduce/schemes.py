@@ -39,9 +39,12 @@ SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solv
 
 def solved_deployment(layers: list[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:
     """Solve every layer subproblem with ``method`` under ``objective`` and return the deployment."""
+    from ..errors import SolverError
     from ..solve.from_instance import solve_instance
 
     placement = solve_instance(Instance(scenario={"name": name}, layers=layers), method, objective=objective, rng=0)
+    if placement.total_objective is None:
+        raise SolverError(f"{method} found no placement for some layer of {name}")
     experts = np.array([entry.experts for entry in placement.layers])
     return Deployment(np.array([layer.gateway for layer in layers]), experts, name=name)
 

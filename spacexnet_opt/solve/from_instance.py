@@ -28,7 +28,7 @@ from ..formats.instance import Instance, LayerSubproblem, load_instance
 from ..formats.placement import Placement, PlacementLayer
 from ..progress import Progress, no_progress
 from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
-from .result import SolveResult
+from .result import SolveResult, Status
 
 __all__ = ["OBJECTIVES", "LayerJob", "layer_problem", "instance_jobs", "load_problems", "solve_jobs",
            "solve_instance", "placement_from_results"]
@@ -191,12 +191,11 @@ def solve_jobs(jobs: Sequence[LayerJob], method: str | None = None, *, time_limi
     """
     from .api import solve
 
-    extra = {} if options is None else {"options": options}
     stage = f"solve {method or 'default method'}"
     results = []
     for done, job in enumerate(jobs):
         progress(stage, done, len(jobs))
-        results.append(solve(job.problem, method=method, time_limit=time_limit, seed=rng, **extra))
+        results.append(solve(job.problem, method=method, time_limit=time_limit, options=options, rng=rng))
     progress(stage, len(jobs), len(jobs))
     return results
 
@@ -233,7 +232,7 @@ def solve_instance(instance: Instance | str | os.PathLike, method: str | None = 
     Raises
     ------
     SolverError
-        A layer without any placement (infeasible, or stopped without an incumbent).
+        A layer without any placement, unless stopped at its time limit (see :func:`placement_from_results`).
 
     Examples
     --------
@@ -256,17 +255,19 @@ def placement_from_results(jobs: Sequence[LayerJob], results: Sequence[SolveResu
                            rng: int | np.random.Generator | None = None) -> Placement:
     """The :class:`Placement` of solved jobs (the second half of :func:`solve_instance`).
 
-    Raises :class:`SolverError` for a layer without any placement.
+    A layer stopped at its time limit without an incumbent keeps its bound with null ``experts`` and
+    ``objective`` (``total_objective`` is then null); any other layer without a placement raises
+    :class:`SolverError`.
     """
     layers = []
     for job, result in zip(jobs, results):
-        if result.assignment is None:
+        if result.assignment is None and result.status is not Status.TIME_LIMIT:
             raise SolverError(f"{result.method} found no placement for layer {job.layer} "
                               f"(status {result.status.value})")
-        layers.append(PlacementLayer(layer=job.layer, gateway=job.gateway, experts=job.experts(result.assignment),
-                                     objective=result.objective, status=result.status, bound=result.bound,
-                                     runtime_s=result.runtime_s))
+        layers.append(PlacementLayer(layer=job.layer, gateway=job.gateway, objective=result.objective,
+                                     experts=None if result.assignment is None else job.experts(result.assignment),
+                                     status=result.status, bound=result.bound, runtime_s=result.runtime_s))
     kind = "qap" if jobs[0].satellites is None else (objective or "linear")
+    total = None if any(layer.objective is None for layer in layers) else sum(layer.objective for layer in layers)
     return Placement(instance=instance, method=results[0].method, objective=kind, time_limit_s=time_limit or None,
-                     seed=rng if isinstance(rng, int) else None, layers=layers,
-                     total_objective=sum(layer.objective for layer in layers))
+                     seed=rng if isinstance(rng, int) else None, layers=layers, total_objective=total)
