@@ -119,3 +119,12 @@ def test_order_ls_returns_within_its_time_limit():
     result = solve(problem, "order-ls", time_limit=0.5, options={"kicks": 10**6}, rng=0)
     assert time.perf_counter() - start <= 0.5 + LIMIT_SLACK_S
     assert result.status is Status.FEASIBLE and result.assignment is not None
+
+
+@pytest.mark.parametrize("method", ["dp", "order-ls"])
+def test_degenerate_layers(method):
+    none = TraceProblem(tau=[1.0, 2.0], sets=np.zeros((0, 2), dtype=int), n_experts=0)
+    assert solve(none, method).assignment.tolist() == []
+    quiet = QAPProblem.top2(np.zeros((3, 3)), [3.0, 1.0, 2.0, 0.5])  # no pair is ever activated
+    result = solve(quiet, method)
+    assert sorted(result.assignment.tolist()) == [1, 2, 3] and result.objective == 0.0

@@ -76,7 +76,7 @@ class OrderProblem:
 
     def order(self, assignment: np.ndarray) -> np.ndarray:
         """The order of an assignment onto the slots (inverse of :meth:`assignment`)."""
-        rank = np.full(int(max(assignment.max(), self.slots.max())) + 1, -1)
+        rank = np.full(int(max(assignment.max(initial=0), self.slots.max(initial=0))) + 1, -1)
         rank[self.slots] = np.arange(self.m)
         order = np.empty(self.m, dtype=np.int64)
         order[rank[assignment]] = np.arange(self.m)

@@ -145,15 +145,24 @@ def _apply(order: np.ndarray, swap: np.ndarray, insert: np.ndarray) -> np.ndarra
 
 
 def _descend(op: OrderProblem, order: np.ndarray, deadline: float | None) -> tuple[np.ndarray, float, int]:
-    """Best-improvement descent; returns the local optimum, its cost and the number of moves."""
+    """Best-improvement descent; returns the local optimum, its cost and the number of moves.
+
+    A move is taken only if its delta is below ``-1e-12`` times the scale of the objective's terms and
+    the recomputed cost really decreases, so rounding can never make the descent cycle.
+    """
     cost, moves = op.cost(order), 0
+    if op.m < 2 or len(op.weights) == 0:
+        return order, cost, moves
+    tol = 1e-12 * float(op.weights.sum() * np.abs(op.tau).max())
     while deadline is None or time.perf_counter() < deadline:
         swap, insert = move_deltas(op, order)
-        best = min(swap.min(), insert.min())
-        if best >= -1e-12 * max(abs(cost), 1e-300):
+        if min(swap.min(), insert.min()) >= -tol:
             break
-        order = _apply(order, swap, insert)
-        cost, moves = op.cost(order), moves + 1
+        candidate = _apply(order, swap, insert)
+        new_cost = op.cost(candidate)
+        if new_cost >= cost:
+            break
+        order, cost, moves = candidate, new_cost, moves + 1
     return order, cost, moves
 
 

@@ -51,7 +51,7 @@ below the differences between assignments, which at unit scale they could not re
 
 BUILD_SECONDS_PER_NONZERO = 5e-6
 """Lower estimate of PuLP's model building plus MPS writing per nonzero (5 to 13 us measured on the
-project machine, ``formulations/order.md``): a model whose estimate exceeds the time limit is refused."""
+project machine, ``docs/benchmarks.md``): a model whose estimate exceeds the time limit is refused."""
 CBC_TIME_SHARE = 0.9
 """Share of the time left that CBC is told about: it checks its clock rarely, and a CBC still running at
 the deadline is interrupted (and killed a second later, :mod:`.watchdog`), losing its incumbent."""

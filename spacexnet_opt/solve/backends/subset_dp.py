@@ -37,7 +37,7 @@ BYTES_PER_SUBSET = 32
 """Peak memory per subset: W and g (float64), the size order (int32), sizes, layer temporaries."""
 
 SECONDS_PER_SUBSET = 3e-8
-"""Wall time per subset and expert, measured on the project machine (``formulations/order.md``)."""
+"""Wall time per subset and expert, measured on the project machine (``bench/bench_order.py``)."""
 
 
 def dp_estimate(m: int) -> tuple[float, float]:
