@@ -44,7 +44,7 @@ def _random_problem(kind: str, seed: int) -> QAPProblem:
 def test_bnb_proves_the_enumerated_optimum(kind, seed, time_limit):
     problem = _random_problem(kind, seed)
     optimum = _enumerated_optimum(problem)
-    result = solve(problem, method="bnb", time_limit=time_limit, seed=seed)
+    result = solve(problem, method="bnb", time_limit=time_limit, rng=seed)
     assert result.status is Status.OPTIMAL
     assert result.objective == pytest.approx(optimum, rel=1e-9, abs=1e-12)
     assert result.bound <= result.objective + 1e-9 * max(1.0, abs(optimum))
@@ -72,7 +72,7 @@ def test_child_bounds_never_exceed_the_best_completion(n):
 @pytest.mark.parametrize("name, optimum", [("chr12a", 9552), ("had12", 1652), ("scr12", 31410)])
 def test_bnb_proves_qaplib_optima(shared_data, name, optimum):
     problem = load_qaplib(shared_data / "qaplib" / f"{name}.dat")
-    result = solve(problem, method="bnb", seed=0)
+    result = solve(problem, method="bnb", rng=0)
     assert result.status is Status.OPTIMAL
     assert result.objective == optimum == problem.best_known
     assert result.bound == optimum
@@ -80,7 +80,7 @@ def test_bnb_proves_qaplib_optima(shared_data, name, optimum):
 
 def test_time_limit_reports_incumbent_and_valid_bound(shared_data):
     problem = load_qaplib(shared_data / "qaplib" / "tai15a.dat")  # needs far more than the limit to prove
-    result = solve(problem, method="bnb", time_limit=0.5, seed=0)
+    result = solve(problem, method="bnb", time_limit=0.5, rng=0)
     assert result.status is Status.TIME_LIMIT
     assert result.bound <= problem.best_known <= result.objective
     assert result.bound > 0 and result.gap > 0

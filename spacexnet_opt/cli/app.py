@@ -16,7 +16,7 @@ from ..errors import SpaceXNetError
 __all__ = ["app", "main"]
 
 # Modules of spacexnet_opt.cli, each with a ``register(app)`` function.
-COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate", "reproduce", "optimize")
+COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate", "reproduce", "methods", "optimize")
 
 
 class _ErrorsAsExitCode(TyperGroup):

@@ -29,8 +29,7 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
         doc, plan, world = load_deployment_world(path, link_seed=link_seed)
         world = with_compute_options(world, gflops=gflops, context_len=context_len)
         progress("building the world", 1, 1)
-        ev = evaluate_plans(world, [plan], tokens=tokens, seed=seed,
-                            progress=lambda done, total: progress("routing", done, total))[0]
+        ev = evaluate_plans(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
     out = ev.to_json()
     out["deployment"] = doc.name
     if plan.replicated:

@@ -24,11 +24,12 @@ chosen copy's per-satellite compute deviation is added after the choice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..errors import InputError
+from ..progress import Progress, no_progress
 from ..evaluate import Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
 from ..evaluate.legs import LegDelays
 from .plan import Plan
@@ -50,7 +51,7 @@ def check_plan(plan: Plan, *, n_sats: int, n_layers: int, n_experts: int, source
                          field="layers", source=source)
 
 
-def plan_legs(snapshots, plans: Sequence[Plan], *, progress: Callable[[int, int], None] | None = None,
+def plan_legs(snapshots, plans: Sequence[Plan], *, progress: Progress = no_progress,
               deviations: Sequence[np.ndarray | None] | None = None) -> list[tuple[LegDelays, np.ndarray]]:
     """Per-snapshot path delay (T, L, E) through the nearest copy of every expert, one routing pass for all plans.
 
@@ -78,8 +79,7 @@ def plan_legs(snapshots, plans: Sequence[Plan], *, progress: Callable[[int, int]
             pick[t] = np.take_along_axis(p.hosts, best, axis=2)[..., 0]
             if dev is not None:
                 arr[t] += np.take_along_axis(dev, best, axis=2)[..., 0]
-        if progress is not None:
-            progress(t + 1, n_t)
+        progress("routing", t + 1, n_t)
     result = []
     for p, arr, pick in zip(plans, out, chosen):
         bad = ~np.isfinite(arr)
@@ -142,7 +142,7 @@ def _evaluation(world, plan: Plan, legs: LegDelays, chosen: np.ndarray, tokens: 
 
 
 def evaluate_plans(world, plans: Sequence[Plan], *, tokens: int | Sequence[int] = 100_000, seed=0,
-                   progress: Callable[[int, int], None] | None = None) -> list[Evaluation]:
+                   progress: Progress = no_progress) -> list[Evaluation]:
     """Evaluate plans on ``world``; plan ``j`` simulates with the stream ``(seed, j)`` like ``evaluate_many``.
 
     Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged.

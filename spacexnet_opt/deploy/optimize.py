@@ -206,8 +206,7 @@ def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activa
     from .routes import gateway_legs
 
     start = time.perf_counter()
-    legs = gateway_legs(world.snapshots, gw, keep=keep, progress=lambda d, t: say("routing the gateways", d, t)) \
-        if keep or not paper else None
+    legs = gateway_legs(world.snapshots, gw, keep=keep, progress=say) if keep or not paper else None
     if paper:
         plan, method, status = baseline, "sorted", "OPTIMAL"
     else:
@@ -227,7 +226,7 @@ def _keep_better(world, plan, baseline, method, decisions, say):
     from .evaluation import evaluate_plans
 
     own, base_ev = evaluate_plans(world, [plan, baseline], tokens=0,
-                                  progress=lambda d, t: say("exact evaluation", d, t))
+                                  progress=lambda stage, d, t: say("exact evaluation", d, t))
     ev = own
     if base_ev.snapshot.total_s < ev.snapshot.total_s:
         decisions.append(Decision(decision="experts", method="Space-XNet kept", status="FEASIBLE",

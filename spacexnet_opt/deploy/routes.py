@@ -18,10 +18,11 @@ legs exist), and, when asked, the per-snapshot legs themselves (for replicas).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..progress import Progress, no_progress
 
 __all__ = ["GatewayLegs", "gateway_legs", "candidate_delays"]
 
@@ -54,7 +55,7 @@ class GatewayLegs:
 
 
 def gateway_legs(snapshots, gateways, *, keep: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> GatewayLegs:
+                 progress: Progress = no_progress) -> GatewayLegs:
     """Route every snapshot from ``gateways`` (L,) and return the path latencies of every satellite per layer."""
     from ..constellation import iter_shortest_delays
 
@@ -73,8 +74,7 @@ def gateway_legs(snapshots, gateways, *, keep: bool = False,
         connected += ok
         if keep:
             delay[t] = path
-        if progress is not None:
-            progress(t + 1, n_t)
+        progress("routing the gateways", t + 1, n_t)
     with np.errstate(invalid="ignore", divide="ignore"):
         tau = np.where(connected > 0, total / np.maximum(connected, 1), np.inf)
     return GatewayLegs(gateways, tau, delay)
