@@ -35,6 +35,7 @@ METHODS: dict[str, str] = {
     "faq": "scipy_qap:solve_faq",
     "2opt": "scipy_qap:solve_2opt",
     "tabu": "tabu:solve_tabu",
+    "bls": "bls:solve_bls",
     "brute": "brute:solve_brute",
     "bnb": "qap_bnb:solve_bnb",
 }
