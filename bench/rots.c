@@ -2,7 +2,8 @@
  * search for the quadratic assignment problem", Parallel Computing 17.
  * Benchmark anchor of bench/bench_qaplib.py (compiled there with gcc -O2).
  *
- * Usage: rots FILE.dat SECONDS SEED   ->  prints "cost p_1 ... p_n" (0-based)
+ * Usage: rots FILE.dat SECONDS SEED   ->  prints "cost p_1 ... p_n" (0-based),
+ *        and the number of iterations on stderr
  *
  * Objective sum_ij a[i][j] b[p[i]][p[j]] (QAPLIB: A then B in FILE.dat).
  * As in the paper: the neighbourhood is every swap of two units, the matrix of
@@ -94,7 +95,8 @@ int main(int argc, char **argv) {
     int s_min = 9 * n / 10, s_max = 11 * n / 10 + 1;
     if (s_min < 2) s_min = 2;
     ll t_long = 2LL * n * n, s = irand(s_min, s_max);
-    for (ll it = 1; n > 1 && ((it & 63) || now() < deadline); it++) {
+    ll it;
+    for (it = 1; n > 1 && ((it & 63) || now() < deadline); it++) {
         if (it % (2 * s_max) == 0) s = irand(s_min, s_max);
         int ri = -1, rj = -1, asp = 0;
         ll min_d = 0;
@@ -121,5 +123,6 @@ int main(int argc, char **argv) {
     printf("%lld", cost_of(best_p));
     for (int i = 0; i < n; i++) printf(" %d", best_p[i]);
     printf("\n");
+    fprintf(stderr, "%lld iterations\n", it - 1);
     return 0;
 }

@@ -48,6 +48,7 @@ _QAP_ONLY = {"rank-one", "general-linear", "trace"}
 _LINEAR_ONLY = {"top2", "trace", "qap"}
 REFUSED = {
     "2opt": _QAP_ONLY,
+    "bls": _QAP_ONLY,
     "bnb": _QAP_ONLY,
     "faq": _QAP_ONLY,
     "tabu": _QAP_ONLY,

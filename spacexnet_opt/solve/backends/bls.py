@@ -21,7 +21,7 @@ from numba import njit
 
 from ..result import BackendOutput, Status
 from .qap_common import square_qap
-from .qap_swaps import apply_swap, best_swap, init_deltas
+from .qap_swaps import apply_swap, best_swap, init_deltas, is_symmetric
 
 __all__ = ["solve_bls", "MOVES_PER_FACILITY"]
 
@@ -36,7 +36,7 @@ CHUNK_WORK = 4_000_000
 
 
 @njit(cache=True)
-def _perturb(a, b, p, delta, tabu, state, cost, best, best_p, length, directed, m):
+def _perturb(a, b, p, delta, tabu, state, cost, best, best_p, length, directed, m, sym):
     """``length`` swaps, directed (best non-tabu, aspiration by objective) or random; returns ``(cost, best)``."""
     n = len(p)
     it = state[0]
@@ -59,7 +59,7 @@ def _perturb(a, b, p, delta, tabu, state, cost, best, best_p, length, directed, 
         it += 1
         tabu[r, p[r]] = it + np.random.randint(low, high)
         tabu[s, p[s]] = it + np.random.randint(low, high)
-        cost += apply_swap(a, b, p, delta, r, s)
+        cost += apply_swap(a, b, p, delta, r, s, sym)
         if cost < best:
             best = cost
             best_p[:] = p
@@ -68,7 +68,7 @@ def _perturb(a, b, p, delta, tabu, state, cost, best, best_p, length, directed, 
 
 
 @njit(cache=True)
-def _run(a, b, p, delta, tabu, best_p, state, values, moves, m, seed, params):
+def _run(a, b, p, delta, tabu, best_p, state, values, moves, m, seed, params, sym):
     """Continue the search for about ``moves`` moves; ``state = [it, w, L, seeded]``, ``values = [cost, best, prev]``."""
     if state[3] == 0:
         np.random.seed(seed)
@@ -82,7 +82,7 @@ def _run(a, b, p, delta, tabu, best_p, state, values, moves, m, seed, params):
         r, s, d = best_swap(delta, m)
         tol = 1e-9 * max(1.0, abs(best))
         if d < -tol:  # descent step
-            cost += apply_swap(a, b, p, delta, r, s)
+            cost += apply_swap(a, b, p, delta, r, s, sym)
             state[0] += 1
             continue
         if cost < best - tol:
@@ -95,13 +95,13 @@ def _run(a, b, p, delta, tabu, best_p, state, values, moves, m, seed, params):
         prev = cost
         if state[1] > stagnation:  # restart from the best solution with a strong random jump
             p[:] = best_p
-            init_deltas(a, b, p, delta)
+            init_deltas(a, b, p, delta, sym)
             cost = best
             state[1] = 0
-            cost, best = _perturb(a, b, p, delta, tabu, state, cost, best, best_p, lmax, False, m)
+            cost, best = _perturb(a, b, p, delta, tabu, state, cost, best, best_p, lmax, False, m, sym)
             continue
         directed = np.random.random() < max(np.exp(-state[1] / stagnation), p0)
-        cost, best = _perturb(a, b, p, delta, tabu, state, cost, best, best_p, state[2], directed, m)
+        cost, best = _perturb(a, b, p, delta, tabu, state, cost, best, best_p, state[2], directed, m, sym)
     values[0], values[1], values[2] = cost, best, prev
 
 
@@ -127,7 +127,8 @@ def solve_bls(problem, *, time_limit=None, rng=None) -> BackendOutput:
         return BackendOutput(columns[perm[:m]], Status.FEASIBLE)
     a, b = np.ascontiguousarray(flow, float), np.ascontiguousarray(distance, float)
     delta = np.zeros((n, n))
-    init_deltas(a, b, perm, delta)
+    sym = is_symmetric(a, b)
+    init_deltas(a, b, perm, delta, sym)
     cost = float((a * b[np.ix_(perm, perm)]).sum())
     values = np.array([cost, cost, np.nan])
     state = np.array([0, 0, max(1, int(PARAMS[0] * n)), 0], dtype=np.int64)
@@ -138,5 +139,5 @@ def solve_bls(problem, *, time_limit=None, rng=None) -> BackendOutput:
     while (time.perf_counter() < deadline) if deadline is not None else state[0] < total:
         chunk = max(64, CHUNK_WORK // (n * n))
         chunk = chunk if deadline is not None else min(chunk, total - state[0])
-        _run(a, b, perm, delta, tabu, best_p, state, values, chunk, m, seed, PARAMS)
+        _run(a, b, perm, delta, tabu, best_p, state, values, chunk, m, seed, PARAMS, sym)
     return BackendOutput(columns[best_p[:m]], Status.FEASIBLE)

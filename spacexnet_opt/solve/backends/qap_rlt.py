@@ -75,30 +75,37 @@ def lap_reduce(c):
 
 
 @njit(cache=True)
-def _collect(lin, quad, buf):
-    """Step 1: move the assignment value of every ``quad[i, k]`` into ``lin[i, k]``."""
+def _collect_one(lin, quad, i, k, buf):
+    """Step 1 for one ``(i, k)``: move the assignment value of ``quad[i, k]`` into ``lin[i, k]``."""
     r = lin.shape[0]
-    for i in range(r):
-        for k in range(r):
-            a = 0
-            for j in range(r):
-                if j != i:
-                    b = 0
-                    for l in range(r):
-                        if l != k:
-                            buf[a, b] = quad[i, k, j, l]
-                            b += 1
-                    a += 1
-            lin[i, k] += lap_reduce(buf)
-            a = 0
-            for j in range(r):
-                if j != i:
-                    b = 0
-                    for l in range(r):
-                        if l != k:
-                            quad[i, k, j, l] = buf[a, b]
-                            b += 1
-                    a += 1
+    a = 0
+    for j in range(r):
+        if j != i:
+            b = 0
+            for l in range(r):
+                if l != k:
+                    buf[a, b] = quad[i, k, j, l]
+                    b += 1
+            a += 1
+    lin[i, k] += lap_reduce(buf)
+    a = 0
+    for j in range(r):
+        if j != i:
+            b = 0
+            for l in range(r):
+                if l != k:
+                    quad[i, k, j, l] = buf[a, b]
+                    b += 1
+            a += 1
+
+
+@njit(cache=True)
+def _collect(lin, quad):
+    """Step 1 for every ``(i, k)``."""
+    r = lin.shape[0]
+    buf = np.empty((r - 1, r - 1))
+    for ik in range(r * r):
+        _collect_one(lin, quad, ik // r, ik % r, buf)
 
 
 @njit(cache=True)
@@ -137,11 +144,10 @@ def ascend(const, lin, quad, iterations, cutoff, min_gain):
         const += lin[0, 0]
         lin[0, 0] = 0.0
         return const
-    buf = np.empty((r - 1, r - 1))
     for it in range(iterations):
         if it:
             _spread_and_average(lin, quad)
-        _collect(lin, quad, buf)
+        _collect(lin, quad)
         gain = lap_reduce(lin)
         const += gain
         if const > cutoff or (it and gain < min_gain):
