@@ -153,10 +153,15 @@ def exact_part(args) -> int:
         result = solve(problem, method="bnb", time_limit=args.exact_time_limit, seed=0)
         nodes, root = records.args
         proven += result.status is Status.OPTIMAL
-        root_gap = 100 * (problem.best_known - root) / problem.best_known if problem.best_known else 0.0
-        print(f"{name:9} {problem.shape[0]:3d} {problem.best_known:8.0f} {result.objective:10.0f} {result.bound:10.0f} "
+        best = problem.best_known  # None for tai10a, tai10b (no .sln): the objective is the reference
+        reference = result.objective if best is None else best
+        root_gap = 100 * (reference - root) / reference if reference else 0.0
+        shown = "-" if best is None else f"{best:.0f}"
+        print(f"{name:9} {problem.shape[0]:3d} {shown:>8} {result.objective:10.0f} {result.bound:10.0f} "
               f"{result.status.value:>10} {root:11.1f} {root_gap:10.2f} {nodes:8d} {result.runtime_s:6.2f}", flush=True)
-    print(f"proven optimal: {proven}/{len(names)}; total wall time {time.perf_counter() - total:.1f} s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"proven optimal: {proven}/{len(names)}; total wall time {time.perf_counter() - total:.1f} s, "
+          f"peak RSS {peak:.0f} MiB")
     return 0
 
 

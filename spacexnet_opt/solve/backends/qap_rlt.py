@@ -75,28 +75,25 @@ def lap_reduce(c):
 
 
 @njit(cache=True)
+def _others(r, i):
+    """``0..r-1`` without ``i``."""
+    out = np.empty(r - 1, np.int64)
+    out[:i] = np.arange(i)
+    out[i:] = np.arange(i + 1, r)
+    return out
+
+
+@njit(cache=True)
 def _collect_one(lin, quad, i, k, buf):
     """Step 1 for one ``(i, k)``: move the assignment value of ``quad[i, k]`` into ``lin[i, k]``."""
-    r = lin.shape[0]
-    a = 0
-    for j in range(r):
-        if j != i:
-            b = 0
-            for l in range(r):
-                if l != k:
-                    buf[a, b] = quad[i, k, j, l]
-                    b += 1
-            a += 1
+    rows, cols = _others(lin.shape[0], i), _others(lin.shape[0], k)
+    for a in range(len(rows)):
+        for b in range(len(cols)):
+            buf[a, b] = quad[i, k, rows[a], cols[b]]
     lin[i, k] += lap_reduce(buf)
-    a = 0
-    for j in range(r):
-        if j != i:
-            b = 0
-            for l in range(r):
-                if l != k:
-                    quad[i, k, j, l] = buf[a, b]
-                    b += 1
-            a += 1
+    for a in range(len(rows)):
+        for b in range(len(cols)):
+            quad[i, k, rows[a], cols[b]] = buf[a, b]
 
 
 @njit(cache=True)
@@ -155,35 +152,11 @@ def ascend(const, lin, quad, iterations, cutoff, min_gain):
     return const
 
 
-@njit(cache=True)
 def child_form(lin, quad, i, k):
     """Linear and quadratic costs of the node with facility ``i`` on location ``k`` (constant: ``c + L[i, k]``)."""
-    r = lin.shape[0]
-    lin2 = np.empty((r - 1, r - 1))
-    quad2 = np.empty((r - 1, r - 1, r - 1, r - 1))
-    a = 0
-    for j in range(r):
-        if j == i:
-            continue
-        b = 0
-        for l in range(r):
-            if l == k:
-                continue
-            lin2[a, b] = lin[j, l] + quad[i, k, j, l] + quad[j, l, i, k]
-            c = 0
-            for j2 in range(r):
-                if j2 == i:
-                    continue
-                d = 0
-                for l2 in range(r):
-                    if l2 == k:
-                        continue
-                    quad2[a, b, c, d] = quad[j, l, j2, l2]
-                    d += 1
-                c += 1
-            b += 1
-        a += 1
-    return lin2, quad2
+    rows, cols = np.delete(np.arange(len(lin)), i), np.delete(np.arange(len(lin)), k)
+    lin2 = (lin + quad[i, k] + quad[:, :, i, k])[np.ix_(rows, cols)]
+    return lin2, np.ascontiguousarray(quad[np.ix_(rows, cols, rows, cols)])
 
 
 @njit(cache=True)
