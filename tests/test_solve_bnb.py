@@ -122,6 +122,12 @@ def test_time_limit_reports_incumbent_and_valid_bound(shared_data):
     assert result.bound > 0 and result.gap > 0
 
 
+def test_problem_without_flow_is_proven_at_once():
+    """No facility has any flow (like esc16f): every map costs 0."""
+    result = solve(QAPProblem(np.zeros((5, 5)), np.arange(25.0).reshape(5, 5)), method="bnb", seed=0)
+    assert result.status is Status.OPTIMAL and result.objective == 0.0 == result.bound
+
+
 def test_single_location_and_single_expert():
     one = QAPProblem(np.array([[2.0]]), np.array([[3.0]]))
     assert solve(one, method="bnb").objective == 6.0

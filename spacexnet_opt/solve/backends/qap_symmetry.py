@@ -49,7 +49,7 @@ def automorphisms(distance: np.ndarray) -> np.ndarray:
         return False
 
     extend(0)
-    return np.array(found, dtype=np.int64).reshape(-1, n)
+    return np.array(found, dtype=np.int64).reshape(len(found), n)
 
 
 def orbits(group: np.ndarray, n: int) -> np.ndarray:
