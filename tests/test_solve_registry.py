@@ -34,7 +34,7 @@ def test_problem_kinds_and_defaults():
     assert [p.kind for p in (small, large, qap)] == ["top2", "trace", "qap"]
     assert solve(small).method == "dp" and solve(small).problem == "top2"
     assert solve(large, rng=0).method == "order-ls"
-    assert solve(qap, rng=0).method == "tabu"
+    assert solve(qap, rng=0).method == "bls"
     assert solve(LinearProblem(np.ones((2, 3)))).method == "hungarian"
 
 
@@ -53,7 +53,7 @@ def test_options_reach_the_backend():
 
 
 def test_unknown_method_and_refused_kind():
-    with pytest.raises(ValueError, match="valid methods: 2opt, bnb, brute, cpsat, dp, faq"):
+    with pytest.raises(ValueError, match="valid methods: 2opt, bls, bnb, brute, cpsat, dp, faq"):
         solve(LinearProblem(np.ones((2, 2))), "magic")
     with pytest.raises(SolverError, match="dp solves top2 and trace problems only, not .linear."):
         solve(LinearProblem(np.ones((2, 2))), "dp")
