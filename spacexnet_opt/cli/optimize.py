@@ -90,6 +90,10 @@ def register_optimize(app: typer.Typer) -> None:
         candidates: int = typer.Option(16, "--gateway-candidates", help="Gateway candidates per layer for dp."),
         opt_snapshots: int = typer.Option(20, "--opt-snapshots", min=1,
                                           help="Snapshots averaged for the gateway search's delays."),
+        compute_group: str = typer.Option("none", "--compute-group",
+                                          help="Split each layer's non-expert work: none (paper), waterfill, exact."),
+        group_size: int = typer.Option(16, "--group-size", help="Most satellites in one compute group."),
+        group_candidates: int = typer.Option(32, "--group-candidates", help="Nearest satellites considered per group."),
     ) -> None:
         """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
         from ..deploy import plan_to_file, predicted_from, save_deployment, scenario_ref
@@ -104,9 +108,14 @@ def register_optimize(app: typer.Typer) -> None:
             progress("building the world", 0, 1)
             world = world_from_file(scenario)
             progress("building the world", 1, 1)
-            result = optimize_deployment(world, shape=shape, gateways=gateways, replicas=replicas,
-                                         replica_method=replica_method, n_candidates=candidates,
-                                         opt_snapshots=opt_snapshots, progress=progress)
+            levers = dict(shape=shape, gateways=gateways, replicas=replicas, replica_method=replica_method,
+                          n_candidates=candidates, opt_snapshots=opt_snapshots, progress=progress)
+            if compute_group == "none":
+                result = optimize_deployment(world, **levers)
+            else:
+                from .tp import optimize_grouped_cli
+
+                result = optimize_grouped_cli(scenario, world, compute_group, group_size, group_candidates, levers)
         ev = result.evaluation
         doc = plan_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
                            objectives=ev.snapshot.propagation_s, decisions=result.decisions,

@@ -1,0 +1,138 @@
+"""Bytes every satellite holds for a deployment with compute groups: weights and KV cache.
+
+Weights (``bytes_per_param``, default 2 = bf16): every expert copy holds
+``3 * hidden * ffn`` parameters; member ``j`` of layer ``l``'s group holds
+``w_j`` of the layer's head-parallel weights (attention projections, shared
+experts), the whole replicated part (the low-rank down-projections of
+multi-head latent attention) and, at the gateway, the router. The first
+gateway's group also holds the dense layers the same way.
+
+KV cache (bf16) for ``context_len`` tokens: with multi-head or grouped-query
+attention a member keeps the keys and values of its heads,
+``max(1, w_j n_kv_heads) * head_dim * 2`` numbers per token and layer (a
+member needs at least one whole KV head); with latent attention every member
+keeps the whole latent, ``kv_lora_rank + qk_rope_head_dim`` per token and
+layer (every head reads all of it).
+
+>>> from spacexnet_opt.moe import get_profile
+>>> from spacexnet_opt.deploy.compute_group import ComputeGroup
+>>> p = get_profile("llama-moe-3.5b-2of8")
+>>> use = satellite_bytes(p, [0], [[1, 2]], [ComputeGroup([0, 5], [0.5, 0.5])], n_sats=8, context_len=4096)
+>>> [round(float(x) / 2**20, 2) for x in (use.weights[0], use.kv[5], use.weights[1])]   # MiB
+[64.06, 32.0, 32.25]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["SatelliteBytes", "satellite_bytes", "check_group_memory", "check_world_memory", "scenario_memory"]
+
+KV_BYTES = 2
+
+
+@dataclass(frozen=True, eq=False)
+class SatelliteBytes:
+    """Bytes (N,) of weights and of KV cache per satellite."""
+
+    weights: np.ndarray
+    kv: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.weights + self.kv
+
+
+def _layer_params(profile) -> tuple[float, float]:
+    """(split, replicated) parameters of one MoE layer's non-expert work (the router excluded)."""
+    from ..moe import flops
+
+    h = profile.hidden_size
+    rep = h * (profile.kv_lora_rank + profile.qk_rope_head_dim) + h * (profile.q_lora_rank or 0) \
+        if profile.is_mla else 0
+    shared = profile.n_shared_experts * flops.ffn_macs(h, profile.shared_expert_ffn_dim or profile.expert_ffn_dim)
+    return flops.attention_projection_macs(profile) - rep + shared, rep
+
+
+def _kv_numbers(profile, shares: np.ndarray, context_len: int) -> np.ndarray:
+    """KV-cache numbers per member for one layer."""
+    if profile.is_mla:
+        return np.full(len(shares), float(context_len * (profile.kv_lora_rank + profile.qk_rope_head_dim)))
+    heads = np.maximum(1.0, shares * profile.n_kv_heads)
+    return context_len * heads * profile.head_dim * 2.0
+
+
+def satellite_bytes(profile, gateways, experts, groups, *, n_sats: int, context_len: int = 4096,
+                    bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
+    """Weights and KV-cache bytes of every satellite; ``experts`` (L, E, C) or (L, E) ids, ``-1`` padding."""
+    from ..moe import flops
+
+    weights, kv = np.zeros(n_sats), np.zeros(n_sats)
+    hosts = np.asarray(experts, dtype=np.int64).ravel()
+    np.add.at(weights, hosts[hosts >= 0], flops.expert_macs(profile) * bytes_per_param)
+    split, rep = _layer_params(profile)
+    dense = profile.n_dense_layers if include_dense else 0
+    dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
+                                                                                 profile.dense_ffn_dim or 0)
+    for l, (gr, g) in enumerate(zip(groups, np.asarray(gateways).ravel())):
+        np.add.at(weights, gr.members, (gr.shares * split + rep) * bytes_per_param)
+        weights[g] += flops.router_macs(profile) * bytes_per_param
+        layer_kv = _kv_numbers(profile, gr.shares, context_len) * KV_BYTES
+        np.add.at(kv, gr.members, layer_kv)
+        if l == 0 and dense:
+            np.add.at(weights, gr.members, dense * (gr.shares * dense_split + rep) * bytes_per_param)
+            np.add.at(kv, gr.members, dense * layer_kv)
+    return SatelliteBytes(weights, kv)
+
+
+def scenario_memory(path, shell) -> tuple[np.ndarray | None, float]:
+    """Per-satellite memory (GB, or None when the scenario sets none) and bytes per parameter of a scenario.
+
+    ``path`` is a scenario (``.toml``) or an instance whose ``scenario.spec`` block is the scenario.
+    """
+    from pathlib import Path
+
+    from ..build.scenario_parts import scenario_onboard
+    from ..formats.scenario import Scenario, load_scenario
+    from ..formats.schema import validate_document
+
+    path = Path(path)
+    if path.suffix.lower() == ".toml":
+        spec, where = load_scenario(path), path
+    else:
+        from ..formats.instance import load_instance
+
+        scenario = load_instance(path).scenario
+        spec = validate_document(Scenario, scenario.get("spec"), kind="spacexnet-scenario", version=1, source=path)
+        where = path.parent / str(scenario.get("scenario_file", path.name))
+    if not spec.compute.has_memory:
+        return None, float(spec.compute.bytes_per_param or 2.0)
+    return scenario_onboard(spec, shell, where).memory_gb, float(spec.compute.bytes_per_param or 2.0)
+
+
+def check_group_memory(plan, profile, memory_gb, *, n_sats: int, context_len: int, bytes_per_param: float = 2.0,
+                       include_dense: bool = True, source=None) -> SatelliteBytes:
+    """Per-satellite bytes of ``plan``; :class:`InputError` (one line) for the first satellite over its memory."""
+    use = satellite_bytes(profile, plan.gateways, plan.hosts, plan.groups, n_sats=n_sats, context_len=context_len, bytes_per_param=bytes_per_param, include_dense=include_dense)
+    if memory_gb is None:
+        return use
+    over = np.flatnonzero(use.total > np.asarray(memory_gb) * 1e9)
+    if over.size:
+        s = int(over[np.argmax(use.total[over] - np.asarray(memory_gb)[over] * 1e9)])
+        layer = next((l for l, gr in enumerate(plan.groups) if s in gr.members), None)
+        raise InputError(f"satellite {s} must hold {use.weights[s] / 1e9:.3f} GB of weights and "
+                         f"{use.kv[s] / 1e9:.3f} GB of KV cache (context {context_len}) but has "
+                         f"{float(memory_gb[s]):.3f} GB", field="compute_group" if layer is None else
+                         f"layers[{layer}].compute_group", source=source)
+    return use
+
+
+def check_world_memory(plan, world, scenario, *, source=None) -> SatelliteBytes:
+    """:func:`check_group_memory` of ``plan`` with the memory model of the ``scenario`` file ``world`` came from."""
+    memory, bpp = scenario_memory(scenario, world.shell)
+    return check_group_memory(plan, world.profile, memory, n_sats=world.n_sats, context_len=world.compute.context_len,
+                              bytes_per_param=bpp, include_dense=world.compute.include_dense, source=source)
