@@ -151,28 +151,41 @@ kind = "zipf"
 """
 
 
-@pytest.fixture()
-def tiny(tmp_path):
-    path = tmp_path / "tiny.toml"
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny") / "tiny.toml"
     path.write_text(TINY)
     return path
 
 
+@pytest.fixture(scope="module")
+def base_prediction(tiny):
+    """Space-XNet's exact s/token on the tiny scenario (what ``optimize`` writes with no lever on)."""
+    from typer.testing import CliRunner
+
+    from spacexnet_opt.cli.app import app
+
+    out = tiny.parent / "base.json"
+    assert CliRunner().invoke(app, ["optimize", str(tiny), "-o", str(out)]).exit_code == 0
+    return load_deployment(out).predicted.s_per_token
+
+
 @pytest.mark.parametrize("options", [[], ["--gateways", "dp", "--gateway-candidates", "3"], ["--shape", "regions"],
-                                     ["--shape", "free"], ["--replicas", "8"]])
-def test_optimize_then_evaluate_agrees_with_prediction(cli, tiny, tmp_path, options):
+                                     ["--shape", "free"], ["--replicas", "8"], ["--capacity", "2"],
+                                     ["--capacity", "2", "--replicas", "4", "--gateways", "dp",
+                                      "--gateway-candidates", "2"]])
+def test_optimize_then_evaluate_agrees_with_prediction(cli, tiny, base_prediction, tmp_path, options):
     out = tmp_path / "dep.json"
     res = cli("optimize", tiny, "-o", out, *options)
     assert res.exit_code == 0, res.output
     doc = load_deployment(out)
-    res = cli("evaluate", out, "--tokens", "20000", "--json", tmp_path / "ev.json")
+    res = cli("evaluate", out, "--tokens", "10000", "--json", tmp_path / "ev.json")
     assert res.exit_code == 0, res.output
     ev = json.loads((tmp_path / "ev.json").read_text())
     assert ev["snapshot_exact_s_per_token"] == pytest.approx(doc.predicted.s_per_token, rel=1e-9)
     lo, hi = ev["ci95_s"]
     assert lo <= doc.predicted.s_per_token <= hi
-    base = cli("optimize", tiny, "-o", tmp_path / "base.json")
-    assert doc.predicted.s_per_token <= load_deployment(tmp_path / "base.json").predicted.s_per_token + 1e-12
+    assert doc.predicted.s_per_token <= base_prediction + 1e-12
 
 
 def test_converted_placement_evaluates_like_the_pair(cli, tiny, tmp_path):
@@ -191,9 +204,39 @@ def test_converted_placement_evaluates_like_the_pair(cli, tiny, tmp_path):
     (["--replicas", "100000"], "--replicas: 100000 replicas but only 32 spare satellites "
                                "(320 - 32 x (8 experts + 1 gateway))"),
     (["--gateways", "best"], "--gateways: unknown gateways 'best'; valid: center, dp"),
+    (["--capacity", "0"], "--capacity: capacity below one expert (0)"),
+    (["--shape", "free", "--capacity", "2"], "--capacity: capacity above one works with the bands and regions "
+                                             "shapes, not free"),
 ])
 def test_bad_options_are_one_line_errors(cli, tiny, tmp_path, options, message):
     res = cli("optimize", tiny, "-o", tmp_path / "d.json", *options)
     assert res.exit_code == 2
     assert res.output.strip() == f"error: {message}"
     assert not (tmp_path / "d.json").exists()
+
+
+def test_contention_expectation_matches_enumeration_and_local_search_matches_exhaustive():
+    from spacexnet_opt.deploy.capacity import capacity_hosts
+    from spacexnet_opt.deploy.contention import shared_expected_max
+
+    rng = np.random.default_rng(6)
+    law = CpsLaw(np.array([0.8, 0.5, 0.3, 0.25, 0.15]), 2)
+    tau, cont = rng.uniform(1, 3, 5), rng.uniform(0.2, 1.0, 5)
+    hosts = np.array([0, 0, 1, 2, 2])
+
+    def brute(h):
+        total = 0.0
+        for a in itertools.combinations(range(5), 2):
+            times = [tau[h[i]] + cont[h[i]] * (sum(h[j] == h[i] for j in a) - 1) for i in a]
+            total += law.set_probability(a) * max(times)
+        return total
+
+    assert shared_expected_max(law, tau[hosts], hosts, cont[hosts]) == pytest.approx(brute(hosts))
+    every = {h: brute(np.array(h)) for h in itertools.product(range(5), repeat=5)}
+    for capacity in (1, 2, 3):
+        exact = capacity_hosts(tau, np.arange(5), law.sampler.p[0], law, capacity, cont)
+        local = capacity_hosts(tau, np.arange(5), law.sampler.p[0], law, capacity, cont, exhaustive_limit=0)
+        best = min(v for h, v in every.items() if max(np.bincount(h, minlength=5)) <= capacity)
+        assert brute(exact) == pytest.approx(best)
+        assert brute(local) >= best - 1e-12
+        assert np.bincount(exact, minlength=5).max() <= capacity

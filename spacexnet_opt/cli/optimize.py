@@ -84,12 +84,15 @@ def register_optimize(app: typer.Typer) -> None:
         scenario: Path = typer.Argument(..., help="Scenario file (.toml) or instance file (JSON)."),
         out: Path = typer.Option(..., "-o", "--out", help="Deployment file to write (atomically)."),
         shape: str = typer.Option("bands", "--shape", help="Subnet shape: bands (paper), regions, free."),
+        ring: str = typer.Option("bands", "--ring", help="With --shape free: the gateway ring, bands or regions."),
         gateways: str = typer.Option("center", "--gateways", help="center (paper) or dp (all gateways jointly)."),
         replicas: int = typer.Option(0, "--replicas", help="Budget R of expert copies on spare satellites."),
         replica_method: str = typer.Option("greedy", "--replica-method", help="greedy (bounded) or milp (exact, small)."),
+        capacity: int = typer.Option(1, "--capacity", help="Experts of one layer per satellite (memory permitting)."),
         candidates: int = typer.Option(16, "--gateway-candidates", help="Gateway candidates per layer for dp."),
-        opt_snapshots: int = typer.Option(20, "--opt-snapshots", min=1,
-                                          help="Snapshots averaged for the gateway search's delays."),
+        opt_snapshots: int = typer.Option(0, "--opt-snapshots", min=0,
+                                          help="Snapshots averaged for the gateway search's delays "
+                                               "(0: the mean-delay ISL graph)."),
         compute_group: str = typer.Option("none", "--compute-group",
                                           help="Split each layer's non-expert work: none (paper), waterfill, exact."),
         group_size: int = typer.Option(16, "--group-size", help="Most satellites in one compute group."),
@@ -108,8 +111,9 @@ def register_optimize(app: typer.Typer) -> None:
             progress("building the world", 0, 1)
             world = world_from_file(scenario)
             progress("building the world", 1, 1)
-            levers = dict(shape=shape, gateways=gateways, replicas=replicas, replica_method=replica_method,
-                          n_candidates=candidates, opt_snapshots=opt_snapshots, progress=progress)
+            levers = dict(shape=shape, ring=ring, gateways=gateways, replicas=replicas,
+                          replica_method=replica_method, capacity=capacity, n_candidates=candidates,
+                          opt_snapshots=opt_snapshots, progress=progress)
             if compute_group == "none":
                 result = optimize_deployment(world, **levers)
             else:

@@ -18,7 +18,7 @@ from .file import Decision, DeploymentFile, DeploymentLayer, Predicted, scenario
 from .compute_group import with_file_groups
 from .plan import Plan, plan_from_deployment, plan_from_lists
 
-__all__ = ["plan_to_file", "plan_from_file", "deployment_from_pair", "predicted_from"]
+__all__ = ["plan_to_file", "plan_from_file", "deployment_from_pair", "predicted_from", "save_scheme_deployments"]
 
 
 def predicted_from(evaluation) -> Predicted:
@@ -85,3 +85,15 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
     ref = scenario_ref(instance_path, relative_to=Path(out).parent if out is not None else None)
     return plan_to_file(plan, ref, methods=placement.method, objectives=[e.objective for e in layers],
                         decisions=[gateways, decision], options={"converted_from": "instance + placement"})
+
+
+def save_scheme_deployments(plans: dict, out: str | os.PathLike, scenario: str | os.PathLike) -> None:
+    """Write ``deployment-<scheme>.json`` into ``out`` for every ``{scheme: Plan}`` (random schemes: first seed)."""
+    from .file import save_deployment
+
+    out = Path(out)
+    ref = scenario_ref(scenario, relative_to=out)
+    for name, plan in plans.items():
+        doc = plan_to_file(plan, ref, methods=name, decisions=[Decision(decision="experts", method=name)],
+                           options={"scheme": name})
+        save_deployment(doc.model_copy(update={"name": name}), out / f"deployment-{name}.json")

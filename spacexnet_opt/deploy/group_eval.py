@@ -114,7 +114,7 @@ def evaluate_grouped(world, plan, tokens: int, rng, *, progress=None):
     from ..evaluate.legs import LegDelays
     from .evaluation import _deviation, _evaluation, plan_legs
 
-    legs = plan_legs(world.snapshots, [plan], deviations=[_deviation(world, plan)], progress=progress)[0]
+    legs, chosen = plan_legs(world.snapshots, [plan], deviations=[_deviation(world, plan)], progress=progress)[0]
     phases = group_phases(world, plan.gateways, plan.groups)
     gw_s, once_s = _at_gateways(world, plan.gateways)
     single = np.array([gr.size == 1 and gr.members[0] == g for gr, g in zip(plan.groups, plan.gateways)])
@@ -122,7 +122,7 @@ def evaluate_grouped(world, plan, tokens: int, rng, *, progress=None):
     if not single[0]:
         shift[:, 0] += phases.once - once_s
     legs = LegDelays(legs.delay_s + shift[:, :, None], legs.disconnected | phases.disconnected[:, :, None])
-    ev = _evaluation(world, plan, legs, tokens, rng)
+    ev = _evaluation(world, plan, legs, chosen, tokens, rng)
     times = world.times
     assumptions = {**ev.assumptions, "compute_groups": "each layer's attention (and shared experts) split over its "
                    "group: hidden state scattered from the gateway, partial sums gathered there, per snapshot"}

@@ -4,15 +4,22 @@ Levers (defaults = the paper's deployment, Space-XNet):
 
 ``shape``
     ``bands`` (ring bands), ``regions`` (equal compact regions on a TSP ring),
-    ``free`` (gateways on the region ring, experts by one global assignment);
-    see :mod:`.shapes` and :mod:`.assign`.
+    ``free`` (experts by one global assignment over every non-gateway
+    satellite; the gateways, and the subnets the gateway search uses, are
+    those of ``ring``: ``bands`` by default, or ``regions``); see
+    :mod:`.shapes` and :mod:`.assign`.
 ``gateways``
     ``center`` (the scenario's rule for bands, the region seed for regions) or
     ``dp`` (all gateways jointly, exact ring DP over ``n_candidates`` per
-    layer on expected delays averaged over ``opt_snapshots``; :mod:`.gateways`).
+    layer on expected delays averaged over ``opt_snapshots`` snapshots, or on
+    the mean-delay ISL graph when 0, the default; :mod:`.gateways`).
 ``replicas``
     Budget R of extra copies on spare satellites (:mod:`.replicate`),
     ``replica_method`` ``greedy`` (default, with a proven bound) or ``milp``.
+``capacity``
+    Experts of one layer a satellite may hold (default 1), at most what its
+    memory holds when the scenario has a memory model; co-activated experts on
+    one satellite run one after another (:mod:`.capacity`). Subnet shapes only.
 
 Once the gateways are fixed every snapshot is routed again from them, the
 experts are placed on the exact expected path latencies, and the result is
@@ -32,7 +39,7 @@ from ..errors import InputError
 from .file import Decision
 from .plan import Plan, plan_from_deployment
 
-__all__ = ["OptimizeResult", "optimize_deployment", "GATEWAY_METHODS", "REPLICA_METHODS"]
+__all__ = ["OptimizeResult", "optimize_deployment", "best_options", "GATEWAY_METHODS", "REPLICA_METHODS"]
 
 GATEWAY_METHODS = ("center", "dp")
 REPLICA_METHODS = ("greedy", "milp")
@@ -48,10 +55,23 @@ class OptimizeResult:
     options: dict
 
 
-def _check(world, shape, gateways, replicas, replica_method, n_candidates):
+def _check_capacity(world, shape, capacity):
+    from .capacity import capacity_limit
+
+    if capacity < 1:
+        raise InputError(f"capacity below one expert ({capacity})", field="--capacity")
+    limit = capacity_limit(world)
+    if limit is not None and capacity > limit:
+        raise InputError(f"a satellite's memory holds only {limit} experts, not {capacity}", field="--capacity")
+    if capacity > 1 and shape == "free":
+        raise InputError("capacity above one works with the bands and regions shapes, not free", field="--capacity")
+
+
+def _check(world, shape, ring, gateways, replicas, replica_method, n_candidates):
     from .shapes import SHAPES
 
-    for name, value, valid in (("shape", shape, SHAPES), ("gateways", gateways, GATEWAY_METHODS),
+    for name, value, valid in (("shape", shape, SHAPES), ("ring", ring, SHAPES[:2]),
+                               ("gateways", gateways, GATEWAY_METHODS),
                                ("replica-method", replica_method, REPLICA_METHODS)):
         if value not in valid:
             raise InputError(f"unknown {name} {value!r}; valid: {', '.join(valid)}", field=f"--{name}")
@@ -69,13 +89,14 @@ def _check(world, shape, gateways, replicas, replica_method, n_candidates):
 def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say):
     from .gateways import layer_costs, ring_dp
     from .routes import candidate_delays
-    from .shapes import gateway_candidates
+    from .shapes import gateway_candidates, mean_delay_graph
 
-    centre = candidate_delays(world.snapshots, subnets.centre, n_snapshots=opt_snapshots)
-    cands = gateway_candidates(subnets, centre, n_candidates)
+    graph = mean_delay_graph(world.snapshots)
+    say("gateways: candidates", 0, 1)
+    cands = gateway_candidates(subnets, graph, n_candidates)
     sources = np.unique(np.concatenate(cands))
     say("gateways: routing candidates", 0, 1)
-    delays = candidate_delays(world.snapshots, sources, n_snapshots=opt_snapshots)
+    delays = candidate_delays(world.snapshots, sources, n_snapshots=opt_snapshots, graph=graph)
     row = np.full(world.n_sats, -1)
     row[sources] = np.arange(len(sources))
     n = subnets.n_layers
@@ -92,13 +113,23 @@ def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say
                 "objective_before_s": centre_total, "objective_after_s": total}
 
 
-def _experts(world, subnets, shape, gateways, legs, activation):
+def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
     from .assign import global_assignment, subnet_hosts
+    from .capacity import capacity_hosts
 
     if shape == "free":
         hosts, status = global_assignment(legs.tau, activation, gateways)
         return hosts, "global-lap", status
-    return subnet_hosts(legs.tau, subnets.members, gateways, activation), "sorted", "OPTIMAL"
+    hosts = subnet_hosts(legs.tau, subnets.members, gateways, activation)
+    if capacity == 1:
+        return hosts, "sorted", "OPTIMAL"
+    times = world.times
+    for l, members in enumerate(subnets.members):
+        say("capacity: local search", l, len(subnets.members))
+        cand = members[members != gateways[l]]
+        contention = times.expert_s * world.compute.satellite_gflops / world.compute.gflops(cand)
+        hosts[l] = capacity_hosts(legs.tau[l, cand], cand, activation[l], world.laws[l], capacity, contention)
+    return hosts, "capacity-local-search", "FEASIBLE"
 
 
 def _replicate(world, plan, legs, activation, budget, method):
@@ -119,8 +150,10 @@ def _replicate(world, plan, legs, activation, budget, method):
     return plan.with_hosts(hosts), choice
 
 
-def optimize_deployment(world, *, shape: str = "bands", gateways: str = "center", replicas: int = 0,
-                        replica_method: str = "greedy", n_candidates: int = 16, opt_snapshots: int = 20,
+def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gateways: str = "center",
+                        replicas: int = 0,
+                        replica_method: str = "greedy", capacity: int = 1, n_candidates: int = 16,
+                        opt_snapshots: int = 0,
                         progress: Callable[[str, int, int], None] | None = None) -> OptimizeResult:
     """Optimise the deployment of ``world`` with the levers switched on (see the module docstring)."""
     from ..reproduce.schemes import solved_deployment
@@ -128,17 +161,19 @@ def optimize_deployment(world, *, shape: str = "bands", gateways: str = "center"
     from .routes import gateway_legs
     from .shapes import band_subnets, region_subnets
 
-    _check(world, shape, gateways, replicas, replica_method, n_candidates)
+    _check(world, shape, ring, gateways, replicas, replica_method, n_candidates)
+    _check_capacity(world, shape, capacity)
     say = progress or (lambda stage, done, total: None)
-    options = {"shape": shape, "gateways": gateways, "replicas": replicas, "replica_method": replica_method,
-               "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}
+    options = {"shape": shape, "ring": ring if shape == "free" else shape, "gateways": gateways, "replicas": replicas, "replica_method": replica_method,
+               "capacity": capacity, "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}
     activation = np.array([layer.activation for layer in world.layers])
     baseline = plan_from_deployment(solved_deployment(world.layers, objective="linear", method="sorted",
                                                       name="Space-XNet"))
     decisions = []
     start = time.perf_counter()
-    subnets = band_subnets(world) if shape == "bands" else region_subnets(world)
-    decisions.append(Decision(decision="shape", method=shape if shape != "free" else "regions (gateway ring)",
+    regions = shape == "regions" or (shape == "free" and ring == "regions")
+    subnets = region_subnets(world) if regions else band_subnets(world)
+    decisions.append(Decision(decision="shape", method=shape if shape != "free" else f"free on the {ring} ring",
                               runtime_s=time.perf_counter() - start, status="FEASIBLE",
                               detail={"regions_not_connected": getattr(subnets, "disconnected_regions", 0)}))
     start = time.perf_counter()
@@ -150,20 +185,21 @@ def optimize_deployment(world, *, shape: str = "bands", gateways: str = "center"
     else:
         gw = subnets.centre
         decisions.append(Decision(decision="gateways", method="center", status="GIVEN"))
-    if shape == "bands" and gateways == "center":
+    if shape == "bands" and gateways == "center" and capacity == 1:
         plan, method, status = baseline, "sorted", "OPTIMAL"
         legs = gateway_legs(world.snapshots, gw, keep=replicas > 0) if replicas else None
     else:
         legs = gateway_legs(world.snapshots, gw, keep=replicas > 0,
                             progress=lambda d, t: say("routing the gateways", d, t))
         start = time.perf_counter()
-        hosts, method, status = _experts(world, subnets, shape, gw, legs, activation)
-        plan = Plan(gw, hosts, name="Space-XNet-opt")
+        hosts, method, status = _experts(world, subnets, shape, gw, legs, activation, capacity, say)
+        plan = Plan(gw, hosts, name="Space-XNet-opt", capacity=capacity)
     objective = float((activation * np.take_along_axis(legs.tau, plan.hosts[:, :, 0], axis=1)).sum()) \
-        if legs is not None else None
-    decisions.append(Decision(decision="experts", method=method, objective=objective,
+        if legs is not None and capacity == 1 else None
+    decisions.append(Decision(decision="capacity" if capacity > 1 else "experts", method=method, objective=objective,
                               status="OPTIMAL" if status == "OPTIMAL" else "FEASIBLE",
-                              detail={"objective": "linear: sum_l sum_i p_li tau_l(s_li)", "solver_status": status}))
+                              detail={"objective": "linear: sum_l sum_i p_li tau_l(s_li)" if capacity == 1 else
+                                      "exact expected bottleneck with contention, per layer", "solver_status": status}))
     if replicas:
         start = time.perf_counter()
         say("replicas", 0, 1)
@@ -172,7 +208,7 @@ def optimize_deployment(world, *, shape: str = "bands", gateways: str = "center"
                                   bound=choice.bound, status=choice.status, runtime_s=time.perf_counter() - start,
                                   detail={"objective": "saving of sum p E_t[min over copies D_t] (s)",
                                           "copies": len(choice.copies)}))
-    plan = Plan(plan.gateways, plan.hosts, name="Space-XNet-opt")
+    plan = Plan(plan.gateways, plan.hosts, name="Space-XNet-opt", capacity=capacity)
     ev, base_ev = evaluate_plans(world, [plan, baseline], tokens=0,
                                  progress=lambda d, t: say("exact evaluation", d, t))
     if base_ev.snapshot.total_s < ev.snapshot.total_s:
@@ -181,3 +217,23 @@ def optimize_deployment(world, *, shape: str = "bands", gateways: str = "center"
                                   detail={"optimised_s_per_token": ev.snapshot.total_s}))
         plan, ev, method = Plan(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"
     return OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options)
+
+
+def best_options(world) -> dict:
+    """The levers ``Space-XNet-opt`` switches on for ``world`` (the rows of ``reproduce``).
+
+    Small layers (at most 64 experts, the paper's 8): gateways by the ring DP,
+    up to 8 experts of a layer per satellite (fewer if the satellite memory
+    holds fewer), then replicas on up to 64 spare satellites. Large layers
+    (DeepSeek-V3's 256, where the capacity search is too slow and nearly every
+    satellite holds an expert): the global assignment on the region ring with
+    DP gateways, then replicas on every spare satellite (at most 256).
+    """
+    from .capacity import capacity_limit
+
+    spare = world.n_sats - world.n_layers * (world.n_experts + 1)
+    if world.n_experts <= 64:
+        limit = capacity_limit(world)
+        return {"gateways": "dp", "capacity": max(1, min(8, world.n_experts, limit or 8)),
+                "replicas": max(0, min(64, spare))}
+    return {"shape": "free", "ring": "regions", "gateways": "dp", "replicas": max(0, min(256, spare))}

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["ReplicaChoice", "greedy_replicas", "milp_replicas", "replication_saving"]
+__all__ = ["ReplicaChoice", "greedy_replicas", "milp_replicas", "replica_model", "replication_saving"]
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,11 @@ def greedy_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarr
     return ReplicaChoice(tuple(copies), saving, saving + extra, "FEASIBLE")
 
 
-def milp_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarray, budget: int, *,
-                  time_limit: float | None = 60.0) -> ReplicaChoice:
-    """The exact facility-location MILP (PuLP + CBC); small cases only (variables ~ L E S T)."""
+def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray, budget: int):
+    """The facility-location MILP as a PuLP problem and its ``y`` variables {(layer, expert, spare): var}.
+
+    The objective (maximised) is the saving divided by the largest current delay (coefficients near 1).
+    """
     from ..solve.milp_models import import_pulp
 
     pulp = import_pulp()
@@ -102,15 +104,25 @@ def milp_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
                        for (l, i, t, s), v in z.items())
     for (l, i, t, s), v in z.items():
         prob += v <= y[(l, i, s)]
-    for l in range(n_layers):
-        for i in range(n_experts):
-            for t in range(n_t):
-                use = [v for (a, b, u, _), v in z.items() if (a, b, u) == (l, i, t)]
-                if len(use) > 1:
-                    prob += pulp.lpSum(use) <= 1
+    routes: dict = {}
+    for (l, i, t, s), v in z.items():
+        routes.setdefault((l, i, t), []).append(v)
+    for use in routes.values():
+        if len(use) > 1:
+            prob += pulp.lpSum(use) <= 1
     for s in range(n_spare):
         prob += pulp.lpSum(y[(l, i, s)] for l in range(n_layers) for i in range(n_experts)) <= 1
     prob += pulp.lpSum(y.values()) <= budget
+    return prob, y
+
+
+def milp_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarray, budget: int, *,
+                  time_limit: float | None = 60.0) -> ReplicaChoice:
+    """The exact facility-location MILP (PuLP + CBC); small cases only (variables ~ L E S T)."""
+    from ..solve.milp_models import import_pulp
+
+    pulp = import_pulp()
+    prob, y = replica_model(current, spare, activation, budget)
     status = prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=1e-9))
     if pulp.LpStatus[status] != "Optimal":
         raise InputError(f"the replication MILP ended {pulp.LpStatus[status]}", field="replicas")

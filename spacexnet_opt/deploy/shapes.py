@@ -14,8 +14,8 @@
     of them of least seed-to-seed delay (a TSP, OR-Tools routing), and layer
     ``l`` gets the ``l``-th region; its default gateway is the seed.
 
-Gateway candidates of a layer are its ``n_candidates`` members nearest (in
-expected delay) to the default gateway, the default gateway first.
+Gateway candidates of a layer are its default gateway and ``n_candidates - 1``
+more members spread over the subnet by farthest-point sampling.
 """
 
 from __future__ import annotations
@@ -176,11 +176,18 @@ def region_subnets(world, *, rounds: int = 5, arcs: int = 8) -> Subnets:
     return sub
 
 
-def gateway_candidates(subnets: Subnets, delays_from_centre: np.ndarray, n_candidates: int) -> list[np.ndarray]:
-    """The ``n_candidates`` members of each subnet nearest to its default gateway (delays (L, N) from the centres)."""
+def gateway_candidates(subnets: Subnets, graph, n_candidates: int) -> list[np.ndarray]:
+    """``n_candidates`` members of each subnet spread over it: the default gateway, then farthest-point sampling
+    (in delay on ``graph``, the mean-delay ISL graph) among the members."""
+    from scipy.sparse.csgraph import dijkstra
+
     out = []
     for l, members in enumerate(subnets.members):
-        d = delays_from_centre[l, members]
-        order = np.lexsort((members != subnets.centre[l], d))
-        out.append(members[order[:n_candidates]])
+        picked = [int(subnets.centre[l])]
+        nearest = dijkstra(graph, indices=picked[0])[members]
+        for _ in range(min(n_candidates, len(members)) - 1):
+            far = int(members[np.argmax(nearest)])
+            picked.append(far)
+            nearest = np.minimum(nearest, dijkstra(graph, indices=far)[members])
+        out.append(np.array(picked, dtype=np.int64))
     return out

@@ -40,12 +40,13 @@ def with_snapshots(spec, snapshots: int | None):
 
 def reproduce_table(spec, source, *, schemes: Sequence[str] = tuple(SCHEMES), seeds: int = 10,
                     tokens: int = 100_000, snapshots: int | None = None, compute: ComputeModel | None = None,
-                    statistics=None, paper_reference: bool = False, progress: Progress | None = None) -> dict:
+                    statistics=None, paper_reference: bool = False, progress: Progress | None = None,
+                    keep: dict | None = None) -> dict:
     """Run ``schemes`` on the scenario ``spec`` and return the ``table2.json`` document.
 
     ``statistics`` (ActivationStats), if given, replaces the scenario's for
     evaluation only: placements are solved on the scenario's statistics and
-    evaluated on these (out of sample). With ``paper_reference`` (the paper's own
+    evaluated on these (out of sample). ``keep`` (a dict) receives each scheme's first deployment. With ``paper_reference`` (the paper's own
     setting) each row of a scheme the paper reports carries ``paper_s_per_token``.
     """
     say = progress or (lambda stage, done, total: None)
@@ -62,7 +63,8 @@ def reproduce_table(spec, source, *, schemes: Sequence[str] = tuple(SCHEMES), se
         from ..evaluate import laws_from_stats
 
         world = world.with_laws(laws_from_stats(statistics), f"out of sample: {statistics.source}")
-    rows = run_schemes(world, schemes, seeds=seeds, tokens=tokens, median_layers=median, progress=progress)
+    rows = run_schemes(world, schemes, seeds=seeds, tokens=tokens, median_layers=median, progress=progress,
+                       keep=keep)
     if paper_reference:
         for name in rows.keys() & PAPER_TABLE2.keys():
             rows[name]["paper_s_per_token"] = list(PAPER_TABLE2[name])

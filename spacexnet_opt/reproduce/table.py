@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..evaluate import evaluate_many
 from .schemes import RANDOM_SCHEMES, SCHEMES, scheme_deployment
 
 __all__ = ["PAPER_TABLE2", "run_schemes"]
@@ -22,8 +21,14 @@ PAPER_TABLE2 = {"RandPlace": (5.28, 5.30), "RandIntra": (4.13, 4.16), "RandIntra
 Progress = Callable[[str, int, int], None]
 
 
+def _optimised(world, progress):
+    from ..deploy.optimize import best_options, optimize_deployment
+
+    return optimize_deployment(world, **best_options(world), progress=progress).plan
+
+
 def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
-                median_layers=None, progress: Progress | None = None) -> dict:
+                median_layers=None, progress: Progress | None = None, keep: dict | None = None) -> dict:
     """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
 
     Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
@@ -31,7 +36,10 @@ def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int =
     ``{scheme: summary}`` in the order given, where ``mean_s_per_token`` is the
     mean over placements, ``std_s`` the standard deviation over placements (0 for
     a deterministic scheme), ``ci95_s`` the Monte Carlo 95 % interval of the mean.
+    ``keep``, a dict, receives each scheme's first deployment (a :class:`~spacexnet_opt.deploy.Plan`).
     """
+    from ..deploy import evaluate_plans, plan_from_deployment
+
     say = progress or (lambda stage, done, total: None)
     unknown = [s for s in schemes if s not in SCHEMES]
     if unknown:
@@ -40,11 +48,18 @@ def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int =
     for name in schemes:
         for s in (range(seed, seed + seeds) if name in RANDOM_SCHEMES else [None]):
             say(f"placing {name}", len(plan), 0)
-            plan.append((name, scheme_deployment(name, partition=world.partition, layers=world.layers,
-                                                 n_experts=world.n_experts, seed=s, median_layers=median_layers)))
+            if SCHEMES[name][0] == "optimised":
+                plan.append((name, _optimised(world, say)))
+                continue
+            plan.append((name, plan_from_deployment(scheme_deployment(
+                name, partition=world.partition, layers=world.layers, n_experts=world.n_experts, seed=s,
+                median_layers=median_layers))))
     per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
-    routed = evaluate_many(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
-                           progress=lambda done, total: say("routing + simulating", done, total))
+    routed = evaluate_plans(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
+                            progress=lambda done, total: say("routing + simulating", done, total))
+    for name, d in plan:
+        if keep is not None:
+            keep.setdefault(name, d)
     evals = [(name, ev) for (name, _), ev in zip(plan, routed)]
     out = {}
     for name in schemes:
