@@ -71,9 +71,10 @@ class ComputeGroup:
                              field="compute_group")
         if len(np.unique(members)) != len(members) or members.min() < 0:
             raise InputError("members must be distinct non-negative satellite ids", field="compute_group.members")
-        if not (np.isfinite(shares).all() and (shares > 0).all() and abs(shares.sum() - 1.0) < 1e-6):
-            raise InputError(f"shares must be positive and sum to 1, got sum {shares.sum():.9g}",
-                             field="compute_group.shares")
+        if not (np.isfinite(shares).all() and (shares > 0).all()):
+            raise InputError("shares must be positive", field="compute_group.shares")
+        if abs(shares.sum() - 1.0) > 1e-6:
+            raise InputError(f"shares must sum to 1, got {shares.sum():.9g}", field="compute_group.shares")
         object.__setattr__(self, "members", members)
         object.__setattr__(self, "shares", shares / shares.sum())
 
