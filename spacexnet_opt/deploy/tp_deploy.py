@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import InputError
 from .file import Decision
 
-__all__ = ["optimize_with_groups"]
+__all__ = ["optimize_with_groups", "attach_groups"]
 
 
 def _memory_repair(world, plan, choices, memory, bpp, choose, *, repairs: int):
@@ -103,3 +103,21 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     return replace(result, plan=grouped, evaluation=ev, decisions=[*result.decisions, decision],
                    options={**result.options, "compute_group": group_method, "group_size": group_size,
                             "group_candidates": group_candidates})
+
+
+def attach_groups(world, plans, *, method: str = "waterfill", group_size: int = 16, group_candidates: int = 32,
+                  progress=None) -> list:
+    """``plans`` each with the compute groups ``method`` chooses for its own gateways (one routing pass).
+
+    Groups depend only on the gateway, so each distinct gateway is solved once;
+    this gives every baseline the same compute groups as the optimised scheme.
+    """
+    from .tp_optimize import choose_groups, gateway_delays
+
+    say = progress or (lambda stage, done, total: None)
+    gateways = np.unique(np.concatenate([p.gateways for p in plans]))
+    delays = gateway_delays(world.snapshots, gateways, progress=lambda d, t: say("groups: routing", d, t))
+    chosen = choose_groups(world, gateways, method=method, max_size=group_size, n_candidates=group_candidates,
+                           delays=delays, progress=progress)
+    by_gateway = {int(g): c.group for g, c in zip(gateways, chosen)}
+    return [replace(p, groups=tuple(by_gateway[int(g)] for g in p.gateways)) for p in plans]

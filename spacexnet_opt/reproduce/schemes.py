@@ -7,10 +7,12 @@ probability against candidates sorted by expected path latency). Added:
 exhaustive search over the E fastest candidates), ``Space-XNet-median``
 (median gateways instead of central ones, then the sorted rule) and
 ``Space-XNet-opt`` (the whole deployment optimised by ``spacexnet optimize``
-with :func:`spacexnet_opt.deploy.optimize.best_options`).
+with :func:`spacexnet_opt.deploy.optimize.best_options`). With compute groups
+(:mod:`spacexnet_opt.deploy.tp_deploy`): ``Space-XNet-opt-tp`` and, for the
+second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...).
 
 >>> list(SCHEMES)
-['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt']
+['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp']
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ SOLVED = {
 }
 SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()} \
     | {"Space-XNet-opt": ("optimised", "optimize", "best_options")}
+# compute groups (issue 12): the optimised deployment with groups, and every paper scheme given the same groups
+SCHEMES |= {"Space-XNet-opt-tp": ("optimised", "optimize", "best_options + waterfill compute groups")} \
+    | {f"{name}-tp": ("grouped", name, "waterfill compute groups") for name in PAPER_SCHEMES}
 
 
 def solved_deployment(layers, *, objective: str, method: str, name: str):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -21,9 +22,14 @@ PAPER_TABLE2 = {"RandPlace": (5.28, 5.30), "RandIntra": (4.13, 4.16), "RandIntra
 Progress = Callable[[str, int, int], None]
 
 
-def _optimised(world, progress):
+def _optimised(world, progress, *, groups: bool = False):
     from ..deploy.optimize import best_options, optimize_deployment
 
+    if groups:
+        from ..deploy.tp_deploy import optimize_with_groups
+
+        return replace(optimize_with_groups(world, **best_options(world), progress=progress).plan,
+                       name="Space-XNet-opt-tp")
     return optimize_deployment(world, **best_options(world), progress=progress).plan
 
 
@@ -45,16 +51,24 @@ def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int =
     if unknown:
         raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
     plan = []
+    base = {name: SCHEMES[name][1] if SCHEMES[name][0] == "grouped" else name for name in schemes}
     for name in schemes:
-        for s in (range(seed, seed + seeds) if name in RANDOM_SCHEMES else [None]):
+        for s in (range(seed, seed + seeds) if base[name] in RANDOM_SCHEMES else [None]):
             say(f"placing {name}", len(plan), 0)
             if SCHEMES[name][0] == "optimised":
-                plan.append((name, _optimised(world, say)))
+                plan.append((name, _optimised(world, say, groups=name.endswith("-tp"))))
                 continue
             plan.append((name, plan_from_deployment(scheme_deployment(
-                name, partition=world.partition, layers=world.layers, n_experts=world.n_experts, seed=s,
+                base[name], partition=world.partition, layers=world.layers, n_experts=world.n_experts, seed=s,
                 median_layers=median_layers))))
-    per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
+    grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name][0] == "grouped"]
+    if grouped:
+        from ..deploy.tp_deploy import attach_groups
+
+        for j, p in zip(grouped, attach_groups(world, [plan[j][1] for j in grouped], progress=progress)):
+            plan[j] = (plan[j][0], p)
+    per = {name: (max(tokens // seeds, 2) if tokens and base[name] in RANDOM_SCHEMES else tokens)
+           for name in schemes}
     routed = evaluate_plans(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
                             progress=lambda done, total: say("routing + simulating", done, total))
     for name, d in plan:
