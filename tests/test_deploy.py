@@ -16,7 +16,7 @@ from spacexnet_opt.deploy.replicate import greedy_replicas, milp_replicas, repli
 from spacexnet_opt.errors import FileFormatError
 from spacexnet_opt.evaluate import CpsLaw
 
-from scenario_text import HEAD
+from test_evaluate_cli import TINY
 
 
 def _grid_delays(n_planes: int, n_slots: int, rng) -> np.ndarray:
@@ -132,23 +132,6 @@ def test_deployment_file_round_trip(tmp_path):
         load_deployment(tmp_path / "bad.json")
 
 
-TINY = HEAD + """
-[constellation.walker]
-n_planes = 10
-sats_per_plane = 32
-altitude_km = 550.0
-inclination_deg = 87.0
-pattern = "star"
-
-[snapshots]
-count = 4
-
-[model]
-profile = "llama-moe-3.5b-2of8"
-
-[statistics]
-kind = "zipf"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +223,5 @@ def test_contention_expectation_matches_enumeration_and_local_search_matches_exh
         assert brute(exact) == pytest.approx(best)
         assert brute(local) >= best - 1e-12
         assert np.bincount(exact, minlength=5).max() <= capacity
+        greedy = capacity_hosts(tau, np.arange(5), law.sampler.p[0], law, capacity, cont, search_limit=0)
+        assert np.bincount(greedy, minlength=5).max() <= capacity and brute(greedy) >= best - 1e-12

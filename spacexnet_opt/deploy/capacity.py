@@ -11,7 +11,11 @@ assignment when there are at most ``exhaustive_limit`` of them (exact);
 otherwise it starts from the sorted rule (one expert per satellite, always
 feasible) and applies the best improving move -- one expert to another
 satellite with room, or two experts swapping satellites -- until none improves
-(a local optimum; every move's objective is computed exactly).
+(a local optimum; every move's objective is computed exactly). Layers of more
+than ``search_limit`` experts (DeepSeek-V3's 256) get a greedy fill instead:
+experts in decreasing activation, each on the candidate with room of least
+``tau(s) + t_exp(s) * (k - 1) / k * sum_{j on s} p_j`` (its path latency plus
+the contention expected from the experts already there); FEASIBLE.
 
 >>> from spacexnet_opt.evaluate import TraceLaw
 >>> law = TraceLaw([[0, 1], [2, 3]])          # 0 and 2 never fire together
@@ -29,7 +33,10 @@ from ..errors import InputError
 from .contention import shared_expected_max
 from .gateways import sorted_hosts
 
-__all__ = ["capacity_hosts", "capacity_limit"]
+__all__ = ["capacity_hosts", "capacity_limit", "EXHAUSTIVE_LIMIT"]
+
+EXHAUSTIVE_LIMIT = 50_000
+"""Layers with at most this many expert -> satellite maps are solved by enumeration (exact)."""
 
 
 def capacity_limit(world) -> int | None:
@@ -63,10 +70,22 @@ def _exhaustive(n: int, e: int, capacity: int) -> np.ndarray:
     return rows[(load <= capacity).all(axis=1)]
 
 
+def _greedy_fill(tau, activation, capacity: int, contention, k: int) -> np.ndarray:
+    load = np.zeros(len(tau), dtype=np.int64)
+    mass = np.zeros(len(tau))
+    cols = np.empty(len(activation), dtype=np.int64)
+    for i in np.argsort(-np.asarray(activation), kind="stable"):
+        cost = np.where(load < capacity, tau + contention * mass * (k - 1) / k, np.inf)
+        cols[i] = s = int(np.argmin(cost))
+        load[s] += 1
+        mass[s] += activation[i]
+    return cols
+
+
 def capacity_hosts(tau: np.ndarray, candidates: np.ndarray, activation: np.ndarray, law, capacity: int,
                    contention: np.ndarray, *, max_passes: int = 200, batch: int = 4096,
-                   exhaustive_limit: int = 50_000) -> np.ndarray:
-    """Candidate satellites (E,) of a layer with up to ``capacity`` experts each (exhaustive or local search).
+                   exhaustive_limit: int = EXHAUSTIVE_LIMIT, search_limit: int = 64) -> np.ndarray:
+    """Candidate satellites (E,) of a layer with up to ``capacity`` experts each (exhaustive, local search or greedy).
 
     ``tau`` and ``contention`` (seconds one more expert adds) are given per candidate.
     """
@@ -78,6 +97,8 @@ def capacity_hosts(tau: np.ndarray, candidates: np.ndarray, activation: np.ndarr
         return np.concatenate([shared_expected_max(law, tau[r], r, contention[r])
                                for r in np.array_split(rows, max(1, len(rows) // batch))])
 
+    if len(activation) > search_limit:
+        return candidates[_greedy_fill(tau, activation, capacity, contention, law.k)]
     if float(n) ** len(activation) <= exhaustive_limit:
         rows = _exhaustive(n, len(activation), capacity)
         return candidates[rows[int(np.argmin(value(rows)))]]

@@ -115,7 +115,7 @@ def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say
 
 def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
     from .assign import global_assignment, subnet_hosts
-    from .capacity import capacity_hosts
+    from .capacity import EXHAUSTIVE_LIMIT, capacity_hosts
 
     if shape == "free":
         hosts, status = global_assignment(legs.tau, activation, gateways)
@@ -129,7 +129,8 @@ def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
         cand = members[members != gateways[l]]
         contention = times.expert_s * world.compute.satellite_gflops / world.compute.gflops(cand)
         hosts[l] = capacity_hosts(legs.tau[l, cand], cand, activation[l], world.laws[l], capacity, contention)
-    return hosts, "capacity-local-search", "FEASIBLE"
+    status = "OPTIMAL" if float(len(cand)) ** activation.shape[1] <= EXHAUSTIVE_LIMIT else "FEASIBLE"
+    return hosts, "capacity-search", status
 
 
 def _replicate(world, plan, legs, activation, budget, method):
@@ -150,56 +151,85 @@ def _replicate(world, plan, legs, activation, budget, method):
     return plan.with_hosts(hosts), choice
 
 
-def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gateways: str = "center",
-                        replicas: int = 0,
-                        replica_method: str = "greedy", capacity: int = 1, n_candidates: int = 16,
-                        opt_snapshots: int = 0,
-                        progress: Callable[[str, int, int], None] | None = None) -> OptimizeResult:
-    """Optimise the deployment of ``world`` with the levers switched on (see the module docstring)."""
-    from ..reproduce.schemes import solved_deployment
-    from .evaluation import evaluate_plans
-    from .routes import gateway_legs
+def _shape_and_gateways(world, *, shape, ring, gateways, activation, n_candidates, opt_snapshots, say):
+    """Subnets and gateways, with their decisions."""
     from .shapes import band_subnets, region_subnets
 
-    _check(world, shape, ring, gateways, replicas, replica_method, n_candidates)
-    _check_capacity(world, shape, capacity)
-    say = progress or (lambda stage, done, total: None)
-    options = {"shape": shape, "ring": ring if shape == "free" else shape, "gateways": gateways, "replicas": replicas, "replica_method": replica_method,
-               "capacity": capacity, "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}
-    activation = np.array([layer.activation for layer in world.layers])
-    baseline = plan_from_deployment(solved_deployment(world.layers, objective="linear", method="sorted",
-                                                      name="Space-XNet"))
-    decisions = []
     start = time.perf_counter()
     regions = shape == "regions" or (shape == "free" and ring == "regions")
     subnets = region_subnets(world) if regions else band_subnets(world)
-    decisions.append(Decision(decision="shape", method=shape if shape != "free" else f"free on the {ring} ring",
-                              runtime_s=time.perf_counter() - start, status="FEASIBLE",
-                              detail={"regions_not_connected": getattr(subnets, "disconnected_regions", 0)}))
-    start = time.perf_counter()
-    if gateways == "dp":
-        gw, detail = _dp_gateways(world, subnets, activation, n_candidates=n_candidates,
-                                  opt_snapshots=opt_snapshots, say=say)
-        decisions.append(Decision(decision="gateways", method="ring-dp", objective=detail["objective_after_s"],
-                                  status="OPTIMAL", runtime_s=time.perf_counter() - start, detail=detail))
-    else:
-        gw = subnets.centre
+    decisions = [Decision(decision="shape", method=shape if shape != "free" else f"free on the {ring} ring",
+                          runtime_s=time.perf_counter() - start, status="FEASIBLE",
+                          detail={"regions_not_connected": getattr(subnets, "disconnected_regions", 0)})]
+    if gateways == "center":
         decisions.append(Decision(decision="gateways", method="center", status="GIVEN"))
-    if shape == "bands" and gateways == "center" and capacity == 1:
+        return subnets, subnets.centre, decisions
+    start = time.perf_counter()
+    gw, detail = _dp_gateways(world, subnets, activation, n_candidates=n_candidates, opt_snapshots=opt_snapshots,
+                              say=say)
+    decisions.append(Decision(decision="gateways", method="ring-dp", objective=detail["objective_after_s"],
+                              status="OPTIMAL", runtime_s=time.perf_counter() - start, detail=detail))
+    return subnets, gw, decisions
+
+
+def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activation, say):
+    """Experts on the routed gateways: ``(plan, method, legs, decision)``."""
+    from .routes import gateway_legs
+
+    start = time.perf_counter()
+    legs = gateway_legs(world.snapshots, gw, keep=keep, progress=lambda d, t: say("routing the gateways", d, t)) \
+        if keep or not paper else None
+    if paper:
         plan, method, status = baseline, "sorted", "OPTIMAL"
-        legs = gateway_legs(world.snapshots, gw, keep=replicas > 0) if replicas else None
     else:
-        legs = gateway_legs(world.snapshots, gw, keep=replicas > 0,
-                            progress=lambda d, t: say("routing the gateways", d, t))
-        start = time.perf_counter()
         hosts, method, status = _experts(world, subnets, shape, gw, legs, activation, capacity, say)
         plan = Plan(gw, hosts, name="Space-XNet-opt", capacity=capacity)
     objective = float((activation * np.take_along_axis(legs.tau, plan.hosts[:, :, 0], axis=1)).sum()) \
         if legs is not None and capacity == 1 else None
-    decisions.append(Decision(decision="capacity" if capacity > 1 else "experts", method=method, objective=objective,
-                              status="OPTIMAL" if status == "OPTIMAL" else "FEASIBLE",
-                              detail={"objective": "linear: sum_l sum_i p_li tau_l(s_li)" if capacity == 1 else
-                                      "exact expected bottleneck with contention, per layer", "solver_status": status}))
+    decision = Decision(decision="capacity" if capacity > 1 else "experts", method=method, objective=objective,
+                        status="OPTIMAL" if status == "OPTIMAL" else "FEASIBLE", runtime_s=time.perf_counter() - start,
+                        detail={"objective": "linear: sum_l sum_i p_li tau_l(s_li)" if capacity == 1 else
+                                "exact expected bottleneck with contention, per layer", "solver_status": status})
+    return plan, method, legs, decision
+
+
+def _keep_better(world, plan, baseline, method, decisions, say):
+    """Evaluate the plan and Space-XNet exactly; keep Space-XNet when it is better."""
+    from .evaluation import evaluate_plans
+
+    ev, base_ev = evaluate_plans(world, [plan, baseline], tokens=0,
+                                 progress=lambda d, t: say("exact evaluation", d, t))
+    if base_ev.snapshot.total_s < ev.snapshot.total_s:
+        decisions.append(Decision(decision="experts", method="Space-XNet kept", status="FEASIBLE",
+                                  objective=base_ev.snapshot.total_s,
+                                  detail={"optimised_s_per_token": ev.snapshot.total_s}))
+        plan, ev, method = Plan(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"
+    return plan, method, ev, base_ev
+
+
+def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gateways: str = "center",
+                        replicas: int = 0, replica_method: str = "greedy", capacity: int = 1,
+                        n_candidates: int = 16, opt_snapshots: int = 0,
+                        progress: Callable[[str, int, int], None] | None = None) -> OptimizeResult:
+    """Optimise the deployment of ``world`` with the levers switched on (see the module docstring)."""
+    from ..reproduce.schemes import solved_deployment
+
+    _check(world, shape, ring, gateways, replicas, replica_method, n_candidates)
+    _check_capacity(world, shape, capacity)
+    say = progress or (lambda stage, done, total: None)
+    options = {"shape": shape, "ring": ring if shape == "free" else shape, "gateways": gateways,
+               "replicas": replicas, "replica_method": replica_method, "capacity": capacity,
+               "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}
+    activation = np.array([layer.activation for layer in world.layers])
+    baseline = plan_from_deployment(solved_deployment(world.layers, objective="linear", method="sorted",
+                                                      name="Space-XNet"))
+    subnets, gw, decisions = _shape_and_gateways(world, shape=shape, ring=ring, gateways=gateways,
+                                                 activation=activation, n_candidates=n_candidates,
+                                                 opt_snapshots=opt_snapshots, say=say)
+    paper = shape == "bands" and gateways == "center" and capacity == 1
+    plan, method, legs, decision = _place(world, subnets, gw, baseline, shape=shape, paper=paper, capacity=capacity,
+                                          keep=replicas > 0, activation=activation, say=say)
+    decisions.append(decision)
     if replicas:
         start = time.perf_counter()
         say("replicas", 0, 1)
@@ -209,13 +239,7 @@ def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gat
                                   detail={"objective": "saving of sum p E_t[min over copies D_t] (s)",
                                           "copies": len(choice.copies)}))
     plan = Plan(plan.gateways, plan.hosts, name="Space-XNet-opt", capacity=capacity)
-    ev, base_ev = evaluate_plans(world, [plan, baseline], tokens=0,
-                                 progress=lambda d, t: say("exact evaluation", d, t))
-    if base_ev.snapshot.total_s < ev.snapshot.total_s:
-        decisions.append(Decision(decision="experts", method="Space-XNet kept", status="FEASIBLE",
-                                  objective=base_ev.snapshot.total_s,
-                                  detail={"optimised_s_per_token": ev.snapshot.total_s}))
-        plan, ev, method = Plan(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"
+    plan, method, ev, base_ev = _keep_better(world, plan, baseline, method, decisions, say)
     return OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options)
 
 
