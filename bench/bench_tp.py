@@ -66,10 +66,21 @@ def _sweep(world, plan, sizes, candidates):
         rows.append({"max_size": size, "s_per_token": _exact(world, [grouped])[0],
                      "mean_size": float(np.mean([c.group.size for c in choice])),
                      "phase_s": float(sum(c.objective for c in choice)),
-                     "phase_bound_s": float(sum(c.bound for c in choice))})
+                     "phase_bound_s": float(sum(c.bound for c in choice)),
+                     "compute_floor_s": _compute_floor(world, size)})
         print(f"  size <= {size:3d}: {rows[-1]['s_per_token']:.4f} s/token, mean group {rows[-1]['mean_size']:.1f}",
               flush=True)
     return rows
+
+
+def _compute_floor(world, size: int) -> float:
+    """Non-expert compute per token if ``size`` members at the base speed shared it with no distance."""
+    from spacexnet_opt.deploy.compute_group import world_work
+
+    work, f = world_work(world), world.compute.satellite_gflops
+    layer = sum(split / size + rep for split, rep in work.rounds) / f + work.router / f
+    once = (sum(split / size + rep for split, rep in work.once_rounds) + work.once_unsplit) / f
+    return world.n_layers * layer + once
 
 
 def _plot(doc, out: Path):
@@ -80,9 +91,12 @@ def _plot(doc, out: Path):
     sizes = [r["max_size"] for r in doc["sweep"]]
     ax.plot(sizes, [r["s_per_token"] for r in doc["sweep"]], "o-", label="optimised placement + groups")
     ax.plot(sizes, [doc["sweep_bound_s"] + r["phase_bound_s"] for r in doc["sweep"]], "k:",
-            label="bound (water level, this placement)")
-    for name, row in doc["baselines"].items():
-        ax.axhline(row["grouped_s"], ls="--", lw=0.8, label=f"{name} + same groups")
+            label="bound: water level over all satellites (this placement)")
+    ax.plot(sizes, [doc["sweep_bound_s"] + r["compute_floor_s"] for r in doc["sweep"]], "k--", lw=0.8,
+            label="compute floor of a group of that size (no distance)")
+    for k, (name, row) in enumerate(doc["baselines"].items()):
+        ax.axhline(row["grouped_s"], ls="--", lw=0.8, color=f"C{k + 1}", label=f"{name} + same groups")
+        ax.axhline(row["paper_model_s"], ls=":", lw=0.8, color=f"C{k + 1}", label=f"{name} (paper model)")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("largest compute group (satellites)")
     ax.set_ylabel("s / token (exact snapshot mean)")
