@@ -19,7 +19,7 @@ from spacexnet_opt.deploy.tp_optimize import layer_group, water_level, waterfill
 from spacexnet_opt.evaluate import ComputeModel
 from spacexnet_opt.moe import get_profile
 
-from scenario_text import HEAD
+from test_deploy import TINY, tiny  # noqa: F401  (tiny: the deploy tests' 10 x 32 scenario fixture)
 
 PROFILE = get_profile("llama-moe-3.5b-2of8")
 
@@ -115,32 +115,6 @@ def test_waterfill_shares_equalise_finish_times():
     used = w > 0
     assert np.allclose(finish[used], finish[used][0]) and (finish[~used] >= finish[used][0]).all()
     assert w.sum() == pytest.approx(1.0)
-
-
-TINY = HEAD + """
-[constellation.walker]
-n_planes = 10
-sats_per_plane = 32
-altitude_km = 550.0
-inclination_deg = 87.0
-pattern = "star"
-
-[snapshots]
-count = 3
-
-[model]
-profile = "llama-moe-3.5b-2of8"
-
-[statistics]
-kind = "zipf"
-"""
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tp") / "tiny.toml"
-    path.write_text(TINY)
-    return path
 
 
 @pytest.fixture(scope="module")
