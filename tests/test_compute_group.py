@@ -138,21 +138,16 @@ def test_group_of_one_reproduces_todays_numbers(tiny_world):
     assert forced.snapshot.compute_s == pytest.approx(a.snapshot.compute_s, rel=1e-9)
 
 
-def test_optimize_with_groups_round_trips_and_evaluates_as_predicted(cli, tiny, tmp_path):
-    out = tmp_path / "tp.json"
-    res = cli("optimize", tiny, "-o", out, "--compute-group", "waterfill", "--group-size", "6")
-    assert res.exit_code == 0, res.output
-    doc = load_deployment(out)
-    plan = plan_from_file(doc)
-    assert plan.groups is not None and max(g.size for g in plan.groups) > 1
-    res = cli("evaluate", out, "--tokens", "10000", "--json", tmp_path / "ev.json")
-    assert res.exit_code == 0, res.output
-    ev = json.loads((tmp_path / "ev.json").read_text())
-    assert ev["snapshot_exact_s_per_token"] == pytest.approx(doc.predicted.s_per_token, rel=1e-9)
-    lo, hi = ev["ci95_s"]
-    assert lo <= doc.predicted.s_per_token <= hi
-    cli("optimize", tiny, "-o", tmp_path / "base.json")
-    assert doc.predicted.s_per_token < load_deployment(tmp_path / "base.json").predicted.s_per_token
+def test_optimize_with_groups_writes_groups_that_beat_the_paper_model(cli, tiny, tmp_path):
+    """(``test_deploy`` checks that ``evaluate`` of this file agrees with its prediction.)"""
+    assert cli("optimize", tiny, "-o", tmp_path / "tp.json", "--compute-group", "waterfill").exit_code == 0
+    assert cli("optimize", tiny, "-o", tmp_path / "base.json").exit_code == 0
+    doc, base = load_deployment(tmp_path / "tp.json"), load_deployment(tmp_path / "base.json")
+    groups = plan_from_file(doc).groups
+    assert groups is not None and max(g.size for g in groups) > 1
+    assert [e.gateway for e in doc.layers] == [e.gateway for e in base.layers]
+    assert doc.predicted.s_per_token < base.predicted.s_per_token
+    assert doc.decisions[-1].bound <= doc.decisions[-1].objective
 
 
 def test_memory_refusal_is_one_line(cli, tiny, tmp_path):
