@@ -189,3 +189,22 @@ def test_memory_of_a_split_layer():
     mha = satellite_bytes(PROFILE, [0], [[5, 6]], [g], n_sats=8, context_len=1000)
     assert mha.kv[:4] == pytest.approx([1000 * 8 * 128 * 2 * 2] * 4)   # 8 of 32 KV heads each
     assert mha.weights[5] == 3 * 4096 * 1376 * 2
+
+
+def test_optimizer_caps_shares_by_memory_or_refuses_in_one_line(cli, tiny, tmp_path):
+    from spacexnet_opt.deploy.memory import satellite_bytes
+
+    tight = tmp_path / "tight.toml"
+    tight.write_text(TINY.replace('[model]', '[compute]\nmemory_gb = 0.12\n\n[model]'))
+    out = tmp_path / "tight.json"
+    res = cli("optimize", tight, "-o", out, "--compute-group", "waterfill")
+    assert res.exit_code == 0, res.output
+    plan = plan_from_file(load_deployment(out))
+    use = satellite_bytes(PROFILE, plan.gateways, plan.hosts, plan.groups, n_sats=320, context_len=4096)
+    assert use.total.max() <= 0.12e9 and min(g.shares.max() for g in plan.groups) < 1.0
+    assert cli("evaluate", out, "--tokens", "100").exit_code == 0
+    tiny_memory = tmp_path / "none.toml"
+    tiny_memory.write_text(TINY.replace('[model]', '[compute]\nmemory_gb = 0.036\n\n[model]'))
+    res = cli("optimize", tiny_memory, "-o", tmp_path / "none.json", "--compute-group", "waterfill")
+    assert res.exit_code == 2
+    assert res.output.strip().startswith("error: layers[0].compute_group: layer 0: no group of at most 16 of the")

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["SatelliteBytes", "satellite_bytes", "check_group_memory", "check_world_memory", "scenario_memory"]
+__all__ = ["SatelliteBytes", "satellite_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory", "check_world_memory", "scenario_memory"]
 
 KV_BYTES = 2
 
@@ -66,26 +66,83 @@ def _kv_numbers(profile, shares: np.ndarray, context_len: int) -> np.ndarray:
     return context_len * heads * profile.head_dim * 2.0
 
 
+def _layer_parts(profile, *, context_len: int, bytes_per_param: float, first: bool, include_dense: bool):
+    """(per unit share, fixed per member) bytes of one layer's group; layer 0 also carries the dense layers.
+
+    The KV cache of MHA/GQA is ``max(1, w n_kv) * per_head``; it is split as
+    ``w * n_kv * per_head`` per share and one ``per_head`` counted as fixed only
+    where it is larger (members below one head), see :func:`group_bytes`.
+    """
+    from ..moe import flops
+
+    split, rep = _layer_params(profile)
+    kv_full = float(_kv_numbers(profile, np.ones(1), context_len)[0]) * KV_BYTES
+    per_share, fixed = split * bytes_per_param, rep * bytes_per_param
+    if profile.is_mla:
+        fixed += kv_full
+    else:
+        per_share += kv_full
+    dense = profile.n_dense_layers if (first and include_dense) else 0
+    if dense:
+        dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
+                                                                                     profile.dense_ffn_dim or 0)
+        per_share += dense * (dense_split * bytes_per_param + (0.0 if profile.is_mla else kv_full))
+        fixed += dense * (rep * bytes_per_param + (kv_full if profile.is_mla else 0.0))
+    return per_share, fixed, (1 + dense) * (0.0 if profile.is_mla else kv_full / profile.n_kv_heads)
+
+
+def group_bytes(profile, group, gateway: int, *, n_sats: int, first: bool, context_len: int = 4096,
+                bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
+    """Weights and KV-cache bytes (N,) one layer's group adds (the router at the gateway included)."""
+    from ..moe import flops
+
+    split, rep = _layer_params(profile)
+    dense = profile.n_dense_layers if (first and include_dense) else 0
+    weights, kv = np.zeros(n_sats), np.zeros(n_sats)
+    layer_kv = _kv_numbers(profile, group.shares, context_len) * KV_BYTES
+    np.add.at(weights, group.members, (group.shares * split + rep) * bytes_per_param)
+    np.add.at(kv, group.members, (1 + dense) * layer_kv)
+    weights[gateway] += flops.router_macs(profile) * bytes_per_param
+    if dense:
+        dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
+                                                                                     profile.dense_ffn_dim or 0)
+        np.add.at(weights, group.members, dense * (group.shares * dense_split + rep) * bytes_per_param)
+    return SatelliteBytes(weights, kv)
+
+
+def share_caps(profile, free_bytes, *, first: bool, context_len: int = 4096, bytes_per_param: float = 2.0,
+               include_dense: bool = True) -> np.ndarray:
+    """The largest share of a layer each satellite's ``free_bytes`` holds (0 where not even the fixed part fits).
+
+    Conservative for MHA/GQA: ``max(1, w n) <= w n + 1`` heads of KV cache.
+    """
+    per_share, fixed, one_head = _layer_parts(profile, context_len=context_len, bytes_per_param=bytes_per_param,
+                                              first=first, include_dense=include_dense)
+    room = np.asarray(free_bytes, dtype=float) - fixed - one_head
+    return np.clip(room / per_share, 0.0, 1.0)
+
+
+def expert_bytes(profile, experts, *, n_sats: int, bytes_per_param: float = 2.0) -> np.ndarray:
+    """Weight bytes (N,) of the expert copies ``experts`` (any shape, ``-1`` padding) per satellite."""
+    from ..moe import flops
+
+    out = np.zeros(n_sats)
+    hosts = np.asarray(experts, dtype=np.int64).ravel()
+    np.add.at(out, hosts[hosts >= 0], flops.expert_macs(profile) * bytes_per_param)
+    return out
+
+
 def satellite_bytes(profile, gateways, experts, groups, *, n_sats: int, context_len: int = 4096,
                     bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
     """Weights and KV-cache bytes of every satellite; ``experts`` (L, E, C) or (L, E) ids, ``-1`` padding."""
     from ..moe import flops
 
-    weights, kv = np.zeros(n_sats), np.zeros(n_sats)
-    hosts = np.asarray(experts, dtype=np.int64).ravel()
-    np.add.at(weights, hosts[hosts >= 0], flops.expert_macs(profile) * bytes_per_param)
-    split, rep = _layer_params(profile)
-    dense = profile.n_dense_layers if include_dense else 0
-    dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
-                                                                                 profile.dense_ffn_dim or 0)
+    weights, kv = expert_bytes(profile, experts, n_sats=n_sats, bytes_per_param=bytes_per_param), np.zeros(n_sats)
     for l, (gr, g) in enumerate(zip(groups, np.asarray(gateways).ravel())):
-        np.add.at(weights, gr.members, (gr.shares * split + rep) * bytes_per_param)
-        weights[g] += flops.router_macs(profile) * bytes_per_param
-        layer_kv = _kv_numbers(profile, gr.shares, context_len) * KV_BYTES
-        np.add.at(kv, gr.members, layer_kv)
-        if l == 0 and dense:
-            np.add.at(weights, gr.members, dense * (gr.shares * dense_split + rep) * bytes_per_param)
-            np.add.at(kv, gr.members, dense * layer_kv)
+        part = group_bytes(profile, gr, int(g), n_sats=n_sats, first=l == 0, context_len=context_len,
+                           bytes_per_param=bytes_per_param, include_dense=include_dense)
+        weights += part.weights
+        kv += part.kv
     return SatelliteBytes(weights, kv)
 
 

@@ -7,11 +7,12 @@ group's phase is a per-snapshot constant inside the layer's max over expert
 legs), so given the gateways the groups and the expert placement do not
 interact in time: a member may host experts or be another layer's gateway (the
 token is in one layer at a time). They share memory: with a scenario memory
-model, a satellite that would hold more than its memory is removed from the
-candidates of the layers that made it overflow and those layers are chosen
-again (at most ``repairs`` rounds); what still overflows is refused with a
-one-line error. The result is evaluated exactly and kept only if it beats the
-same deployment without groups, so it is never worse.
+model, layers are chosen in order and each member's share is capped by what
+its memory still holds after the experts and the earlier layers' groups
+(:func:`~.memory.share_caps`, a bound on the LP's shares); a layer no group of
+the candidates can hold is refused with a one-line error. The result is
+evaluated exactly and kept only if it beats the same deployment without
+groups, so it is never worse.
 """
 
 from __future__ import annotations
@@ -27,40 +28,27 @@ from .file import Decision
 __all__ = ["optimize_with_groups", "attach_groups"]
 
 
-def _memory_repair(world, plan, choices, memory, bpp, choose, *, repairs: int):
-    from .memory import check_group_memory
+def _caps(world, plan, memory, bpp):
+    """``caps(l, chosen)``: share limits of layer ``l`` in the memory the experts and earlier groups leave."""
+    from .memory import expert_bytes, group_bytes, share_caps
 
-    allowed = np.ones((plan.n_layers, world.n_sats), dtype=bool)
-    for _ in range(repairs):
-        trial = replace(plan, groups=tuple(c.group for c in choices))
-        try:
-            return trial, check_group_memory(trial, world.profile, memory, n_sats=world.n_sats,
-                                             context_len=world.compute.context_len, bytes_per_param=bpp)
-        except InputError:
-            use = _use(world, trial, bpp)
-            over = np.flatnonzero(use.total > memory * 1e9)
-            layers = sorted({l for l, c in enumerate(choices) for s in over if s in c.group.members[1:]})
-            if not layers:
-                break
-            allowed[np.ix_(layers, over)] = False
-            redo = choose(layers, allowed)
-            for l, c in zip(layers, redo):
-                choices[l] = c
-    trial = replace(plan, groups=tuple(c.group for c in choices))
-    return trial, check_group_memory(trial, world.profile, memory, n_sats=world.n_sats,
-                                     context_len=world.compute.context_len, bytes_per_param=bpp)
+    c = world.compute
+    options = dict(context_len=c.context_len, bytes_per_param=bpp, include_dense=c.include_dense)
+    experts = expert_bytes(world.profile, plan.hosts, n_sats=world.n_sats, bytes_per_param=bpp)
 
+    def caps(l, chosen):
+        used = experts.copy()
+        for k, choice in enumerate(chosen):
+            used += group_bytes(world.profile, choice.group, int(plan.gateways[k]), n_sats=world.n_sats,
+                                first=k == 0, **options).total
+        return share_caps(world.profile, memory * 1e9 - used, first=l == 0, **options)
 
-def _use(world, plan, bpp):
-    from .memory import satellite_bytes
-
-    return satellite_bytes(world.profile, plan.gateways, plan.hosts, plan.groups, n_sats=world.n_sats,
-                           context_len=world.compute.context_len, bytes_per_param=bpp)
+    return caps
 
 
 def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: int = 16,
                          group_candidates: int = 32, memory=None, bytes_per_param: float = 2.0,
-                         repairs: int = 5, progress=None, **options):
+                         progress=None, **options):
     """Optimise the placement (``options`` of ``optimize_deployment``) and then every layer's compute group.
 
     Returns the :class:`~.optimize.OptimizeResult` with ``plan.groups`` set and
@@ -77,15 +65,17 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     plan = result.plan
     delays = gateway_delays(world.snapshots, plan.gateways, progress=lambda d, t: say("groups: routing", d, t))
 
-    def choose(layers, allowed):
-        picked = choose_groups(world, plan.gateways[layers], method=group_method, max_size=group_size,
-                               n_candidates=group_candidates, delays=delays[:, layers],
-                               allowed=None if allowed is None else allowed[layers], progress=progress)
-        return picked
+    choices = choose_groups(world, plan.gateways, method=group_method, max_size=group_size,
+                            n_candidates=group_candidates, delays=delays, progress=progress,
+                            caps=None if memory is None else _caps(world, plan, memory, bytes_per_param))
+    grouped = replace(plan, groups=tuple(c.group for c in choices))
+    use = None
+    if memory is not None:
+        from .memory import check_group_memory
 
-    choices = choose(np.arange(plan.n_layers), None)
-    grouped, use = _memory_repair(world, plan, choices, memory, bytes_per_param, choose, repairs=repairs) \
-        if memory is not None else (replace(plan, groups=tuple(c.group for c in choices)), None)
+        use = check_group_memory(grouped, world.profile, memory, n_sats=world.n_sats,
+                                 context_len=world.compute.context_len, bytes_per_param=bytes_per_param,
+                                 include_dense=world.compute.include_dense)
     runtime = time.perf_counter() - start
     ev = evaluate_plans(world, [grouped], tokens=0, progress=lambda d, t: say("exact evaluation", d, t))[0]
     sizes = [c.group.size for c in choices]

@@ -100,8 +100,11 @@ def _objective(rtt, group, f, work, sigma, gateway) -> float:
     return float(round_times(rtt, group, f, work.rounds, sigma, gateway).mean())
 
 
-def _lp_shares(rtt, f, rounds) -> tuple[np.ndarray, float] | None:
-    """Shares minimising ``mean_t sum_r max_j (rtt_tj + (w_j S_r + R_r)/f_j)`` (scipy HiGHS LP)."""
+def _lp_shares(rtt, f, rounds, cap=None) -> tuple[np.ndarray, float] | None:
+    """Shares minimising ``mean_t sum_r max_j (rtt_tj + (w_j S_r + R_r)/f_j)``, ``w_j <= cap_j`` (scipy HiGHS LP).
+
+    None when the caps (what each member's memory can hold) cannot add up to 1.
+    """
     from scipy.optimize import linprog
 
     n_t, n = rtt.shape
@@ -118,7 +121,8 @@ def _lp_shares(rtt, f, rounds) -> tuple[np.ndarray, float] | None:
             rhs.append(-(rtt[:, j] + rep / f[j]))
     eq = np.concatenate([np.ones(n), np.zeros(n_z)])[None, :]
     res = linprog(cost, A_ub=np.vstack(rows), b_ub=np.concatenate(rhs), A_eq=eq, b_eq=[1.0],
-                  bounds=[(0, 1)] * n + [(None, None)] * n_z, method="highs")
+                  bounds=[(0, 1 if cap is None else min(1.0, c)) for c in (cap if cap is not None else [1] * n)]
+                  + [(None, None)] * n_z, method="highs")
     if res.status != 0:
         return None
     return np.clip(res.x[:n], 0.0, None), float(res.fun)
@@ -129,12 +133,12 @@ def _group(members, shares) -> ComputeGroup:
     return ComputeGroup(np.asarray(members)[keep], shares[keep] / shares[keep].sum())
 
 
-def _exact(rtt, cands, f, work, sigma, gateway, max_size) -> tuple[ComputeGroup, float]:
+def _exact(rtt, cands, f, work, sigma, gateway, max_size, cap) -> tuple[ComputeGroup, float]:
     best, best_obj = None, np.inf
     for size in range(1, max_size + 1):
         for subset in itertools.combinations(range(len(cands)), size):
             idx = np.array(subset)
-            solved = _lp_shares(rtt[:, idx], f[idx], work.rounds)
+            solved = _lp_shares(rtt[:, idx], f[idx], work.rounds, cap[idx])
             if solved is None:
                 continue
             keep = idx[solved[0] > 1e-9]
@@ -145,17 +149,19 @@ def _exact(rtt, cands, f, work, sigma, gateway, max_size) -> tuple[ComputeGroup,
     return best, best_obj
 
 
-def _waterfill(rtt, mean_rtt, cands, f, work, sigma, gateway, max_size) -> tuple[ComputeGroup, float]:
+def _waterfill(rtt, mean_rtt, cands, f, work, sigma, gateway, max_size, cap) -> tuple[ComputeGroup, float]:
     split = sum(s for s, _ in work.rounds)
     rep = sum(r for _, r in work.rounds)
     offset = len(work.rounds) * mean_rtt + rep / f
     best, best_obj = None, np.inf
     for n in range(1, min(max_size, len(cands)) + 1):
         shares = waterfill_shares(offset[:n], f[:n], split)
-        if (shares <= 1e-9).any():   # the water level stays below the next candidate: larger prefixes add nothing
-            break
-        solved = _lp_shares(rtt[:, :n], f[:n], work.rounds) if n > 1 else None
-        if solved is not None:
+        if best is not None and (shares <= 1e-9).any():
+            break   # the water level stays below the next candidate: larger prefixes add nothing
+        if n > 1 or cap[0] < 1.0:
+            solved = _lp_shares(rtt[:, :n], f[:n], work.rounds, cap[:n])
+            if solved is None:   # the members' memory cannot hold the whole layer yet
+                continue
             shares = solved[0]
         keep = np.flatnonzero(shares > 1e-9)
         group = _group(cands[:n], shares)
@@ -173,29 +179,40 @@ def _bound(mean_rtt, f, work, f_g) -> float:
 
 
 def layer_group(delays, gateway: int, compute, work, sigma: float, *, method: str = "waterfill",
-                max_size: int = 16, n_candidates: int = 32, allowed=None) -> GroupChoice:
-    """The best group of one layer; ``delays`` (T, N) one-way from ``gateway``, ``allowed`` (N,) bool or None."""
+                max_size: int = 16, n_candidates: int = 32, caps=None, layer: int = 0) -> GroupChoice:
+    """The best group of one layer; ``delays`` (T, N) one-way from ``gateway``.
+
+    ``caps`` (N,), optional: the largest share each satellite's free memory
+    holds (0: not a member); :func:`~.memory.share_caps` computes them.
+    """
     rtt, mean_rtt = _round_trips(delays)
-    f = compute.gflops(np.arange(rtt.shape[1]))
-    rep = sum(r for _, r in work.rounds)
-    offset = len(work.rounds) * mean_rtt + rep / f
-    if allowed is not None:
-        offset = np.where(allowed | (np.arange(len(offset)) == gateway), offset, np.inf)
+    n_sats = rtt.shape[1]
+    f = compute.gflops(np.arange(n_sats))
+    cap = np.ones(n_sats) if caps is None else np.asarray(caps, dtype=float)
+    offset = np.where(cap > 0, len(work.rounds) * mean_rtt + sum(r for _, r in work.rounds) / f, np.inf)
     cands = np.argsort(offset, kind="stable")[:n_candidates]
     cands = cands[np.isfinite(offset[cands])]
     f_g = float(f[gateway])
+    args = (rtt[:, cands], cands, f[cands], work, sigma, gateway)
     if method == "exact":
-        group, obj = _exact(rtt[:, cands], cands, f[cands], work, sigma, gateway, min(max_size, len(cands)))
+        group, obj = _exact(*args, min(max_size, len(cands)), cap[cands])
     else:
-        group, obj = _waterfill(rtt[:, cands], mean_rtt[cands], cands, f[cands], work, sigma, gateway, max_size)
+        group, obj = _waterfill(rtt[:, cands], mean_rtt[cands], *args[1:], max_size, cap[cands])
+    if group is None:
+        raise InputError(f"layer {layer}: no group of at most {max_size} of the {len(cands)} nearest satellites "
+                         f"holds the layer in the satellites' free memory", field=f"layers[{layer}].compute_group")
     obj += work.router / f_g
     return GroupChoice(group, obj, _bound(mean_rtt, f, work, f_g), "OPTIMAL" if method == "exact" else "FEASIBLE")
 
 
 def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int = 16, n_candidates: int = 32,
-                  allowed=None, delays=None,
+                  caps=None, delays=None,
                   progress: Callable[[str, int, int], None] | None = None) -> list[GroupChoice]:
-    """One :class:`GroupChoice` per layer for ``gateways`` on ``world`` (see the module docstring)."""
+    """One :class:`GroupChoice` per layer for ``gateways`` on ``world`` (see the module docstring).
+
+    ``caps``: None, or a callable ``caps(l) -> (N,)`` share limits of layer ``l``
+    (called in layer order, so it can account for the groups already chosen).
+    """
     if method not in GROUP_METHODS:
         raise InputError(f"unknown compute-group method {method!r}; valid: {', '.join(GROUP_METHODS)}",
                          field="--group-method")
@@ -214,6 +231,6 @@ def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int =
     for l, g in enumerate(gateways):
         say("groups: layers", l, len(gateways))
         out.append(layer_group(delays[:, l], int(g), world.compute, work, sigma, method=method, max_size=max_size,
-                               n_candidates=n_candidates, allowed=None if allowed is None else allowed[l]))
+                               n_candidates=n_candidates, caps=None if caps is None else caps(l, out), layer=l))
     say("groups: layers", len(gateways), len(gateways))
     return out
