@@ -30,7 +30,8 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["SatelliteBytes", "satellite_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory", "check_world_memory", "scenario_memory"]
+__all__ = ["SatelliteBytes", "satellite_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory",
+           "check_world_memory", "scenario_memory"]
 
 KV_BYTES = 2
 
@@ -174,7 +175,8 @@ def scenario_memory(path, shell) -> tuple[np.ndarray | None, float]:
 def check_group_memory(plan, profile, memory_gb, *, n_sats: int, context_len: int, bytes_per_param: float = 2.0,
                        include_dense: bool = True, source=None) -> SatelliteBytes:
     """Per-satellite bytes of ``plan``; :class:`InputError` (one line) for the first satellite over its memory."""
-    use = satellite_bytes(profile, plan.gateways, plan.hosts, plan.groups, n_sats=n_sats, context_len=context_len, bytes_per_param=bytes_per_param, include_dense=include_dense)
+    use = satellite_bytes(profile, plan.gateways, plan.hosts, plan.groups, n_sats=n_sats, context_len=context_len,
+                          bytes_per_param=bytes_per_param, include_dense=include_dense)
     if memory_gb is None:
         return use
     over = np.flatnonzero(use.total > np.asarray(memory_gb) * 1e9)

@@ -83,7 +83,8 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     sizes = [c.group.size for c in choices]
     decision = Decision(decision="compute_group", method=group_method,
                         objective=float(sum(c.objective for c in choices)), bound=float(sum(c.bound for c in choices)),
-                        status="OPTIMAL" if group_method == "exact" and memory is None else "FEASIBLE", runtime_s=runtime,
+                        status="OPTIMAL" if group_method == "exact" and memory is None else "FEASIBLE",
+                        runtime_s=runtime,
                         detail={"objective": "sum_l E_t[non-expert phase of layer l] (s), snapshot-exact",
                                 "bound": "sum_l sum_r water level over every satellite on expected round trips",
                                 "max_size": group_size, "candidates": group_candidates,

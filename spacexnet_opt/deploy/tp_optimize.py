@@ -16,10 +16,12 @@ layer's group is chosen on its own, exactly on the snapshot objective
     grow while the water level on expected delays (the shares that equalise
     the members' expected finish times) still gives the next candidate a
     positive share; each prefix's shares are then set exactly on the snapshot
-    objective by the same linear programme, and the best prefix is kept. Its bound: ``sum_r WF_r`` over *every* satellite, the
-    water level with the expected round trips and no serialisation, is a lower
-    bound of any group's ``E_t[P_t,l]`` (Jensen: ``E max >= max E``);
-    the per-layer gap is reported.
+    objective by the same linear programme, and the best prefix is kept.
+
+Bound (reported per layer beside either method): ``sum_r WF_r``, the water
+level over *every* satellite with the expected round trips and no
+serialisation, is a lower bound of any group's ``E_t[P_t,l]`` (Jensen:
+``E max >= max E``). Memory enters as upper bounds on the shares (``caps``).
 
 >>> import numpy as np
 >>> water_level(np.array([0.0, 2.0, 10.0]), np.array([1.0, 1.0, 1.0]), 4.0)   # (4 + 0 + 2) / 2
