@@ -202,7 +202,11 @@ def test_optimizer_caps_shares_by_memory_or_refuses_in_one_line(cli, tiny, tmp_p
     plan = plan_from_file(load_deployment(out))
     use = satellite_bytes(PROFILE, plan.gateways, plan.hosts, plan.groups, n_sats=320, context_len=4096)
     assert use.total.max() <= 0.12e9 and min(g.shares.max() for g in plan.groups) < 1.0
-    assert cli("evaluate", out, "--tokens", "100").exit_code == 0
+    assert cli("evaluate", out, "--tokens", "100", "--json", tmp_path / "ev.json").exit_code == 0
+    held = json.loads((tmp_path / "ev.json").read_text())["satellite_memory"]
+    assert held["max_gb"] == pytest.approx(use.total.max() / 1e9) and len(held["members"]) > plan.n_layers
+    res = cli("evaluate", out, "--tokens", "100", "--context-len", "32768")
+    assert res.exit_code == 2 and "GB of KV cache (context 32768) but has 0.120 GB" in res.output
     tiny_memory = tmp_path / "none.toml"
     tiny_memory.write_text(TINY.replace('[model]', '[compute]\nmemory_gb = 0.036\n\n[model]'))
     res = cli("optimize", tiny_memory, "-o", tmp_path / "none.json", "--compute-group", "waterfill")

@@ -29,10 +29,13 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
         doc, plan, world = load_deployment_world(path, link_seed=link_seed)
         world = with_compute_options(world, gflops=gflops, context_len=context_len)
         progress("building the world", 1, 1)
+        memory = _group_memory(doc, plan, world, path)
         ev = evaluate_plans(world, [plan], tokens=tokens, seed=seed,
                             progress=lambda done, total: progress("routing", done, total))[0]
     out = ev.to_json()
     out["deployment"] = doc.name
+    if memory is not None:
+        out["satellite_memory"] = memory
     if plan.replicated:
         out["replicas"] = plan.n_replicas
     if doc.predicted is not None:
@@ -44,6 +47,17 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
     if json_out is not None:
         write_json_atomic(json_out, out)
         typer.echo(f"wrote {json_out}")
+
+
+def _group_memory(doc, plan, world, path):
+    """Bytes every compute-group member holds at the evaluated context (refused over the scenario's memory)."""
+    if plan.groups is None:
+        return None
+    from ..deploy.file import resolve_scenario
+    from ..deploy.memory import check_world_memory, memory_summary
+
+    use = check_world_memory(plan, world, resolve_scenario(doc, path), source=path)
+    return memory_summary(plan, use, world.compute.context_len)
 
 
 def register(app: typer.Typer) -> None:

@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = ["SatelliteBytes", "satellite_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory",
-           "check_world_memory", "scenario_memory"]
+           "check_world_memory", "scenario_memory", "memory_summary"]
 
 KV_BYTES = 2
 
@@ -195,3 +195,12 @@ def check_world_memory(plan, world, scenario, *, source=None) -> SatelliteBytes:
     memory, bpp = scenario_memory(scenario, world.shell)
     return check_group_memory(plan, world.profile, memory, n_sats=world.n_sats, context_len=world.compute.context_len,
                               bytes_per_param=bpp, include_dense=world.compute.include_dense, source=source)
+
+
+def memory_summary(plan, use: SatelliteBytes, context_len: int) -> dict:
+    """JSON-ready bytes held: the largest, and weights/KV cache of every group member (GB)."""
+    members = np.unique(np.concatenate([g.members for g in plan.groups]))
+    worst = int(np.argmax(use.total))
+    return {"context_len": int(context_len), "max_gb": float(use.total[worst] / 1e9), "max_satellite": worst,
+            "members": [{"satellite": int(s), "weights_gb": float(use.weights[s] / 1e9),
+                         "kv_cache_gb": float(use.kv[s] / 1e9)} for s in members]}
