@@ -15,8 +15,10 @@ layer's group is chosen on its own, exactly on the snapshot objective
     Candidates sorted by expected round trip (plus replicated work); prefixes
     grow while the water level on expected delays (the shares that equalise
     the members' expected finish times) still gives the next candidate a
-    positive share; each prefix's shares are then set exactly on the snapshot
-    objective by the same linear programme, and the best prefix is kept.
+    positive share; every prefix is scored on the snapshot objective with
+    those shares, and the two best prefixes (plus the next larger one) get
+    their shares set exactly on the snapshot objective by the same linear
+    programme; the best is kept.
 
 Bound (reported per layer beside either method): ``sum_r WF_r``, the water
 level over *every* satellite with the expected round trips and no
@@ -151,23 +153,29 @@ def _exact(rtt, cands, f, work, sigma, gateway, max_size, cap) -> tuple[ComputeG
     return best, best_obj
 
 
-def _waterfill(rtt, mean_rtt, cands, f, work, sigma, gateway, max_size, cap) -> tuple[ComputeGroup, float]:
+def _prefix(rtt, cands, f, work, sigma, gateway, n, shares):
+    keep = np.flatnonzero(shares[:n] > 1e-9)
+    group = _group(cands[:n], shares[:n])
+    return group, _objective(rtt[:, keep], group, f[keep], work, sigma, gateway)
+
+
+def _waterfill(rtt, mean_rtt, cands, f, work, sigma, gateway, max_size, cap,
+               refine: int = 2) -> tuple[ComputeGroup, float]:
     split = sum(s for s, _ in work.rounds)
-    rep = sum(r for _, r in work.rounds)
-    offset = len(work.rounds) * mean_rtt + rep / f
-    best, best_obj = None, np.inf
+    offset = len(work.rounds) * mean_rtt + sum(r for _, r in work.rounds) / f
+    tried = []   # (objective with water-filling shares, n): cheap, every prefix
     for n in range(1, min(max_size, len(cands)) + 1):
         shares = waterfill_shares(offset[:n], f[:n], split)
-        if best is not None and (shares <= 1e-9).any():
+        if tried and (shares <= 1e-9).any():
             break   # the water level stays below the next candidate: larger prefixes add nothing
-        if n > 1 or cap[0] < 1.0:
-            solved = _lp_shares(rtt[:, :n], f[:n], work.rounds, cap[:n])
-            if solved is None:   # the members' memory cannot hold the whole layer yet
-                continue
-            shares = solved[0]
-        keep = np.flatnonzero(shares > 1e-9)
-        group = _group(cands[:n], shares)
-        obj = _objective(rtt[:, keep], group, f[keep], work, sigma, gateway)
+        fits = (shares <= cap[:n] + 1e-12).all()
+        tried.append((_prefix(rtt, cands, f, work, sigma, gateway, n, shares)[1] if fits else np.inf, n))
+    best, best_obj = None, np.inf
+    for _, n in sorted(tried)[:refine] + ([(0, len(tried) + 1)] if len(tried) < min(max_size, len(cands)) else []):
+        solved = _lp_shares(rtt[:, :n], f[:n], work.rounds, cap[:n])
+        if solved is None:   # the members' memory cannot hold the whole layer
+            continue
+        group, obj = _prefix(rtt, cands, f, work, sigma, gateway, n, solved[0])
         if obj < best_obj:
             best, best_obj = group, obj
     return best, best_obj
