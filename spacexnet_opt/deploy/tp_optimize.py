@@ -110,21 +110,23 @@ def _lp_shares(rtt, f, rounds, cap=None) -> tuple[np.ndarray, float] | None:
     None when the caps (what each member's memory can hold) cannot add up to 1.
     """
     from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
 
     n_t, n = rtt.shape
     n_r = len(rounds)
     n_z = n_t * n_r
     cost = np.concatenate([np.zeros(n), np.full(n_z, 1.0 / n_t)])
-    rows, rhs = [], []
-    for r, (split, rep) in enumerate(rounds):
-        for j in range(n):
-            block = np.zeros((n_t, n + n_z))
-            block[:, j] = split / f[j]
-            block[np.arange(n_t), n + r * n_t + np.arange(n_t)] = -1.0
-            rows.append(block)
-            rhs.append(-(rtt[:, j] + rep / f[j]))
+    # one row per (round r, member j, snapshot t): w_j S_r / f_j - z_{t,r} <= -(rtt_tj + R_r / f_j)
+    r_idx, j_idx, t_idx = (a.ravel() for a in np.meshgrid(np.arange(n_r), np.arange(n), np.arange(n_t),
+                                                           indexing="ij"))
+    split = np.array([s for s, _ in rounds])[r_idx] / f[j_idx]
+    rows = np.arange(len(r_idx))
+    a_ub = coo_matrix((np.concatenate([split, -np.ones(len(rows))]),
+                       (np.concatenate([rows, rows]), np.concatenate([j_idx, n + r_idx * n_t + t_idx]))),
+                      shape=(len(rows), n + n_z)).tocsr()
+    b_ub = -(rtt[t_idx, j_idx] + np.array([r for _, r in rounds])[r_idx] / f[j_idx])
     eq = np.concatenate([np.ones(n), np.zeros(n_z)])[None, :]
-    res = linprog(cost, A_ub=np.vstack(rows), b_ub=np.concatenate(rhs), A_eq=eq, b_eq=[1.0],
+    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=eq, b_eq=[1.0],
                   bounds=[(0, 1 if cap is None else min(1.0, c)) for c in (cap if cap is not None else [1] * n)]
                   + [(None, None)] * n_z, method="highs")
     if res.status != 0:
