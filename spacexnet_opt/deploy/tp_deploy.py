@@ -99,18 +99,19 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
 
 
 def attach_groups(world, plans, *, method: str = "waterfill", group_size: int = 16, group_candidates: int = 32,
-                  progress=None) -> list:
-    """``plans`` each with the compute groups ``method`` chooses for its own gateways (one routing pass).
+                  chunk: int = 64, progress=None) -> list:
+    """``plans`` each with the compute groups ``method`` chooses for its own gateways.
 
     Groups depend only on the gateway, so each distinct gateway is solved once;
     this gives every baseline the same compute groups as the optimised scheme.
     """
     from .tp_optimize import choose_groups, gateway_delays
 
-    say = progress or (lambda stage, done, total: None)
     gateways = np.unique(np.concatenate([p.gateways for p in plans]))
-    delays = gateway_delays(world.snapshots, gateways, progress=lambda d, t: say("groups: routing", d, t))
-    chosen = choose_groups(world, gateways, method=method, max_size=group_size, n_candidates=group_candidates,
-                           delays=delays, progress=progress)
-    by_gateway = {int(g): c.group for g, c in zip(gateways, chosen)}
+    by_gateway = {}
+    for start in range(0, len(gateways), chunk):   # (T, chunk, N) delays at a time: bounded memory
+        part = gateways[start:start + chunk]
+        chosen = choose_groups(world, part, method=method, max_size=group_size, n_candidates=group_candidates,
+                               delays=gateway_delays(world.snapshots, part), progress=progress)
+        by_gateway.update({int(g): c.group for g, c in zip(part, chosen)})
     return [replace(p, groups=tuple(by_gateway[int(g)] for g in p.gateways)) for p in plans]

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..evaluate import ComputeModel, world_from_scenario
 from ..evaluate.world import solve_layers
 from ..fileio import write_json_atomic
-from .schemes import SCHEMES
+from .schemes import DEFAULT_SCHEMES, SCHEMES
 from .table import PAPER_TABLE2, run_schemes
 
 __all__ = ["default_scenario", "with_snapshots", "reproduce_table", "write_table"]
@@ -38,7 +38,7 @@ def with_snapshots(spec, snapshots: int | None):
     return spec.model_copy(update={"snapshots": spec.snapshots.model_copy(update={"count": snapshots})})
 
 
-def reproduce_table(spec, source, *, schemes: Sequence[str] = tuple(SCHEMES), seeds: int = 10,
+def reproduce_table(spec, source, *, schemes: Sequence[str] = DEFAULT_SCHEMES, seeds: int = 10,
                     tokens: int = 100_000, snapshots: int | None = None, compute: ComputeModel | None = None,
                     statistics=None, paper_reference: bool = False, progress: Progress | None = None,
                     keep: dict | None = None) -> dict:

@@ -9,7 +9,8 @@ exhaustive search over the E fastest candidates), ``Space-XNet-median``
 ``Space-XNet-opt`` (the whole deployment optimised by ``spacexnet optimize``
 with :func:`spacexnet_opt.deploy.optimize.best_options`). With compute groups
 (:mod:`spacexnet_opt.deploy.tp_deploy`): ``Space-XNet-opt-tp`` and, for the
-second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...).
+second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...,
+not in :data:`DEFAULT_SCHEMES`: on the mega shell they route every random gateway).
 
 >>> list(SCHEMES)
 ['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp']
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from ..evaluate.deployment import BASELINE_SCHEMES, deployment_from_assignments, deployment_from_baseline
 
-__all__ = ["SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment"]
+__all__ = ["SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
 RANDOM_SCHEMES = BASELINE_SCHEMES
@@ -34,6 +35,8 @@ SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solv
 # compute groups (issue 12): the optimised deployment with groups, and every paper scheme given the same groups
 SCHEMES |= {"Space-XNet-opt-tp": ("optimised", "optimize", "best_options + waterfill compute groups")} \
     | {f"{name}-tp": ("grouped", name, "waterfill compute groups") for name in PAPER_SCHEMES}
+DEFAULT_SCHEMES = tuple(name for name, spec in SCHEMES.items() if spec[0] != "grouped")
+"""What ``reproduce`` runs without ``--schemes``: the baselines with groups are asked for by name."""
 
 
 def solved_deployment(layers, *, objective: str, method: str, name: str):
