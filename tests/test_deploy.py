@@ -226,3 +226,16 @@ def test_contention_expectation_matches_enumeration_and_local_search_matches_exh
         assert np.bincount(exact, minlength=5).max() <= capacity
         greedy = capacity_hosts(tau, np.arange(5), law.sampler.p[0], law, capacity, cont, search_limit=0)
         assert np.bincount(greedy, minlength=5).max() <= capacity and brute(greedy) >= best - 1e-12
+
+
+def test_evaluate_refuses_a_changed_scenario(cli, tmp_path):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    out = tmp_path / "dep.json"
+    assert cli("optimize", scenario, "-o", out).exit_code == 0
+    assert load_deployment(out).scenario.path == "tiny.toml"
+    scenario.write_text(TINY.replace("count = 6", "count = 5"))
+    res = cli("evaluate", out, "--tokens", "0")
+    assert res.exit_code == 2
+    assert res.output.strip() == f"error: {out}: scenario.sha256: {scenario} changed since the deployment was " \
+                                 "written (SHA-256 differs)"

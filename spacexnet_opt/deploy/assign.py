@@ -6,9 +6,9 @@ cost ``p_li * tau_l(s)`` (the paper's linear objective summed over layers), so a
 layer may borrow idle satellites anywhere. Dense Jonker–Volgenant
 (``scipy.optimize.linear_sum_assignment``) is exact; above ``dense_limit``
 cost entries each layer keeps only its ``sparse_width`` satellites of least
-``tau_l`` and the sparse LAPJVsp (``min_weight_full_bipartite_matching``)
-solves that graph exactly -- optimal on the restricted graph, reported as such
-(the width doubles until a full matching exists).
+``tau_l`` and a min-cost flow (OR-Tools, costs in integer picoseconds) solves
+that graph exactly -- optimal on the restricted graph, reported as such (the
+width doubles until a full matching exists).
 
 >>> tau = np.array([[1.0, 2.0, 3.0, 4.0, 9.0], [4.0, 3.0, 2.0, 1.0, 9.0]])
 >>> hosts, status = global_assignment(tau, np.array([[0.6, 0.4], [0.7, 0.3]]), np.array([4]))
@@ -64,18 +64,27 @@ def global_assignment(tau: np.ndarray, activation: np.ndarray, gateways: np.ndar
 
 
 def _sparse_lap(t: np.ndarray, activation: np.ndarray, width: int):
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+    """Min-cost flow on the restricted graph (costs in integer picoseconds); None without a full matching."""
+    from ortools.graph.python import min_cost_flow
 
     n_layers, n_experts = activation.shape
+    m, n = n_layers * n_experts, t.shape[1]
     near = np.argsort(t, axis=1, kind="stable")[:, :width]  # (L, width)
-    rows = np.repeat(np.arange(n_layers * n_experts), width)
+    rows = np.repeat(np.arange(m), width)
     cols = np.repeat(near, n_experts, axis=0).ravel()
-    # +1 s per edge: every row is matched once, so the optimum is unchanged and no weight is zero
-    weight = (activation[:, :, None] * np.take_along_axis(t, near, axis=1)[:, None, :]).ravel() + 1.0
-    graph = csr_matrix((weight, (rows, cols)), shape=(n_layers * n_experts, t.shape[1]))
-    try:
-        _, matched = min_weight_full_bipartite_matching(graph)
-    except ValueError:  # no full matching on this graph
+    weight = (activation[:, :, None] * np.take_along_axis(t, near, axis=1)[:, None, :]).ravel()
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(rows, m + cols, np.ones(len(rows), dtype=np.int64),
+                                              np.rint(weight * 1e12).astype(np.int64))
+    sink = m + n
+    flow.add_arcs_with_capacity_and_unit_cost(m + np.arange(n), np.full(n, sink), np.ones(n, dtype=np.int64),
+                                              np.zeros(n, dtype=np.int64))
+    supply = np.zeros(m + n + 1, dtype=np.int64)
+    supply[:m], supply[sink] = 1, -m
+    flow.set_nodes_supplies(np.arange(m + n + 1), supply)
+    if flow.solve() != flow.OPTIMAL:
         return None
+    used = flow.flows(np.arange(len(rows))) > 0
+    matched = np.empty(m, dtype=np.int64)
+    matched[rows[used]] = cols[used]
     return matched

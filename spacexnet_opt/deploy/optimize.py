@@ -47,12 +47,15 @@ REPLICA_METHODS = ("greedy", "milp")
 
 @dataclass(frozen=True, eq=False)
 class OptimizeResult:
+    """The chosen plan, its decisions and exact evaluation; ``own``: the levers' own plan's evaluation (kept or not)."""
+
     plan: Plan
     methods: list
     decisions: list
     evaluation: object
     baseline: object
     options: dict
+    own: object = None
 
 
 def _check_capacity(world, shape, capacity):
@@ -197,14 +200,15 @@ def _keep_better(world, plan, baseline, method, decisions, say):
     """Evaluate the plan and Space-XNet exactly; keep Space-XNet when it is better."""
     from .evaluation import evaluate_plans
 
-    ev, base_ev = evaluate_plans(world, [plan, baseline], tokens=0,
-                                 progress=lambda d, t: say("exact evaluation", d, t))
+    own, base_ev = evaluate_plans(world, [plan, baseline], tokens=0,
+                                  progress=lambda d, t: say("exact evaluation", d, t))
+    ev = own
     if base_ev.snapshot.total_s < ev.snapshot.total_s:
         decisions.append(Decision(decision="experts", method="Space-XNet kept", status="FEASIBLE",
                                   objective=base_ev.snapshot.total_s,
                                   detail={"optimised_s_per_token": ev.snapshot.total_s}))
         plan, ev, method = Plan(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"
-    return plan, method, ev, base_ev
+    return plan, method, ev, base_ev, own
 
 
 def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gateways: str = "center",
@@ -239,8 +243,8 @@ def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gat
                                   detail={"objective": "saving of sum p E_t[min over copies D_t] (s)",
                                           "copies": len(choice.copies)}))
     plan = Plan(plan.gateways, plan.hosts, name="Space-XNet-opt", capacity=capacity)
-    plan, method, ev, base_ev = _keep_better(world, plan, baseline, method, decisions, say)
-    return OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options)
+    plan, method, ev, base_ev, own = _keep_better(world, plan, baseline, method, decisions, say)
+    return OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options, own)
 
 
 def best_options(world) -> dict:
