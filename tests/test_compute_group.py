@@ -62,6 +62,17 @@ def test_three_satellites_two_layers_by_hand():
     assert ph.phase[:, 1] == pytest.approx([layer1, layer1], rel=1e-12)
     assert ph.disconnected.tolist() == [[False, False], [False, True]]
     assert ph.compute == pytest.approx([0.6 * s / 10 + router, 0.5 * s / 10 + router], rel=1e-12)
+    # the whole token, end to end: layer 0 (gateway 0) has its expert on satellite 2 (the next gateway),
+    # layer 1 (gateway 2) on satellite 1; each leg is 3 ms (the connected mean where the 1-2 link is down)
+    from spacexnet_opt.deploy import Plan
+    from spacexnet_opt.evaluate import TraceLaw
+
+    world.laws, world.times, world.assumptions = [TraceLaw([[0]])] * 2, compute.times(PROFILE), {}
+    plan = Plan([0, 2], [[[2]], [[1]]], groups=groups)
+    ev = evaluate_grouped(world, plan, 0, None)
+    t_exp = PROFILE.expert_gflop_per_token() / 10.0
+    assert ev.snapshot.total_s == pytest.approx(layer0 + layer1 + 2 * (3e-3 + t_exp), rel=1e-12)
+    assert ev.snapshot.compute_s == pytest.approx(ph.compute + t_exp, rel=1e-12)
     # the water level of gateway 0 with satellite 1: both finish together at (s/f + 2 ms) / 2
     assert water_level(np.array([0.0, 2e-3]), np.array([10.0, 10.0]), s) == pytest.approx((s / 10 + 2e-3) / 2)
 
