@@ -99,7 +99,7 @@ def test_replication_milp_is_exhaustive_optimum_and_greedy_within_its_bound():
     spare = rng.uniform(0.5, 2.2, (3, 2, 4))       # 4 spare satellites
     p = np.array([[0.7, 0.3], [0.6, 0.4]])
     triples = [(l, i, s) for l in range(2) for i in range(2) for s in range(4)]
-    for budget in (1, 2, 3):
+    for budget in (1, 2, 3, 4):   # 4: every spare satellite taken
         feasible = [c for r in range(budget + 1) for c in itertools.combinations(triples, r)
                     if len({s for _, _, s in c}) == len(c)]
         best = max(replication_saving(current, spare, p, c) for c in feasible)

@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
                                         f"{OUT_OF_SAMPLE_FILE} beside the scenario's statistics file."),
         out: Out = None, quick: Quick = False, seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
         context_len: ContextLen = CONTEXT_LEN,
-        schemes: Optional[str] = typer.Option("RandPlace,RandIntra,RandIntra-CG,Space-XNet", "--schemes",
+        schemes: Optional[str] = typer.Option("RandPlace,RandIntra,RandIntra-CG,Space-XNet,Space-XNet-opt", "--schemes",
                                               help="Comma-separated schemes."),
     ) -> None:
         """DeepSeek-V3 real loads: place with a decode file, evaluate on a prefill file (out of sample)."""

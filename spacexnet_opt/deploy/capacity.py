@@ -27,13 +27,15 @@ the contention expected from the experts already there); FEASIBLE.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import InputError
 from .contention import shared_expected_max
 from .gateways import sorted_hosts
 
-__all__ = ["capacity_hosts", "capacity_limit", "EXHAUSTIVE_LIMIT"]
+__all__ = ["capacity_hosts", "capacity_limit", "exhaustive", "EXHAUSTIVE_LIMIT"]
 
 EXHAUSTIVE_LIMIT = 50_000
 """Layers with at most this many expert -> satellite maps are solved by enumeration (exact)."""
@@ -62,6 +64,11 @@ def _moves(cols: np.ndarray, n: int, capacity: int) -> np.ndarray:
     swapped = np.repeat(cols[None, :], len(a), axis=0)
     swapped[np.arange(len(a)), a], swapped[np.arange(len(a)), b] = cols[b], cols[a]
     return np.concatenate([moved, swapped])
+
+
+def exhaustive(n_candidates: int, n_experts: int, limit: int = EXHAUSTIVE_LIMIT) -> bool:
+    """True when the ``n_candidates ** n_experts`` maps of a layer are few enough to enumerate."""
+    return n_experts * math.log(max(n_candidates, 1)) <= math.log(max(limit, 1))
 
 
 def _exhaustive(n: int, e: int, capacity: int) -> np.ndarray:
@@ -99,7 +106,7 @@ def capacity_hosts(tau: np.ndarray, candidates: np.ndarray, activation: np.ndarr
 
     if len(activation) > search_limit:
         return candidates[_greedy_fill(tau, activation, capacity, contention, law.k)]
-    if float(n) ** len(activation) <= exhaustive_limit:
+    if exhaustive(n, len(activation), exhaustive_limit):
         rows = _exhaustive(n, len(activation), capacity)
         return candidates[rows[int(np.argmin(value(rows)))]]
     cols = sorted_hosts(tau, candidates, activation)

@@ -25,6 +25,32 @@ Once the gateways are fixed every snapshot is routed again from them, the
 experts are placed on the exact expected path latencies, and the result is
 evaluated exactly (mean over snapshots). The Space-XNet deployment is always
 evaluated too and kept if it is better, so the result is never worse.
+
+>>> from spacexnet_opt.evaluate import world_from_scenario
+>>> from spacexnet_opt.formats.scenario import parse_scenario
+>>> spec = parse_scenario('''
+... format = "spacexnet-scenario"
+... version = 1
+... name = "toy"
+... [constellation.walker]
+... n_planes = 10
+... sats_per_plane = 32
+... altitude_km = 550.0
+... inclination_deg = 87.0
+... pattern = "star"
+... [snapshots]
+... count = 2
+... [model]
+... profile = "llama-moe-3.5b-2of8"
+... [statistics]
+... kind = "zipf"
+... ''')
+>>> world = world_from_scenario(spec, source="toy.toml")
+>>> result = optimize_deployment(world, capacity=2, replicas=8)
+>>> result.plan.capacity, result.plan.n_replicas <= 8
+(2, True)
+>>> bool(result.evaluation.snapshot.total_s <= result.baseline.snapshot.total_s)
+True
 """
 
 from __future__ import annotations
@@ -118,7 +144,7 @@ def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say
 
 def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
     from .assign import global_assignment, subnet_hosts
-    from .capacity import EXHAUSTIVE_LIMIT, capacity_hosts
+    from .capacity import capacity_hosts, exhaustive
 
     if shape == "free":
         hosts, status = global_assignment(legs.tau, activation, gateways)
@@ -132,7 +158,7 @@ def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
         cand = members[members != gateways[l]]
         contention = times.expert_s * world.compute.satellite_gflops / world.compute.gflops(cand)
         hosts[l] = capacity_hosts(legs.tau[l, cand], cand, activation[l], world.laws[l], capacity, contention)
-    status = "OPTIMAL" if float(len(cand)) ** activation.shape[1] <= EXHAUSTIVE_LIMIT else "FEASIBLE"
+    status = "OPTIMAL" if exhaustive(len(cand), activation.shape[1]) else "FEASIBLE"
     return hosts, "capacity-search", status
 
 

@@ -32,7 +32,10 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["ReplicaChoice", "greedy_replicas", "milp_replicas", "replica_model", "replication_saving"]
+MILP_LIMIT = 200_000
+"""Most variables (copies x (snapshots + 1)) the replication MILP is built for."""
+
+__all__ = ["MILP_LIMIT", "ReplicaChoice", "greedy_replicas", "milp_replicas", "replica_model", "replication_saving"]
 
 
 @dataclass(frozen=True)
@@ -68,18 +71,18 @@ def greedy_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarr
     taken = np.zeros(spare.shape[2], dtype=bool)
     copies, saving = [], 0.0
     for _ in range(budget):
-        l, i, c = np.unravel_index(int(np.argmax(gain)), gain.shape)
-        if gain[l, i, c] <= 0:
+        open_gain = np.where(taken[None, None, :], -np.inf, gain)
+        l, i, c = np.unravel_index(int(np.argmax(open_gain)), gain.shape)
+        if open_gain[l, i, c] <= 0:
             break
         saving += float(gain[l, i, c])
         copies.append((int(l), int(i), int(c)))
         taken[c] = True
         cur[:, l, i] = np.minimum(cur[:, l, i], spare[:, l, c])
         gain[l, i] = activation[l, i] * np.maximum(cur[:, l, i, None] - spare[:, l], 0.0).mean(axis=0)
-        gain[:, :, taken] = -np.inf
-    rest = gain[np.isfinite(gain)]
-    extra = float(np.sort(rest)[::-1][:budget].clip(min=0).sum()) if rest.size else 0.0
-    return ReplicaChoice(tuple(copies), saving, saving + extra, "FEASIBLE")
+    # the bound sums the R largest marginal savings w.r.t. the greedy set over *all* copies (taken satellites too)
+    top = np.partition(gain.ravel(), max(gain.size - budget, 0))[-budget:] if budget else np.zeros(0)
+    return ReplicaChoice(tuple(copies), saving, saving + float(top.clip(min=0).sum()), "FEASIBLE")
 
 
 def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray, budget: int):
@@ -94,6 +97,9 @@ def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
     n_spare = spare.shape[2]
     if budget > n_spare:
         raise InputError(f"budget {budget} is larger than the {n_spare} spare satellites", field="replicas")
+    if n_layers * n_experts * n_spare * (n_t + 1) > MILP_LIMIT:
+        raise InputError(f"{n_layers * n_experts * n_spare * (n_t + 1):,} variables are too many for the replication "
+                         f"MILP (limit {MILP_LIMIT:,}); use the greedy method", field="--replica-method")
     scale = 1.0 / max(float(np.max(current)), 1e-12)
     prob = pulp.LpProblem("replicas", pulp.LpMaximize)
     idx = [(l, i, s) for l in range(n_layers) for i in range(n_experts) for s in range(n_spare)]

@@ -23,8 +23,12 @@ Progress = Callable[[str, int, int], None]
 
 
 def _optimised(world, progress, *, groups: bool = False):
+    """Space-XNet-opt(-tp), optimised on the world's own (in-sample) statistics even when evaluated out of sample."""
     from ..deploy.optimize import best_options, optimize_deployment
+    from ..evaluate import laws_from_stats
 
+    if world.stats is not None:
+        world = world.with_laws(laws_from_stats(world.stats), "in sample")
     if groups:
         from ..deploy.tp_deploy import optimize_with_groups
 
