@@ -239,3 +239,17 @@ def test_evaluate_refuses_a_changed_scenario(cli, tmp_path):
     assert res.exit_code == 2
     assert res.output.strip() == f"error: {out}: scenario.sha256: {scenario} changed since the deployment was " \
                                  "written (SHA-256 differs)"
+
+
+def test_balanced_regions_match_exhaustive_search():
+    """The regions' transportation step: 8 satellites into 2 regions of 4, every split tried."""
+    from spacexnet_opt.deploy.shapes import _balanced
+
+    rng = np.random.default_rng(7)
+    dist = rng.uniform(0, 1, (2, 8))
+    region = _balanced(dist, np.array([4, 4]), arcs=2)
+    value = dist[region, np.arange(8)].sum()
+    best = min(dist[0, list(a)].sum() + dist[1, [s for s in range(8) if s not in a]].sum()
+               for a in itertools.combinations(range(8), 4))
+    assert np.bincount(region).tolist() == [4, 4]
+    assert value == pytest.approx(best, abs=1e-8)

@@ -29,21 +29,21 @@ evaluated too and kept if it is better, so the result is never worse.
 >>> from spacexnet_opt.evaluate import world_from_scenario
 >>> from spacexnet_opt.formats.scenario import parse_scenario
 >>> spec = parse_scenario('''
+... name = "ten-planes"
 ... format = "spacexnet-scenario"
 ... version = 1
-... name = "toy"
+... [statistics]
+... kind = "zipf"
+... [model]
+... profile = "llama-moe-3.5b-2of8"
 ... [constellation.walker]
+... pattern = "star"
 ... n_planes = 10
 ... sats_per_plane = 32
 ... altitude_km = 550.0
 ... inclination_deg = 87.0
-... pattern = "star"
 ... [snapshots]
 ... count = 2
-... [model]
-... profile = "llama-moe-3.5b-2of8"
-... [statistics]
-... kind = "zipf"
 ... ''')
 >>> world = world_from_scenario(spec, source="toy.toml")
 >>> result = optimize_deployment(world, capacity=2, replicas=8)
@@ -279,15 +279,15 @@ def best_options(world) -> dict:
     Small layers (at most 64 experts, the paper's 8): gateways by the ring DP,
     up to 8 experts of a layer per satellite (fewer if the satellite memory
     holds fewer), then replicas on up to 64 spare satellites. Large layers
-    (DeepSeek-V3's 256, where the capacity search is too slow and nearly every
-    satellite holds an expert): the global assignment on the region ring with
-    DP gateways, then replicas on every spare satellite (at most 256).
+    (DeepSeek-V3's 256): up to 4 experts of a layer per satellite on the ring
+    bands, greedy fill -- on the mega shell the best measured lever for its
+    time (docs/deployment.md).
     """
     from .capacity import capacity_limit
 
-    spare = world.n_sats - world.n_layers * (world.n_experts + 1)
+    limit = capacity_limit(world)
     if world.n_experts <= 64:
-        limit = capacity_limit(world)
+        spare = world.n_sats - world.n_layers * (world.n_experts + 1)
         return {"gateways": "dp", "capacity": max(1, min(8, world.n_experts, limit or 8)),
                 "replicas": max(0, min(64, spare))}
-    return {"shape": "free", "ring": "regions", "gateways": "dp", "replicas": max(0, min(256, spare))}
+    return {"capacity": max(1, min(4, limit or 4))}
