@@ -156,7 +156,8 @@ def base_prediction(tiny):
 @pytest.mark.parametrize("options", [[], ["--gateways", "dp", "--gateway-candidates", "3"], ["--shape", "regions"],
                                      ["--shape", "free"], ["--replicas", "8"], ["--capacity", "2"],
                                      ["--capacity", "2", "--replicas", "4", "--gateways", "dp",
-                                      "--gateway-candidates", "2"]])
+                                      "--gateway-candidates", "2"],
+                                     ["--compute-group", "waterfill", "--group-size", "6"]])
 def test_optimize_then_evaluate_agrees_with_prediction(cli, tiny, base_prediction, tmp_path, options):
     out = tmp_path / "dep.json"
     res = cli("optimize", tiny, "-o", out, *options)

@@ -29,9 +29,12 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
         doc, plan, world = load_deployment_world(path, link_seed=link_seed)
         world = with_compute_options(world, gflops=gflops, context_len=context_len)
         progress("building the world", 1, 1)
+        memory = _group_memory(doc, plan, world, path)
         ev = evaluate_plans(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
     out = ev.to_json()
     out["deployment"] = doc.name
+    if memory is not None:
+        out["satellite_memory"] = memory
     if plan.replicated:
         out["replicas"] = plan.n_replicas
     if doc.predicted is not None:
@@ -43,6 +46,17 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
     if json_out is not None:
         write_json_atomic(json_out, out)
         typer.echo(f"wrote {json_out}")
+
+
+def _group_memory(doc, plan, world, path):
+    """Bytes every compute-group member holds at the evaluated context (refused over the scenario's memory)."""
+    if plan.groups is None:
+        return None
+    from ..deploy.file import resolve_scenario
+    from ..deploy.memory import check_world_memory, memory_summary
+
+    use = check_world_memory(plan, world, resolve_scenario(doc, path), source=path)
+    return memory_summary(plan, use, world.compute.context_len)
 
 
 def register(app: typer.Typer) -> None:
@@ -92,6 +106,10 @@ def register_optimize(app: typer.Typer) -> None:
         opt_snapshots: int = typer.Option(0, "--opt-snapshots", min=0,
                                           help="Snapshots averaged for the gateway search's delays "
                                                "(0: the mean-delay ISL graph)."),
+        compute_group: str = typer.Option("none", "--compute-group",
+                                          help="Split each layer's non-expert work: none (paper), waterfill, exact."),
+        group_size: int = typer.Option(16, "--group-size", help="Most satellites in one compute group."),
+        group_candidates: int = typer.Option(32, "--group-candidates", help="Nearest satellites considered per group."),
     ) -> None:
         """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
         from ..deploy import plan_to_file, predicted_from, save_deployment, scenario_ref
@@ -106,10 +124,15 @@ def register_optimize(app: typer.Typer) -> None:
             progress("building the world", 0, 1)
             world = world_from_file(scenario)
             progress("building the world", 1, 1)
-            result = optimize_deployment(world, shape=shape, ring=ring, gateways=gateways, replicas=replicas,
-                                         replica_method=replica_method, capacity=capacity,
-                                         n_candidates=candidates,
-                                         opt_snapshots=opt_snapshots, progress=progress)
+            levers = dict(shape=shape, ring=ring, gateways=gateways, replicas=replicas,
+                          replica_method=replica_method, capacity=capacity, n_candidates=candidates,
+                          opt_snapshots=opt_snapshots, progress=progress)
+            if compute_group == "none":
+                result = optimize_deployment(world, **levers)
+            else:
+                from .tp import optimize_grouped_cli
+
+                result = optimize_grouped_cli(scenario, world, compute_group, group_size, group_candidates, levers)
         ev = result.evaluation
         doc = plan_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
                            objectives=ev.snapshot.propagation_s, decisions=result.decisions,

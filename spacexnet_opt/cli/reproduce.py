@@ -46,11 +46,12 @@ def _table2(doc: dict, title: str):
 
 
 def _chosen_schemes(schemes: Optional[str]) -> tuple[str, ...]:
-    """The ``--schemes`` list (None: all), each name checked."""
+    """The ``--schemes`` list (None: all but the baselines with compute groups), each name checked."""
     from ..errors import InputError
     from ..reproduce import SCHEMES
+    from ..reproduce.schemes import DEFAULT_SCHEMES
 
-    chosen = tuple(SCHEMES) if schemes is None else tuple(s.strip() for s in schemes.split(",") if s.strip())
+    chosen = DEFAULT_SCHEMES if schemes is None else tuple(s.strip() for s in schemes.split(",") if s.strip())
     bad = [s for s in chosen if s not in SCHEMES]
     if bad:
         raise InputError(f"unknown scheme {bad[0]!r}; valid schemes: {', '.join(SCHEMES)}", field="--schemes")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .file import Decision, DeploymentFile, DeploymentLayer, Predicted, scenario_ref
+from .compute_group import with_file_groups
 from .plan import Plan, plan_from_deployment, plan_from_lists
 
 __all__ = ["plan_to_file", "plan_from_file", "deployment_from_pair", "predicted_from", "save_scheme_deployments"]
@@ -39,7 +40,8 @@ def plan_to_file(plan: Plan, ref, *, methods, objectives=None, decisions=(), opt
     nxt = plan.next_gateways
     layers = [DeploymentLayer(layer=l, gateway=int(plan.gateways[l]), next_gateway=int(nxt[l]),
                               experts=[plan.copies(l, i) for i in range(plan.n_experts)], method=methods[l],
-                              objective=objectives[l])
+                              objective=objectives[l],
+                              compute_group=None if plan.groups is None else plan.groups[l].entry())
               for l in range(plan.n_layers)]
     return DeploymentFile(name=plan.name or "deployment", scenario=ref, capacity=plan.capacity,
                           options=dict(options or {}), decisions=list(decisions), layers=layers, predicted=predicted)
@@ -47,8 +49,9 @@ def plan_to_file(plan: Plan, ref, *, methods, objectives=None, decisions=(), opt
 
 def plan_from_file(doc: DeploymentFile) -> Plan:
     """The plan a deployment file describes."""
-    return plan_from_lists([e.gateway for e in doc.layers], [e.experts for e in doc.layers], name=doc.name,
+    plan = plan_from_lists([e.gateway for e in doc.layers], [e.experts for e in doc.layers], name=doc.name,
                            capacity=doc.capacity)
+    return with_file_groups(plan, doc)
 
 
 def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str | os.PathLike, *,

@@ -32,6 +32,7 @@ from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..evaluate import Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
 from ..evaluate.legs import LegDelays
+from .group_eval import evaluate_grouped, trivial_groups
 from .plan import Plan
 
 __all__ = ["plan_legs", "evaluate_plans", "check_plan", "load_deployment_world"]
@@ -45,7 +46,8 @@ def check_plan(plan: Plan, *, n_sats: int, n_layers: int, n_experts: int, source
     if plan.n_experts != n_experts:
         raise InputError(f"places {plan.n_experts} experts per layer but the model has {n_experts}",
                          field="layers[0].experts", source=source)
-    used = np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0]])
+    used = np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0],
+                           *([] if plan.groups is None else [g.members for g in plan.groups])])
     if used.max() >= n_sats:
         raise InputError(f"satellite {int(used.max())} is outside the constellation (ids 0..{n_sats - 1})",
                          field="layers", source=source)
@@ -150,8 +152,10 @@ def evaluate_plans(world, plans: Sequence[Plan], *, tokens: int | Sequence[int] 
     counts = [tokens] * len(plans) if np.ndim(tokens) == 0 else list(tokens)
     for p in plans:
         check_plan(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
-    plain = [j for j, p in enumerate(plans) if not p.replicated and not p.shares()]
     out: list = [None] * len(plans)
+    for j in [j for j, p in enumerate(plans) if not trivial_groups(p)]:
+        out[j] = evaluate_grouped(world, plans[j], counts[j], np.random.default_rng([seed, j]), progress=progress)
+    plain = [j for j, p in enumerate(plans) if not p.replicated and not p.shares() and out[j] is None]
     if plain:
         evs = evaluate_many(world, [plans[j].primary() for j in plain], tokens=[counts[j] for j in plain],
                             seed=seed, progress=progress)
@@ -177,4 +181,8 @@ def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
     world = world_from_file(scenario, link_seed=link_seed, compute=compute)
     plan = plan_from_file(doc)
     check_plan(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
+    if plan.groups is not None:
+        from .memory import check_world_memory
+
+        check_world_memory(plan, world, scenario, source=path)
     return doc, plan, world

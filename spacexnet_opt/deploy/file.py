@@ -9,8 +9,9 @@ Every decision (gateways, subnet shape, expert placement, replication) records
 its method and objective; ``predicted`` holds the s/token the optimiser
 expected, which ``evaluate`` must reproduce within its Monte Carlo interval.
 
-``compute_group`` is reserved for per-layer compute groups (several satellites
-sharing a layer's non-expert work); this version only accepts it absent.
+``compute_group`` (optional, per layer): the satellites sharing the layer's
+non-expert work and their shares (:mod:`.compute_group`); absent, the gateway
+computes it alone.
 
 >>> layer = DeploymentLayer(layer=0, gateway=4, next_gateway=4, experts=[[1], [2, 7]], method="sorted",
 ...                         objective=0.01)
@@ -31,6 +32,7 @@ from pydantic import Field, field_validator, model_validator
 from ..errors import InputError
 from ..fileio import write_json_atomic
 from ..formats.schema import StrictModel, load_document
+from .compute_group import GroupEntry
 
 __all__ = ["DEPLOYMENT_FORMAT", "DEPLOYMENT_VERSION", "ScenarioRef", "Decision", "DeploymentLayer", "Predicted",
            "DeploymentFile", "load_deployment", "save_deployment", "file_sha256", "scenario_ref",
@@ -67,7 +69,7 @@ def scenario_ref(path: str | os.PathLike, *, relative_to: str | os.PathLike | No
 class Decision(StrictModel):
     """One decision of the optimiser: what was decided, how, and the objective reached."""
 
-    decision: Literal["gateways", "shape", "experts", "replication", "capacity", "conversion"]
+    decision: Literal["gateways", "shape", "experts", "replication", "capacity", "conversion", "compute_group"]
     method: str
     objective: float | None = None
     bound: float | None = None
@@ -85,7 +87,7 @@ class DeploymentLayer(StrictModel):
     experts: list[list[int]] = Field(min_length=1)
     method: str
     objective: float | None = None
-    compute_group: None = None
+    compute_group: GroupEntry | None = None
 
     @field_validator("experts")
     @classmethod

@@ -33,6 +33,7 @@ class Plan:
     hosts: np.ndarray
     name: str = ""
     capacity: int = 1
+    groups: tuple | None = None  # per-layer ComputeGroup (deploy.compute_group); None: the gateway computes
 
     def __post_init__(self):
         gateways = np.asarray(self.gateways, dtype=np.int64).ravel()
@@ -46,6 +47,9 @@ class Plan:
             raise InputError("every expert needs at least one satellite", field="experts")
         object.__setattr__(self, "gateways", gateways)
         object.__setattr__(self, "hosts", hosts)
+        if self.groups is not None and len(self.groups) != len(gateways):
+            raise InputError(f"needs one compute group per layer ({len(gateways)}), got {len(self.groups)}",
+                             field="compute_group")
 
     @property
     def n_layers(self) -> int:
@@ -85,7 +89,8 @@ class Plan:
         return Deployment(self.gateways, self.hosts[:, :, 0], name=self.name)
 
     def with_hosts(self, hosts, *, name: str | None = None) -> "Plan":
-        return Plan(self.gateways, hosts, name=self.name if name is None else name, capacity=self.capacity)
+        return Plan(self.gateways, hosts, name=self.name if name is None else name, capacity=self.capacity,
+                    groups=self.groups)
 
 
 def plan_from_deployment(deployment: Deployment, *, capacity: int = 1) -> Plan:

@@ -17,7 +17,7 @@ from ..evaluate import ComputeModel, laws_from_stats
 from ..fileio import write_json_atomic
 from ..formats.scenario import Scenario
 from ..progress import Progress, no_progress
-from .schemes import SCHEMES
+from .schemes import DEFAULT_SCHEMES, SCHEMES
 from .table import PAPER_TABLE2, run_schemes, scheme_world
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def with_snapshots(spec: Scenario, snapshots: int | None) -> Scenario:
     return spec.model_copy(update={"snapshots": spec.snapshots.model_copy(update={"count": snapshots})})
 
 
-def reproduce_table(spec: Scenario, source: str | os.PathLike, *, schemes: Sequence[str] = tuple(SCHEMES),
+def reproduce_table(spec: Scenario, source: str | os.PathLike, *, schemes: Sequence[str] = DEFAULT_SCHEMES,
                     seeds: int = 10, tokens: int = 100_000, snapshots: int | None = None,
                     compute: ComputeModel | None = None, statistics: ActivationStats | None = None,
                     paper_reference: bool = False, progress: Progress = no_progress,

@@ -7,10 +7,13 @@ probability against candidates sorted by expected path latency). Added:
 exhaustive search over the E fastest candidates), ``Space-XNet-median``
 (median gateways instead of central ones, then the sorted rule) and
 ``Space-XNet-opt`` (the whole deployment optimised by ``spacexnet optimize``
-with :func:`spacexnet_opt.deploy.optimize.best_options`).
+with :func:`spacexnet_opt.deploy.optimize.best_options`). With compute groups
+(:mod:`spacexnet_opt.deploy.tp_deploy`): ``Space-XNet-opt-tp`` and, for the
+second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...,
+not in :data:`DEFAULT_SCHEMES`: on the mega shell they route every random gateway).
 
 >>> list(SCHEMES)
-['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt']
+['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp']
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ..formats.instance import Instance, LayerSubproblem
 if TYPE_CHECKING:
     from ..partition import RingPartition
 
-__all__ = ["SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment", "scheme_rules"]
+__all__ = ["SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment", "scheme_rules", "base_scheme"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
 RANDOM_SCHEMES = BASELINE_SCHEMES
@@ -38,6 +41,11 @@ SOLVED = {
 }
 SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()} \
     | {"Space-XNet-opt": ("optimised", "optimize", "best_options")}
+# compute groups (issue 12): the optimised deployment with groups, and every paper scheme given the same groups
+SCHEMES |= {"Space-XNet-opt-tp": ("optimised", "optimize", "best_options + waterfill compute groups")} \
+    | {f"{name}-tp": ("grouped", name, "waterfill compute groups") for name in PAPER_SCHEMES}
+DEFAULT_SCHEMES = tuple(name for name, spec in SCHEMES.items() if spec[0] != "grouped")
+"""What ``reproduce`` runs without ``--schemes``: the baselines with groups are asked for by name."""
 
 
 def solved_deployment(layers: list[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:
@@ -68,6 +76,16 @@ def scheme_deployment(name: str, *, partition: RingPartition, layers: Mapping[st
     return solved_deployment(layers[rule], objective=objective, method=method or own_method, name=name)
 
 
+def base_scheme(name: str) -> str:
+    """The scheme whose placement ``name`` uses: ``RandPlace-tp`` -> ``RandPlace``; others unchanged.
+
+    >>> base_scheme("Space-XNet-tp"), base_scheme("Space-XNet-opt-tp")
+    ('Space-XNet', 'Space-XNet-opt-tp')
+    """
+    return SCHEMES[name][1] if name in SCHEMES and SCHEMES[name][0] == "grouped" else name
+
+
 def scheme_rules(schemes: Sequence[str]) -> list[str]:
-    """The gateway rules the solved schemes among ``schemes`` need, in first-use order."""
-    return list(dict.fromkeys(SCHEMES[s][3] for s in schemes if s in SCHEMES and SCHEMES[s][0] == "solved"))
+    """The gateway rules the solved schemes among ``schemes`` need (their own or their base's), in first-use order."""
+    bases = [base_scheme(s) for s in schemes]
+    return list(dict.fromkeys(SCHEMES[s][3] for s in bases if s in SCHEMES and SCHEMES[s][0] == "solved"))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from ..evaluate import ComputeModel, Deployment, World
 from ..formats.instance import LayerSubproblem
 from ..progress import Progress, no_progress
-from .schemes import RANDOM_SCHEMES, SCHEMES, scheme_deployment, scheme_rules
+from .schemes import RANDOM_SCHEMES, SCHEMES, base_scheme, scheme_deployment, scheme_rules
 
 if TYPE_CHECKING:
     from ..build import Setting
@@ -29,9 +30,11 @@ PAPER_TABLE2 = {"RandPlace": (5.28, 5.30), "RandIntra": (4.13, 4.16), "RandIntra
 
 def random_deployments(partition: RingPartition, n_experts: int, schemes: Sequence[str], *, seeds: int,
                        seed: int = 0) -> list[tuple[str, Deployment]]:
-    """The placements of the random schemes among ``schemes``: ``seeds`` of each, seeded ``seed, seed + 1, ...``."""
+    """The placements of the random schemes among ``schemes`` (or their bases, for ``RandPlace-tp`` and the like):
+    ``seeds`` of each, seeded ``seed, seed + 1, ...``."""
+    bases = dict.fromkeys(base_scheme(name) for name in schemes)
     return [(name, scheme_deployment(name, partition=partition, layers={}, n_experts=n_experts, seed=s))
-            for name in schemes if name in RANDOM_SCHEMES for s in range(seed, seed + seeds)]
+            for name in bases if name in RANDOM_SCHEMES for s in range(seed, seed + seeds)]
 
 
 def scheme_world(setting: Setting, schemes: Sequence[str], *, seeds: int, seed: int = 0,
@@ -65,14 +68,19 @@ def _check_schemes(schemes: Sequence[str]) -> None:
         raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
 
 
-def _optimised(world: World, progress: Progress):
-    """Space-XNet-opt, optimised on the world's own (in-sample) statistics even when evaluated out of sample."""
+def _optimised(world: World, progress: Progress, *, groups: bool = False):
+    """Space-XNet-opt(-tp), optimised on the world's own (in-sample) statistics even when evaluated out of sample."""
     from ..deploy.optimize import best_options, optimize_deployment
     from ..evaluate import laws_from_stats
 
     stats = getattr(world.setting, "statistics", None)
     if stats is not None:
         world = world.with_laws(laws_from_stats(stats), "in sample")
+    if groups:
+        from ..deploy.tp_deploy import optimize_with_groups
+
+        return replace(optimize_with_groups(world, **best_options(world), progress=progress).plan,
+                       name="Space-XNet-opt-tp")
     return optimize_deployment(world, **best_options(world), progress=progress).plan
 
 
@@ -96,16 +104,24 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     layers = layers or {"center": world.layers}
     randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
     plan = []
+    base = {name: base_scheme(name) for name in schemes}
     for name in schemes:
         progress(f"placing {name}", len(plan), 0)
-        if name in RANDOM_SCHEMES:
-            plan += [(n, plan_from_deployment(d)) for n, d in randoms if n == name]
+        if base[name] in RANDOM_SCHEMES:
+            plan += [(name, plan_from_deployment(d)) for n, d in randoms if n == base[name]]
         elif SCHEMES[name][0] == "optimised":
-            plan.append((name, _optimised(world, progress)))
+            plan.append((name, _optimised(world, progress, groups=name.endswith("-tp"))))
         else:
             plan.append((name, plan_from_deployment(scheme_deployment(
-                name, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method))))
-    per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
+                base[name], partition=world.partition, layers=layers, n_experts=world.n_experts, method=method))))
+    grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name][0] == "grouped"]
+    if grouped:
+        from ..deploy.tp_deploy import attach_groups
+
+        for j, p in zip(grouped, attach_groups(world, [plan[j][1] for j in grouped], progress=progress)):
+            plan[j] = (plan[j][0], p)
+    per = {name: (max(tokens // seeds, 2) if tokens and base[name] in RANDOM_SCHEMES else tokens)
+           for name in schemes}
     routed = evaluate_plans(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
                             progress=progress)
     for name, d in plan:
