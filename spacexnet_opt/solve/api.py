@@ -47,7 +47,7 @@ def solve(problem: Problem, method: str | None = None, *, time_limit: float | No
     method : str, optional
         A method of :data:`~spacexnet_opt.solve.registry.REGISTRY`. Default:
         ``hungarian`` for ``linear``, ``dp`` for ``top2``/``trace`` up to its
-        ``max_experts`` (22) and ``order-ls`` above, ``tabu`` for a general QAP.
+        ``max_experts`` (22) and ``order-ls`` above, ``bls`` for a general QAP.
     time_limit : float, optional
         Seconds of wall time for the whole solve, model building included.
     options : dict, optional
