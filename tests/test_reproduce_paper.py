@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from spacexnet_opt.reproduce import PAPER_SCHEMES, SCHEMES, reproduce_sweeps
+from spacexnet_opt.reproduce import PAPER_SCHEMES, reproduce_sweeps
+from spacexnet_opt.reproduce.schemes import DEFAULT_SCHEMES
 from spacexnet_opt.formats.scenario import load_scenario
 
 from test_evaluate_cli import TINY
@@ -23,19 +24,24 @@ def test_reproduce_paper_writes_table2(cli, scenario, tmp_path):
                  "--out", tmp_path)
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "table2.json").read_text())
-    assert list(doc["schemes"]) == list(SCHEMES)
+    assert list(doc["schemes"]) == list(DEFAULT_SCHEMES)
     rows = doc["schemes"]
-    for name in SCHEMES:
+    for name in DEFAULT_SCHEMES:
         assert {"mean_s_per_token", "std_s"} <= set(rows[name])
         assert name in result.output
     assert rows["RandPlace"]["placements"] == 2 and rows["Space-XNet"]["std_s"] == 0.0
     # the paper's ordering holds on the tiny shell too
     means = [rows[name]["mean_s_per_token"] for name in PAPER_SCHEMES]
     assert means == sorted(means, reverse=True)
-    # every scheme pays the same compute; only propagation differs
-    compute = {round(row["compute_s_per_token"], 12) for row in rows.values()}
+    # every scheme pays the same compute (but the one with compute groups); only propagation differs
+    compute = {round(row["compute_s_per_token"], 12) for name, row in rows.items() if not name.endswith("-tp")}
     assert len(compute) == 1 and doc["assumptions"]["compute"]["satellite_gflops"] == 7.28
     assert rows["Space-XNet"]["paper_s_per_token"] == [1.02, 1.07]
+    # Space-XNet-opt is never worse than Space-XNet, and every scheme's deployment is written beside table2.json
+    assert rows["Space-XNet-opt"]["snapshot_exact_s_per_token"] <= rows["Space-XNet"]["snapshot_exact_s_per_token"]
+    assert rows["Space-XNet-opt-tp"]["snapshot_exact_s_per_token"] < rows["Space-XNet-opt"]["snapshot_exact_s_per_token"]
+    assert sorted(p.name for p in tmp_path.glob("deployment-*.json")) == sorted(f"deployment-{n}.json"
+                                                                                 for n in DEFAULT_SCHEMES)
 
 
 def test_reproduce_options_change_compute(cli, scenario, tmp_path):

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import FileFormatError
-from ..fileio import read_json, write_json_atomic
+from ..fileio import read_json
 
-__all__ = ["StrictModel", "validate_document", "load_document", "save_document"]
+__all__ = ["StrictModel", "validate_document", "load_document"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,7 +64,3 @@ def load_document(model: type[M], path: str | os.PathLike, *, kind: str, version
     """Read and validate a JSON document of the given ``kind`` and ``version``."""
     return validate_document(model, read_json(path), kind=kind, version=version, source=Path(path))
 
-
-def save_document(document: BaseModel, path: str | os.PathLike) -> None:
-    """Write a validated document atomically as JSON, omitting unset optional fields."""
-    write_json_atomic(path, document.model_dump(mode="json", exclude_none=True))

@@ -4,18 +4,32 @@ Paper: ``RandPlace``, ``RandIntra``, ``RandIntra-CG`` (seeded random baselines)
 and ``Space-XNet`` (ring subnets, central gateway, experts sorted by activation
 probability against candidates sorted by expected path latency). Added:
 ``Space-XNet-top2`` (the exact expected top-2 bottleneck, a QAP solved by
-exhaustive search over the E fastest candidates) and ``Space-XNet-median``
-(median gateways instead of central ones, then the sorted rule).
+exhaustive search over the E fastest candidates), ``Space-XNet-median``
+(median gateways instead of central ones, then the sorted rule) and
+``Space-XNet-opt`` (the whole deployment optimised by ``spacexnet optimize``
+with :func:`spacexnet_opt.deploy.optimize.best_options`). With compute groups
+(:mod:`spacexnet_opt.deploy.tp_deploy`): ``Space-XNet-opt-tp`` and, for the
+second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...,
+not in :data:`DEFAULT_SCHEMES`: on the mega shell they route every random gateway).
 
 >>> list(SCHEMES)
-['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median']
+['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp']
 """
 
 from __future__ import annotations
 
-from ..evaluate.deployment import BASELINE_SCHEMES, deployment_from_assignments, deployment_from_baseline
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment"]
+import numpy as np
+
+from ..evaluate.deployment import BASELINE_SCHEMES, Deployment, deployment_from_baseline
+from ..formats.instance import Instance, LayerSubproblem
+
+if TYPE_CHECKING:
+    from ..partition import RingPartition
+
+__all__ = ["SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment", "scheme_rules", "base_scheme"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
 RANDOM_SCHEMES = BASELINE_SCHEMES
@@ -25,27 +39,31 @@ SOLVED = {
     "Space-XNet-top2": ("top2", "brute", "center"),
     "Space-XNet-median": ("linear", "sorted", "median"),
 }
-SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()}
+SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()} \
+    | {"Space-XNet-opt": ("optimised", "optimize", "best_options")}
+# compute groups (issue 12): the optimised deployment with groups, and every paper scheme given the same groups
+SCHEMES |= {"Space-XNet-opt-tp": ("optimised", "optimize", "best_options + waterfill compute groups")} \
+    | {f"{name}-tp": ("grouped", name, "waterfill compute groups") for name in PAPER_SCHEMES}
+DEFAULT_SCHEMES = tuple(name for name, spec in SCHEMES.items() if spec[0] != "grouped")
+"""What ``reproduce`` runs without ``--schemes``: the baselines with groups are asked for by name."""
 
 
-def solved_deployment(layers, *, objective: str, method: str, name: str):
+def solved_deployment(layers: list[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:
     """Solve every layer subproblem with ``method`` under ``objective`` and return the deployment."""
     from ..errors import SolverError
-    from ..solve.api import solve
-    from ..solve.from_instance import layer_problem
+    from ..solve.from_instance import solve_instance
 
-    assignments = []
-    for index, layer in enumerate(layers):
-        result = solve(layer_problem(layer, objective, field=f"layers[{index}]"), method=method, seed=0)
-        if result.assignment is None:
-            raise SolverError(f"{method} found no placement for layer {layer.layer}")
-        assignments.append(result.assignment)
-    return deployment_from_assignments(layers, assignments, name=name)
+    placement = solve_instance(Instance(scenario={"name": name}, layers=layers), method, objective=objective, rng=0)
+    if placement.total_objective is None:
+        raise SolverError(f"{method} found no placement for some layer of {name}")
+    experts = np.array([entry.experts for entry in placement.layers])
+    return Deployment(np.array([layer.gateway for layer in layers]), experts, name=name)
 
 
-def scheme_deployment(name: str, *, partition, layers, n_experts: int, seed: int = 0, median_layers=None,
-                      method: str | None = None):
-    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones ``layers`` (and ``method``)."""
+def scheme_deployment(name: str, *, partition: RingPartition, layers: Mapping[str, list[LayerSubproblem]],
+                      n_experts: int, seed: int = 0, method: str | None = None) -> Deployment:
+    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones the layers of their gateway
+    rule and their own solver (or ``method``)."""
     try:
         kind, *spec = SCHEMES[name]
     except KeyError:
@@ -53,8 +71,21 @@ def scheme_deployment(name: str, *, partition, layers, n_experts: int, seed: int
     if kind == "random":
         return deployment_from_baseline(partition, n_experts, scheme=name, seed=seed)
     objective, own_method, rule = spec
-    method = method or own_method
-    use = median_layers if rule == "median" else layers
-    if use is None:
+    if rule not in layers:
         raise ValueError(f"scheme {name} needs the subproblems of {rule} gateways")
-    return solved_deployment(use, objective=objective, method=method, name=name)
+    return solved_deployment(layers[rule], objective=objective, method=method or own_method, name=name)
+
+
+def base_scheme(name: str) -> str:
+    """The scheme whose placement ``name`` uses: ``RandPlace-tp`` -> ``RandPlace``; others unchanged.
+
+    >>> base_scheme("Space-XNet-tp"), base_scheme("Space-XNet-opt-tp")
+    ('Space-XNet', 'Space-XNet-opt-tp')
+    """
+    return SCHEMES[name][1] if name in SCHEMES and SCHEMES[name][0] == "grouped" else name
+
+
+def scheme_rules(schemes: Sequence[str]) -> list[str]:
+    """The gateway rules the solved schemes among ``schemes`` need (their own or their base's), in first-use order."""
+    bases = [base_scheme(s) for s in schemes]
+    return list(dict.fromkeys(SCHEMES[s][3] for s in bases if s in SCHEMES and SCHEMES[s][0] == "solved"))

@@ -6,46 +6,127 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..evaluate import evaluate_many
-from .schemes import RANDOM_SCHEMES, SCHEMES, scheme_deployment
+from ..evaluate import ComputeModel, Deployment, World
+from ..formats.instance import LayerSubproblem
+from ..progress import Progress, no_progress
+from .schemes import RANDOM_SCHEMES, SCHEMES, base_scheme, scheme_deployment, scheme_rules
 
-__all__ = ["PAPER_TABLE2", "run_schemes"]
+if TYPE_CHECKING:
+    from ..build import Setting
+    from ..partition import RingPartition
+
+__all__ = ["PAPER_TABLE2", "random_deployments", "scheme_world", "run_schemes"]
 
 PAPER_TABLE2 = {"RandPlace": (5.28, 5.30), "RandIntra": (4.13, 4.16), "RandIntra-CG": (3.34, 3.37),
                 "Space-XNet": (1.02, 1.07)}
 """The paper's Table II, s/token, range over its 8 data sets."""
 
-Progress = Callable[[str, int, int], None]
+
+def random_deployments(partition: RingPartition, n_experts: int, schemes: Sequence[str], *, seeds: int,
+                       seed: int = 0) -> list[tuple[str, Deployment]]:
+    """The placements of the random schemes among ``schemes`` (or their bases, for ``RandPlace-tp`` and the like):
+    ``seeds`` of each, seeded ``seed, seed + 1, ...``."""
+    bases = dict.fromkeys(base_scheme(name) for name in schemes)
+    return [(name, scheme_deployment(name, partition=partition, layers={}, n_experts=n_experts, seed=s))
+            for name in bases if name in RANDOM_SCHEMES for s in range(seed, seed + seeds)]
 
 
-def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
-                median_layers=None, method: str | None = None, progress: Progress | None = None) -> dict:
-    """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
+def scheme_world(setting: Setting, schemes: Sequence[str], *, seeds: int, seed: int = 0,
+                 compute: ComputeModel | None = None,
+                 progress: Progress = no_progress) -> tuple[World, dict[str, list[LayerSubproblem]]]:
+    """The world ``schemes`` run on, every snapshot routed once.
 
-    Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
-    ``tokens // seeds`` per placement; 0 = exact expectations only). Returns
-    ``{scheme: summary}`` in the order given, where ``mean_s_per_token`` is the
-    mean over placements; ``method`` replaces the solver of the solved schemes; ``std_s`` the standard deviation over placements (0 for
-    a deterministic scheme), ``ci95_s`` the Monte Carlo 95 % interval of the mean.
+    One routing pass serves the candidate legs of the scenario's gateways and of
+    every other gateway rule a solved scheme needs, and the legs of the random
+    schemes' placements (:func:`random_deployments`), so that evaluating all of
+    them routes nothing again. Returns the world (layers of the scenario's rule)
+    and the layers per rule (``"center"``: the world's).
     """
-    say = progress or (lambda stage, done, total: None)
+    from ..build import route_candidates, setting_layers
+    from ..evaluate import deployment_legs, world_from_setting
+
+    _check_schemes(schemes)
+    rules = [rule for rule in scheme_rules(schemes) if rule != "center"]
+    extra = [deployment_legs(d) for _, d in random_deployments(setting.partition, setting.n_experts, schemes,
+                                                               seeds=seeds, seed=seed)]
+    paths = route_candidates(setting, [None, *rules], extra_legs=extra, progress=progress)
+    world = world_from_setting(setting, compute=compute, paths=paths, progress=progress)
+    layers = {"center": world.layers}
+    layers.update({rule: setting_layers(setting, gateway_rule=rule, paths=paths).layers for rule in rules})
+    return world, layers
+
+
+def _check_schemes(schemes: Sequence[str]) -> None:
     unknown = [s for s in schemes if s not in SCHEMES]
     if unknown:
         raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
+
+
+def _optimised(world: World, progress: Progress, *, groups: bool = False):
+    """Space-XNet-opt(-tp), optimised on the world's own (in-sample) statistics even when evaluated out of sample."""
+    from ..deploy.optimize import best_options, optimize_deployment
+    from ..evaluate import laws_from_stats
+
+    stats = getattr(world.setting, "statistics", None)
+    if stats is not None:
+        world = world.with_laws(laws_from_stats(stats), "in sample")
+    if groups:
+        from ..deploy.tp_deploy import optimize_with_groups
+
+        return replace(optimize_with_groups(world, **best_options(world), progress=progress).plan,
+                       name="Space-XNet-opt-tp")
+    return optimize_deployment(world, **best_options(world), progress=progress).plan
+
+
+def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
+                layers: Mapping[str, list[LayerSubproblem]] | None = None, method: str | None = None,
+                progress: Progress = no_progress, keep: dict | None = None) -> dict:
+    """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
+
+    Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
+    ``tokens // seeds`` per placement; 0 = exact expectations only). Solved
+    schemes use ``layers[rule]`` of their gateway rule (default: the world's
+    layers as ``"center"``) and their own solver, or ``method``. Returns ``{scheme: summary}`` in the order given,
+    where ``mean_s_per_token`` is the mean over placements, ``std_s`` the
+    standard deviation over placements (0 for a deterministic scheme),
+    ``ci95_s`` the Monte Carlo 95 % interval of the mean. ``keep``, a dict,
+    receives each scheme's first deployment (a :class:`~spacexnet_opt.deploy.Plan`).
+    """
+    from ..deploy import evaluate_plans, plan_from_deployment
+
+    _check_schemes(schemes)
+    layers = layers or {"center": world.layers}
+    randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
     plan = []
+    base = {name: base_scheme(name) for name in schemes}
     for name in schemes:
-        for s in (range(seed, seed + seeds) if name in RANDOM_SCHEMES else [None]):
-            say(f"placing {name}", len(plan), 0)
-            plan.append((name, scheme_deployment(name, partition=world.partition, layers=world.layers,
-                                                 n_experts=world.n_experts, seed=s, median_layers=median_layers,
-                                                 method=method)))
-    per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
-    routed = evaluate_many(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
-                           progress=lambda done, total: say("routing + simulating", done, total))
+        progress(f"placing {name}", len(plan), 0)
+        if base[name] in RANDOM_SCHEMES:
+            plan += [(name, plan_from_deployment(d)) for n, d in randoms if n == base[name]]
+        elif SCHEMES[name][0] == "optimised":
+            plan.append((name, _optimised(world, progress, groups=name.endswith("-tp"))))
+        else:
+            plan.append((name, plan_from_deployment(scheme_deployment(
+                base[name], partition=world.partition, layers=layers, n_experts=world.n_experts, method=method))))
+    grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name][0] == "grouped"]
+    if grouped:
+        from ..deploy.tp_deploy import attach_groups
+
+        for j, p in zip(grouped, attach_groups(world, [plan[j][1] for j in grouped], progress=progress)):
+            plan[j] = (plan[j][0], p)
+    per = {name: (max(tokens // seeds, 2) if tokens and base[name] in RANDOM_SCHEMES else tokens)
+           for name in schemes}
+    routed = evaluate_plans(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
+                            progress=progress)
+    for name, d in plan:
+        if keep is not None:
+            keep.setdefault(name, d)
     evals = [(name, ev) for (name, _), ev in zip(plan, routed)]
     out = {}
     for name in schemes:

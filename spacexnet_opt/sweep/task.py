@@ -20,10 +20,10 @@ METRICS = ("mean_s_per_token", "std_s", "ci95_low_s", "ci95_high_s", "p99_s_per_
 
 
 def shell_snapshots(spec, source: str):
-    """The ISL snapshots of ``spec``'s shell (the part of a world shared by every point on that shell)."""
-    from ..evaluate.world import scenario_snapshots
+    """The ISL snapshots of ``spec``'s shell (the part of a setting shared by every point on that shell)."""
+    from ..build import resolve_setting
 
-    return scenario_snapshots(spec, Path(source))
+    return resolve_setting(spec, Path(source)).snapshots
 
 
 def _rows(world, table: dict) -> dict[str, dict]:
@@ -42,13 +42,16 @@ def run_point(spec, source: str, schemes: list[str], run, snapshots=None) -> dic
 
     ``snapshots`` are the shell's (from :func:`shell_snapshots`); None builds them here.
     """
-    from ..evaluate import world_from_scenario
-    from ..reproduce.table import run_schemes
+    from ..build import resolve_setting
+    from ..reproduce.table import run_schemes, scheme_world
 
     start = time.perf_counter()
     try:
-        world = world_from_scenario(spec, source=Path(source), snapshots=snapshots)
-        table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, method=run.method)
+        setting = resolve_setting(spec, Path(source))
+        if snapshots is not None:  # the shell's, built once: fills the setting's cached property
+            setting.__dict__["snapshots"] = snapshots
+        world, layers = scheme_world(setting, schemes, seeds=run.seeds)
+        table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, layers=layers, method=run.method)
         return {"rows": _rows(world, table), "runtime_s": time.perf_counter() - start}
     except Exception as exc:  # a failing point is data: recorded, and the sweep goes on
         last = traceback.extract_tb(exc.__traceback__)[-1]

@@ -1,0 +1,134 @@
+"""Evaluate plans with compute groups: per-snapshot scatter/compute/gather before every layer's expert legs.
+
+The layer time of a token in snapshot ``t`` becomes
+``P_t,l + max_{i in A} (D_t(g_l, s_i) + D_t(s_i, g_{l+1}) + t_exp(s_i))`` with
+``P_t,l`` the group's non-expert phase (:mod:`.compute_group`); layer 0 also
+carries the once-per-token phase (dense layers) of its group. Both are added to
+every expert leg of the layer in that snapshot, so the analytic value, the
+exact snapshot mean and the Monte Carlo simulation of :mod:`.evaluation` all
+charge them on the token's own snapshot. A member without a path to its
+gateway in a snapshot is charged its mean round trip over the connected
+snapshots (the builder's rule) and counted as disconnected.
+
+Reported ``compute_s`` is the compute of the slowest member per round plus the
+router and one expert; everything else the group adds (round trips, the
+gateway's serialisation) is reported as propagation. Plans whose groups are
+all the gateway alone are not touched here: they are today's model exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import Progress, no_progress
+from .compute_group import compute_only, round_times, world_work
+
+__all__ = ["GroupPhases", "group_phases", "trivial_groups", "evaluate_grouped"]
+
+
+def trivial_groups(plan) -> bool:
+    """True when ``plan`` has no groups or every group is its gateway alone."""
+    groups = getattr(plan, "groups", None)
+    if groups is None:
+        return True
+    return all(gr.size == 1 and gr.members[0] == g for gr, g in zip(groups, plan.gateways))
+
+
+@dataclass(frozen=True, eq=False)
+class GroupPhases:
+    """Per snapshot: phase (T, L), once-per-token phase (T,), disconnected (T, L); compute parts (L,) and once."""
+
+    phase: np.ndarray
+    once: np.ndarray
+    disconnected: np.ndarray
+    compute: np.ndarray
+    once_compute: float
+
+
+def _member_delays(snapshots, gateways, groups, progress: Progress = no_progress) -> list[np.ndarray]:
+    """One-way delays (T, n_l) from each layer's gateway to its group members, builder's disconnection rule."""
+    from ..constellation import iter_shortest_delays
+
+    sources = np.unique(gateways)
+    row = np.searchsorted(sources, gateways)
+    out = [np.empty((snapshots.n_snapshots, gr.size)) for gr in groups]
+    for t, dist in enumerate(iter_shortest_delays(snapshots, sources)):
+        for l, gr in enumerate(groups):
+            out[l][t] = dist[row[l], gr.members]
+        progress("routing compute groups", t + 1, snapshots.n_snapshots)
+    for l, d in enumerate(out):
+        ok = np.isfinite(d)
+        if not ok.any(axis=0).all():
+            j = int(np.argmin(ok.any(axis=0)))
+            raise InputError(f"layer {l}: group member {int(groups[l].members[j])} has no path to gateway "
+                             f"{int(gateways[l])} in any snapshot", field=f"layers[{l}].compute_group")
+    return out
+
+
+def group_phases(world, gateways, groups, *, progress: Progress = no_progress) -> GroupPhases:
+    """The non-expert phases of ``groups`` (one per layer) on every snapshot of ``world``."""
+    gateways = np.asarray(gateways, dtype=np.int64)
+    work, compute = world_work(world), world.compute
+    sigma = world.snapshots.config.serialisation_s
+    delays = _member_delays(world.snapshots, gateways, groups, progress)
+    n_t = world.snapshots.n_snapshots
+    phase, disc, comp = np.empty((n_t, len(groups))), np.zeros((n_t, len(groups)), dtype=bool), np.empty(len(groups))
+    once, once_comp = np.zeros(n_t), 0.0
+    for l, (gr, g, d) in enumerate(zip(groups, gateways, delays)):
+        bad = ~np.isfinite(d)
+        mean = np.where(bad, 0.0, d).sum(axis=0) / (~bad).sum(axis=0)
+        rtt = 2.0 * np.where(bad, mean, d)
+        f, f_g = compute.gflops(gr.members), float(compute.gflops([g])[0])
+        phase[:, l] = round_times(rtt, gr, f, work.rounds, sigma, g) + work.router / f_g
+        disc[:, l] = bad.any(axis=1)
+        comp[l] = compute_only(gr, f, work.rounds) + work.router / f_g
+        if l == 0:
+            once = round_times(rtt, gr, f, work.once_rounds, sigma, g) + work.once_unsplit / f_g
+            once_comp = compute_only(gr, f, work.once_rounds) + work.once_unsplit / f_g
+    return GroupPhases(phase, once, disc, comp, once_comp)
+
+
+def _at_gateways(world, gateways) -> tuple[np.ndarray, float]:
+    """Today's gateway time per layer and once-per-token time at the first gateway (per-satellite speeds)."""
+    times, compute = world.times, world.compute
+    slow = compute.satellite_gflops / compute.gflops(gateways)
+    return times.gateway_s * slow, times.per_token_s * float(slow[0])
+
+
+def _split(result, phases: GroupPhases, expert_s: float, per_token_s: float, *, has_per_token: bool):
+    """``result`` (LayerLatency or MonteCarloResult) with compute = group compute, the rest propagation."""
+    compute = phases.compute + expert_s
+    prop = result.propagation_s + result.compute_s - compute
+    prop[0] -= phases.once_compute - per_token_s
+    fields = {"propagation_s": prop, "compute_s": compute}
+    if has_per_token:
+        fields["per_token_s"] = phases.once_compute
+    return replace(result, **fields)
+
+
+def evaluate_grouped(world, plan, tokens: int, rng, *, progress: Progress = no_progress):
+    """The :class:`~spacexnet_opt.evaluate.Evaluation` of ``plan`` with its compute groups."""
+    from ..evaluate.legs import LegDelays
+    from .evaluation import _deviation, _evaluation, plan_legs
+
+    legs, chosen = plan_legs(world.snapshots, [plan], deviations=[_deviation(world, plan)], progress=progress)[0]
+    phases = group_phases(world, plan.gateways, plan.groups)
+    gw_s, once_s = _at_gateways(world, plan.gateways)
+    single = np.array([gr.size == 1 and gr.members[0] == g for gr, g in zip(plan.groups, plan.gateways)])
+    shift = np.where(single[None, :], 0.0, phases.phase - gw_s[None, :])
+    if not single[0]:
+        shift[:, 0] += phases.once - once_s
+    legs = LegDelays(legs.delay_s + shift[:, :, None], legs.disconnected | phases.disconnected[:, :, None])
+    ev = _evaluation(world, plan, legs, chosen, tokens, rng)
+    times = world.times
+    assumptions = {**ev.assumptions, "compute_groups": "each layer's attention (and shared experts) split over its "
+                   "group: hidden state scattered from the gateway, partial sums gathered there, per snapshot"}
+    mc = ev.montecarlo
+    return replace(ev, analytic=_split(ev.analytic, phases, times.expert_s, times.per_token_s, has_per_token=True),
+                   snapshot=_split(ev.snapshot, phases, times.expert_s, times.per_token_s, has_per_token=True),
+                   montecarlo=None if mc is None else _split(mc, phases, times.expert_s, times.per_token_s,
+                                                             has_per_token=False),
+                   assumptions=assumptions)

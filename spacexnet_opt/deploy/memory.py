@@ -1,0 +1,206 @@
+"""Bytes every satellite holds for a deployment with compute groups: weights and KV cache.
+
+Weights (``bytes_per_param``, default 2 = bf16): every expert copy holds
+``3 * hidden * ffn`` parameters; member ``j`` of layer ``l``'s group holds
+``w_j`` of the layer's head-parallel weights (attention projections, shared
+experts), the whole replicated part (the low-rank down-projections of
+multi-head latent attention) and, at the gateway, the router. The first
+gateway's group also holds the dense layers the same way.
+
+KV cache (bf16) for ``context_len`` tokens: with multi-head or grouped-query
+attention a member keeps the keys and values of its heads,
+``max(1, w_j n_kv_heads) * head_dim * 2`` numbers per token and layer (a
+member needs at least one whole KV head); with latent attention every member
+keeps the whole latent, ``kv_lora_rank + qk_rope_head_dim`` per token and
+layer (every head reads all of it).
+
+>>> from spacexnet_opt.moe import get_profile
+>>> from spacexnet_opt.deploy.compute_group import ComputeGroup
+>>> p = get_profile("llama-moe-3.5b-2of8")
+>>> use = satellite_bytes(p, [0], [[1, 2]], [ComputeGroup([0, 5], [0.5, 0.5])], n_sats=8, context_len=4096)
+>>> [round(float(x) / 2**20, 2) for x in (use.weights[0], use.kv[5], use.weights[1])]   # MiB
+[64.06, 32.0, 32.25]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["SatelliteBytes", "satellite_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory",
+           "check_world_memory", "scenario_memory", "memory_summary"]
+
+KV_BYTES = 2
+
+
+@dataclass(frozen=True, eq=False)
+class SatelliteBytes:
+    """Bytes (N,) of weights and of KV cache per satellite."""
+
+    weights: np.ndarray
+    kv: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.weights + self.kv
+
+
+def _layer_params(profile) -> tuple[float, float]:
+    """(split, replicated) parameters of one MoE layer's non-expert work (the router excluded)."""
+    from ..moe import flops
+
+    h = profile.hidden_size
+    rep = h * (profile.kv_lora_rank + profile.qk_rope_head_dim) + h * (profile.q_lora_rank or 0) \
+        if profile.is_mla else 0
+    shared = profile.n_shared_experts * flops.ffn_macs(h, profile.shared_expert_ffn_dim or profile.expert_ffn_dim)
+    return flops.attention_projection_macs(profile) - rep + shared, rep
+
+
+def _kv_numbers(profile, shares: np.ndarray, context_len: int) -> np.ndarray:
+    """KV-cache numbers per member for one layer."""
+    if profile.is_mla:
+        return np.full(len(shares), float(context_len * (profile.kv_lora_rank + profile.qk_rope_head_dim)))
+    heads = np.maximum(1.0, shares * profile.n_kv_heads)
+    return context_len * heads * profile.head_dim * 2.0
+
+
+def _layer_parts(profile, *, context_len: int, bytes_per_param: float, first: bool, include_dense: bool):
+    """(per unit share, fixed per member) bytes of one layer's group; layer 0 also carries the dense layers.
+
+    The KV cache of MHA/GQA is ``max(1, w n_kv) * per_head``; it is split as
+    ``w * n_kv * per_head`` per share and one ``per_head`` counted as fixed only
+    where it is larger (members below one head), see :func:`group_bytes`.
+    """
+    from ..moe import flops
+
+    split, rep = _layer_params(profile)
+    kv_full = float(_kv_numbers(profile, np.ones(1), context_len)[0]) * KV_BYTES
+    per_share, fixed = split * bytes_per_param, rep * bytes_per_param
+    if profile.is_mla:
+        fixed += kv_full
+    else:
+        per_share += kv_full
+    dense = profile.n_dense_layers if (first and include_dense) else 0
+    if dense:
+        dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
+                                                                                     profile.dense_ffn_dim or 0)
+        per_share += dense * (dense_split * bytes_per_param + (0.0 if profile.is_mla else kv_full))
+        fixed += dense * (rep * bytes_per_param + (kv_full if profile.is_mla else 0.0))
+    return per_share, fixed, (1 + dense) * (0.0 if profile.is_mla else kv_full / profile.n_kv_heads)
+
+
+def group_bytes(profile, group, gateway: int, *, n_sats: int, first: bool, context_len: int = 4096,
+                bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
+    """Weights and KV-cache bytes (N,) one layer's group adds (the router at the gateway included)."""
+    from ..moe import flops
+
+    split, rep = _layer_params(profile)
+    dense = profile.n_dense_layers if (first and include_dense) else 0
+    weights, kv = np.zeros(n_sats), np.zeros(n_sats)
+    layer_kv = _kv_numbers(profile, group.shares, context_len) * KV_BYTES
+    np.add.at(weights, group.members, (group.shares * split + rep) * bytes_per_param)
+    np.add.at(kv, group.members, (1 + dense) * layer_kv)
+    weights[gateway] += flops.router_macs(profile) * bytes_per_param
+    if dense:
+        dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
+                                                                                     profile.dense_ffn_dim or 0)
+        np.add.at(weights, group.members, dense * (group.shares * dense_split + rep) * bytes_per_param)
+    return SatelliteBytes(weights, kv)
+
+
+def share_caps(profile, free_bytes, *, first: bool, context_len: int = 4096, bytes_per_param: float = 2.0,
+               include_dense: bool = True) -> np.ndarray:
+    """The largest share of a layer each satellite's ``free_bytes`` holds (0 where not even the fixed part fits).
+
+    Conservative for MHA/GQA: ``max(1, w n) <= w n + 1`` heads of KV cache.
+    """
+    per_share, fixed, one_head = _layer_parts(profile, context_len=context_len, bytes_per_param=bytes_per_param,
+                                              first=first, include_dense=include_dense)
+    room = np.asarray(free_bytes, dtype=float) - fixed - one_head
+    return np.clip(room / per_share, 0.0, 1.0)
+
+
+def expert_bytes(profile, experts, *, n_sats: int, bytes_per_param: float = 2.0) -> np.ndarray:
+    """Weight bytes (N,) of the expert copies ``experts`` (any shape, ``-1`` padding) per satellite."""
+    from ..moe import flops
+
+    out = np.zeros(n_sats)
+    hosts = np.asarray(experts, dtype=np.int64).ravel()
+    np.add.at(out, hosts[hosts >= 0], flops.expert_macs(profile) * bytes_per_param)
+    return out
+
+
+def satellite_bytes(profile, gateways, experts, groups, *, n_sats: int, context_len: int = 4096,
+                    bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
+    """Weights and KV-cache bytes of every satellite; ``experts`` (L, E, C) or (L, E) ids, ``-1`` padding."""
+    from ..moe import flops
+
+    weights, kv = expert_bytes(profile, experts, n_sats=n_sats, bytes_per_param=bytes_per_param), np.zeros(n_sats)
+    for l, (gr, g) in enumerate(zip(groups, np.asarray(gateways).ravel())):
+        part = group_bytes(profile, gr, int(g), n_sats=n_sats, first=l == 0, context_len=context_len,
+                           bytes_per_param=bytes_per_param, include_dense=include_dense)
+        weights += part.weights
+        kv += part.kv
+    return SatelliteBytes(weights, kv)
+
+
+def scenario_memory(path, shell) -> tuple[np.ndarray | None, float]:
+    """Per-satellite memory (GB, or None when the scenario sets none) and bytes per parameter of a scenario.
+
+    ``path`` is a scenario (``.toml``) or an instance whose ``scenario.spec`` block is the scenario.
+    """
+    from pathlib import Path
+
+    from ..build.resolvers import scenario_onboard
+    from ..formats.scenario import Scenario, load_scenario
+    from ..formats.schema import validate_document
+
+    path = Path(path)
+    if path.suffix.lower() == ".toml":
+        spec, where = load_scenario(path), path
+    else:
+        from ..formats.instance import load_instance
+
+        scenario = load_instance(path).scenario
+        spec = validate_document(Scenario, scenario.get("spec"), kind="spacexnet-scenario", version=1, source=path)
+        where = path.parent / str(scenario.get("scenario_file", path.name))
+    if not spec.compute.has_memory:
+        return None, float(spec.compute.bytes_per_param or 2.0)
+    return scenario_onboard(spec, shell, where).memory_gb, float(spec.compute.bytes_per_param or 2.0)
+
+
+def check_group_memory(plan, profile, memory_gb, *, n_sats: int, context_len: int, bytes_per_param: float = 2.0,
+                       include_dense: bool = True, source=None) -> SatelliteBytes:
+    """Per-satellite bytes of ``plan``; :class:`InputError` (one line) for the first satellite over its memory."""
+    use = satellite_bytes(profile, plan.gateways, plan.hosts, plan.groups, n_sats=n_sats, context_len=context_len,
+                          bytes_per_param=bytes_per_param, include_dense=include_dense)
+    if memory_gb is None:
+        return use
+    over = np.flatnonzero(use.total > np.asarray(memory_gb) * 1e9)
+    if over.size:
+        s = int(over[np.argmax(use.total[over] - np.asarray(memory_gb)[over] * 1e9)])
+        layer = next((l for l, gr in enumerate(plan.groups) if s in gr.members), None)
+        raise InputError(f"satellite {s} must hold {use.weights[s] / 1e9:.3f} GB of weights and "
+                         f"{use.kv[s] / 1e9:.3f} GB of KV cache (context {context_len}) but has "
+                         f"{float(memory_gb[s]):.3f} GB", field="compute_group" if layer is None else
+                         f"layers[{layer}].compute_group", source=source)
+    return use
+
+
+def check_world_memory(plan, world, scenario, *, source=None) -> SatelliteBytes:
+    """:func:`check_group_memory` of ``plan`` with the memory model of the ``scenario`` file ``world`` came from."""
+    memory, bpp = scenario_memory(scenario, world.shell)
+    return check_group_memory(plan, world.profile, memory, n_sats=world.n_sats, context_len=world.compute.context_len,
+                              bytes_per_param=bpp, include_dense=world.compute.include_dense, source=source)
+
+
+def memory_summary(plan, use: SatelliteBytes, context_len: int) -> dict:
+    """JSON-ready bytes held: the largest, and weights/KV cache of every group member (GB)."""
+    members = np.unique(np.concatenate([g.members for g in plan.groups]))
+    worst = int(np.argmax(use.total))
+    return {"context_len": int(context_len), "max_gb": float(use.total[worst] / 1e9), "max_satellite": worst,
+            "members": [{"satellite": int(s), "weights_gb": float(use.weights[s] / 1e9),
+                         "kv_cache_gb": float(use.kv[s] / 1e9)} for s in members]}

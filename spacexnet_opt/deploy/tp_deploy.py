@@ -1,0 +1,117 @@
+"""``optimize_with_groups``: a deployment of :func:`~.optimize.optimize_deployment` plus a compute group per layer.
+
+The placement levers (shape, gateways, replicas) are optimised first under
+the paper's compute model; then every layer's group is chosen for its gateway
+(:func:`~.tp_optimize.choose_groups`). The layer objective is additive (the
+group's phase is a per-snapshot constant inside the layer's max over expert
+legs), so given the gateways the groups and the expert placement do not
+interact in time: a member may host experts or be another layer's gateway (the
+token is in one layer at a time). They share memory: with a scenario memory
+model, layers are chosen in order and each member's share is capped by what
+its memory still holds after the experts and the earlier layers' groups
+(:func:`~.memory.share_caps`, a bound on the LP's shares); a layer no group of
+the candidates can hold is refused with a one-line error. The result is
+evaluated exactly and kept only if it beats the same deployment without
+groups, so it is never worse.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import Progress, no_progress
+from .file import Decision
+
+__all__ = ["optimize_with_groups", "attach_groups"]
+
+
+def _caps(world, plan, memory, bpp):
+    """``caps(l, chosen)``: share limits of layer ``l`` in the memory the experts and earlier groups leave."""
+    from .memory import expert_bytes, group_bytes, share_caps
+
+    c = world.compute
+    options = dict(context_len=c.context_len, bytes_per_param=bpp, include_dense=c.include_dense)
+    experts = expert_bytes(world.profile, plan.hosts, n_sats=world.n_sats, bytes_per_param=bpp)
+
+    def caps(l, chosen):
+        used = experts.copy()
+        for k, choice in enumerate(chosen):
+            used += group_bytes(world.profile, choice.group, int(plan.gateways[k]), n_sats=world.n_sats,
+                                first=k == 0, **options).total
+        return share_caps(world.profile, memory * 1e9 - used, first=l == 0, **options)
+
+    return caps
+
+
+def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: int = 16,
+                         group_candidates: int = 32, memory=None, bytes_per_param: float = 2.0,
+                         progress: Progress = no_progress, **options):
+    """Optimise the placement (``options`` of ``optimize_deployment``) and then every layer's compute group.
+
+    Returns the :class:`~.optimize.OptimizeResult` with ``plan.groups`` set and
+    a ``compute_group`` decision (objective: sum of the layers' snapshot-exact
+    non-expert phases; bound: the water-level lower bound of that sum; status
+    OPTIMAL only for ``exact`` without a memory model, where the layers are
+    independent -- with one, each layer is exact given the earlier layers).
+    """
+    from .evaluation import evaluate_plans
+    from .optimize import optimize_deployment
+    from .tp_optimize import choose_groups, gateway_delays
+
+    result = optimize_deployment(world, progress=progress, **options)
+    start = time.perf_counter()
+    plan = result.plan
+    delays = gateway_delays(world.snapshots, plan.gateways, progress=progress)
+
+    choices = choose_groups(world, plan.gateways, method=group_method, max_size=group_size,
+                            n_candidates=group_candidates, delays=delays, progress=progress,
+                            caps=None if memory is None else _caps(world, plan, memory, bytes_per_param))
+    grouped = replace(plan, groups=tuple(c.group for c in choices))
+    use = None
+    if memory is not None:
+        from .memory import check_group_memory
+
+        use = check_group_memory(grouped, world.profile, memory, n_sats=world.n_sats,
+                                 context_len=world.compute.context_len, bytes_per_param=bytes_per_param,
+                                 include_dense=world.compute.include_dense)
+    runtime = time.perf_counter() - start
+    ev = evaluate_plans(world, [grouped], tokens=0, progress=progress)[0]
+    sizes = [c.group.size for c in choices]
+    decision = Decision(decision="compute_group", method=group_method,
+                        objective=float(sum(c.objective for c in choices)), bound=float(sum(c.bound for c in choices)),
+                        status="OPTIMAL" if group_method == "exact" and memory is None else "FEASIBLE",
+                        runtime_s=runtime,
+                        detail={"objective": "sum_l E_t[non-expert phase of layer l] (s), snapshot-exact",
+                                "bound": "sum_l sum_r water level over every satellite on expected round trips",
+                                "max_size": group_size, "candidates": group_candidates,
+                                "sizes": sizes, "max_bytes_per_satellite": None if use is None else
+                                float(use.total.max())})
+    if ev.snapshot.total_s >= result.evaluation.snapshot.total_s:
+        decision = decision.model_copy(update={"method": f"{group_method} (not kept: no gain)"})
+        return replace(result, decisions=[*result.decisions, decision])
+    return replace(result, plan=grouped, evaluation=ev, decisions=[*result.decisions, decision],
+                   options={**result.options, "compute_group": group_method, "group_size": group_size,
+                            "group_candidates": group_candidates})
+
+
+def attach_groups(world, plans, *, method: str = "waterfill", group_size: int = 16, group_candidates: int = 32,
+                  chunk: int = 64, progress: Progress = no_progress) -> list:
+    """``plans`` each with the compute groups ``method`` chooses for its own gateways.
+
+    Groups depend only on the gateway, so each distinct gateway is solved once;
+    this gives every baseline the same compute groups as the optimised scheme.
+    """
+    from .tp_optimize import choose_groups, gateway_delays
+
+    gateways = np.unique(np.concatenate([p.gateways for p in plans]))
+    by_gateway = {}
+    for start in range(0, len(gateways), chunk):   # (T, chunk, N) delays at a time: bounded memory
+        part = gateways[start:start + chunk]
+        chosen = choose_groups(world, part, method=method, max_size=group_size, n_candidates=group_candidates,
+                               delays=gateway_delays(world.snapshots, part), progress=progress)
+        by_gateway.update({int(g): c.group for g, c in zip(part, chosen)})
+    return [replace(p, groups=tuple(by_gateway[int(g)] for g in p.gateways)) for p in plans]
