@@ -47,9 +47,7 @@ def run_point(spec, source: str, schemes: list[str], run, snapshots=None) -> dic
 
     start = time.perf_counter()
     try:
-        setting = resolve_setting(spec, Path(source))
-        if snapshots is not None:  # the shell's, built once: fills the setting's cached property
-            setting.__dict__["snapshots"] = snapshots
+        setting = resolve_setting(spec, Path(source), snapshots=snapshots)
         world, layers = scheme_world(setting, schemes, seeds=run.seeds)
         table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, layers=layers, method=run.method)
         return {"rows": _rows(world, table), "runtime_s": time.perf_counter() - start}
