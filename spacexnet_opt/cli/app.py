@@ -16,7 +16,8 @@ from ..errors import SpaceXNetError
 __all__ = ["app", "main"]
 
 # Modules of spacexnet_opt.cli, each with a ``register(app)`` function.
-COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate", "reproduce", "methods", "optimize")
+COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate", "reproduce", "methods", "optimize",
+                   "sweep", "view")
 
 
 class _ErrorsAsExitCode(TyperGroup):

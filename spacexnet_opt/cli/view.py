@@ -1,0 +1,54 @@
+"""CLI command ``view``: a self-contained HTML view of a placement on its constellation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+__all__ = ["register"]
+
+
+def _deployment(world, placement: Optional[Path]):
+    """The placement file's deployment, or the Space-XNet scheme's when none is given."""
+    from ..evaluate import deployment_from_placement
+    from ..reproduce.schemes import SOLVED, solved_deployment
+
+    if placement is None:
+        objective, method, _ = SOLVED["Space-XNet"]
+        return solved_deployment(world.layers, objective=objective, method=method, name="Space-XNet")
+    from ..formats.placement import load_placement
+
+    return deployment_from_placement(load_placement(placement), world.layers, n_sats=world.n_sats, source=placement)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``view`` command to the root app."""
+
+    @app.command("view")
+    def view(
+        instance: Path = typer.Argument(..., help="Instance (JSON) or scenario (TOML) file."),
+        placement: Optional[Path] = typer.Argument(None, help="Placement file (default: the Space-XNet scheme)."),
+        out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
+        frames: int = typer.Option(12, "--frames", min=1, help="Snapshots on the slider (evenly spaced)."),
+        up_links: Optional[bool] = typer.Option(None, "--up-links/--no-up-links",
+                                                help="Draw the usable ISLs (default: for shells up to 5,000 "
+                                                     "satellites; links down are always drawn)."),
+        results: Optional[Path] = typer.Option(None, "--results",
+                                               help="A reproduce table2.json or a sweep results.sqlite (or its "
+                                                    "directory) to chart beside the map."),
+        seed: int = typer.Option(0, "--seed", min=0, help="Seed of the sampled token whose path is drawn."),
+    ) -> None:
+        """Write one offline HTML page: satellites, ISLs, subnets, gateways, experts, a token's path, a slider."""
+        from ..evaluate import world_from_file
+        from ..view import layer_figure, make_scene, map_figure, results_figure, write_view
+
+        world = world_from_file(instance)
+        deployment = _deployment(world, placement)
+        scene = make_scene(world, deployment, frames=frames, seed=seed)
+        figures = [map_figure(scene, up_links=up_links), layer_figure(world, deployment)]
+        if results is not None:
+            figures.append(results_figure(results))
+        size = write_view(out, figures, title=f"{world.name}: {deployment.name or placement}")
+        typer.echo(f"wrote {out} ({size / 1e6:.1f} MB, {world.n_sats} satellites, {len(scene.frames)} snapshots)")

@@ -1,0 +1,141 @@
+"""Run a grid: every point a task on Dask distributed (or in this process), results into SQLite.
+
+The ISL snapshots of each distinct shell are one task, computed once and
+handed to every point on that shell. The client commits each point's rows as
+the point finishes; a re-run skips the points already finished. A point that
+raises is recorded with its error and the sweep goes on; a task whose worker
+dies is rescheduled by Dask on another worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .db import DB_NAME, ResultsDB
+from .grid import Grid
+from .points import Point, distinct, grid_points, shell_key
+from .task import run_point, shell_snapshots
+
+__all__ = ["SweepSummary", "run_sweep"]
+
+Progress = Callable[[int, int, int], None]
+"""``progress(done, failed, total)``: points finished, of which failed, out of all."""
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What one run did: ``points`` in the grid, ``skipped`` (finished before), ``run``, ``failed``."""
+
+    points: int
+    skipped: int
+    run: int
+    failed: int
+    seconds: float
+    database: Path
+
+
+def _serial(todo: list[Point], grid: Grid, source: str, record: Callable[[Point, dict], None]) -> None:
+    """Every point in this process, building each shell's snapshots once (in grid order: one cached)."""
+    cached: tuple[str | None, object] = (None, None)
+    for point in todo:
+        key = shell_key(point)
+        if key != cached[0]:
+            try:
+                cached = (key, shell_snapshots(point.spec, source))
+            except Exception:  # the point's own run reports it
+                cached = (key, None)
+        record(point, run_point(point.spec, source, grid.schemes, point.run, cached[1]))
+
+
+def _client(workers: int | None, scheduler: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        return Client(scheduler, timeout="20s"), None
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", silence_logs=logging.ERROR)  # no fixed port to clash on
+    return Client(cluster), cluster
+
+
+def _distributed(todo: list[Point], grid: Grid, source: str, record: Callable[[Point, dict], None], *,
+                 workers: int | None, scheduler: str | None) -> None:
+    """Every point as a Dask task; each shell's snapshots one task shared by its points."""
+    from dask.distributed import as_completed
+
+    client, cluster = _client(workers, scheduler)
+    try:
+        shells, waiting = {}, Counter(shell_key(p) for p in todo)
+        for point in todo:
+            key = shell_key(point)
+            if key not in shells:
+                shells[key] = client.submit(shell_snapshots, point.spec, source, key=f"shell-{key}")
+        futures = {client.submit(run_point, p.spec, source, grid.schemes, p.run, shells[shell_key(p)],
+                                 key=f"point-{p.hash}"): p for p in todo}
+        for future in as_completed(futures):
+            point = futures.pop(future)
+            if future.status == "finished":
+                record(point, future.result())
+            else:
+                error = future.exception()
+                record(point, {"error": f"{type(error).__name__}: {error}"})
+            future.release()
+            waiting[shell_key(point)] -= 1
+            if not waiting[shell_key(point)]:  # the shell's last point: its snapshots leave the cluster
+                shells.pop(shell_key(point)).release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(grid: Grid, out: str | os.PathLike, *, workers: int | None = None, scheduler: str | None = None,
+              progress: Progress | None = None) -> SweepSummary:
+    """Run every unfinished point of ``grid``, writing ``out/results.sqlite``.
+
+    Parameters
+    ----------
+    grid : Grid
+    out : path
+        Directory of the results database (created).
+    workers : int, optional
+        Dask workers of the local cluster (default: one per core); 0 runs every
+        point in this process, without Dask.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``) to use instead
+        of a local cluster.
+    progress : callable, optional
+        ``progress(done, failed, total)`` after every point.
+    """
+    start = time.perf_counter()
+    points = distinct(grid_points(grid))
+    text = Path(grid.source).read_text(encoding="utf-8") if Path(grid.source).is_file() else ""
+    db = ResultsDB(Path(out) / DB_NAME, grid.columns(), grid_text=text, grid_name=grid.name)
+    finished = db.finished()
+    todo = [p for p in points if p.hash not in finished]
+    counts = {"done": len(points) - len(todo), "failed": 0}
+    say = progress or (lambda done, failed, total: None)
+    say(counts["done"], 0, len(points))
+
+    def record(point: Point, result: dict) -> None:
+        db.record(point_hash=point.hash, point_index=point.index, params=point.params, schemes=grid.schemes,
+                  result=result)
+        counts["done"] += 1
+        counts["failed"] += "error" in result
+        say(counts["done"], counts["failed"], len(points))
+
+    source = str(grid.base_path().resolve())
+    try:
+        if todo and workers == 0 and scheduler is None:
+            _serial(todo, grid, source, record)
+        elif todo:
+            _distributed(todo, grid, source, record, workers=workers, scheduler=scheduler)
+    finally:
+        db.close()
+    return SweepSummary(len(points), len(points) - len(todo), len(todo), counts["failed"],
+                        time.perf_counter() - start, Path(out) / DB_NAME)

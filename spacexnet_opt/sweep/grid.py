@@ -1,0 +1,219 @@
+"""Grid files (TOML): a base scenario, axes over its fields, and how to combine them into points.
+
+A grid names a base scenario (relative to the grid file) and axes. An axis
+sets one scenario field (its dotted path, ``isl.survival``) or several fields
+at once (``fields`` with one list of values per point). ``design`` combines
+the axes: ``factorial`` (every combination), ``one-at-a-time`` (each axis
+varied alone, the others at the base scenario's value: the Fig. 7 sweeps) or
+``points`` (the ``[[points]]`` tables, each a set of fields). Fields under
+``run.`` are not scenario fields but how a point is evaluated (``run.seeds``
+placements per random scheme, ``run.tokens`` Monte Carlo tokens,
+``run.method`` the solver of the solved schemes); a future lever field is
+just another path. ``docs/sweeps.md`` is the reference.
+
+Every point is made into a validated :class:`~spacexnet_opt.formats.scenario.Scenario`
+when the grid is loaded, so an unknown field, an empty axis or an impossible
+value is one :class:`~spacexnet_opt.errors.InputError` before any task runs.
+
+>>> grid = parse_grid('''
+... format = "spacexnet-grid"
+... version = 1
+... name = "t"
+... scenario = "paper.toml"
+... [axes]
+... "isl.survival" = [0.9, 1.0]
+... "run.seeds" = [2, 3]
+... ''', source="instances/t.toml")
+>>> grid.columns(), len(grid.axes)
+(['isl.survival', 'run.seeds'], 2)
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ..errors import FileFormatError, InputError
+from ..fileio import read_text
+from ..formats.schema import StrictModel, validate_document
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["GRID_FORMAT", "GRID_VERSION", "Axis", "Grid", "RunSettings", "parse_grid", "load_grid"]
+
+GRID_FORMAT = "spacexnet-grid"
+GRID_VERSION = 1
+
+
+class RunSettings(StrictModel):
+    """How a point is evaluated (the ``run.`` fields).
+
+    ``seeds``: placements per random scheme; ``tokens``: Monte Carlo tokens per
+    scheme (0: the exact snapshot expectation, no sampling noise, as in Fig. 7);
+    ``method``: solver method of the solved schemes (None: each scheme's own).
+    """
+
+    seeds: int = Field(default=3, ge=1)
+    tokens: int = Field(default=0, ge=0)
+    method: str | None = None
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, method: str | None) -> str | None:
+        from ..solve import METHODS
+
+        if method is not None and method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(sorted(METHODS))}")
+        return method
+
+
+class Axis(StrictModel):
+    """One axis: a name (the database column), the fields it sets and one value per step.
+
+    With one field, each value is that field's value; with several, each value
+    is a list holding one value per field (set together).
+    """
+
+    name: str
+    fields: list[str] = Field(min_length=1)
+    values: list[Any] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_value_per_field(self) -> "Axis":
+        if len(self.fields) > 1:
+            for i, value in enumerate(self.values):
+                if not isinstance(value, list) or len(value) != len(self.fields):
+                    raise ValueError(f"values[{i}] must list {len(self.fields)} values, one per field")
+        return self
+
+    def assignment(self, index: int) -> dict[str, Any]:
+        """``{field: value}`` of step ``index``."""
+        value = self.values[index]
+        return dict(zip(self.fields, value if len(self.fields) > 1 else [value]))
+
+    def label(self, index: int):
+        """The database value of step ``index`` (several fields: ``"33x32"``)."""
+        value = self.values[index]
+        return "x".join(str(v) for v in value) if len(self.fields) > 1 else value
+
+
+class _AxisTable(StrictModel):
+    field: str | None = None
+    fields: list[str] | None = None
+    values: list[Any]
+
+
+class Grid(StrictModel):
+    """A whole grid file (``scenario`` is resolved against the grid file's directory by :meth:`base_path`)."""
+
+    format: Literal["spacexnet-grid"] = GRID_FORMAT
+    version: Literal[1] = GRID_VERSION
+    name: str
+    description: str = ""
+    scenario: str
+    design: Literal["factorial", "one-at-a-time", "points"] = "factorial"
+    schemes: list[str] = Field(default_factory=lambda: ["RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet"],
+                               min_length=1)
+    run: RunSettings = Field(default_factory=RunSettings)
+    set: dict[str, Any] = Field(default_factory=dict)
+    axes: list[Axis] = Field(default_factory=list)
+    points: list[dict[str, Any]] = Field(default_factory=list)
+    source: str = "<grid>"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _axes_from_tables(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("axes"), dict):
+            data = {**data, "axes": [_axis(name, spec) for name, spec in data["axes"].items()]}
+        return data
+
+    @model_validator(mode="after")
+    def _design_matches(self) -> "Grid":
+        if self.design == "points" and not self.points:
+            raise ValueError("design = 'points' needs [[points]] tables")
+        if self.design != "points" and self.points:
+            raise ValueError(f"[[points]] is only read for design = 'points', not {self.design!r}")
+        if self.design == "points" and self.axes:
+            raise ValueError("design = 'points' takes no [axes]")
+        return self
+
+    def base_path(self) -> Path:
+        """The base scenario file."""
+        return Path(self.source).parent / self.scenario
+
+    def columns(self) -> list[str]:
+        """Database columns of the point parameters: axis names, or the fields the points set."""
+        if self.design == "points":
+            return list(dict.fromkeys(k for point in self.points for k in point))
+        return [axis.name for axis in self.axes]
+
+    def steps(self) -> list[dict[str, int]]:
+        """Each point as ``{axis name: step index}`` (None: the base value), in grid order."""
+        if self.design == "factorial":
+            return [dict(zip((a.name for a in self.axes), combo))
+                    for combo in itertools.product(*(range(len(a.values)) for a in self.axes))]
+        if self.design == "one-at-a-time":
+            return [{a.name: (i if a is axis else None) for a in self.axes}
+                    for axis in self.axes for i in range(len(axis.values))]
+        return [{"#": i} for i in range(len(self.points))]
+
+
+def _axis(name: str, spec: Any) -> dict:
+    """An ``[axes]`` entry (a list of values, or a table with field/fields and values) as an :class:`Axis`."""
+    if isinstance(spec, list):
+        return {"name": name, "fields": [name], "values": spec}
+    if isinstance(spec, dict):
+        table = _AxisTable.model_validate(spec)
+        if (table.field is None) == (table.fields is None):
+            raise ValueError(f"axis {name!r}: give exactly one of field, fields")
+        return {"name": name, "fields": table.fields or [table.field], "values": table.values}
+    raise ValueError(f"axis {name!r}: expected a list of values or a table with field and values")
+
+
+def parse_grid(text: str, *, source: str | os.PathLike = "<grid>") -> Grid:
+    """Parse and validate grid TOML ``text`` (the points are checked by :func:`~.points.grid_points`)."""
+    try:
+        data: Any = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FileFormatError(f"invalid TOML: {exc}", source=source) from None
+    if not isinstance(data, dict):
+        return validate_document(Grid, data, kind=GRID_FORMAT, version=GRID_VERSION, source=source)
+    data["source"] = str(source)
+    names = list(data["axes"]) if isinstance(data.get("axes"), dict) else []
+    try:
+        return validate_document(Grid, data, kind=GRID_FORMAT, version=GRID_VERSION, source=source)
+    except FileFormatError as exc:
+        found = re.match(r"axes\[(\d+)\](.*)", exc.field or "")
+        if not found or int(found[1]) >= len(names):
+            raise
+        raise FileFormatError(exc.message, field=f"axes.{names[int(found[1])]}{found[2]}", source=source) from None
+
+
+def load_grid(path: str | os.PathLike) -> Grid:
+    """Read and validate a grid file.
+
+    Raises
+    ------
+    InputError
+        The file does not exist; bad TOML, an unknown key, an empty axis.
+    """
+    return parse_grid(read_text(path), source=Path(path))
+
+
+def check_schemes(grid: Grid) -> None:
+    """Every scheme of ``grid`` is known."""
+    from ..reproduce.schemes import SCHEMES
+
+    for i, name in enumerate(grid.schemes):
+        if name not in SCHEMES:
+            raise InputError(f"unknown scheme {name!r}; valid schemes: {', '.join(SCHEMES)}",
+                             field=f"schemes[{i}]", source=grid.source)

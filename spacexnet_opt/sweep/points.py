@@ -1,0 +1,209 @@
+"""The points of a grid: each a validated scenario, run settings, its parameters and a content hash.
+
+A field path is checked against the scenario schema before any value is set,
+so a typo is an error naming the axis, not a silently ignored key. Axes over
+``constellation.walker.*`` on a scenario that names a preset first turn the
+preset into its Walker parameters.
+
+>>> from spacexnet_opt.sweep.grid import parse_grid
+>>> from spacexnet_opt.reproduce.paper import default_scenario
+>>> grid = parse_grid(f'''
+... format = "spacexnet-grid"
+... version = 1
+... name = "t"
+... scenario = "{default_scenario().name}"
+... design = "one-at-a-time"
+... [axes]
+... "isl.survival" = [0.9, 0.95]
+... "constellation.walker.altitude_km" = [550.0, 700.0]
+... ''', source=default_scenario())
+>>> points = grid_points(grid)
+>>> [p.params for p in points]  # doctest: +NORMALIZE_WHITESPACE
+[{'isl.survival': 0.9, 'constellation.walker.altitude_km': 550.0},
+ {'isl.survival': 0.95, 'constellation.walker.altitude_km': 550.0},
+ {'isl.survival': 0.95, 'constellation.walker.altitude_km': 550.0},
+ {'isl.survival': 0.95, 'constellation.walker.altitude_km': 700.0}]
+>>> points[1].hash == points[2].hash, len(distinct(points))
+(True, 3)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import InputError
+from ..formats.scenario import Scenario, load_scenario
+from ..formats.schema import validate_document
+from .grid import Grid, RunSettings, check_schemes
+
+__all__ = ["Point", "grid_points", "distinct", "shell_key"]
+
+RUN = "run."
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: ``params`` (column -> value), the scenario and run settings it resolves to."""
+
+    index: int
+    params: dict
+    spec: Scenario
+    run: RunSettings
+    hash: str
+
+
+def _model_of(annotation) -> type[BaseModel] | None:
+    """The pydantic model inside ``annotation`` (``WalkerSpec | None`` -> WalkerSpec), if any."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _check_path(path: str) -> None:
+    """Raise ValueError unless ``path`` names a field of the scenario (or of the run settings)."""
+    model: type[BaseModel] | None = RunSettings if path.startswith(RUN) else Scenario
+    parts = path.split(".")[1:] if path.startswith(RUN) else path.split(".")
+    for depth, part in enumerate(parts):
+        if model is None:  # inside a free-form table (statistics.params)
+            return
+        if part not in model.model_fields or part in ("format", "version"):
+            where = ".".join(parts[:depth]) or "the scenario"
+            raise ValueError(f"unknown field {part!r} in {where}; valid: {', '.join(model.model_fields)}")
+        annotation = model.model_fields[part].annotation
+        model = _model_of(annotation)
+        if model is None and depth < len(parts) - 1 and typing.get_origin(annotation) is not dict:
+            raise ValueError(f"{'.'.join(parts[:depth + 1])} has no fields")
+
+
+def _walker_document(data: dict, source: Path) -> dict:
+    """``data`` (a scenario document) with a preset constellation replaced by its Walker parameters."""
+    from ..reproduce.sweeps import _walker
+
+    walker = _walker(Scenario.model_validate(data), source)
+    return {**data, "constellation": {"walker": walker.model_dump()}}
+
+
+def _get(data: dict, path: str):
+    for part in path.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _set(data: dict, path: str, value) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        if not isinstance(data.get(part), dict):
+            data[part] = {}
+        data = data[part]
+    data[last] = value
+
+
+def _named_fields(grid: Grid) -> list[tuple[str, str]]:
+    """Every field the grid sets, with where it is set (for errors)."""
+    return [*((f, f"set.{f}") for f in grid.set),
+            *((f, f"axes.{a.name}") for a in grid.axes for f in a.fields),
+            *((f, f"points[{i}].{f}") for i, point in enumerate(grid.points) for f in point)]
+
+
+def _base(grid: Grid) -> dict:
+    """The base scenario as a document (a preset turned into Walker parameters when an axis needs it)."""
+    spec = load_scenario(grid.base_path())
+    data = spec.model_dump(mode="json", exclude_none=True)
+    if any(f.startswith("constellation.walker.") for f, _ in _named_fields(grid)) and spec.constellation.walker is None:
+        data = _walker_document(data, grid.base_path())
+    return data
+
+
+def _resolve(grid: Grid, base: dict, assignment: dict, where: str) -> tuple[Scenario, RunSettings]:
+    data = json.loads(json.dumps(base))
+    run = grid.run.model_dump()
+    for path, value in (grid.set | assignment).items():
+        if path.startswith(RUN):
+            run[path[len(RUN):]] = value
+        else:
+            _set(data, path, value)
+    try:
+        settings = RunSettings.model_validate(run)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InputError(f"run.{error['loc'][0]}: {error['msg']}", field=where, source=grid.source) from None
+    try:
+        spec = validate_document(Scenario, data, kind="spacexnet-scenario", version=1, source=grid.source)
+    except InputError as exc:
+        raise InputError(f"{exc.field}: {exc.message}", field=where, source=grid.source) from None
+    return spec, settings
+
+
+def _param(base: dict, grid: Grid, path: str):
+    return getattr(grid.run, path[len(RUN):]) if path.startswith(RUN) else _get(base, path)
+
+
+def _assignments(grid: Grid, base: dict) -> list[tuple[dict, dict, str]]:
+    """Each point's ``(field assignment, params, where)``; ``where`` names it in errors."""
+    axes = {a.name: a for a in grid.axes}
+    out = []
+    for index, steps in enumerate(grid.steps()):
+        if grid.design == "points":
+            point = grid.points[index]
+            params = {c: point.get(c, _param(base, grid, c)) for c in grid.columns()}
+            out.append((dict(point), params, f"points[{index}]"))
+            continue
+        assignment, params, where = {}, {}, f"point {index}"
+        for name, step in steps.items():
+            axis = axes[name]
+            if step is None:
+                values = [_param(base, grid, f) for f in axis.fields]
+                params[name] = "x".join(map(str, values)) if len(values) > 1 else values[0]
+            else:
+                assignment |= axis.assignment(step)
+                params[name] = axis.label(step)
+                where = f"axes.{name}[{step}]"
+        out.append((assignment, params, where))
+    return out
+
+
+def grid_points(grid: Grid) -> list[Point]:
+    """Every point of ``grid`` in grid order (repeats kept), each validated.
+
+    Raises
+    ------
+    InputError
+        An unknown field, an unknown scheme, or a value the scenario schema refuses.
+    """
+    check_schemes(grid)
+    for field, where in _named_fields(grid):
+        try:
+            _check_path(field)
+        except ValueError as exc:
+            raise InputError(str(exc), field=where, source=grid.source) from None
+    base = _base(grid)
+    points = []
+    for index, (assignment, params, where) in enumerate(_assignments(grid, base)):
+        spec, run = _resolve(grid, base, assignment, where)
+        content = json.dumps({"scenario": spec.model_dump(mode="json"), "run": run.model_dump()}, sort_keys=True)
+        points.append(Point(index, params, spec, run, hashlib.sha256(content.encode()).hexdigest()[:20]))
+    return points
+
+
+def distinct(points: list[Point]) -> list[Point]:
+    """``points`` without repeats (same hash), first occurrence kept."""
+    first: dict[str, Point] = {}
+    for point in points:
+        first.setdefault(point.hash, point)
+    return list(first.values())
+
+
+def shell_key(point: Point) -> str:
+    """What a point's ISL snapshots depend on: constellation, links, snapshots, link seed, model."""
+    spec = point.spec
+    doc = {k: spec.model_dump(mode="json")[k] for k in ("constellation", "isl", "snapshots", "model")}
+    doc["link_seed"] = spec.seeds.links
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]

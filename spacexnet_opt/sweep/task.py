@@ -1,0 +1,57 @@
+"""What a worker runs: the ISL snapshots of a shell, and one point's schemes on them.
+
+Both are plain functions of picklable arguments, so Dask ships them to any
+worker. :func:`run_point` never raises: a point that fails returns its error
+text, so the sweep records it and goes on.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+
+__all__ = ["shell_snapshots", "run_point", "METRICS"]
+
+# database columns of one scheme's result, as run_schemes names them
+METRICS = ("mean_s_per_token", "std_s", "ci95_low_s", "ci95_high_s", "p99_s_per_token", "analytic_s_per_token",
+           "propagation_s_per_token", "compute_s_per_token", "satellites", "feasible_link_fraction",
+           "links_up_fraction")
+
+
+def shell_snapshots(spec, source: str):
+    """The ISL snapshots of ``spec``'s shell (the part of a setting shared by every point on that shell)."""
+    from ..build import resolve_setting
+
+    return resolve_setting(spec, Path(source)).snapshots
+
+
+def _rows(world, table: dict) -> dict[str, dict]:
+    snaps = world.snapshots
+    links = {"satellites": world.n_sats, "feasible_link_fraction": float(snaps.feasible.mean()),
+             "links_up_fraction": float((snaps.delay_s < float("inf")).mean())}
+    out = {}
+    for scheme, row in table.items():
+        ci = row.get("ci95_s") or [None, None]
+        out[scheme] = {**{k: row.get(k) for k in METRICS}, "ci95_low_s": ci[0], "ci95_high_s": ci[1], **links}
+    return out
+
+
+def run_point(spec, source: str, schemes: list[str], run, snapshots=None) -> dict:
+    """Evaluate ``schemes`` at one point; ``{"rows": {scheme: metrics}, "runtime_s"}`` or ``{"error"}``.
+
+    ``snapshots`` are the shell's (from :func:`shell_snapshots`); None builds them here.
+    """
+    from ..build import resolve_setting
+    from ..reproduce.table import run_schemes, scheme_world
+
+    start = time.perf_counter()
+    try:
+        setting = resolve_setting(spec, Path(source), snapshots=snapshots)
+        world, layers = scheme_world(setting, schemes, seeds=run.seeds)
+        table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, layers=layers, method=run.method)
+        return {"rows": _rows(world, table), "runtime_s": time.perf_counter() - start}
+    except Exception as exc:  # a failing point is data: recorded, and the sweep goes on
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        return {"error": f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})",
+                "runtime_s": time.perf_counter() - start}

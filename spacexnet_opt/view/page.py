@@ -1,0 +1,91 @@
+"""One self-contained HTML page: the map, the per-layer latency bars and, given results, the schemes' s/token.
+
+plotly.js is inlined, so the page opens offline and makes no network request.
+``results`` may be a ``reproduce`` output (``table2.json``: each scheme's mean
+with its 95 % interval and p99) or a ``sweep`` output (``results.sqlite`` or
+its directory: the distribution (CDF) of each scheme's s/token over the grid's
+points).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..fileio import read_json, write_text_atomic
+
+__all__ = ["write_view", "layer_figure", "results_figure"]
+
+
+def layer_figure(world, deployment):
+    """Per-layer expected latency of ``deployment`` (snapshot expectation): propagation and compute stacked."""
+    import plotly.graph_objects as go
+
+    from ..evaluate import evaluate
+
+    latency = evaluate(world, deployment, tokens=0).snapshot
+    layers = list(range(len(latency.propagation_s)))
+    fig = go.Figure([go.Bar(name="propagation", x=layers, y=latency.propagation_s),
+                     go.Bar(name="compute", x=layers, y=latency.compute_s)])
+    fig.update_layout(barmode="stack", height=360, xaxis_title="MoE layer", yaxis_title="s per token",
+                      title=f"{deployment.name or 'placement'}: {latency.total_s:.3f} s/token expected, per layer")
+    return fig
+
+
+def _sweep_rows(path: Path) -> list[tuple[str, float]]:
+    path = path / "results.sqlite" if path.is_dir() else path
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        return conn.execute("SELECT scheme, mean_s_per_token FROM results WHERE error IS NULL").fetchall()
+
+
+def results_figure(path: str | os.PathLike):
+    """The schemes of a reproduce (``table2.json``) or sweep (``results.sqlite``) output."""
+    import plotly.graph_objects as go
+
+    path = Path(path)
+    fig = go.Figure()
+    if path.suffix == ".json":
+        schemes = read_json(path).get("schemes")
+        if not isinstance(schemes, dict):
+            raise InputError("not a reproduce output (no schemes table)", field="schemes", source=path)
+        names = list(schemes)
+        mean = np.array([schemes[n]["mean_s_per_token"] for n in names])
+        ci = np.array([schemes[n].get("ci95_s") or [m, m] for n, m in zip(names, mean)])
+        fig.add_bar(name="mean", x=names, y=mean, error_y={"type": "data", "symmetric": False,
+                                                           "array": ci[:, 1] - mean, "arrayminus": mean - ci[:, 0]})
+        fig.add_scatter(name="p99", x=names, y=[schemes[n].get("p99_s_per_token") for n in names], mode="markers",
+                        marker={"symbol": "line-ew-open", "size": 26, "color": "black"})
+        fig.update_layout(title=f"{path.name}: s/token per scheme (95 % interval, p99)", yaxis_title="s per token")
+    else:
+        try:
+            rows = _sweep_rows(path)
+        except sqlite3.Error as exc:
+            raise InputError(f"not a sweep results database ({exc})", source=path) from None
+        for scheme in dict.fromkeys(s for s, _ in rows):
+            values = np.sort([v for s, v in rows if s == scheme])
+            fig.add_scatter(name=scheme, x=values, y=np.arange(1, len(values) + 1) / len(values), line_shape="hv")
+        fig.update_layout(title=f"{path.name}: distribution of s/token over the sweep's points (CDF)",
+                          xaxis_title="s per token", yaxis_title="fraction of points")
+    fig.update_layout(height=360)
+    return fig
+
+
+def write_view(path: str | os.PathLike, figures: list, *, title: str) -> int:
+    """Write ``figures`` into one self-contained HTML file (plotly.js inlined); returns its size in bytes."""
+    parts = []
+    for i, fig in enumerate(figures):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=f"view-{i}", auto_play=False,
+                                 config={"displaylogo": False, "responsive": True}))
+    title = html.escape(title)
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
+            f"<body style=\"font-family: sans-serif; margin: 12px\">\n<h2>{title}</h2>\n"
+            + "\n".join(parts) + f"\n<script>window.spacexnetView = {json.dumps({'figures': len(figures)})};"
+            "</script>\n</body></html>\n")
+    write_text_atomic(path, page)
+    return len(page.encode("utf-8"))

@@ -1,0 +1,100 @@
+"""The view in a real browser: headless Debian chromium driven by Selenium through /usr/bin/chromedriver.
+
+``.ci/run`` installs ``chromium`` and ``chromium-driver`` with apt-get when they are missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from test_evaluate_cli import TINY
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1300,1400")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from spacexnet_opt.cli.app import app
+
+    d = tmp_path_factory.mktemp("view")
+    (d / "tiny.toml").write_text(TINY)
+    result = CliRunner().invoke(app, ["view", str(d / "tiny.toml"), "-o", str(d / "view.html"), "--frames", "3"])
+    assert result.exit_code == 0, result.output
+    return d / "view.html"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _satellites(driver) -> np.ndarray:
+    xy = driver.execute_script("const t = document.getElementById('view-0').data[2]; return [Array.from(t.x), Array.from(t.y)];")
+    return np.array(xy, dtype=float).T
+
+
+def _requests(driver) -> list[str]:
+    events = [json.loads(e["message"])["message"] for e in driver.get_log("performance")]
+    return [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
+
+
+def test_view_loads_offline_and_the_slider_moves_the_satellites(page, browser):
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    html = page.read_text()
+    assert "<script src=" not in html  # plotly.js inlined
+    browser.get(page.as_uri())
+    deadline = time.monotonic() + 20
+    while not browser.execute_script("return !!(document.getElementById('view-0') || {}).data"):
+        assert time.monotonic() < deadline, "figure never drawn"
+        time.sleep(0.1)
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    requested = _requests(browser)
+    assert page.as_uri() in requested
+    assert [u for u in requested if u.split(":")[0] in ("http", "https", "ws", "wss")] == []  # offline
+    before = _satellites(browser)
+    assert before.shape == (320, 2)  # TINY: 10 planes x 32 satellites
+    time.sleep(0.5)
+    assert browser.execute_script("return document.getElementById('view-0').layout.sliders[0].active;") == 0
+    assert np.allclose(_satellites(browser), before)  # nothing plays by itself
+    rail = browser.find_element(By.CSS_SELECTOR, "#view-0 .slider-rail-rect")
+    from selenium.webdriver import ActionChains
+
+    ActionChains(browser).move_to_element_with_offset(rail, rail.size["width"] // 2 - 2, 0).click().perform()
+    deadline = time.monotonic() + 20  # the last step, near the rail's right end
+    while np.allclose(_satellites(browser), before):
+        active = browser.execute_script("return document.getElementById('view-0').layout.sliders[0].active;")
+        assert time.monotonic() < deadline, f"the slider (at step {active}) did not move the satellites"
+        time.sleep(0.1)
+    assert browser.execute_script("return document.getElementById('view-0').layout.sliders[0].active;") == 2
+    after = _satellites(browser)
+    assert after.shape == before.shape and np.abs(after - before).max() > 1.0
+    shot = Image.open(io.BytesIO(base64.b64decode(browser.get_screenshot_as_base64()))).convert("L")
+    assert np.asarray(shot).std() > 10  # not a blank page
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
