@@ -13,7 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 from spacexnet_opt.reproduce import PAPER_SCHEMES, default_scenario, reproduce_sweeps, reproduce_table
-from spacexnet_opt.scenario import load_scenario
+from spacexnet_opt.formats.scenario import load_scenario
 
 
 def main() -> None:

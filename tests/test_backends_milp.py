@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from spacexnet_opt.errors import BackendUnavailableError, SolverError
-from spacexnet_opt.instance import Instance, LayerSubproblem, Trace, save_instance
+from spacexnet_opt.formats.instance import Instance, LayerSubproblem, Trace, save_instance
 from spacexnet_opt.solve import solve
 from spacexnet_opt.solve.export import export_model
 from spacexnet_opt.solve.problems import LinearProblem, QAPProblem, TraceProblem
@@ -203,7 +203,7 @@ def instance_file(tmp_path):
 
 
 def test_cli_export_writes_a_model_highs_solves_to_the_layer_optimum(cli, instance_file, tmp_path):
-    from spacexnet_opt.instance import load_instance
+    from spacexnet_opt.formats.instance import load_instance
 
     out = tmp_path / "layer1.mps"
     result = cli("export", instance_file, "--layer", "1", "--objective", "trace", "-o", out)

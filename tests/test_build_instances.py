@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from spacexnet_opt.build import build_from_file, dumps_instance
-from spacexnet_opt.instance import load_instance
-from spacexnet_opt.scenario import load_scenario
+from spacexnet_opt.formats.instance import load_instance
+from spacexnet_opt.formats.scenario import load_scenario
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 

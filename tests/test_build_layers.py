@@ -7,7 +7,7 @@ import pytest
 
 from spacexnet_opt.build import dumps_instance, expected_path_latency, layer_subproblems, write_instance
 from spacexnet_opt.errors import InputError
-from spacexnet_opt.instance import Instance, load_instance
+from spacexnet_opt.formats.instance import Instance, load_instance
 from spacexnet_opt.partition import GridShape, choose_gateways, ring_partition
 
 

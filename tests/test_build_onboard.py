@@ -18,10 +18,10 @@ from spacexnet_opt.evaluate import (
     world_from_file,
 )
 from spacexnet_opt.evaluate.deployment import deployment_from_assignments
-from spacexnet_opt.instance import load_instance
+from spacexnet_opt.formats.instance import load_instance
 from spacexnet_opt.moe import get_profile
-from spacexnet_opt.onboard import draw_onboard, exact_share_counts, expert_memory_gb
-from spacexnet_opt.scenario import ComputeSpec, load_scenario, parse_scenario
+from spacexnet_opt.build.onboard import draw_onboard, exact_share_counts, expert_memory_gb
+from spacexnet_opt.formats.scenario import ComputeSpec, load_scenario, parse_scenario
 from spacexnet_opt.solve.backends.closed_form import sorted_assignment
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"

@@ -7,8 +7,8 @@ from scenario_text import HEAD, small_scenario
 
 from spacexnet_opt.build import build_from_file
 from spacexnet_opt.errors import FileFormatError
-from spacexnet_opt.instance import load_instance
-from spacexnet_opt.scenario import load_scenario, parse_scenario
+from spacexnet_opt.formats.instance import load_instance
+from spacexnet_opt.formats.scenario import load_scenario, parse_scenario
 
 SMALL = small_scenario(snapshots=6, fold=4, diameter_snapshots=2)
 

@@ -11,11 +11,11 @@ from scenario_text import small_scenario
 from spacexnet_opt.build import build_from_file, scenario_isl_config
 from spacexnet_opt.constellation import build_snapshots, preset
 from spacexnet_opt.errors import FileFormatError, InputError
-from spacexnet_opt.instance import load_instance
+from spacexnet_opt.formats.instance import load_instance
 from spacexnet_opt.moe import TopKSampler, get_profile
-from spacexnet_opt.scenario import parse_scenario
+from spacexnet_opt.formats.scenario import parse_scenario
 from spacexnet_opt.solve.from_instance import layer_problem
-from spacexnet_opt.traces import exact_trace, merge_sets
+from spacexnet_opt.build.traces import exact_trace, merge_sets
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 SMALL = small_scenario(snapshots=2, fold=8, diameter_snapshots=0)

@@ -6,7 +6,7 @@ import pytest
 
 from spacexnet_opt.errors import FileFormatError, InputError, SpaceXNetError
 from spacexnet_opt.fileio import write_json_atomic
-from spacexnet_opt.instance import Instance, LayerSubproblem, load_instance, save_instance
+from spacexnet_opt.formats.instance import Instance, LayerSubproblem, load_instance, save_instance
 
 
 def _layer(**over):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from spacexnet_opt.reproduce import PAPER_SCHEMES, SCHEMES, reproduce_sweeps
-from spacexnet_opt.scenario import load_scenario
+from spacexnet_opt.formats.scenario import load_scenario
 
 from test_evaluate_cli import TINY
 

@@ -8,7 +8,7 @@ import pytest
 from spacexnet_opt.constellation import IslConfig, WalkerShell, build_snapshots
 from spacexnet_opt.constellation.isl import plus_grid_edges
 from spacexnet_opt.reproduce import SWEEPS, plot_sweep, reproduce_sweeps, sweep_spec
-from spacexnet_opt.scenario import load_scenario
+from spacexnet_opt.formats.scenario import load_scenario
 
 from test_evaluate_cli import TINY
 

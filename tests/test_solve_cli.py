@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from spacexnet_opt.instance import Instance, LayerSubproblem, save_instance
-from spacexnet_opt.placement import load_placement
+from spacexnet_opt.formats.instance import Instance, LayerSubproblem, save_instance
+from spacexnet_opt.formats.placement import load_placement
 from spacexnet_opt.solve import METHODS, Status
 from spacexnet_opt.solve import compare as compare_module
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spacexnet_opt.errors import InputError
-from spacexnet_opt.instance import LayerSubproblem, Trace
+from spacexnet_opt.formats.instance import LayerSubproblem, Trace
 from spacexnet_opt.solve import LinearProblem, QAPProblem, Status, TraceProblem, solve
 from spacexnet_opt.solve.from_instance import layer_problem
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from spacexnet_opt.errors import FileFormatError
-from spacexnet_opt.placement import Placement, PlacementLayer, load_placement, save_placement
+from spacexnet_opt.formats.placement import Placement, PlacementLayer, load_placement, save_placement
 
 
 def _placement(**over):

@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"no such placement file, and not a baseline name ({', '.join(BASELINE_SCHEMES)})",
                                  source=placement)
             else:
-                from ..placement import load_placement
+                from ..formats.placement import load_placement
 
                 deployment = deployment_from_placement(load_placement(placement), world.layers, n_sats=world.n_sats,
                                                        source=placement)

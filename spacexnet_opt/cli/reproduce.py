@@ -61,7 +61,7 @@ def _out_of_sample_statistics(spec, scenario: Path, evaluate_on: Optional[Path])
     """The statistics placements are evaluated on: ``evaluate_on``, or the prefill file beside the scenario's."""
     from ..errors import InputError
     from ..moe import get_profile, load_expert_load
-    from ..scenario import resolve_path
+    from ..formats.scenario import resolve_path
 
     if evaluate_on is None:
         if spec.statistics.file is None:
@@ -79,7 +79,7 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
     from ..errors import InputError
     from ..evaluate import ComputeModel
     from ..reproduce import default_scenario, reproduce_sweeps, reproduce_table, write_table
-    from ..scenario import load_scenario
+    from ..formats.scenario import load_scenario
 
     scenario = scenario or default_scenario(name)
     spec = load_scenario(scenario)

@@ -47,7 +47,7 @@ def solve_command(
     """Solve the expert placement of every layer with one method and write a placement file."""
     from rich.table import Table
 
-    from ..placement import Placement, PlacementLayer, save_placement
+    from ..formats.placement import Placement, PlacementLayer, save_placement
     from ..solve.api import solve
     from ..solve.from_instance import load_problems
     from .console import progress_bar, result_console

@@ -138,7 +138,7 @@ class TraceLaw:
 
 
 def set_law(layer, *, prefer: str = "auto"):
-    """The activation-set law of an instance layer (:class:`~spacexnet_opt.instance.LayerSubproblem`).
+    """The activation-set law of an instance layer (:class:`~spacexnet_opt.formats.instance.LayerSubproblem`).
 
     ``prefer="auto"``: the layer's trace if it has one, else its pair matrix when
     k = 2, else conditional Poisson sampling on its marginals. ``"cps"``,

@@ -7,7 +7,7 @@ paths inside it resolve against the instance file's directory, where
 from the scenario with its own link-failure seed, so they are the very
 snapshots the instance's expected path latencies were averaged over.
 
->>> from spacexnet_opt.scenario import parse_scenario
+>>> from spacexnet_opt.formats.scenario import parse_scenario
 >>> spec = parse_scenario('''
 ... format = "spacexnet-scenario"
 ... version = 1
@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..scenario_parts import scenario_onboard
+from ..build.scenario_parts import scenario_onboard
 from .compute import ComputeModel, ComputeTimes
 from .sets import CpsLaw, PairLaw, TraceLaw, set_law
 
@@ -169,7 +169,7 @@ def solve_layers(spec, shell, snapshots, partition, stats, profile, *, gateway_r
     """The per-layer subproblems of a scenario (what ``spacexnet build`` writes), on given snapshots.
 
     ``gateway_rule`` replaces the scenario's; ``onboard`` is the scenario's draw
-    (:func:`~spacexnet_opt.onboard.draw_onboard`), drawn here when not given.
+    (:func:`~spacexnet_opt.build.onboard.draw_onboard`), drawn here when not given.
     """
     from ..build import check_band_sizes, scenario_layers
 
@@ -211,8 +211,8 @@ def world_from_scenario(spec, *, source, compute: ComputeModel | None = None, li
 def world_from_instance(instance, *, source, compute: ComputeModel | None = None,
                         link_seed: int | None = None) -> World:
     """The world of an instance: its own layers and laws, snapshots rebuilt from its scenario block."""
-    from ..scenario import Scenario
-    from ..schema import validate_document
+    from ..formats.scenario import Scenario
+    from ..formats.schema import validate_document
 
     source = Path(source)
     block = instance.scenario.get("spec")
@@ -246,10 +246,10 @@ def world_from_file(path: str | os.PathLike, **options) -> World:
     """A world from a scenario (``.toml``) or an instance (JSON) file."""
     path = Path(path)
     if path.suffix.lower() == ".toml":
-        from ..scenario import load_scenario
+        from ..formats.scenario import load_scenario
 
         return world_from_scenario(load_scenario(path), source=path, **options)
-    from ..instance import load_instance
+    from ..formats.instance import load_instance
 
     options.pop("gateway_rule", None)
     return world_from_instance(load_instance(path), source=path, **options)

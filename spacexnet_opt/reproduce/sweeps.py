@@ -58,7 +58,7 @@ Progress = Callable[[str, int, int], None]
 def _walker(spec, source):
     from ..build import scenario_constellation
     from ..errors import InputError
-    from ..scenario import WalkerSpec
+    from ..formats.scenario import WalkerSpec
 
     shell = scenario_constellation(spec, Path(source))
     if not hasattr(shell, "altitude_km"):

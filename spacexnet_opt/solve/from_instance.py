@@ -1,6 +1,6 @@
 """Build the solver problem of one instance layer for an objective ``linear``, ``top2`` or ``trace``.
 
->>> from spacexnet_opt.instance import LayerSubproblem
+>>> from spacexnet_opt.formats.instance import LayerSubproblem
 >>> layer = LayerSubproblem(layer=0, gateway=9, next_gateway=19, k=1,
 ...     satellites=[1, 2, 3], tau_s=[0.3, 0.1, 0.2], activation=[0.75, 0.25])
 >>> problem = layer_problem(layer, "linear")
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..instance import LayerSubproblem, load_instance
+from ..formats.instance import LayerSubproblem, load_instance
 from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
 
 __all__ = ["OBJECTIVES", "LayerJob", "layer_problem", "load_problems"]

@@ -1,9 +1,9 @@
 """Scenario -> instance: one expert-placement subproblem per MoE layer.
 
 :func:`build_instance` resolves the scenario's parts
-(:mod:`spacexnet_opt.scenario_parts`), routes over the snapshots, assembles the
-layers (:mod:`spacexnet_opt.subproblems`) and records how
-(:mod:`spacexnet_opt.instance_record`); :func:`write_instance` writes the
+(:mod:`spacexnet_opt.build.scenario_parts`), routes over the snapshots, assembles the
+layers (:mod:`spacexnet_opt.build.subproblems`) and records how
+(:mod:`spacexnet_opt.build.instance_record`); :func:`write_instance` writes the
 compact, byte-reproducible instance file. The resolvers and the layer assembly
 are re-exported here.
 """
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .fileio import write_text_atomic
-from .instance import Instance
+from ..errors import InputError
+from ..fileio import write_text_atomic
+from ..formats.instance import Instance
 from .instance_record import compute_record, scenario_record
 from .onboard import expert_memory_gb
-from .partition import band_diameters, choose_gateways
-from .scenario import Scenario, load_scenario
+from ..partition import band_diameters, choose_gateways
+from ..formats.scenario import Scenario, load_scenario
 from .scenario_parts import (
     scenario_coactivation,
     scenario_constellation,
@@ -77,7 +77,7 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 def member_delay_function(snaps, n_snapshots: int) -> Callable[[np.ndarray], np.ndarray]:
     """``delays(sources)``: expected delays from ``sources`` to every satellite over
     ``n_snapshots`` evenly spread snapshots (memoised); used for median gateways and band diameters."""
-    from .constellation import expected_delays
+    from ..constellation import expected_delays
 
     n = min(n_snapshots, snaps.n_snapshots)
     idx = np.unique(np.linspace(0, snaps.n_snapshots - 1, n).round().astype(np.int64))
@@ -117,7 +117,7 @@ def scenario_layers(spec: Scenario, shell, snaps, partition, stats, profile, *, 
     tuple
         ``(band_gateways, layers, dropped, onboard, expert_memory_gb)``.
     """
-    from .constellation import iter_shortest_delays
+    from ..constellation import iter_shortest_delays
 
     if member_delays is None:
         member_delays = member_delay_function(snaps, max(1, spec.partition.diameter_snapshots))
@@ -158,7 +158,7 @@ def build_instance(spec: Scenario, *, source: str | os.PathLike, progress: Progr
     Instance
         Validated; write it with :func:`write_instance`.
     """
-    from .constellation import build_snapshots
+    from ..constellation import build_snapshots
 
     source = Path(source)
     if spec.partition.gateway == "median" and spec.partition.diameter_snapshots == 0:

@@ -20,9 +20,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .fileio import write_json_atomic
+from ..fileio import write_json_atomic
 from .schema import StrictModel, load_document
-from .solve.result import Status
+from ..solve.result import Status
 
 __all__ = ["PLACEMENT_FORMAT", "PLACEMENT_VERSION", "PlacementLayer", "Placement", "load_placement", "save_placement"]
 

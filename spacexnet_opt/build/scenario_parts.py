@@ -1,6 +1,6 @@
 """Scenario -> objects: the constellation, profile, statistics, ring and ISL settings a scenario names.
 
-Every resolver takes the validated :class:`~spacexnet_opt.scenario.Scenario`
+Every resolver takes the validated :class:`~spacexnet_opt.formats.scenario.Scenario`
 and the path of its file (relative paths inside the scenario resolve against
 it); an error from the underlying constructor is re-raised naming the
 scenario file and the scenario field (:func:`scenario_errors`).
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .partition import RingPartition, ring_partition
-from .scenario import Scenario, load_scenario, resolve_path
+from ..errors import InputError
+from ..partition import RingPartition, ring_partition
+from ..formats.scenario import Scenario, load_scenario, resolve_path
 
 __all__ = [
     "scenario_errors",
@@ -70,7 +70,7 @@ def scenario_errors(source: str | os.PathLike, *, field: str | None = None,
 
 def scenario_constellation(spec: Scenario, source: Path):
     """The Walker or TLE shell a scenario describes (file paths resolved against ``source``)."""
-    from .constellation import WalkerShell, load_tle_shell, preset
+    from ..constellation import WalkerShell, load_tle_shell, preset
 
     c = spec.constellation
     if c.preset is not None:
@@ -85,7 +85,7 @@ def scenario_constellation(spec: Scenario, source: Path):
 
 def scenario_profile(spec: Scenario, source: Path):
     """The scenario's MoE model profile: a built-in name or a profile file."""
-    from .moe import get_profile, load_profile
+    from ..moe import get_profile, load_profile
 
     if spec.model.profile is not None:
         with scenario_errors(source, field="model.profile"):
@@ -95,7 +95,7 @@ def scenario_profile(spec: Scenario, source: Path):
 
 def scenario_statistics(spec: Scenario, profile, source: Path):
     """The scenario's activation statistics: synthetic (seeded) or loaded from a file."""
-    from . import moe
+    from .. import moe
 
     st = spec.statistics
     kwargs = dict(st.params)
@@ -133,7 +133,7 @@ def scenario_partition(path: str | os.PathLike):
 
 def scenario_isl_config(spec: Scenario, profile):
     """The ISL settings of a scenario; the message size defaults to the profile's activation size."""
-    from .constellation import IslConfig
+    from ..constellation import IslConfig
 
     given = spec.isl.config_overrides()
     given.setdefault("message_bits", 8 * profile.activation_bytes())

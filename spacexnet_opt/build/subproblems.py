@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
-from .instance import LayerSubproblem, Trace
+from ..errors import InputError
+from ..formats.instance import LayerSubproblem, Trace
 from .onboard import Onboard
-from .partition import RingPartition
+from ..partition import RingPartition
 
 __all__ = [
     "SIGNIFICANT_DIGITS",
@@ -141,7 +141,7 @@ def layer_subproblems(
     expert_gflop : float, optional
         GFLOP of one expert per token (the same for every expert).
     onboard : Onboard, optional
-        Per-satellite speed and memory (:func:`spacexnet_opt.onboard.draw_onboard`).
+        Per-satellite speed and memory (:func:`spacexnet_opt.build.onboard.draw_onboard`).
         With heterogeneous speeds every layer gets per-candidate ``gflops`` and
         the cost ``cost[i][c] = activation[i] * (tau_s[c] + expert_gflop / gflops[c])``
         (computed from the rounded stored values); with a memory model it gets
@@ -150,7 +150,7 @@ def layer_subproblems(
         Memory of one expert. A satellite of a band shared by f layers may host
         one expert of each, so it must hold ``f * expert_memory_gb``.
     traces : list of (sets, weights), optional
-        One activated-set trace per layer (:mod:`spacexnet_opt.traces`).
+        One activated-set trace per layer (:mod:`spacexnet_opt.build.traces`).
 
     Returns
     -------

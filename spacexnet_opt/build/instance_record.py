@@ -1,6 +1,6 @@
 """The ``scenario`` record of an instance file: what was built, from what, and by which rules.
 
-Floats are rounded like the layers (:func:`spacexnet_opt.subproblems.round_significant`)
+Floats are rounded like the layers (:func:`spacexnet_opt.build.subproblems.round_significant`)
 and every input file is named with its sha256, so a rebuilt file is byte-identical.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .errors import InputError
-from .scenario import Scenario, resolve_path
+from .. import __version__
+from ..errors import InputError
+from ..formats.scenario import Scenario, resolve_path
 from .subproblems import DISCONNECTION_RULE
 from .subproblems import round_significant as _round
 

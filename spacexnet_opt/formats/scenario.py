@@ -47,8 +47,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .errors import FileFormatError
-from .fileio import read_text
+from ..errors import FileFormatError
+from ..fileio import read_text
 from .schema import StrictModel, validate_document
 
 if sys.version_info >= (3, 11):

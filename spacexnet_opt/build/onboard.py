@@ -1,8 +1,8 @@
 """Per-satellite onboard compute: effective speed (GFLOPS) and memory (GB), drawn from a scenario.
 
-The ``[compute]`` block of a scenario (:class:`~spacexnet_opt.scenario.ComputeSpec`)
+The ``[compute]`` block of a scenario (:class:`~spacexnet_opt.formats.scenario.ComputeSpec`)
 gives a base speed and, optionally, a per-satellite model for speed and for
-memory (:class:`~spacexnet_opt.scenario.PerSatellite`): exact shares of a few
+memory (:class:`~spacexnet_opt.formats.scenario.PerSatellite`): exact shares of a few
 choices at seeded positions, a seeded uniform spread around the base, or one
 value per satellite id from a file. Speed and memory use independent streams
 of ``seeds.compute``, so adding a memory model does not move the speeds.
@@ -10,7 +10,7 @@ of ``seeds.compute``, so adding a memory model does not move the speeds.
 An expert's memory need is its weights: ``3 * hidden * ffn`` parameters
 (SwiGLU) times ``bytes_per_param`` (default 2, bf16).
 
->>> from spacexnet_opt.scenario import ComputeSpec
+>>> from spacexnet_opt.formats.scenario import ComputeSpec
 >>> spec = ComputeSpec(satellite_gflops=7.28, gflops={"choices": [7.28, 3.7]})
 >>> board = draw_onboard(spec, 6, seed=0)
 >>> sorted(board.gflops.tolist())
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FileFormatError, InputError
+from ..errors import FileFormatError, InputError
 
 __all__ = ["DEFAULT_BYTES_PER_PARAM", "Onboard", "draw_onboard", "per_satellite_values", "expert_memory_gb",
            "exact_share_counts"]
@@ -83,7 +83,7 @@ def _read_values(path: Path, n: int, field: str) -> np.ndarray:
 
 def per_satellite_values(model, base: float | None, n: int, rng, *, field: str,
                          source: str | os.PathLike | None = None) -> np.ndarray:
-    """Draw one value per satellite id from a :class:`~spacexnet_opt.scenario.PerSatellite` model.
+    """Draw one value per satellite id from a :class:`~spacexnet_opt.formats.scenario.PerSatellite` model.
 
     ``base`` is the common value (and the centre of ``spread``); ``source`` is
     the scenario file, against whose directory ``model.file`` is resolved.
@@ -130,7 +130,7 @@ def expert_memory_gb(profile, bytes_per_param: float | None = None) -> float:
     >>> round(expert_memory_gb(get_profile("llama-moe-3.5b-2of8")), 6)   # 3 * 4096 * 1376 * 2 bytes
     0.033817
     """
-    from .moe.flops import expert_macs
+    from ..moe.flops import expert_macs
 
     per_param = DEFAULT_BYTES_PER_PARAM if bytes_per_param is None else bytes_per_param
     return expert_macs(profile) * per_param / 1e9

@@ -29,7 +29,7 @@ from math import comb
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["MAX_EXACT_SETS", "merge_sets", "sampled_trace", "exact_trace"]
 
@@ -61,7 +61,7 @@ def merge_sets(sets, weights=None) -> tuple[np.ndarray, np.ndarray]:
 
 def sampled_trace(p, k: int, n_tokens: int, *, rng=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer of ``p`` (L, E): ``n_tokens`` sampled sets, merged (see :func:`merge_sets`)."""
-    from .moe import TopKSampler
+    from ..moe import TopKSampler
 
     draws = TopKSampler(np.atleast_2d(p), k).sample(n_tokens, rng=np.random.default_rng(rng))
     return [merge_sets(layer) for layer in draws]
@@ -75,7 +75,7 @@ def exact_trace(p, k: int, *, max_sets: int = MAX_EXACT_SETS) -> list[tuple[np.n
     InputError
         When a layer has more than ``max_sets`` possible sets (use ``sample``).
     """
-    from .moe import TopKSampler
+    from ..moe import TopKSampler
 
     sampler = TopKSampler(np.atleast_2d(p), k)
     out = []

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import FileFormatError
-from .fileio import read_json, write_json_atomic
+from ..errors import FileFormatError
+from ..fileio import read_json, write_json_atomic
 
 __all__ = ["StrictModel", "validate_document", "load_document", "save_document"]
 
