@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..budget import check_snapshots
 from ..errors import InputError
 from .walker import EARTH_RADIUS_M
 
@@ -221,6 +222,7 @@ def build_snapshots(constellation, *, n_snapshots: int = 200, duration_s: float 
     """
     if not isinstance(n_snapshots, (int, np.integer)) or n_snapshots < 1:
         raise InputError(f"must be a positive integer, got {n_snapshots!r}", field="n_snapshots")
+    check_snapshots(constellation.n_sats, n_snapshots, field="n_snapshots")
     if duration_s is None:
         duration_s = constellation.period_s
     if not (math.isfinite(duration_s) and duration_s > 0):

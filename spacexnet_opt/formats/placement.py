@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..fileio import write_json_atomic
-from .schema import StrictModel, load_document
+from .schema import MAX_ID, NonNegativeValue, SatelliteId, StrictModel, load_document
 from ..solve.result import Status
 
 __all__ = ["PLACEMENT_FORMAT", "PLACEMENT_VERSION", "PlacementLayer", "Placement", "load_placement", "save_placement"]
@@ -33,13 +33,13 @@ PLACEMENT_VERSION = 1
 class PlacementLayer(StrictModel):
     """The solved placement of one layer."""
 
-    layer: int = Field(ge=0)
-    gateway: int | None = Field(default=None, ge=0)
-    experts: list[int]
+    layer: int = Field(ge=0, le=MAX_ID)
+    gateway: SatelliteId | None = None
+    experts: list[SatelliteId] = Field(min_length=1)
     objective: float
     status: Status
     bound: float | None = None
-    runtime_s: float = Field(ge=0)
+    runtime_s: NonNegativeValue
 
     @field_validator("experts")
     @classmethod
@@ -66,8 +66,8 @@ class Placement(StrictModel):
     objective: str
     time_limit_s: float | None = Field(default=None, gt=0)
     seed: int | None = None
-    layers: list[PlacementLayer]
-    total_objective: float
+    layers: list[PlacementLayer] = Field(min_length=1)
+    total_objective: float = Field(allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> "Placement":

@@ -48,7 +48,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from ..errors import FileFormatError
-from ..fileio import read_text
+from ..budget import check_snapshots
+from ..fileio import check_nesting, read_text
 from .schema import StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
@@ -341,9 +342,25 @@ class Scenario(StrictModel):
     seeds: SeedSpec = Field(default_factory=SeedSpec)
     compute: ComputeSpec = Field(default_factory=ComputeSpec)
 
+    @model_validator(mode="after")
+    def _within_budget(self) -> "Scenario":
+        """Refuse a Walker or preset shell whose snapshots exceed the resource ceilings (a TLE shell is
+        checked once loaded); see :mod:`spacexnet_opt.budget`."""
+        shell = self.constellation
+        if shell.walker is not None:
+            n_sats = shell.walker.n_planes * shell.walker.sats_per_plane
+        else:
+            from ..constellation.presets import PRESETS
+
+            n_sats = PRESETS[shell.preset].n_sats if shell.preset in PRESETS else None
+        if n_sats is not None:
+            check_snapshots(n_sats, self.snapshots.count, field="snapshots.count")
+        return self
+
 
 def parse_scenario(text: str, *, source: str | os.PathLike = "<scenario>") -> Scenario:
     """Parse and validate scenario TOML ``text``; errors name ``source`` and the field."""
+    check_nesting(text, source=source, toml=True)
     try:
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -1,0 +1,106 @@
+"""Resource guards: refuse a request whose memory or work exceeds a documented ceiling, before allocating.
+
+Each check estimates the size of a request from its parameters alone and
+raises :class:`~spacexnet_opt.errors.ResourceError` naming the estimate, the
+ceiling and the option (or file field) that lowers it. The ceilings and how the
+estimates were measured are in ``docs/reliability.md``:
+
+- topology snapshots keep about :data:`SNAPSHOT_BYTES` bytes per satellite and
+  snapshot while they are built; their total must fit in :func:`memory_ceiling`
+  (half the machine's memory, or ``SPACEXNET_MEMORY_GB``), and satellites x
+  snapshots may not exceed :data:`MAX_SAT_SNAPSHOTS`;
+- shortest-path work, sources x satellites x snapshots, may not exceed
+  :data:`MAX_ROUTING_WORK`;
+- a PuLP model may not have more than :data:`MAX_MILP_VARIABLES` variables.
+
+>>> check_snapshots(1056, 200, field="snapshots.count")
+>>> check_snapshots(1056, 10**9, field="snapshots.count")
+Traceback (most recent call last):
+...
+spacexnet_opt.errors.ResourceError: snapshots.count: 1,056 satellites x 1,000,000,000 snapshots ...
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import ResourceError
+
+__all__ = ["SNAPSHOT_BYTES", "MAX_SAT_SNAPSHOTS", "MAX_ROUTING_WORK", "MAX_MILP_VARIABLES", "memory_ceiling",
+           "check_snapshots", "check_routing", "milp_variables", "check_milp_variables"]
+
+SNAPSHOT_BYTES = 500
+"""Peak bytes per satellite and snapshot while snapshots are built (measured: 470)."""
+
+MAX_SAT_SNAPSHOTS = 50_000_000
+"""Satellites x snapshots ceiling: 66 x the largest shipped scenario (deepseek-v3-mega, 15,080 x 50)."""
+
+MAX_ROUTING_WORK = 10_000_000_000
+"""Sources x satellites x snapshots ceiling of shortest-path work (about an hour on one core)."""
+
+MAX_MILP_VARIABLES = 5_000_000
+"""PuLP keeps about a kilobyte of Python objects per variable: 5 million is about 5 GB."""
+
+_GIB = 2**30
+
+
+def memory_ceiling() -> int:
+    """Bytes a request may use: ``SPACEXNET_MEMORY_GB`` if set, else half the machine's physical memory."""
+    given = os.environ.get("SPACEXNET_MEMORY_GB")
+    if given:
+        try:
+            return int(float(given) * _GIB)
+        except ValueError:
+            raise ResourceError(f"must be a number of GB, got {given!r}", field="SPACEXNET_MEMORY_GB") from None
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return 8 * _GIB
+
+
+def check_snapshots(n_sats: int, n_snapshots: int, *, field: str) -> None:
+    """Refuse building ``n_snapshots`` snapshots of ``n_sats`` satellites beyond the ceilings."""
+    cells = int(n_sats) * int(n_snapshots)
+    need, have = cells * SNAPSHOT_BYTES, memory_ceiling()
+    if cells > MAX_SAT_SNAPSHOTS or need > have:
+        raise ResourceError(f"{int(n_sats):,} satellites x {int(n_snapshots):,} snapshots would need about "
+                            f"{need / _GIB:,.1f} GiB and {cells:,} satellite-snapshots (ceilings {have / _GIB:,.1f} GiB, "
+                            f"{MAX_SAT_SNAPSHOTS:,}); lower {field} or use a smaller shell", field=field)
+
+
+def check_routing(n_sources: int, n_sats: int, n_snapshots: int, *, field: str) -> None:
+    """Refuse shortest paths from ``n_sources`` sources over ``n_snapshots`` snapshots beyond the ceiling."""
+    work = int(n_sources) * int(n_sats) * int(n_snapshots)
+    if work > MAX_ROUTING_WORK:
+        raise ResourceError(f"{int(n_sources):,} sources x {int(n_sats):,} satellites x {int(n_snapshots):,} snapshots "
+                            f"= {work:,} shortest-path steps exceeds the ceiling {MAX_ROUTING_WORK:,}; lower {field} "
+                            "or the number of snapshots", field=field)
+
+
+def milp_variables(problem, n_columns: int) -> int:
+    """Variables of the MILP of ``problem`` on ``n_columns`` candidates (see :mod:`spacexnet_opt.solve.milp_models`).
+
+    >>> import numpy as np
+    >>> from spacexnet_opt.solve.problems import QAPProblem
+    >>> flow = np.ones((3, 3)) - np.eye(3)
+    >>> milp_variables(QAPProblem(flow, flow), 3)  # 9 x plus 3 pairs x 3 x 2 ordered candidate pairs
+    27
+    """
+    import numpy as np
+
+    m = problem.shape[0]
+    count = m * n_columns
+    if problem.kind == "qap":
+        flow = np.asarray(problem.flow)
+        pairs = int(np.count_nonzero(np.triu((flow != 0) | (flow.T != 0), 1)))
+        count += pairs * n_columns * (n_columns - 1)
+    elif problem.kind == "trace":
+        count += len(problem.sets)
+    return count
+
+
+def check_milp_variables(n_variables: int, *, advice: str) -> None:
+    """Refuse a PuLP model of more than :data:`MAX_MILP_VARIABLES` variables."""
+    if n_variables > MAX_MILP_VARIABLES:
+        raise ResourceError(f"the MILP would have about {n_variables:,} variables (ceiling {MAX_MILP_VARIABLES:,}, "
+                            f"about {n_variables / 1e6:,.0f} GB of model); {advice}", field="method")
