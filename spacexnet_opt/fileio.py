@@ -30,7 +30,7 @@ from typing import Any
 from .errors import FileFormatError, InputError
 
 __all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic", "read_text", "read_json",
-           "check_nesting", "check_output_path", "discard_pending_outputs", "MAX_NESTING"]
+           "parse_json", "check_nesting", "check_output_path", "discard_pending_outputs", "MAX_NESTING"]
 
 MAX_NESTING = 64
 """Deepest bracket nesting accepted in a JSON or TOML file (checked before parsing)."""
@@ -136,17 +136,27 @@ def _no_constant(token: str):
     raise ValueError(f"{token} is not a number JSON allows")
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file, turning a missing file, bad JSON, deep nesting or non-finite numbers into one clear error."""
-    path = Path(path)
-    text = read_text(path)
-    check_nesting(text, source=path)
+def parse_json(text: str, *, source: str | os.PathLike, line: int | None = None) -> Any:
+    """Parse JSON ``text`` (from ``source``, at ``line`` for one line of a JSONL file) refusing deep
+    nesting and non-finite numbers; every problem is one :class:`FileFormatError`.
+
+    >>> parse_json('{"p": 1e999}', source="a.json")
+    Traceback (most recent call last):
+    ...
+    spacexnet_opt.errors.FileFormatError: a.json: invalid JSON: number 1e999 is too large for a 64-bit float
+    """
+    check_nesting(text, source=source)
     try:
         return json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise FileFormatError(f"invalid JSON: {exc.msg}", source=path, line=exc.lineno) from None
+        raise FileFormatError(f"invalid JSON: {exc.msg}", source=source, line=line or exc.lineno) from None
     except ValueError as exc:  # from _finite_float / _no_constant, or an integer of over 4300 digits
-        raise FileFormatError(f"invalid JSON: {exc}", source=path) from None
+        raise FileFormatError(f"invalid JSON: {exc}", source=source, line=line) from None
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file, turning a missing file, bad JSON, deep nesting or non-finite numbers into one clear error."""
+    return parse_json(read_text(path), source=Path(path))
 
 
 def check_output_path(path: str | os.PathLike, *, field: str, inputs: Iterable[str | os.PathLike] = (),
