@@ -8,7 +8,8 @@ by kind rather than by name of the command:
   ``--json``, ``--csv``, ``--plot`` ... or an argument named ``*dir``) must not
   be an input of the same run (resolved paths), its directory must exist and be
   writable, and it must not be a directory (or, for a directory output, not a file);
-- a float option must be finite, a ``--time-limit`` positive, a seed non-negative.
+- a float option must be finite; a ``--time-limit``, ``--gflops``, ``--duration``, ``--altitude`` or
+  ``--max-range`` positive; a seed non-negative.
 
 Then, while the command runs, an anticipated failure becomes one line
 ``error: FILE: FIELD: problem`` with exit code 2: a project error
@@ -46,6 +47,9 @@ OUTPUT_FLAGS = frozenset({"-o", "--output", "--out", "--out-dir", "--output-dir"
                           "--png", "--svg", "--pdf", "--save"})
 """Options whose path value is written by the command (never read)."""
 
+POSITIVE_OPTIONS = frozenset({"gflops", "satellite_gflops", "duration", "altitude", "max_range"})
+"""Parameter names (besides any ``*time_limit*``) whose value, when given, must be positive."""
+
 REPORT_BUG = ("error: internal error ({name}); this is a bug in spacexnet-opt, please report it with the "
               "command line and the traceback above")
 
@@ -82,13 +86,17 @@ def _existing_files(value) -> list[str]:
     return [str(v) for v in values if isinstance(v, (str, os.PathLike)) and str(v) and os.path.isfile(v)]
 
 
+def _must_be_positive(param) -> bool:
+    return "time_limit" in param.name or param.name in POSITIVE_OPTIONS
+
+
 def _check_number(param, value) -> None:
     values = value if isinstance(value, (list, tuple)) else [value]
     for number in values:
         if isinstance(number, float) and not math.isfinite(number):
             raise InputError(f"must be a finite number, got {number}", field=_flag(param))
-        if "time_limit" in param.name and isinstance(number, (int, float)) and not number > 0:
-            raise InputError(f"must be a positive number of seconds, got {number:g}", field=_flag(param))
+        if _must_be_positive(param) and isinstance(number, (int, float)) and not number > 0:
+            raise InputError(f"must be positive, got {number:g}", field=_flag(param))
         if param.name.endswith("seed") and isinstance(number, int) and not isinstance(number, bool) and number < 0:
             raise InputError(f"must be >= 0, got {number}", field=_flag(param))
 
