@@ -126,10 +126,24 @@ def _guarded(command) -> None:
 
     def callback(**kwargs):
         check_parameters(command, kwargs)
-        return original(**kwargs)
+        try:
+            return original(**kwargs)
+        except InputError as exc:
+            raise _named_as_option(exc, command) from None
 
     callback._boundary = True
     command.callback = callback
+
+
+def _named_as_option(exc: InputError, command) -> InputError:
+    """``exc`` with its field spelled as the command's option when the library named the option's value
+    (``n_snapshots`` -> ``--snapshots``, ``satellite_gflops`` -> ``--gflops``); other errors unchanged."""
+    if exc.source is not None or exc.field is None:
+        return exc
+    for param in command.params:
+        if exc.field in {param.name, param.name.removesuffix("_name"), f"n_{param.name}", f"satellite_{param.name}"}:
+            return type(exc)(exc.message, field=_flag(param), line=exc.line)
+    return exc
 
 
 def _guard_tree(group: TyperGroup) -> None:

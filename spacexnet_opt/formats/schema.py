@@ -46,9 +46,9 @@ NonNegativeValue = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=
 
 
 class StrictModel(BaseModel):
-    """Base model: unknown keys are errors, objects are immutable once loaded."""
+    """Base model: unknown keys and non-finite numbers are errors, objects are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _field_path(loc: tuple) -> str:
