@@ -140,7 +140,7 @@ def _named_as_option(exc: InputError, command) -> InputError:
     (``n_snapshots`` -> ``--snapshots``, ``satellite_gflops`` -> ``--gflops``); other errors unchanged."""
     if exc.source is not None or exc.field is None:
         return exc
-    for param in command.params:
+    for param in filter(_is_option, command.params):
         if exc.field in {param.name, param.name.removesuffix("_name"), f"n_{param.name}", f"satellite_{param.name}"}:
             return type(exc)(exc.message, field=_flag(param), line=exc.line)
     return exc
@@ -180,7 +180,6 @@ class BoundaryGroup(TyperGroup):
     def invoke(self, ctx):
         _guard_tree(self)
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
             try:
                 result = super().invoke(ctx)
             except (typer.Exit, typer.Abort):
