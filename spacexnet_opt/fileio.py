@@ -30,7 +30,7 @@ from typing import Any
 from .errors import FileFormatError, InputError
 
 __all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic", "read_text", "read_json",
-           "parse_json", "check_nesting", "check_output_path", "discard_pending_outputs", "MAX_NESTING"]
+           "parse_json", "check_nesting", "load_numpy", "check_output_path", "discard_pending_outputs", "MAX_NESTING"]
 
 MAX_NESTING = 64
 """Deepest bracket nesting accepted in a JSON or TOML file (checked before parsing)."""
@@ -157,6 +157,31 @@ def parse_json(text: str, *, source: str | os.PathLike, line: int | None = None)
 def read_json(path: str | os.PathLike) -> Any:
     """Read a JSON file, turning a missing file, bad JSON, deep nesting or non-finite numbers into one clear error."""
     return parse_json(read_text(path), source=Path(path))
+
+
+def load_numpy(path: str | os.PathLike, *, archive: bool = False):
+    """The array of a ``.npy`` file or (``archive``) a dict of the arrays of a ``.npz`` file, without pickles;
+    a missing, damaged or foreign file is one clear error."""
+    import zipfile
+    import zlib
+
+    import numpy as np
+
+    path = Path(path)
+    kind = "a readable .npz archive" if archive else "a readable .npy array"
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray) and not archive:
+            return loaded
+        if not isinstance(loaded, np.lib.npyio.NpzFile) or not archive:
+            raise ValueError(f"found a {type(loaded).__name__}")
+        with loaded as npz:
+            return {name: npz[name] for name in npz.files}
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except (OSError, ValueError, EOFError, KeyError, OverflowError, zipfile.BadZipFile, zlib.error) as exc:
+        raise FileFormatError(f"not {kind} ({' '.join(str(exc).split()) or type(exc).__name__})",
+                              source=path) from None
 
 
 def check_output_path(path: str | os.PathLike, *, field: str, inputs: Iterable[str | os.PathLike] = (),

@@ -25,14 +25,12 @@ import io
 import json
 import os
 import warnings
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import FileFormatError, InputError
-from ..fileio import parse_json, read_json, read_text, write_bytes_atomic, write_text_atomic
+from ..fileio import load_numpy, parse_json, read_json, read_text, write_bytes_atomic, write_text_atomic
 from .profiles import PROFILES, ModelProfile, get_profile
 from .stats import ActivationStats, water_fill
 
@@ -64,31 +62,6 @@ def _resolve_profile(profile, shape: tuple[int, int], k, path: Path) -> tuple[Mo
     return matches[0], matches[0].top_k, [f"profile {matches[0].name} inferred from the shape {shape[0]} x {shape[1]}"]
 
 
-# what numpy raises on a damaged .npy/.npz file (truncated, not a zip, bad header, bad compression)
-_DAMAGED = (OSError, ValueError, EOFError, KeyError, OverflowError, zipfile.BadZipFile, zlib.error)
-
-
-def _np_load(path: Path, *, archive: bool):
-    """The array of a ``.npy`` file, or (``archive``) a dict of the arrays of a ``.npz`` file; damage is one error."""
-    kind = "a readable .npz archive" if archive else "a readable .npy array"
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.ndarray) and not archive:
-            return loaded
-        if not isinstance(loaded, np.lib.npyio.NpzFile) or not archive:
-            raise ValueError(f"found a {type(loaded).__name__}")
-        with loaded as npz:
-            return {name: npz[name] for name in npz.files}
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except _DAMAGED as exc:
-        raise FileFormatError(f"not {kind} ({_one_line(exc)})", source=path) from None
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split()) or exc.__class__.__name__
-
-
 def _read_counts(path: Path) -> np.ndarray:
     if path.suffix == ".json":
         data = read_json(path)
@@ -107,7 +80,7 @@ def _read_counts(path: Path) -> np.ndarray:
         except (TypeError, ValueError, OverflowError):
             raise FileFormatError("counts must be numbers", field="logical_count", source=path) from None
     if path.suffix == ".npy":
-        arr = _np_load(path, archive=False)
+        arr = load_numpy(path)
         if not (np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.complexfloating)):
             raise FileFormatError(f"expected a numeric array, got dtype {arr.dtype}", source=path)
         return arr.astype(float)
@@ -203,7 +176,7 @@ def load_expert_load(path: str | os.PathLike, *, profile=None, k: int | None = N
 
 
 def _npz_trace(path: Path) -> tuple[np.ndarray, dict]:
-    data = _np_load(path, archive=True)
+    data = load_numpy(path, archive=True)
     unknown = sorted(set(data) - {"sets", "layers", "weights", "n_experts"})
     if "sets" not in data or unknown:
         raise FileFormatError(f"expected arrays sets [, layers, weights, n_experts]; found {', '.join(sorted(data))}",
