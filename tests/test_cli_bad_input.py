@@ -20,25 +20,10 @@ from typer.testing import CliRunner
 from spacexnet_opt.cli.app import app
 
 from conftest import SHARED_DATA
+from test_evaluate_cli import TINY as EVALUATE_TINY
 
-TINY = """format = "spacexnet-scenario"
-version = 1
-name = "tiny"
-[constellation.walker]
-n_planes = 10
-sats_per_plane = 32
-altitude_km = 550.0
-inclination_deg = 87.0
-pattern = "star"
-[snapshots]
-count = 2
-[model]
-profile = "llama-moe-3.5b-2of8"
-[statistics]
-kind = "zipf"
-[partition]
-diameter_snapshots = 0
-"""
+# the evaluate tests' tiny scenario, with 2 snapshots and no diameter report
+TINY = EVALUATE_TINY.replace("count = 6", "count = 2").replace("diameter_snapshots = 2", "diameter_snapshots = 0")
 
 PREVIOUS = b"previous output: must survive every failed run\n"
 
@@ -258,7 +243,7 @@ CASES = [
     Case("build-inclination", "build {C}/s.toml -o {W}/out.json", ("s.toml", "inclination_deg"),
          files={"s.toml": scenario("inclination_deg = 87.0", "inclination_deg = 200.0")}),
     Case("build-survival", "build {C}/s.toml -o {W}/out.json", ("s.toml", "isl.survival"),
-         files={"s.toml": scenario("[snapshots]", "[isl]\nsurvival = 1.5\n[snapshots]")}),
+         files={"s.toml": scenario("survival = 0.9", "survival = 1.5")}),
     Case("build-nesting", "build {C}/s.toml -o {W}/out.json", ("s.toml", "nesting"),
          files={"s.toml": text("a = " + "[" * 3000 + "]" * 3000 + "\n")}),
     Case("build-two-sources", "build {C}/s.toml -o {W}/out.json", ("s.toml", "constellation"),

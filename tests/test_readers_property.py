@@ -132,22 +132,10 @@ def _check_qap(problem) -> None:
 # ---- instance and placement (JSON) ---------------------------------------------------------------------------------
 
 @PROPERTY
-@given(st.binary(max_size=300))
-def test_instance_any_bytes(raw):
-    _loads_or_refuses(load_instance, _write("i.json", raw), _check_instance)
-
-
-@PROPERTY
 @given(st.data())
 def test_instance_mutated(data):
     doc = _mutate_json(_valid_instance(), data)
     _loads_or_refuses(load_instance, _write("i.json", json.dumps(doc).encode()), _check_instance)
-
-
-@PROPERTY
-@given(st.binary(max_size=300))
-def test_placement_any_bytes(raw):
-    _loads_or_refuses(load_placement, _write("p.json", raw))
 
 
 @PROPERTY
@@ -170,12 +158,6 @@ SCENARIO = small_scenario(snapshots=2, fold=1, diameter_snapshots=0).encode()
 
 
 @PROPERTY
-@given(st.binary(max_size=300))
-def test_scenario_any_bytes(raw):
-    _loads_or_refuses(load_scenario, _write("s.toml", raw))
-
-
-@PROPERTY
 @given(st.data())
 def test_scenario_mutated(data):
     _loads_or_refuses(load_scenario, _write("s.toml", _mutate_bytes(SCENARIO, data)))
@@ -185,13 +167,6 @@ def test_scenario_mutated(data):
 
 QAP_DAT = b"3\n0 1 2\n1 0 3\n2 3 0\n\n0 5 2\n5 0 1\n2 1 0\n"
 QAP_SLN = b"3 22\n2 1 3\n"
-
-
-@PROPERTY
-@given(st.binary(max_size=200))
-def test_qaplib_any_bytes(raw):
-    (WORK / "q.sln").unlink(missing_ok=True)
-    _loads_or_refuses(load_qaplib, _write("q.dat", raw), _check_qap)
 
 
 @PROPERTY
@@ -216,12 +191,6 @@ def _tle_records(count: int) -> bytes:
 
 
 TLE = _tle_records(3)
-
-
-@PROPERTY
-@given(st.binary(max_size=300))
-def test_tle_any_bytes(raw):
-    _loads_or_refuses(read_tle_file, _write("t.tle", raw))
 
 
 @PROPERTY
@@ -256,13 +225,6 @@ JSONL = (b'{"n_experts": 4, "layers": [1, 2]}\n' + b"\n".join(
 
 
 @PROPERTY
-@given(st.sampled_from(["l.json", "l.npy", "t.npz", "t.jsonl"]), st.binary(max_size=300))
-def test_load_and_trace_any_bytes(name, raw):
-    read = (lambda p: load_expert_load(p, k=2)) if name.startswith("l") else (lambda p: load_trace(p, n_experts=4))
-    _loads_or_refuses(read, _write(name, raw), _check_stats)
-
-
-@PROPERTY
 @given(st.data())
 def test_load_json_mutated(data):
     doc = _mutate_json(json.loads(json.dumps(LOAD)), data)
@@ -291,6 +253,28 @@ def test_trace_jsonl_mutated(data):
     doc = _mutate_json(lines, data)
     text = "\n".join(json.dumps(item) for item in (doc if isinstance(doc, list) else [doc]))
     _loads_or_refuses(lambda p: load_trace(p, n_experts=4), _write("t.jsonl", text.encode()), _check_stats)
+
+
+ANY_BYTES = {
+    "i.json": (load_instance, _check_instance),
+    "p.json": (load_placement, None),
+    "s.toml": (load_scenario, None),
+    "q.dat": (load_qaplib, _check_qap),
+    "t.tle": (read_tle_file, None),
+    "l.json": (lambda p: load_expert_load(p, k=2), _check_stats),
+    "l.npy": (lambda p: load_expert_load(p, k=2), _check_stats),
+    "t.npz": (lambda p: load_trace(p, n_experts=4), _check_stats),
+    "t.jsonl": (lambda p: load_trace(p, n_experts=4), _check_stats),
+}
+
+
+@pytest.mark.parametrize("name", ANY_BYTES)
+@PROPERTY
+@given(raw=st.binary(max_size=300))
+def test_any_bytes_load_or_are_refused(name, raw):
+    (WORK / "q.sln").unlink(missing_ok=True)
+    read, check = ANY_BYTES[name]
+    _loads_or_refuses(read, _write(name, raw), check)
 
 
 def test_valid_load_and_trace_files_load():
