@@ -197,7 +197,8 @@ def check_output_path(path: str | os.PathLike, *, field: str, inputs: Iterable[s
     inputs : iterable of path-like
         The run's input files; the output may not be any of them (compared by resolved path).
     directory : bool
-        ``path`` is a directory the run writes into; an existing file there is refused.
+        ``path`` is a directory the run writes into, created with any missing parents; a file
+        at ``path`` or at one of its parents is refused.
 
     Raises
     ------
@@ -213,18 +214,18 @@ def check_output_path(path: str | os.PathLike, *, field: str, inputs: Iterable[s
             raise InputError(f"{path} is also an input of this run; writing it would destroy the input",
                              field=field)
     if directory:
-        if target.exists() and not target.is_dir():
-            raise InputError(f"{path} exists and is not a directory", field=field)
-        if target.is_dir():
-            return _writable_dir(target, path, field)
-    elif target.is_dir():
+        # a directory output is created with its missing parents (like mkdir -p) under an existing directory
+        existing = next(p for p in (target, *target.parents) if p.exists())
+        if not existing.is_dir():
+            raise InputError(f"{existing} exists and is not a directory", field=field)
+        return _writable_dir(existing, path, field)
+    if target.is_dir():
         raise InputError(f"{path} is a directory; give a file name inside it", field=field)
     parent = target.parent
     if not parent.is_dir():
         raise InputError(f"directory {parent} does not exist" if not parent.exists() else f"{parent} is not a directory",
                          field=field)
-    _writable_dir(parent, path, field)
-    return path
+    return _writable_dir(parent, path, field)
 
 
 def _writable_dir(directory: Path, path: Path, field: str) -> Path:

@@ -362,10 +362,10 @@ CASES = [
     Case("constellation-nan-alt-band", "constellation info --tle {W}/sat.tle --alt-band nan 5 -T 2", ("--alt-band",)),
     Case("constellation-export-into-file", "constellation export {W}/out.json -T 2", ("OUT_DIR", "not a directory")),
     Case("constellation-export-snapshot", "constellation export {W}/outdir/new -T 2 --snapshot 99", ("--snapshot",)),
-    Case("constellation-export-no-parent", "constellation export {W}/none/deeper -T 2", ("OUT_DIR", "does not exist")),
+    Case("constellation-export-under-file", "constellation export {W}/out.json/deeper -T 2", ("OUT_DIR", "not a directory")),
     # --- reproduce ---------------------------------------------------------------------------------------------
     Case("reproduce-out-is-file", "reproduce paper --scenario {W}/sc.toml --out {W}/out.json", ("--out", "not a directory")),
-    Case("reproduce-out-no-parent", "reproduce paper --scenario {W}/sc.toml --out {W}/none/deeper", ("--out", "does not exist")),
+    Case("reproduce-out-under-file", "reproduce paper --scenario {W}/sc.toml --out {W}/out.json/deeper", ("--out", "not a directory")),
     Case("reproduce-missing-scenario", "reproduce paper --scenario {C}/nope.toml", ("nope.toml",)),
     Case("reproduce-unknown-scheme", "reproduce paper --scenario {W}/sc.toml --schemes Best", ("--schemes", "Best")),
     Case("reproduce-sweeps-without-out", "reproduce paper --scenario {W}/sc.toml --sweeps", ("--sweeps", "--out")),

@@ -20,7 +20,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from spacexnet_opt.cli.boundary import REPORT_BUG, BoundaryGroup
+from spacexnet_opt.cli.boundary import BUG_EXIT_CODE, REPORT_BUG, BoundaryGroup
 from spacexnet_opt.cli.interrupt import INTERRUPTED
 from spacexnet_opt.errors import InputError
 
@@ -72,6 +72,7 @@ def run(tmp_path):
     (("-o", "{d}"), 2, "error: --output: {d} is a directory; give a file name inside it"),
     (("-o", "{d}/no/x.txt"), 2, "error: --output: directory {d}/no does not exist"),
     (("--out-dir", "{d}/old.txt"), 2, "error: --out-dir: {d}/old.txt exists and is not a directory"),
+    (("--out-dir", "{d}/old.txt/new/deeper"), 2, "error: --out-dir: {d}/old.txt exists and is not a directory"),
     (("--budget", "inf"), 2, "error: --budget: must be a finite number, got inf"),
     (("--seed", "-4"), 2, "error: --seed: must be >= 0, got -4"),
     (("--fail", "warn-then-error"), 2, "error: {d}/in.txt: x: bad value"),
@@ -87,7 +88,7 @@ def test_any_command_gets_the_checks_and_one_line_errors(run, tmp_path, args, co
 
 def test_a_bug_shows_its_traceback_and_asks_for_a_report(run):
     result = run("--fail", "bug")
-    assert result.exit_code == 1
+    assert result.exit_code == BUG_EXIT_CODE
     assert "Traceback" in result.stderr and "ZeroDivisionError" in result.stderr
     assert result.stderr.splitlines()[-1] == REPORT_BUG.format(name="ZeroDivisionError")
 

@@ -16,7 +16,7 @@ Then, while the command runs, an anticipated failure becomes one line
 (:class:`~spacexnet_opt.errors.SpaceXNetError`), an operating-system error on a
 file, a usage error of an option, an out-of-memory refusal. Ctrl-C ends the run
 with exit code 130 and writes nothing. Any other exception is a bug: its
-traceback is shown, followed by a line asking to report it (exit code 1).
+traceback is shown, followed by a line asking to report it (exit code 70).
 Warnings raised during a successful run are printed as one ``warning:`` line
 each after it; a failed run prints only its error line.
 """
@@ -41,7 +41,7 @@ from ..errors import InputError, SpaceXNetError
 from ..fileio import check_output_path, discard_pending_outputs
 from .interrupt import INTERRUPTED
 
-__all__ = ["BoundaryGroup", "OUTPUT_FLAGS", "check_parameters", "output_parameters"]
+__all__ = ["BoundaryGroup", "BUG_EXIT_CODE", "OUTPUT_FLAGS", "check_parameters", "output_parameters"]
 
 OUTPUT_FLAGS = frozenset({"-o", "--output", "--out", "--out-dir", "--output-dir", "--json", "--csv", "--plot",
                           "--png", "--svg", "--pdf", "--save"})
@@ -49,6 +49,9 @@ OUTPUT_FLAGS = frozenset({"-o", "--output", "--out", "--out-dir", "--output-dir"
 
 POSITIVE_OPTIONS = frozenset({"gflops", "satellite_gflops", "duration", "altitude", "max_range"})
 """Parameter names (besides any ``*time_limit*``) whose value, when given, must be positive."""
+
+BUG_EXIT_CODE = 70
+"""Exit code of an internal error (``EX_SOFTWARE`` of sysexits.h), distinct from ``compare``'s 1."""
 
 REPORT_BUG = ("error: internal error ({name}); this is a bug in spacexnet-opt, please report it with the "
               "command line and the traceback above")
@@ -197,7 +200,7 @@ class BoundaryGroup(TyperGroup):
                 _fail("error: out of memory; lower the size of the request (see docs/reliability.md)", 2)
             except Exception as exc:
                 traceback.print_exc()
-                _fail(REPORT_BUG.format(name=type(exc).__name__), 1)
+                _fail(REPORT_BUG.format(name=type(exc).__name__), BUG_EXIT_CODE)
         for warning in caught:
             _say(f"warning: {_one_line(warning.message)}")
         return result
