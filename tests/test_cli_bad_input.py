@@ -414,3 +414,20 @@ def test_table_covers_every_command():
                else c.args.split()[0] for c in CASES}
     assert len(CASES) >= 100
     assert COMMANDS_WITH_INPUT <= covered, sorted(COMMANDS_WITH_INPUT - covered)
+
+
+def test_evaluate_matches_a_reordered_instance_by_layer_number(work, tmp_path):
+    """``solve``'s own placement of an instance whose layers are listed out of order evaluates like the original."""
+    doc = _doc(work, "inst.json")
+    doc["layers"] = doc["layers"][::-1]
+    reordered, plc = tmp_path / "reordered.json", tmp_path / "plc.json"
+    reordered.write_text(json.dumps(doc))
+    runner = CliRunner()
+    assert runner.invoke(app, ["solve", str(reordered), "-m", "sorted", "-o", str(plc)]).exit_code == 0
+    values = []
+    for inst, placement_file in ((reordered, plc), (work / "inst.json", work / "plc.json")):
+        out = tmp_path / "eval.json"
+        result = runner.invoke(app, ["evaluate", str(inst), str(placement_file), "--tokens", "0", "--json", str(out)])
+        assert result.exit_code == 0, result.stderr
+        values.append(json.loads(out.read_text())["analytic_s_per_token"])
+    assert values[0] == pytest.approx(values[1], rel=1e-12)

@@ -226,8 +226,9 @@ def world_from_instance(instance, *, source, compute: ComputeModel | None = None
     if compute is None:
         compute = _compute_model(spec, scenario_onboard(spec, shell, scenario_file))
         _check_speeds(instance.layers, compute, source)
-    laws = [set_law(layer) for layer in instance.layers]
-    return World(spec.name, shell, snaps, profile, partition, list(instance.layers), laws, compute,
+    layers = sorted(instance.layers, key=lambda layer: layer.layer)  # the ring follows layer numbers, not file order
+    laws = [set_law(layer) for layer in layers]
+    return World(spec.name, shell, snaps, profile, partition, layers, laws, compute,
                  _assumptions(spec, snaps, compute, laws, link_seed))
 
 
