@@ -11,6 +11,8 @@ estimates were measured are in ``docs/reliability.md``:
   snapshots may not exceed :data:`MAX_SAT_SNAPSHOTS`;
 - shortest-path work, sources x satellites x snapshots, may not exceed
   :data:`MAX_ROUTING_WORK`;
+- tokens x layers x experts per token of a Monte Carlo run or a sampled
+  trace may not exceed :data:`MAX_TOKEN_WORK`, and its arrays must fit in memory;
 - a PuLP model may not have more than :data:`MAX_MILP_VARIABLES` variables.
 
 >>> check_snapshots(1056, 200, field="snapshots.count")
@@ -27,7 +29,7 @@ import os
 from .errors import ResourceError
 
 __all__ = ["SNAPSHOT_BYTES", "MAX_SAT_SNAPSHOTS", "MAX_ROUTING_WORK", "MAX_MILP_VARIABLES", "memory_ceiling",
-           "check_snapshots", "check_routing", "milp_variables", "check_milp_variables"]
+           "MAX_TOKEN_WORK", "check_snapshots", "check_routing", "check_tokens", "milp_variables", "check_milp_variables"]
 
 SNAPSHOT_BYTES = 500
 """Peak bytes per satellite and snapshot while snapshots are built (measured: 470)."""
@@ -38,6 +40,9 @@ build takes about 23 microseconds per satellite-snapshot, so about 8 minutes at 
 
 MAX_ROUTING_WORK = 10_000_000_000
 """Sources x satellites x snapshots ceiling of shortest-path work (about an hour on one core)."""
+
+MAX_TOKEN_WORK = 10_000_000_000
+"""Tokens x layers x experts-per-token ceiling of Monte Carlo simulation and trace sampling."""
 
 MAX_MILP_VARIABLES = 5_000_000
 """PuLP keeps about a kilobyte of Python objects per variable: 5 million is about 5 GB."""
@@ -76,6 +81,15 @@ def check_routing(n_sources: int, n_sats: int, n_snapshots: int, *, field: str) 
         raise ResourceError(f"{int(n_sources):,} sources x {int(n_sats):,} satellites x {int(n_snapshots):,} snapshots "
                             f"= {work:,} shortest-path steps exceeds the ceiling {MAX_ROUTING_WORK:,}; lower {field} "
                             "or the number of snapshots", field=field)
+
+
+def check_tokens(n_tokens: int, items_per_token: int, bytes_per_token: int, *, field: str) -> None:
+    """Refuse simulating or sampling ``n_tokens`` tokens of ``items_per_token`` draws each beyond the ceilings."""
+    work, need, have = int(n_tokens) * int(items_per_token), int(n_tokens) * int(bytes_per_token), memory_ceiling()
+    if work > MAX_TOKEN_WORK or need > have:
+        raise ResourceError(f"{int(n_tokens):,} tokens x {int(items_per_token):,} draws would need about "
+                            f"{need / _GIB:,.1f} GiB and {work:,} draws (ceilings {have / _GIB:,.1f} GiB, "
+                            f"{MAX_TOKEN_WORK:,}); lower the number of tokens", field=field)
 
 
 def milp_variables(problem, n_columns: int) -> int:
