@@ -280,7 +280,7 @@ CASES = [
     Case("evaluate-nan-gflops", "evaluate {W}/inst.json {W}/plc.json --gflops nan", ("--gflops",)),
     Case("evaluate-trillion-tokens", "evaluate {W}/inst.json RandPlace --tokens 1000000000000 --json {W}/out.json",
          ("--tokens", "GiB")),
-    Case("moe-sample-trillion-tokens", "moe sample {W}/trace.npz --out {W}/out.json --tokens 1000000000000",
+    Case("moe-sample-trillion-tokens", "moe sample {W}/trace.npz --out {W}/outdir/s.npz --tokens 1000000000000",
          ("--tokens", "GiB")),
     Case("evaluate-one-token", "evaluate {W}/inst.json {W}/plc.json --tokens 1", ("--tokens",)),
     Case("evaluate-foreign-layer", "evaluate {W}/inst.json {C}/p.json --tokens 0 --json {W}/out.json",
@@ -341,6 +341,7 @@ CASES = [
     Case("moe-sample-out-directory", "moe sample {W}/trace.npz --out {W}/outdir", ("--out", "directory")),
     Case("moe-sample-zero-tokens", "moe sample {W}/trace.npz --out {W}/outdir/s.npz --tokens 0", ("--tokens",)),
     Case("moe-sample-negative-seed", "moe sample {W}/trace.npz --out {W}/outdir/s.npz --seed -1", ("--seed",)),
+    Case("moe-sample-out-suffix", "moe sample {W}/trace.npz --out {W}/out.json", ("--out", ".json")),
     Case("moe-sample-out-no-parent", "moe sample {W}/trace.npz --out {W}/none/s.npz", ("--out", "does not exist")),
     # --- constellation -----------------------------------------------------------------------------------------
     Case("constellation-zero-snapshots", "constellation info -T 0", ("--snapshots",)),
