@@ -50,7 +50,7 @@ from pydantic import Field, model_validator
 from ..errors import FileFormatError
 from ..budget import check_snapshots
 from ..fileio import check_nesting, read_text
-from .schema import StrictModel, validate_document
+from .schema import PositiveValue, StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -300,7 +300,7 @@ class ComputeSpec(StrictModel):
     ``bytes_per_param`` sizes an expert's weights (2: bf16).
     """
 
-    satellite_gflops: float = Field(default=7.28, gt=0)
+    satellite_gflops: PositiveValue = 7.28
     gflops: PerSatellite | None = None
     memory_gb: float | None = Field(default=None, gt=0)
     memory: PerSatellite | None = None

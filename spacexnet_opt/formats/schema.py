@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import FileFormatError, InputError
 from ..fileio import read_json, write_json_atomic
 
-__all__ = ["StrictModel", "validate_document", "load_document", "save_document", "MAX_ID", "MAX_MAGNITUDE",
+__all__ = ["StrictModel", "validate_document", "load_document", "save_document", "MAX_ID", "MAX_MAGNITUDE", "MIN_POSITIVE",
            "SatelliteId", "Probability", "PositiveValue", "NonNegativeValue"]
 
 M = TypeVar("M", bound=BaseModel)
@@ -39,9 +39,12 @@ MAX_ID = 2**31 - 1
 MAX_MAGNITUDE = 1e100
 """Largest magnitude of a stored real value: sums and products of such values stay finite."""
 
+MIN_POSITIVE = 1e-100
+"""Smallest positive stored value (speeds, sizes): ratios of stored values stay finite too."""
+
 SatelliteId = Annotated[int, Field(ge=0, le=MAX_ID)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-PositiveValue = Annotated[float, Field(gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+PositiveValue = Annotated[float, Field(ge=MIN_POSITIVE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 NonNegativeValue = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 
 
