@@ -171,6 +171,7 @@ CASES = [
     Case("solve-time-limit-inf", "solve {W}/inst.json -m cpsat --time-limit inf -o {W}/out.json", ("--time-limit", "finite")),
     Case("solve-time-limit-nan", "solve {W}/inst.json -m cpsat --time-limit nan", ("--time-limit",)),
     Case("solve-time-limit-zero", "solve {W}/inst.json -m cpsat --time-limit 0", ("--time-limit", "positive")),
+    Case("solve-time-limit-huge", "solve {W}/q.dat -m tabu --time-limit 1e20 -o {W}/out.json", ("--time-limit", "at most")),
     Case("solve-time-limit-negative", "solve {W}/inst.json -m cpsat --time-limit -5", ("--time-limit",)),
     Case("solve-unknown-method", "solve {W}/inst.json -m simplex -o {W}/out.json", ("--method", "simplex")),
     Case("solve-unknown-objective", "solve {W}/inst.json -m sorted --objective fastest", ("objective", "fastest")),

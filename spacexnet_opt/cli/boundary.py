@@ -9,7 +9,7 @@ by kind rather than by name of the command:
   be an input of the same run (resolved paths), its directory must exist and be
   writable, and it must not be a directory (or, for a directory output, not a file);
 - a float option must be finite; a ``--time-limit``, ``--gflops``, ``--duration``, ``--altitude`` or
-  ``--max-range`` positive; a seed non-negative.
+  ``--max-range`` positive; a time limit at most :data:`MAX_TIME_LIMIT_S`; a seed non-negative.
 
 Then, while the command runs, an anticipated failure becomes one line
 ``error: FILE: FIELD: problem`` with exit code 2: a project error
@@ -49,6 +49,9 @@ OUTPUT_FLAGS = frozenset({"-o", "--output", "--out", "--out-dir", "--output-dir"
 
 POSITIVE_OPTIONS = frozenset({"gflops", "satellite_gflops", "duration", "altitude", "max_range"})
 """Parameter names (besides any ``*time_limit*``) whose value, when given, must be positive."""
+
+MAX_TIME_LIMIT_S = 1_000_000
+"""Longest time limit accepted: a limit beyond it is a typo, and some searches run until their limit."""
 
 BUG_EXIT_CODE = 70
 """Exit code of an internal error (``EX_SOFTWARE`` of sysexits.h), distinct from ``compare``'s 1."""
@@ -100,6 +103,8 @@ def _check_number(param, value) -> None:
             raise InputError(f"must be a finite number, got {number}", field=_flag(param))
         if _must_be_positive(param) and isinstance(number, (int, float)) and not number > 0:
             raise InputError(f"must be positive, got {number:g}", field=_flag(param))
+        if "time_limit" in param.name and isinstance(number, (int, float)) and number > MAX_TIME_LIMIT_S:
+            raise InputError(f"must be at most {MAX_TIME_LIMIT_S:,.0f} s (11.6 days), got {number:g}", field=_flag(param))
         if param.name.endswith("seed") and isinstance(number, int) and not isinstance(number, bool) and number < 0:
             raise InputError(f"must be >= 0, got {number}", field=_flag(param))
 
