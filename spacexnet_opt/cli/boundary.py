@@ -145,13 +145,24 @@ def _guarded(command) -> None:
 
 def _named_as_option(exc: InputError, command) -> InputError:
     """``exc`` with its field spelled as the command's option when the library named the option's value
-    (``n_snapshots`` -> ``--snapshots``, ``satellite_gflops`` -> ``--gflops``); other errors unchanged."""
+    (``n_snapshots`` -> ``--snapshots``, ``satellite_gflops`` -> ``--gflops``, ``duration_s`` ->
+    ``--duration``); other errors unchanged. Units other than seconds are not stripped: ``altitude_km``
+    may come from ``--walker``'s shell or ``--alt-band``, so it keeps its own name."""
     if exc.source is not None or exc.field is None:
         return exc
     for param in filter(_is_option, command.params):
-        if exc.field in {param.name, param.name.removesuffix("_name"), f"n_{param.name}", f"satellite_{param.name}"}:
+        if _core(exc.field) == _core(param.name):
             return type(exc)(exc.message, field=_flag(param), line=exc.line)
     return exc
+
+
+def _core(name: str) -> str:
+    """A value's name without count, scope and seconds affixes: ``n_snapshots`` -> ``snapshots``."""
+    for prefix in ("n_", "satellite_", "min_", "max_"):
+        name = name.removeprefix(prefix)
+    for suffix in ("_s", "_name"):
+        name = name.removesuffix(suffix)
+    return name
 
 
 def _guard_tree(group: TyperGroup) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..budget import check_snapshots
+from ..formats.schema import MAX_MAGNITUDE
 from ..errors import InputError
 from .walker import EARTH_RADIUS_M
 
@@ -76,8 +77,8 @@ class IslConfig:
             ("link_rate_bps", self.link_rate_bps, self.link_rate_bps > 0, "must be positive"),
         ]
         for name, value, ok, rule in checks:
-            if value is not None and not math.isfinite(value):
-                ok = False
+            if value is not None and not abs(value) <= MAX_MAGNITUDE:  # also refuses nan and inf
+                ok, rule = False, f"must be finite and at most {MAX_MAGNITUDE:g}"
             if not ok:
                 raise InputError(f"{rule}, got {value!r}", field=name)
 
