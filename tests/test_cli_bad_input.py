@@ -383,6 +383,8 @@ CASES = [
          files={"s.toml": scenario("version = 1", "version = 0")}),
     # --- the root ----------------------------------------------------------------------------------------------
     Case("unknown-command", "optimise {W}/inst.json", ("optimise",)),
+    Case("root-unknown-option", "--verbose solve {W}/inst.json", ("--verbose",)),
+    Case("group-unknown-command", "moe histogram {W}/load.json", ("histogram",)),
 ]
 
 

@@ -33,9 +33,9 @@ import typer
 from typer.core import TyperGroup
 
 try:  # typer vendors click since 0.2x
-    from typer._click.exceptions import BadParameter, UsageError
+    from typer._click.exceptions import BadParameter, NoArgsIsHelpError, UsageError
 except ImportError:  # pragma: no cover - typer on click
-    from click.exceptions import BadParameter, UsageError
+    from click.exceptions import BadParameter, NoArgsIsHelpError, UsageError
 
 from ..errors import InputError, SpaceXNetError
 from ..fileio import check_output_path, discard_pending_outputs
@@ -196,12 +196,21 @@ def _say(line: str) -> None:
 class BoundaryGroup(TyperGroup):
     """Root group: parameter checks before every command, one-line errors and exit codes around it."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        """Parse the root's own options; a usage error there is one line too."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _fail(_usage_line(exc), 2)
+
     def invoke(self, ctx):
         _guard_tree(self)
         with warnings.catch_warnings(record=True) as caught:
             try:
                 result = super().invoke(ctx)
-            except (typer.Exit, typer.Abort):
+            except (typer.Exit, typer.Abort, NoArgsIsHelpError):
                 raise
             except UsageError as exc:
                 _fail(_usage_line(exc), 2)
