@@ -32,7 +32,7 @@ from scenario_text import small_scenario
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-PROPERTY = settings(max_examples=40, deadline=None, derandomize=True,
+PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 WORK = Path(tempfile.mkdtemp(prefix="spacexnet-property-"))
