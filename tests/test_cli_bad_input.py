@@ -439,3 +439,15 @@ def test_evaluate_matches_a_reordered_instance_by_layer_number(work, tmp_path):
         assert result.exit_code == 0, result.stderr
         values.append(json.loads(out.read_text())["analytic_s_per_token"])
     assert values[0] == pytest.approx(values[1], rel=1e-12)
+
+
+def test_a_one_satellite_shell_prints_no_nan(tmp_path):
+    """A TLE file of one satellite has no links: the summary says n/a instead of printing nan."""
+    lines = (SHARED_DATA / "tle" / "Starlink.tle").read_text().splitlines()
+    tle = tmp_path / "one.tle"
+    tle.write_text("\n".join(lines[:3]) + "\n")
+    result = CliRunner().invoke(app, ["constellation", "info", "--tle", str(tle), "--alt-band", "100", "2000",
+                                      "-T", "2", "--sources", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert "nan" not in result.stdout.lower() and "n/a" in result.stdout
+    assert not result.stderr.strip()
