@@ -2,7 +2,7 @@
 valid object or raise the project's error (:class:`SpaceXNetError`) -- never anything else.
 
 Readers: instance, placement, scenario, QAPLIB (.dat/.sln), TLE (file and shell), expert-load
-(.json/.npy) and trace (.npz/.jsonl) files. Each property runs a bounded number of examples.
+(.json/.npy), trace (.npz/.jsonl) and model-profile (.toml/.json) files. Each property runs a bounded number of examples.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from spacexnet_opt.errors import SpaceXNetError
 from spacexnet_opt.formats.instance import Instance, LayerSubproblem, Trace, load_instance, save_instance
 from spacexnet_opt.formats.placement import Placement, PlacementLayer, load_placement, save_placement
 from spacexnet_opt.formats.scenario import load_scenario
-from spacexnet_opt.moe import load_expert_load, load_trace
+from spacexnet_opt.moe import load_expert_load, load_profile, load_trace
 from spacexnet_opt.solve.from_instance import layer_problem
 from spacexnet_opt.solve.qaplib import load_qaplib
 from spacexnet_opt.constellation import load_tle_shell, read_tle_file
@@ -265,6 +265,8 @@ ANY_BYTES = {
     "l.npy": (lambda p: load_expert_load(p, k=2), _check_stats),
     "t.npz": (lambda p: load_trace(p, n_experts=4), _check_stats),
     "t.jsonl": (lambda p: load_trace(p, n_experts=4), _check_stats),
+    "m.toml": (load_profile, None),
+    "m.json": (load_profile, None),
 }
 
 
@@ -275,6 +277,16 @@ def test_any_bytes_load_or_are_refused(name, raw):
     (WORK / "q.sln").unlink(missing_ok=True)
     read, check = ANY_BYTES[name]
     _loads_or_refuses(read, _write(name, raw), check)
+
+
+PROFILE = {"base": "mixtral-8x7b", "name": "mine", "top_k": 1, "n_layers": 32, "hidden_size": 4096}
+
+
+@PROPERTY
+@given(st.data())
+def test_profile_mutated(data):
+    doc = _mutate_json(json.loads(json.dumps(PROFILE)), data)
+    _loads_or_refuses(load_profile, _write("m.json", json.dumps(doc).encode()))
 
 
 def test_valid_load_and_trace_files_load():
