@@ -88,8 +88,20 @@ def output_parameters(command) -> list:
 
 
 def _existing_files(value) -> list[str]:
+    """Input files named by ``value``, with the files a scenario (``.toml``) reads in turn."""
     values = value if isinstance(value, (list, tuple)) else [value]
-    return [str(v) for v in values if isinstance(v, (str, os.PathLike)) and str(v) and os.path.isfile(v)]
+    found = [str(v) for v in values if isinstance(v, (str, os.PathLike)) and str(v) and os.path.isfile(v)]
+    return found + [str(p) for f in found if f.lower().endswith(".toml") for p in _scenario_files(f)]
+
+
+def _scenario_files(path: str) -> list[Path]:
+    """The files the scenario at ``path`` reads; none when it is not a valid scenario (its command says why)."""
+    from ..formats.scenario import load_scenario
+
+    try:
+        return load_scenario(path).referenced_files(path)
+    except SpaceXNetError:
+        return []
 
 
 def _must_be_positive(param) -> bool:

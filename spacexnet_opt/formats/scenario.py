@@ -342,6 +342,17 @@ class Scenario(StrictModel):
     seeds: SeedSpec = Field(default_factory=SeedSpec)
     compute: ComputeSpec = Field(default_factory=ComputeSpec)
 
+    def referenced_files(self, scenario_path: str | os.PathLike) -> list[Path]:
+        """The files this scenario reads (TLE, profile, statistics, per-satellite values), resolved.
+
+        >>> spec = Scenario.model_validate({"name": "t", "constellation": {"preset": "paper"},
+        ...     "model": {"profile": "mixtral-8x7b"}, "statistics": {"kind": "load", "file": "load.json"}})
+        >>> [p.as_posix() for p in spec.referenced_files("instances/s.toml")]
+        ['instances/load.json']
+        """
+        parts = [self.constellation.tle, self.model, self.statistics, self.compute.gflops, self.compute.memory]
+        return [resolve_path(part.file, scenario_path) for part in parts if part is not None and part.file]
+
     @model_validator(mode="after")
     def _within_budget(self) -> "Scenario":
         """Refuse a Walker or preset shell whose snapshots exceed the resource ceilings (a TLE shell is
