@@ -50,7 +50,7 @@ from pydantic import Field, model_validator
 from ..errors import FileFormatError
 from ..budget import check_snapshots
 from ..fileio import check_nesting, read_text
-from .schema import PositiveValue, StrictModel, validate_document
+from .schema import NonNegativeValue, PositiveValue, StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -89,7 +89,7 @@ class WalkerSpec(StrictModel):
 
     n_planes: int = Field(ge=1)
     sats_per_plane: int = Field(ge=1)
-    altitude_km: float = Field(gt=0)
+    altitude_km: PositiveValue
     inclination_deg: float = Field(ge=0, le=180)
     phasing: int = Field(default=0, ge=0)
     pattern: Literal["star", "delta"] = "delta"
@@ -104,9 +104,9 @@ class TleSpec(StrictModel):
 
     file: str
     inclination_deg: float | None = Field(default=None, ge=0, le=180)
-    inclination_tol_deg: float | None = Field(default=None, gt=0)
+    inclination_tol_deg: PositiveValue | None = None
     altitude_km: tuple[float, float] | None = None
-    plane_gap_deg: float | None = Field(default=None, gt=0)
+    plane_gap_deg: PositiveValue | None = None
     sats_per_plane: int | None = Field(default=None, ge=1)
     min_plane_fraction: float | None = Field(default=None, gt=0, le=1)
     pattern: Literal["star", "delta"] | None = None
@@ -138,12 +138,12 @@ class IslSpec(StrictModel):
     check off (unset keeps the default 0.12 rad/s).
     """
 
-    min_clearance_km: float | None = Field(default=None, ge=0)
-    max_range_km: float | None = Field(default=None, gt=0)
+    min_clearance_km: NonNegativeValue | None = None
+    max_range_km: PositiveValue | None = None
     max_angular_rate: float | Literal["off"] | None = None
     survival: float | None = Field(default=None, ge=0, le=1)
-    message_bits: float | None = Field(default=None, ge=0)
-    link_rate_bps: float | None = Field(default=None, gt=0)
+    message_bits: NonNegativeValue | None = None
+    link_rate_bps: PositiveValue | None = None
 
     @model_validator(mode="after")
     def _rate_non_negative(self) -> "IslSpec":
@@ -163,7 +163,7 @@ class SnapshotSpec(StrictModel):
     """Topology snapshots, spread over ``duration_s`` (default: one orbital period)."""
 
     count: int = Field(default=200, ge=1)
-    duration_s: float | None = Field(default=None, gt=0)
+    duration_s: PositiveValue | None = None
 
 
 class ModelSpec(StrictModel):
@@ -302,9 +302,9 @@ class ComputeSpec(StrictModel):
 
     satellite_gflops: PositiveValue = 7.28
     gflops: PerSatellite | None = None
-    memory_gb: float | None = Field(default=None, gt=0)
+    memory_gb: PositiveValue | None = None
     memory: PerSatellite | None = None
-    bytes_per_param: float | None = Field(default=None, gt=0)
+    bytes_per_param: PositiveValue | None = None
 
     @model_validator(mode="after")
     def _memory_base(self) -> "ComputeSpec":

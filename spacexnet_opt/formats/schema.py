@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import FileFormatError, InputError
 from ..fileio import read_json, write_json_atomic
@@ -44,7 +44,13 @@ MIN_POSITIVE = 1e-100
 
 SatelliteId = Annotated[int, Field(ge=0, le=MAX_ID)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-PositiveValue = Annotated[float, Field(ge=MIN_POSITIVE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+def _in_positive_range(value: float) -> float:
+    if not MIN_POSITIVE <= value <= MAX_MAGNITUDE:
+        raise ValueError(f"Input should be greater than 0 (from {MIN_POSITIVE:g} to {MAX_MAGNITUDE:g}), got {value!r}")
+    return value
+
+
+PositiveValue = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_in_positive_range)]
 NonNegativeValue = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 
 
