@@ -115,8 +115,8 @@ def test_ctrl_c_stops_a_multi_layer_solve_and_writes_nothing(tmp_path):
     dat.write_text(f"{size}\n" + "\n".join(" ".join(map(str, row)) for row in flow + dist) + "\n")
     out = tmp_path / "out.json"
     out.write_text("earlier output\n")
-    script = Path(sys.executable).with_name("spacexnet")
-    process = subprocess.Popen([str(script), "solve", str(dat), "-m", "cpsat", "--time-limit", "60", "-o", str(out)],
+    script = [sys.executable, "-c", "from spacexnet_opt.cli.interrupt import main; main()"]  # the console script
+    process = subprocess.Popen([*script, "solve", str(dat), "-m", "cpsat", "--time-limit", "60", "-o", str(out)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3)
     process.send_signal(signal.SIGINT)
