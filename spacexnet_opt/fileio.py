@@ -46,8 +46,22 @@ def _umask() -> int:
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    Raises
+    ------
+    InputError
+        Naming ``path``, when the operating system refuses the write (no space, no permission, ...);
+        ``path`` is then unchanged.
+    """
     path = Path(path)
+    try:
+        _replace_with(path, data)
+    except OSError as exc:
+        raise InputError(f"cannot write: {_os_problem(exc)}", source=path) from None
+
+
+def _replace_with(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     _PENDING.add(tmp)
