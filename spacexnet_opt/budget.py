@@ -13,7 +13,7 @@ estimates were measured are in ``docs/reliability.md``:
   :data:`MAX_ROUTING_WORK`;
 - tokens x layers x experts per token of a Monte Carlo run or a sampled
   trace may not exceed :data:`MAX_TOKEN_WORK`, and its arrays must fit in memory;
-- a PuLP model may not have more than :data:`MAX_MILP_VARIABLES` variables.
+- a PuLP or CP-SAT model may not be larger than :data:`MAX_MODEL_SIZE`.
 
 >>> check_snapshots(1056, 200, field="snapshots.count")
 >>> check_snapshots(1056, 10**9, field="snapshots.count")
@@ -28,8 +28,8 @@ import os
 
 from .errors import ResourceError
 
-__all__ = ["SNAPSHOT_BYTES", "MAX_SAT_SNAPSHOTS", "MAX_ROUTING_WORK", "MAX_MILP_VARIABLES", "memory_ceiling",
-           "MAX_TOKEN_WORK", "check_snapshots", "check_routing", "check_tokens", "milp_variables", "check_milp_variables"]
+__all__ = ["SNAPSHOT_BYTES", "MAX_SAT_SNAPSHOTS", "MAX_ROUTING_WORK", "MAX_MODEL_SIZE", "memory_ceiling",
+           "MAX_TOKEN_WORK", "check_snapshots", "check_routing", "check_tokens", "milp_variables", "check_model_size"]
 
 SNAPSHOT_BYTES = 500
 """Peak bytes per satellite and snapshot while snapshots are built (measured: 470)."""
@@ -44,8 +44,9 @@ MAX_ROUTING_WORK = 10_000_000_000
 MAX_TOKEN_WORK = 10_000_000_000
 """Tokens x layers x experts-per-token ceiling of Monte Carlo simulation and trace sampling."""
 
-MAX_MILP_VARIABLES = 5_000_000
-"""PuLP keeps about a kilobyte of Python objects per variable: 5 million is about 5 GB."""
+MAX_MODEL_SIZE = 5_000_000
+"""Variables of a PuLP model, or variables and table entries of a CP-SAT model: PuLP keeps about a
+kilobyte of Python objects per variable, so 5 million is about 5 GB."""
 
 _GIB = 2**30
 
@@ -93,7 +94,8 @@ def check_tokens(n_tokens: int, items_per_token: int, bytes_per_token: int, *, f
 
 
 def milp_variables(problem, n_columns: int) -> int:
-    """Variables of the MILP of ``problem`` on ``n_columns`` candidates (see :mod:`spacexnet_opt.solve.milp_models`).
+    """Variables of the MILP of ``problem`` on ``n_columns`` candidates (see :mod:`spacexnet_opt.solve.milp_models`);
+    for a QAP also the variables and table entries of its CP-SAT model.
 
     >>> import numpy as np
     >>> from spacexnet_opt.solve.problems import QAPProblem
@@ -114,8 +116,8 @@ def milp_variables(problem, n_columns: int) -> int:
     return count
 
 
-def check_milp_variables(n_variables: int, *, advice: str) -> None:
-    """Refuse a PuLP model of more than :data:`MAX_MILP_VARIABLES` variables."""
-    if n_variables > MAX_MILP_VARIABLES:
-        raise ResourceError(f"the MILP would have about {n_variables:,} variables (ceiling {MAX_MILP_VARIABLES:,}, "
-                            f"about {n_variables / 1e6:,.0f} GB of model); {advice}", field="method")
+def check_model_size(size: int, *, what: str, advice: str) -> None:
+    """Refuse a solver model of more than :data:`MAX_MODEL_SIZE` ``what`` (variables, table entries)."""
+    if size > MAX_MODEL_SIZE:
+        raise ResourceError(f"the model would have about {size:,} {what} (ceiling {MAX_MODEL_SIZE:,}, "
+                            f"about {size / 1e6:,.0f} GB); {advice}", field="method")

@@ -191,6 +191,8 @@ CASES = [
          files={"q.dat": text("2\n0 3\n3 0\n0 1 2 0\n"), "q.sln": text("2 6\n1e30 1\n")}),
     Case("solve-qaplib-solution-size", "solve {C}/q.dat -m sorted", ("q.sln", "size"),
          files={"q.dat": text("2\n0 3\n3 0\n0 1 2 0\n"), "q.sln": text("3 6\n1 2 3\n")}),
+    Case("solve-cpsat-too-large", "solve {C}/big.dat -m cpsat --time-limit 5 -o {W}/out.json", ("--method", "table entries"),
+         files={"big.dat": text(BIG_QAP)}),
     # --- compare -----------------------------------------------------------------------------------------------
     Case("compare-no-methods", "compare {W}/inst.json --methods ,", ("--methods",)),
     Case("compare-unknown-method", "compare {W}/inst.json --methods sorted,simplex", ("--method", "simplex")),
