@@ -15,12 +15,15 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from spacexnet_opt.cli.app import app
 
 from conftest import SHARED_DATA
 from test_evaluate_cli import TINY as EVALUATE_TINY
+from test_readers_property import _mutate_json as mutate_json
 
 # the evaluate tests' tiny scenario, with 2 snapshots and no diameter report
 TINY = EVALUATE_TINY.replace("count = 6", "count = 2").replace("diameter_snapshots = 2", "diameter_snapshots = 0")
@@ -457,3 +460,18 @@ def test_a_one_satellite_shell_prints_no_nan(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "nan" not in result.stdout.lower() and "n/a" in result.stdout
     assert not result.stderr.strip()
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_placements_evaluate_or_are_refused(work, data):
+    """``evaluate`` of any mutation of ``solve``'s placement: a result, or one clean line naming the file."""
+    doc = mutate_json(_doc(work, "plc.json"), data)
+    path = work / "mutated-placement.json"
+    path.write_text(json.dumps(doc))
+    result = CliRunner().invoke(app, ["evaluate", str(work / "inst.json"), str(path), "--tokens", "0"])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert len(lines) == 1 and lines[0].startswith(f"error: {path}"), lines
