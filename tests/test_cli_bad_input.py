@@ -475,3 +475,20 @@ def test_mutated_placements_evaluate_or_are_refused(work, data):
     assert result.exit_code in (0, 2), result.output
     if result.exit_code == 2:
         assert len(lines) == 1 and lines[0].startswith(f"error: {path}"), lines
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_instances_solve_or_are_refused(work, data):
+    """``solve`` of any mutation of a built instance: a placement, or one clean line naming the file."""
+    doc = mutate_json(_doc(work, "inst.json"), data)
+    path = work / "mutated-instance.json"
+    path.write_text(json.dumps(doc))
+    objective = data.draw(st.sampled_from(["linear", "top2", "trace"]))
+    result = CliRunner().invoke(app, ["solve", str(path), "-m", "hungarian" if objective == "linear" else "tabu",
+                                      "--objective", objective, "--time-limit", "0.05"])
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("note:")]
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert len(lines) == 1 and lines[0].startswith("error: "), lines
