@@ -23,6 +23,7 @@ from spacexnet_opt.cli.app import app
 
 from conftest import SHARED_DATA
 from test_evaluate_cli import TINY as EVALUATE_TINY
+from test_readers_property import _mutate_bytes as mutate_bytes
 from test_readers_property import _mutate_json as mutate_json
 
 # the evaluate tests' tiny scenario, with 2 snapshots and no diameter report
@@ -492,3 +493,19 @@ def test_mutated_instances_solve_or_are_refused(work, data):
     assert result.exit_code in (0, 2), result.output
     if result.exit_code == 2:
         assert len(lines) == 1 and lines[0].startswith("error: "), lines
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_scenarios_build_or_are_refused(work, data):
+    """``build`` of any byte mutation of the tiny scenario: an instance, or one clean line; nothing else written."""
+    path = work / "mutated-scenario.toml"
+    path.write_bytes(mutate_bytes(TINY.encode(), data))
+    out = work / "outdir" / "mutated.json"
+    out.unlink(missing_ok=True)
+    result = CliRunner().invoke(app, ["build", str(path), "-o", str(out), "-q"])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert len(lines) == 1 and lines[0].startswith("error: ") and not out.exists(), lines
