@@ -18,11 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 CHILD = """
 import json, resource, sys, time
-from spacexnet_opt.build import build_from_file, write_instance
+from spacexnet_opt.build import build_from_file
+from spacexnet_opt.formats.instance import save_instance
 import spacexnet_opt.constellation, spacexnet_opt.moe, scipy.sparse.csgraph  # imports are not timed
 start = time.perf_counter()
 inst = build_from_file(sys.argv[1])
-write_instance(inst, sys.argv[2])
+save_instance(inst, sys.argv[2])
 elapsed = time.perf_counter() - start
 print(json.dumps({"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "layers": len(inst.layers), "candidates": sum(l.n_candidates for l in inst.layers),

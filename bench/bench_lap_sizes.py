@@ -34,10 +34,10 @@ def measure(problem, method: str, repeats: int, time_limit: float):
     best = np.inf
     for _ in range(repeats):
         start = time.perf_counter()
-        result = solve(problem, method=method, time_limit=time_limit, seed=0)
+        result = solve(problem, method=method, time_limit=time_limit, rng=0)
         best = min(best, time.perf_counter() - start)
     tracemalloc.start()
-    solve(problem, method=method, time_limit=time_limit, seed=0)
+    solve(problem, method=method, time_limit=time_limit, rng=0)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return result, best, peak

@@ -6,15 +6,30 @@ search given exactly the wall time the 20 FAQ runs took, and the exact methods
 ``cpsat`` and ``bnb`` (branch and bound, at most 40 locations) with a time limit. FAQ-20 and tabu are repeated over a few
 seeds and averaged. The anchor is the QAPLIB best-known value (gap 0 = reached).
 
-Run: ``.venv/bin/python bench/bench_qaplib.py [--seeds 3] [--exact-time-limit 5]``
+Two further parts (issue 13):
+
+- ``--part anchor``: our heuristics ``tabu`` and ``bls`` against a robust tabu
+  search written in C from Taillard (1991) (``bench/rots.c``, compiled here
+  with ``gcc -O2`` into a temporary directory), each given the same wall time
+  per run on the seven instances of :data:`ANCHOR_SUITE`, several seeds. Our
+  methods run through :func:`spacexnet_opt.solve.solve` (objectives recomputed);
+  the anchor's permutation is re-evaluated too.
+- ``--part exact``: ``bnb`` on every QAPLIB instance with ``n <= 16``
+  (time limit per instance), with its node count and root bound.
+
+Run: ``.venv/bin/python bench/bench_qaplib.py [--part suite|anchor|exact] [--seeds 3] [--exact-time-limit 5]``
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +42,9 @@ from spacexnet_opt.solve.qaplib import load_qaplib
 
 SUITE = ["chr12a", "chr12c", "had12", "had20", "nug12", "nug20", "nug30", "scr12", "tai12a", "tai20a", "tai30a",
          "kra30a", "sko42", "wil50", "tai50a"]
+ANCHOR_SUITE = ["tai30a", "kra30a", "tai40a", "sko42", "wil50", "tai50a", "tai60a"]
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "qaplib"
+ROTS_C = Path(__file__).resolve().parent / "rots.c"
 
 
 def _gap(value: float | None, best: float) -> float:
@@ -42,11 +59,114 @@ def _faq20(problem, seed: int) -> tuple[float, float]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3, help="repetitions of FAQ-20 and tabu (default 3)")
+    parser.add_argument("--part", choices=("suite", "anchor", "exact"), default="suite")
+    parser.add_argument("--seeds", type=int, default=3, help="repetitions of the randomised methods (default 3)")
     parser.add_argument("--exact-time-limit", type=float, default=5.0,
-                        help="seconds per instance for the exact methods cpsat and bnb (default 5)")
+                        help="seconds per instance for the exact methods (default 5; use 60 with --part exact)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="wall time per heuristic run of --part anchor")
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args(argv)
+    if args.part == "anchor":
+        return anchor_part(args)
+    if args.part == "exact":
+        return exact_part(args)
+    return suite_part(args)
+
+
+def _compile_anchor(workdir: Path) -> Path:
+    exe = workdir / "rots"
+    subprocess.run([shutil.which("gcc") or "gcc", "-O2", "-o", str(exe), str(ROTS_C)], check=True)
+    return exe
+
+
+def _run_anchor(exe: Path, problem, path: Path, seconds: float, seed: int) -> tuple[float, int]:
+    """Objective (re-evaluated by us) of the C robust tabu search and its iteration count."""
+    run = subprocess.run([str(exe), str(path), str(seconds), str(seed)], check=True, capture_output=True, text=True)
+    values = run.stdout.split()
+    perm = np.array([int(v) for v in values[1:]])
+    objective = problem.objective(perm)
+    assert objective == float(values[0]), "anchor objective differs from the recomputed one"
+    return objective, int(run.stderr.split()[0])
+
+
+def anchor_part(args) -> int:
+    """Mean gap of ``tabu`` and ``bls`` versus the C robust tabu anchor at equal wall time."""
+    methods = ("anchor", "tabu", "bls")
+    solve(load_qaplib(args.data / "nug12.dat"), method="bls", rng=0, time_limit=0.1)  # warm-up: numba cache
+    header = f"{'instance':9} {'n':>3} {'best':>10} | " + " | ".join(f"{m + ' %':>9} {'sd':>6}" for m in methods)
+    print(f"equal wall time {args.seconds:g} s per run, {args.seeds} seeds (mean and sd of the gap to the best known)")
+    print(header + f" | {'anchor it/s':>11}")
+    print("-" * (len(header) + 14))
+    gaps = {m: [] for m in methods}
+    total = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = _compile_anchor(Path(tmp))
+        for name in ANCHOR_SUITE:
+            path = args.data / f"{name}.dat"
+            problem = load_qaplib(path)
+            best = problem.best_known
+            runs, rate = {m: [] for m in methods}, []
+            for seed in range(args.seeds):
+                value, iterations = _run_anchor(exe, problem, path, args.seconds, seed)
+                runs["anchor"].append(_gap(value, best))
+                rate.append(iterations / args.seconds)
+                for method in ("tabu", "bls"):
+                    result = solve(problem, method=method, time_limit=args.seconds, rng=seed)
+                    runs[method].append(_gap(result.objective, best))
+            for m in methods:
+                gaps[m].append(np.mean(runs[m]))
+            print(f"{name:9} {problem.shape[0]:3d} {best:10.0f} | "
+                  + " | ".join(f"{np.mean(runs[m]):9.3f} {np.std(runs[m]):6.3f}" for m in methods)
+                  + f" | {np.mean(rate):11.0f}", flush=True)
+    means = {m: float(np.mean(gaps[m])) for m in methods}
+    print(f"mean gap over {len(ANCHOR_SUITE)} instances (%): " + ", ".join(f"{m} {means[m]:.3f}" for m in methods))
+    for m in ("tabu", "bls"):
+        print(f"{m} / anchor = {means[m] / means['anchor']:.3f}" if means["anchor"] > 0 else f"{m}: anchor gap is 0")
+    print(f"total wall time {time.perf_counter() - total:.1f} s")
+    return 0
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.args = None
+
+    def emit(self, record):
+        self.args = record.args
+
+
+def exact_part(args) -> int:
+    """``bnb`` on every QAPLIB instance of at most 16 locations: status, bound, nodes, root bound, time."""
+    names = sorted((p.stem for p in args.data.glob("*.dat")), key=lambda s: (load_qaplib(args.data / f"{s}.dat").shape[0], s))
+    names = [s for s in names if load_qaplib(args.data / f"{s}.dat").shape[0] <= 16]
+    records = _Records()
+    logger = logging.getLogger("spacexnet_opt.solve.backends.qap_bnb")
+    logger.addHandler(records)
+    logger.setLevel(logging.DEBUG)
+    solve(load_qaplib(args.data / "tai10a.dat"), method="bnb", rng=0)  # warm-up: numba cache
+    print(f"bnb, time limit {args.exact_time_limit:g} s per instance, seed 0")
+    print(f"{'instance':9} {'n':>3} {'best':>8} {'objective':>10} {'bound':>10} {'status':>10} "
+          f"{'root bound':>11} {'root gap %':>10} {'nodes':>8} {'t[s]':>6}")
+    proven, total = 0, time.perf_counter()
+    for name in names:
+        problem = load_qaplib(args.data / f"{name}.dat")
+        result = solve(problem, method="bnb", time_limit=args.exact_time_limit, rng=0)
+        nodes, root = records.args
+        proven += result.status is Status.OPTIMAL
+        best = problem.best_known  # None for tai10a, tai10b (no .sln): the objective is the reference
+        reference = result.objective if best is None else best
+        root_gap = 100 * (reference - root) / reference if reference else 0.0
+        shown = "-" if best is None else f"{best:.0f}"
+        print(f"{name:9} {problem.shape[0]:3d} {shown:>8} {result.objective:10.0f} {result.bound:10.0f} "
+              f"{result.status.value:>10} {root:11.1f} {root_gap:10.2f} {nodes:8d} {result.runtime_s:6.2f}", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"proven optimal: {proven}/{len(names)}; total wall time {time.perf_counter() - total:.1f} s, "
+          f"peak RSS {peak:.0f} MiB")
+    return 0
+
+
+def suite_part(args) -> int:
+    """The issue-5 suite: FAQ-20, 2-opt and tabu at FAQ-20's wall time, cpsat and bnb with a time limit."""
 
     exact = [m for m in ("cpsat", "bnb") if importlib.util.find_spec(f"spacexnet_opt.solve.backends.{METHODS[m].split(':')[0]}")]
     solve_faq(load_qaplib(args.data / "nug12.dat"), rng=0)  # warm-up: imports, BLAS threads
@@ -66,10 +186,10 @@ def main(argv=None) -> int:
             value, seconds = _faq20(problem, seed)
             faq_g.append(_gap(value, best))
             faq_t.append(seconds)
-            result = solve(problem, method="tabu", time_limit=seconds, seed=seed)
+            result = solve(problem, method="tabu", time_limit=seconds, rng=seed)
             tabu_g.append(_gap(result.objective, best))
             tabu_t.append(result.runtime_s)
-        two = solve(problem, method="2opt", seed=0)
+        two = solve(problem, method="2opt", rng=0)
         row = (f"{name:9} {problem.shape[0]:3d} {best:9.0f} | {np.mean(faq_g):8.3f} {np.mean(faq_t):6.3f} | "
                f"{_gap(two.objective, best):7.3f} {two.runtime_s:5.3f} | {np.mean(tabu_g):7.3f} {np.mean(tabu_t):6.3f}")
         gaps["faq"].append(np.mean(faq_g))
@@ -77,7 +197,7 @@ def main(argv=None) -> int:
         gaps["tabu"].append(np.mean(tabu_g))
         for method in exact:
             try:
-                res = solve(problem, method=method, time_limit=args.exact_time_limit, seed=0)
+                res = solve(problem, method=method, time_limit=args.exact_time_limit, rng=0)
             except SolverError:  # bnb refuses more than 40 locations
                 gaps[method].append(float("nan"))
                 row += f" | {'-':>8} {'-':>8} {'refused':>10} {'-':>6}"

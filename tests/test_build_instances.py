@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spacexnet_opt.build import build_from_file, dumps_instance
-from spacexnet_opt.formats.instance import load_instance
+from spacexnet_opt.build import build_from_file
+from spacexnet_opt.formats.instance import dumps_instance, load_instance
 from spacexnet_opt.formats.scenario import load_scenario
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"

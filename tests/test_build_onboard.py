@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scenario_text import small_scenario
 
-from spacexnet_opt.build import build_from_file, write_instance
+from spacexnet_opt.build import build_from_file
 from spacexnet_opt.errors import FileFormatError, InputError
 from spacexnet_opt.evaluate import (
     TraceLaw,
@@ -18,7 +18,7 @@ from spacexnet_opt.evaluate import (
     world_from_file,
 )
 from spacexnet_opt.evaluate.deployment import deployment_from_assignments
-from spacexnet_opt.formats.instance import load_instance
+from spacexnet_opt.formats.instance import load_instance, save_instance
 from spacexnet_opt.moe import get_profile
 from spacexnet_opt.build.onboard import draw_onboard, exact_share_counts, expert_memory_gb
 from spacexnet_opt.formats.scenario import ComputeSpec, load_scenario, parse_scenario
@@ -157,7 +157,7 @@ def test_evaluate_reports_heterogeneous_latency(tmp_path):
 def test_instance_world_checks_stored_speeds(tmp_path):
     _, inst = _build(tmp_path, 'gflops = { choices = [7.28, 3.7] }\n')
     out = tmp_path / "s.instance.json"
-    write_instance(inst, out)
+    save_instance(inst, out)
     world = world_from_file(out)
     assert world.compute.heterogeneous and world.layers[3].gflops == inst.layers[3].gflops
     doc = json.loads(out.read_text())

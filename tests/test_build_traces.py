@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 from scenario_text import small_scenario
 
-from spacexnet_opt.build import build_from_file, scenario_isl_config
+from spacexnet_opt.build import build_from_file
+from spacexnet_opt.build.resolvers import scenario_isl_config
 from spacexnet_opt.constellation import build_snapshots, preset
 from spacexnet_opt.errors import FileFormatError, InputError
 from spacexnet_opt.formats.instance import load_instance
 from spacexnet_opt.moe import TopKSampler, get_profile
 from spacexnet_opt.formats.scenario import parse_scenario
 from spacexnet_opt.solve.from_instance import layer_problem
-from spacexnet_opt.build.traces import exact_trace, merge_sets
+from spacexnet_opt.build.traces import exact_trace, merge_trace
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 SMALL = small_scenario(snapshots=2, fold=8, diameter_snapshots=0)
@@ -77,8 +78,8 @@ def test_exact_trace_refuses_huge_enumerations():
         exact_trace(np.full((1, 256), 8 / 256), 8)
 
 
-def test_merge_sets_sums_weights_of_permuted_sets():
-    sets, w = merge_sets(np.array([[3, 1], [1, 3], [0, 2], [2, 0], [2, 0]]), np.array([1.0, 1.0, 1.0, 0.5, 0.5]))
+def test_merge_trace_sums_weights_of_permuted_sets():
+    sets, w = merge_trace(np.array([[3, 1], [1, 3], [0, 2], [2, 0], [2, 0]]), np.array([1.0, 1.0, 1.0, 0.5, 0.5]))
     assert sets.tolist() == [[0, 2], [1, 3]] and w.tolist() == [0.5, 0.5]
 
 

@@ -181,7 +181,7 @@ CASES = [
     Case("solve-unknown-objective", "solve {W}/inst.json -m sorted --objective fastest", ("objective", "fastest")),
     Case("solve-trace-without-trace", "solve {W}/inst.json -m sorted --objective trace -o {W}/out.json",
          ("inst.json", "trace")),
-    Case("solve-missing-method", "solve {W}/inst.json", ("--method",)),
+    Case("solve-missing-instance", "solve -m sorted", ("Missing argument",)),
     Case("solve-unknown-option", "solve {W}/inst.json -m sorted --fast", ("--fast",)),
     Case("solve-qaplib-nan", "solve {C}/q.dat -m sorted", ("q.dat:2", "nan"),
          files={"q.dat": text("2\n0 nan\n3 0\n0 1 2 0\n")}),
@@ -195,7 +195,7 @@ CASES = [
          files={"q.dat": text("2\n0 3\n3 0\n0 1 2 0\n"), "q.sln": text("2 6\n1e30 1\n")}),
     Case("solve-qaplib-solution-size", "solve {C}/q.dat -m sorted", ("q.sln", "size"),
          files={"q.dat": text("2\n0 3\n3 0\n0 1 2 0\n"), "q.sln": text("3 6\n1 2 3\n")}),
-    Case("solve-cpsat-too-large", "solve {C}/big.dat -m cpsat --time-limit 5 -o {W}/out.json", ("--method", "table entries"),
+    Case("solve-cpsat-too-large", "solve {C}/big.dat -m cpsat --time-limit 5 -o {W}/out.json", ("cpsat", "table"),
          files={"big.dat": text(BIG_QAP)}),
     # --- compare -----------------------------------------------------------------------------------------------
     Case("compare-no-methods", "compare {W}/inst.json --methods ,", ("--methods",)),

@@ -138,15 +138,15 @@ def test_swap_deltas_match_recomputed_costs(symmetric):
 @pytest.mark.parametrize("method", ["faq", "2opt", "tabu"])
 def test_randomised_heuristics_are_reproducible_per_seed(method):
     problem = _paired_experts(4, 12, 9)
-    first, second = (solve(problem, method=method, seed=11) for _ in range(2))
+    first, second = (solve(problem, method=method, rng=11) for _ in range(2))
     assert np.array_equal(first.assignment, second.assignment)
 
 
 def test_tabu_and_faq_reach_the_top2_optimum_on_a_small_layer():
     problem = _paired_experts(3, 9, 4)
     oracle = solve(problem, method="brute").objective
-    assert solve(problem, method="tabu", seed=0).objective == pytest.approx(oracle, rel=1e-12)
-    assert solve(problem, method="faq", seed=0, time_limit=0.2).objective == pytest.approx(oracle, rel=1e-12)
+    assert solve(problem, method="tabu", rng=0).objective == pytest.approx(oracle, rel=1e-12)
+    assert solve(problem, method="faq", rng=0, time_limit=0.2).objective == pytest.approx(oracle, rel=1e-12)
 
 
 def test_rectangular_general_qap_uses_dummy_facilities():
@@ -154,4 +154,4 @@ def test_rectangular_general_qap_uses_dummy_facilities():
     distance = np.array([[0, 9, 1, 9], [9, 0, 9, 9], [1, 9, 0, 9], [9, 9, 9, 0.0]])
     problem = QAPProblem(flow, distance)
     for method in ("faq", "2opt", "tabu", "brute"):
-        assert sorted(solve(problem, method=method, seed=0).assignment.tolist()) == [0, 2], method
+        assert sorted(solve(problem, method=method, rng=0).assignment.tolist()) == [0, 2], method

@@ -4,10 +4,11 @@ import itertools
 
 import numpy as np
 import pytest
+from scipy.optimize import linear_sum_assignment
 
 from spacexnet_opt.errors import SolverError
 from spacexnet_opt.solve import LinearProblem, QAPProblem, Status, TraceProblem, solve
-from spacexnet_opt.solve.backends import qap_bnb
+from spacexnet_opt.solve.backends import qap_bnb, qap_rlt, qap_symmetry
 from spacexnet_opt.solve.qaplib import load_qaplib
 
 
@@ -44,7 +45,7 @@ def _random_problem(kind: str, seed: int) -> QAPProblem:
 def test_bnb_proves_the_enumerated_optimum(kind, seed, time_limit):
     problem = _random_problem(kind, seed)
     optimum = _enumerated_optimum(problem)
-    result = solve(problem, method="bnb", time_limit=time_limit, seed=seed)
+    result = solve(problem, method="bnb", time_limit=time_limit, rng=seed)
     assert result.status is Status.OPTIMAL
     assert result.objective == pytest.approx(optimum, rel=1e-9, abs=1e-12)
     assert result.bound <= result.objective + 1e-9 * max(1.0, abs(optimum))
@@ -52,27 +53,62 @@ def test_bnb_proves_the_enumerated_optimum(kind, seed, time_limit):
 
 
 @pytest.mark.parametrize("n", [3, 6])
-def test_child_bounds_never_exceed_the_best_completion(n):
-    """Each child bound (facility i on location k) is at most the best map with p[i] = k; exact for n = 3."""
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_child_bounds_never_exceed_the_best_completion(n, symmetric):
+    """After the root ascent, each child's ascent bound (facility i on location k) is at most the best map with p[i] = k."""
     rng = np.random.default_rng(n)
-    flow, distance = rng.integers(0, 10, (2, n, n)).astype(float)
-    everything = np.arange(n)
-    delta, cost = qap_bnb._Bounder(flow, distance).children(
-        everything, everything, np.outer(np.diag(flow), np.diag(distance)), everything
-    )
-    bounds = delta + qap_bnb._lap_values(cost.reshape(n * n, n - 1, n - 1)).reshape(n, n)
+    flow, distance = rng.integers(-3, 10, (2, n, n)).astype(float)
+    if symmetric:
+        flow, distance = flow + flow.T, distance + distance.T
+    lin, quad = qap_rlt.initial_form(flow, distance)
+    root = qap_rlt.ascend(0.0, lin, quad, 20, np.inf, 0.0)
     best = np.full((n, n), np.inf)
     for p in itertools.permutations(range(n)):
-        best[everything, p] = np.minimum(best[everything, p], (flow * distance[np.ix_(p, p)]).sum())
-    assert np.all(bounds <= best + 1e-9)
-    if n == 3:  # two facilities left: one flow against one distance per row, so the bound is exact
-        assert np.array_equal(bounds, best)
+        best[np.arange(n), p] = np.minimum(best[np.arange(n), p], (flow * distance[np.ix_(p, p)]).sum())
+    assert root <= best.min() + 1e-9
+    for i, k in itertools.product(range(n), repeat=2):
+        lin2, quad2 = qap_rlt.child_form(lin, quad, i, k)
+        assert root + lin[i, k] <= best[i, k] + 1e-9
+        assert qap_rlt.ascend(root + lin[i, k], lin2, quad2, 10, np.inf, 0.0) <= best[i, k] + 1e-9
 
 
-@pytest.mark.parametrize("name, optimum", [("chr12a", 9552), ("had12", 1652), ("scr12", 31410)])
+def test_ascent_keeps_an_equivalent_form():
+    """Every permutation costs exactly c + sum L + sum C in the form the ascent leaves, and L, C end non-negative."""
+    rng = np.random.default_rng(7)
+    flow, distance = rng.integers(0, 10, (2, 5, 5)).astype(float)
+    lin, quad = qap_rlt.initial_form(flow, distance)
+    const = qap_rlt.ascend(0.0, lin, quad, 15, np.inf, 0.0)
+    for p in itertools.permutations(range(5)):
+        i = np.arange(5)
+        form = const + lin[i, p].sum() + quad[i[:, None], np.array(p)[:, None], i[None, :], np.array(p)[None, :]].sum()
+        assert form == pytest.approx((flow * distance[np.ix_(p, p)]).sum(), abs=1e-8)
+    assert lin.min() >= -1e-9 and quad.min() >= -1e-9
+
+
+def test_lap_reduce_matches_scipy():
+    rng = np.random.default_rng(1)
+    cost = rng.normal(size=(9, 9))
+    rows, cols = linear_sum_assignment(cost)
+    reduced = cost.copy()
+    assert qap_rlt.lap_reduce(reduced) == pytest.approx(cost[rows, cols].sum(), abs=1e-12)
+    assert reduced.min() >= -1e-12 and np.allclose(reduced[rows, cols], 0.0, atol=1e-12)
+
+
+def test_hypercube_automorphisms_and_orbits():
+    """The 3-cube's Hamming distances have 48 automorphisms, all mapping vertex 0 anywhere; those fixing 0 leave 4 orbits."""
+    vertices = np.arange(8)
+    hamming = np.array([[bin(u ^ v).count("1") for v in vertices] for u in vertices])
+    group = qap_symmetry.automorphisms(hamming)
+    assert len(group) == 48 and np.all(hamming[group[:, :, None], group[:, None, :]] == hamming)
+    assert set(qap_symmetry.orbits(group, 8).tolist()) == {0}
+    assert len(set(qap_symmetry.orbits(group[group[:, 0] == 0], 8).tolist())) == 4
+
+
+# esc16a: 6 flow-free facilities and a hypercube distance matrix (384 automorphisms)
+@pytest.mark.parametrize("name, optimum", [("chr12a", 9552), ("had12", 1652), ("scr12", 31410), ("esc16a", 68)])
 def test_bnb_proves_qaplib_optima(shared_data, name, optimum):
     problem = load_qaplib(shared_data / "qaplib" / f"{name}.dat")
-    result = solve(problem, method="bnb", seed=0)
+    result = solve(problem, method="bnb", rng=0)
     assert result.status is Status.OPTIMAL
     assert result.objective == optimum == problem.best_known
     assert result.bound == optimum
@@ -80,10 +116,16 @@ def test_bnb_proves_qaplib_optima(shared_data, name, optimum):
 
 def test_time_limit_reports_incumbent_and_valid_bound(shared_data):
     problem = load_qaplib(shared_data / "qaplib" / "tai15a.dat")  # needs far more than the limit to prove
-    result = solve(problem, method="bnb", time_limit=0.5, seed=0)
+    result = solve(problem, method="bnb", time_limit=0.5, rng=0)
     assert result.status is Status.TIME_LIMIT
     assert result.bound <= problem.best_known <= result.objective
     assert result.bound > 0 and result.gap > 0
+
+
+def test_problem_without_flow_is_proven_at_once():
+    """No facility has any flow (like esc16f): every map costs 0."""
+    result = solve(QAPProblem(np.zeros((5, 5)), np.arange(25.0).reshape(5, 5)), method="bnb", rng=0)
+    assert result.status is Status.OPTIMAL and result.objective == 0.0 == result.bound
 
 
 def test_single_location_and_single_expert():

@@ -8,6 +8,7 @@ import pytest
 from spacexnet_opt.formats.instance import Instance, LayerSubproblem, save_instance
 from spacexnet_opt.formats.placement import load_placement
 from spacexnet_opt.solve import METHODS, Status
+from spacexnet_opt.solve import api as api_module
 from spacexnet_opt.solve import compare as compare_module
 
 
@@ -115,7 +116,7 @@ def test_compare_table_csv_and_json(cli, instance, shared_data, tmp_path):
 
 
 def test_compare_flags_a_false_optimality_claim(cli, instance, monkeypatch):
-    real_solve = compare_module.solve
+    real_solve = api_module.solve
 
     def lying_solve(problem, *, method, **kw):
         result = real_solve(problem, method=method, **kw)
@@ -124,7 +125,7 @@ def test_compare_flags_a_false_optimality_claim(cli, instance, monkeypatch):
             return type(result)(worst, problem.objective(worst), Status.OPTIMAL, None, 0.0, method, problem.kind)
         return result
 
-    monkeypatch.setattr(compare_module, "solve", lying_solve)
+    monkeypatch.setattr(api_module, "solve", lying_solve)
     result = cli("compare", instance, "--methods", "sorted,hungarian")
     assert result.exit_code == 1
     assert "inconsistent: inst layer 0: sorted claims OPTIMAL at" in result.stderr
@@ -160,3 +161,11 @@ def test_exact_search_without_time_limit_gets_the_default_and_says_so(cli, tmp_p
     assert placement.time_limit_s == 0.5
     assert placement.layers[0].status in (Status.TIME_LIMIT, Status.OPTIMAL)
     assert placement.layers[0].bound <= 578 <= placement.layers[0].objective
+
+
+def test_solve_without_method_uses_the_default_of_the_problem_kind(cli, instance, tmp_path):
+    result = cli("solve", instance, "--objective", "top2", "-o", tmp_path / "d.json")
+    assert result.exit_code == 0
+    assert result.stderr == "note: no --method given; using dp, the default for top2 layers of 4 experts\n"
+    placement = load_placement(tmp_path / "d.json")
+    assert placement.method == "dp" and all(layer.status is Status.OPTIMAL for layer in placement.layers)

@@ -1,20 +1,21 @@
-"""Contract suite run for every method of METHODS on small problems of every kind.
+"""Contract suite run for every method of the registry on small problems of every kind.
 
 Every answer must be a valid assignment whose objective is recomputed from the
-problem; a claimed optimum must equal the brute-force optimum; a bound must not
-exceed the true optimum. The problem kinds a method declines are listed in
-:data:`REFUSED`: those pairs must raise SolverError, every other pair must be
-solved, and no method may decline every kind, so a new method joins the suite
-by default and a refusal can neither hide a backend nor go unnoticed.
+problem; a claimed optimum must equal the brute-force optimum; an exact method
+must prove it; a bound must not exceed the true optimum. The problem kinds a
+method accepts come from the registry: every other kind must raise SolverError
+naming the method, so a new method joins the suite by registering and a refusal
+can neither hide a backend nor go unnoticed.
 """
 
+import inspect
 import itertools
 
 import numpy as np
 import pytest
 
 from spacexnet_opt.errors import BackendUnavailableError, SolverError
-from spacexnet_opt.solve import METHODS, LinearProblem, QAPProblem, Status, TraceProblem, solve
+from spacexnet_opt.solve import REGISTRY, LinearProblem, QAPProblem, Status, TraceProblem, solve
 from spacexnet_opt.solve.problems import check_assignment
 
 
@@ -44,32 +45,26 @@ PROBLEMS = _problems()
 OPTIMA = {name: _optimum(p) for name, p in PROBLEMS.items()}
 
 
-_QAP_ONLY = {"rank-one", "general-linear", "trace"}
-_LINEAR_ONLY = {"top2", "trace", "qap"}
-REFUSED = {
-    "2opt": _QAP_ONLY,
-    "bnb": _QAP_ONLY,
-    "faq": _QAP_ONLY,
-    "tabu": _QAP_ONLY,
-    "hungarian": _LINEAR_ONLY,
-    "ortools-lsa": _LINEAR_ONLY,
-    "sorted": {"general-linear", "qap"},  # no candidate latencies tau to sort by
-}
-"""Contract problems each method declines with SolverError (a method not listed solves them all)."""
+NEEDS_FACTORS = {("sorted", "general-linear")}
+"""Accepted kind, but this instance lacks what the method needs (expert activations to sort by)."""
+
+
+def _accepts(method: str, name: str) -> bool:
+    return PROBLEMS[name].kind in REGISTRY[method].kinds and (method, name) not in NEEDS_FACTORS
 
 
 def _solve(method, problem):
     try:
-        return solve(problem, method=method, seed=0)
+        return solve(problem, method, rng=0)
     except BackendUnavailableError as exc:
         pytest.skip(str(exc))
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
-@pytest.mark.parametrize("method", sorted(METHODS))
+@pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_backend_contract(method, name):
     problem = PROBLEMS[name]
-    if name in REFUSED.get(method, ()):
+    if not _accepts(method, name):
         with pytest.raises(SolverError, match=method):
             _solve(method, problem)
         return
@@ -82,17 +77,41 @@ def test_backend_contract(method, name):
     assert result.objective >= optimum - tol
     if result.status is Status.OPTIMAL:
         assert result.objective == pytest.approx(optimum, rel=1e-9, abs=1e-12)
+    if REGISTRY[method].exact:
+        assert result.status is Status.OPTIMAL
+    assert result.method == method and result.problem == problem.kind and result.message
     if result.bound is not None:
         assert result.bound <= optimum + tol
         assert result.bound <= result.objective + tol
 
 
 def test_every_method_solves_some_problem_kind():
-    """The refusal table names real methods and kinds, and leaves each method at least one kind."""
-    assert set(REFUSED) <= set(METHODS)
-    for method, kinds in REFUSED.items():
-        assert kinds <= set(PROBLEMS), method
-        assert set(PROBLEMS) - kinds, f"{method} would be exercised on no problem kind"
+    """Each registered method accepts some contract problem, and every kind is covered."""
+    assert {p.kind for p in PROBLEMS.values()} == {"linear", "top2", "trace", "qap"}
+    for method in REGISTRY:
+        assert any(_accepts(method, name) for name in PROBLEMS), method
+
+
+def test_backend_keyword_defaults_are_the_registry_options():
+    """One signature for every backend: (problem, *, time_limit, rng, **options) with the registry's defaults."""
+    for method in REGISTRY.values():
+        try:
+            fn = method.function()
+        except BackendUnavailableError:
+            continue
+        params = inspect.signature(fn).parameters
+        assert list(params)[:3] == ["problem", "time_limit", "rng"], method.name
+        assert all(params[k].kind is inspect.Parameter.KEYWORD_ONLY for k in list(params)[1:]), method.name
+        assert {k: p.default for k, p in list(params.items())[3:]} == dict(method.options), method.name
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_unknown_option_names_the_valid_ones(method):
+    problem = next(PROBLEMS[name] for name in PROBLEMS if _accepts(method, name))
+    with pytest.raises(ValueError, match="unknown option 'bogus' for method") as info:
+        solve(problem, method, options={"bogus": 1})
+    for option in REGISTRY[method].options:
+        assert option in str(info.value)
 
 
 def test_oracle_problems_are_not_trivial():

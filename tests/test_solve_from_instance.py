@@ -82,3 +82,28 @@ def test_bottleneck_objectives_add_compute_time_on_heterogeneous_satellites():
     uneven = _layer(gflops=[10.0] * 5, expert_gflop=[1.0, 2.0, 1.0, 1.0])
     with pytest.raises(InputError, match="experts of one size"):
         layer_problem(uneven, "top2")
+
+
+def test_solve_instance_places_every_layer_like_solving_each_layer_brute_force(tmp_path):
+    from itertools import permutations
+
+    from spacexnet_opt.formats.instance import Instance, save_instance
+    from spacexnet_opt.solve.from_instance import solve_instance
+
+    rng = np.random.default_rng(4)
+    layers = [_layer(layer=i, tau_s=rng.uniform(0.1, 0.5, 5).tolist()) for i in range(3)]
+    path = tmp_path / "i.json"
+    save_instance(Instance(scenario={"name": "t"}, layers=layers), path)
+    placement = solve_instance(path, "tabu", objective="top2", rng=3)
+    assert placement.instance == str(path) and placement.objective == "top2" and placement.seed == 3
+    for layer, entry in zip(layers, placement.layers):
+        problem = layer_problem(layer, "top2")
+        best = min(problem.objective(np.array(a)) for a in permutations(range(5), 4))
+        # a heuristic: feasible, never below the optimum, its objective recomputed from the experts it names
+        assert entry.objective >= best - 1e-12 and entry.status is Status.FEASIBLE
+        columns = np.array([layer.satellites.index(s) for s in entry.experts])
+        assert entry.objective == problem.objective(columns) and entry.gateway == layer.gateway
+    exact = solve_instance(Instance(scenario={"name": "t"}, layers=layers), "brute", objective="top2")
+    assert exact.instance == "t"
+    assert exact.total_objective == pytest.approx(
+        sum(min(layer_problem(l, "top2").objective(np.array(a)) for a in permutations(range(5), 4)) for l in layers))

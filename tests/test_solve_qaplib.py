@@ -74,7 +74,7 @@ def test_missing_dat_and_bad_sln(tmp_path):
 @pytest.mark.parametrize("name", ["chr12a", "had12", "nug12", "tai12a"])
 def test_tabu_reaches_the_known_optimum_on_small_instances(qaplib, name):
     problem = load_qaplib(qaplib / f"{name}.dat")
-    result = solve(problem, method="tabu", seed=0)
+    result = solve(problem, method="tabu", rng=0)
     assert result.status is Status.FEASIBLE and result.bound is None
     assert result.objective == problem.best_known
 
@@ -86,7 +86,7 @@ def test_tabu_reaches_the_known_optimum_on_small_instances(qaplib, name):
 def test_exact_backend_proves_qaplib_optimum(qaplib, method, name, optimum):
     if importlib.util.find_spec(f"spacexnet_opt.solve.backends.{METHODS[method].split(':')[0]}") is None:
         pytest.skip(f"backend module of {method} not written yet")
-    result = solve(load_qaplib(qaplib / f"{name}.dat"), method=method, time_limit=60, seed=0)
+    result = solve(load_qaplib(qaplib / f"{name}.dat"), method=method, time_limit=60, rng=0)
     assert result.status is Status.OPTIMAL
     assert result.objective == optimum
     assert result.bound == pytest.approx(optimum)
@@ -94,7 +94,7 @@ def test_exact_backend_proves_qaplib_optimum(qaplib, method, name, optimum):
 
 def test_faq_is_a_heuristic_on_qaplib(qaplib):
     problem = load_qaplib(qaplib / "chr12c.dat")
-    result = solve(problem, method="faq", seed=0)
+    result = solve(problem, method="faq", rng=0)
     assert result.status is Status.FEASIBLE and result.bound is None
     assert result.objective >= problem.best_known
     assert np.array_equal(np.sort(result.assignment), np.arange(12))

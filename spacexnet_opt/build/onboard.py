@@ -24,11 +24,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import FileFormatError, InputError
 from ..fileio import load_numpy
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from ..formats.scenario import ComputeSpec, PerSatellite
+    from ..moe import ModelProfile
 
 __all__ = ["DEFAULT_BYTES_PER_PARAM", "Onboard", "draw_onboard", "per_satellite_values", "expert_memory_gb",
            "exact_share_counts"]
@@ -52,7 +58,7 @@ class Onboard:
         return self.memory_gb >= need_gb
 
 
-def exact_share_counts(shares, n: int) -> np.ndarray:
+def exact_share_counts(shares: Sequence[float], n: int) -> np.ndarray:
     """Counts summing to ``n`` closest to ``shares * n / sum(shares)`` (largest remainder, ties to the first).
 
     >>> exact_share_counts([1, 1], 5).tolist(), exact_share_counts([0.2, 0.8], 10).tolist()
@@ -91,7 +97,7 @@ def _checked_values(values, n: int, field: str, path: Path) -> np.ndarray:
     return values
 
 
-def per_satellite_values(model, base: float | None, n: int, rng, *, field: str,
+def per_satellite_values(model: PerSatellite, base: float | None, n: int, rng: np.random.Generator, *, field: str,
                          source: str | os.PathLike | None = None) -> np.ndarray:
     """Draw one value per satellite id from a :class:`~spacexnet_opt.formats.scenario.PerSatellite` model.
 
@@ -106,7 +112,7 @@ def per_satellite_values(model, base: float | None, n: int, rng, *, field: str,
     return base * rng.uniform(1.0 - model.spread, 1.0 + model.spread, n)
 
 
-def draw_onboard(spec, n_sats: int, *, seed: int = 0, source: str | os.PathLike | None = None) -> Onboard:
+def draw_onboard(spec: ComputeSpec, n_sats: int, *, seed: int = 0, source: str | os.PathLike | None = None) -> Onboard:
     """The speed and memory of every satellite under a scenario's ``[compute]`` block (seeded).
 
     Parameters
@@ -133,7 +139,7 @@ def draw_onboard(spec, n_sats: int, *, seed: int = 0, source: str | os.PathLike 
     return Onboard(gflops, memory, base, spec.heterogeneous)
 
 
-def expert_memory_gb(profile, bytes_per_param: float | None = None) -> float:
+def expert_memory_gb(profile: ModelProfile, bytes_per_param: float | None = None) -> float:
     """GB (1e9 bytes) of one routed expert's weights: SwiGLU ``3 * hidden * ffn`` parameters.
 
     >>> from spacexnet_opt.moe import get_profile

@@ -18,7 +18,7 @@ summing to 1. Three ways to make one from a layer's statistics:
 >>> sets, w = exact_trace(np.array([[0.9, 0.6, 0.3, 0.2]]), 2)[0]
 >>> sets.tolist(), bool(np.isclose(w.sum(), 1.0))
 ([[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]], True)
->>> merge_sets(np.array([[2, 0], [0, 2], [1, 3]]))[0].tolist()
+>>> merge_trace(np.array([[2, 0], [0, 2], [1, 3]]))[0].tolist()
 [[0, 2], [1, 3]]
 """
 
@@ -31,13 +31,13 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["MAX_EXACT_SETS", "merge_sets", "sampled_trace", "exact_trace"]
+__all__ = ["MAX_EXACT_SETS", "merge_trace", "sampled_trace", "exact_trace"]
 
 MAX_EXACT_SETS = 20_000
 """Largest number of distinct sets ``exact`` enumerates per layer (C(E, k) grows fast)."""
 
 
-def merge_sets(sets, weights=None) -> tuple[np.ndarray, np.ndarray]:
+def merge_trace(sets: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Merge identical activated sets (in any order) into distinct sorted sets with summed, normalised weights.
 
     Parameters
@@ -59,15 +59,16 @@ def merge_sets(sets, weights=None) -> tuple[np.ndarray, np.ndarray]:
     return distinct[keep], total[keep] / total.sum()
 
 
-def sampled_trace(p, k: int, n_tokens: int, *, rng=None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per layer of ``p`` (L, E): ``n_tokens`` sampled sets, merged (see :func:`merge_sets`)."""
+def sampled_trace(p: np.ndarray, k: int, n_tokens: int, *,
+                  rng: int | np.random.Generator | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer of ``p`` (L, E): ``n_tokens`` sampled sets, merged (see :func:`merge_trace`)."""
     from ..moe import TopKSampler
 
     draws = TopKSampler(np.atleast_2d(p), k).sample(n_tokens, rng=np.random.default_rng(rng))
-    return [merge_sets(layer) for layer in draws]
+    return [merge_trace(layer) for layer in draws]
 
 
-def exact_trace(p, k: int, *, max_sets: int = MAX_EXACT_SETS) -> list[tuple[np.ndarray, np.ndarray]]:
+def exact_trace(p: np.ndarray, k: int, *, max_sets: int = MAX_EXACT_SETS) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer of ``p`` (L, E): every set the sampler can draw, with its exact probability.
 
     Raises
@@ -89,5 +90,5 @@ def exact_trace(p, k: int, *, max_sets: int = MAX_EXACT_SETS) -> list[tuple[np.n
         chosen = np.array(list(combinations(free, kf)), dtype=np.int64).reshape(-1, kf)
         prob = np.prod(sampler.weights[l][chosen], axis=1)
         sets = np.hstack([chosen, np.broadcast_to(sure, (len(chosen), len(sure)))])
-        out.append(merge_sets(sets, prob))
+        out.append(merge_trace(sets, prob))
     return out

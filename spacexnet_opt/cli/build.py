@@ -35,12 +35,13 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary table."),
     ) -> None:
         """Build the instance file of a scenario: one placement subproblem per MoE layer."""
-        from ..build import build_from_file, write_instance
+        from ..build import build_from_file
+        from ..formats.instance import save_instance
 
         start = time.perf_counter()
         with progress_bar(disable=quiet) as bar:
             instance = build_from_file(scenario, progress=stage_reporter(bar))
-        write_instance(instance, output)
+        save_instance(instance, output)
         if not quiet:
             Console().print(_summary(instance, output, time.perf_counter() - start))
         typer.echo(f"wrote {output}: {len(instance.layers)} layers")
@@ -48,11 +49,10 @@ def register(app: typer.Typer) -> None:
     @app.command("partition")
     def partition(scenario: Path = typer.Argument(..., help="Scenario file (TOML).")) -> None:
         """Show a scenario's ring bands, their layers, sizes and central gateways (no routing)."""
-        from ..build import scenario_partition
-        from ..partition import choose_gateways
+        from ..build import setting_from_file
 
-        shell, part = scenario_partition(scenario)
-        center = choose_gateways(part, "center")
+        setting = setting_from_file(scenario)
+        shell, part, center = setting.shell, setting.partition, setting.gateways("center")
         table = Table(title=f"{scenario}: {shell.n_planes} planes x {shell.sats_per_plane} slots, "
                             f"{part.n_layers} layers in {part.n_bands} bands")
         for col in ("band", "layers", "slots", "satellites", "center gateway (plane, slot)"):

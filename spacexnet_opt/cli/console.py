@@ -6,10 +6,10 @@ stderr and is drawn only on a terminal, so piped output stays clean.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..progress import Progress as ProgressCallback
 
 __all__ = ["result_console", "progress_bar", "stage_reporter"]
 
@@ -29,8 +29,8 @@ def progress_bar(*, label: str = "{task.description}", disable: bool = False) ->
                     console=console, transient=True, disable=disable or not console.is_terminal)
 
 
-def stage_reporter(bar: Progress) -> Callable[[str, int, int], None]:
-    """A ``progress(stage, done, total)`` callback drawing one bar per stage name on ``bar``."""
+def stage_reporter(bar: Progress) -> ProgressCallback:
+    """A :class:`spacexnet_opt.progress.Progress` callback drawing one bar per stage name on ``bar``."""
     tasks: dict[str, int] = {}
 
     def progress(stage: str, done: int, total: int) -> None:

@@ -77,8 +77,7 @@ def register(app: typer.Typer) -> None:
 
                 deployment = deployment_from_placement(load_placement(placement), world.layers, n_sats=world.n_sats,
                                                        source=placement)
-            ev = evaluate(world, deployment, tokens=tokens, seed=seed,
-                          progress=lambda done, total: progress("routing", done, total))
+            ev = evaluate(world, deployment, tokens=tokens, seed=seed, progress=progress)
         doc = ev.to_json()
         result_console().print(_evaluate_table(doc, f"{placement} on {target}"))
         if json_out is not None:

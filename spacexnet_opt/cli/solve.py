@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import InputError, SolverError
+from ..errors import InputError
 
 __all__ = ["register"]
 
@@ -35,7 +35,10 @@ def _fmt(value: float | None, spec: str = ".6g") -> str:
 
 def solve_command(
     instance: Path = typer.Argument(..., help="Instance file (spacexnet-instance JSON) or QAPLIB .dat file."),
-    method: str = typer.Option(..., "--method", "-m", help="Solver backend, e.g. sorted, hungarian, cpsat, tabu."),
+    method: Optional[str] = typer.Option(
+        None, "--method", "-m",
+        help="Solver method (spacexnet methods lists them); default: hungarian for linear, dp for top2 and trace "
+             "up to 22 experts and order-ls above, tabu for QAPLIB."),
     objective: Optional[str] = typer.Option(None, "--objective", help="linear (default), top2 or trace; not for QAPLIB."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Placement file to write (atomically)."),
     time_limit: Optional[float] = typer.Option(
@@ -47,34 +50,30 @@ def solve_command(
     """Solve the expert placement of every layer with one method and write a placement file."""
     from rich.table import Table
 
-    from ..formats.placement import Placement, PlacementLayer, save_placement
-    from ..solve.api import solve
-    from ..solve.from_instance import load_problems
-    from .console import progress_bar, result_console
+    from ..formats.placement import save_placement
+    from ..solve.from_instance import load_problems, placement_from_results, solve_jobs
+    from .console import progress_bar, result_console, stage_reporter
 
+    jobs = load_problems(instance, objective)
+    if method is None:
+        from ..solve.registry import default_method
+
+        method = default_method(jobs[0].problem)
+        typer.echo(f"note: no --method given; using {method}, the default for {jobs[0].problem.kind} layers of "
+                   f"{jobs[0].problem.shape[0]} experts", err=True)
     _check_method(method)
     if time_limit is None and method in EXACT_SEARCH_METHODS:
         time_limit = DEFAULT_EXACT_TIME_LIMIT_S
         typer.echo(f"note: no --time-limit given; {method} stops after {time_limit:g} s per layer "
                    "(TIME_LIMIT with its proven bound if not proven optimal by then)", err=True)
-    jobs = load_problems(instance, objective)
-    is_qaplib = jobs[0].satellites is None
-    layers, results = [], []
-    with progress_bar(label=f"solve {method} {{task.description}}") as bar:
-        task = bar.add_task("", total=len(jobs))
-        for job in jobs:
-            bar.update(task, description=f"layer {job.layer}")
-            result = solve(job.problem, method=method, time_limit=time_limit, seed=seed)
-            if result.assignment is None:
-                raise SolverError(f"{method} found no placement for layer {job.layer} (status {result.status.value})")
-            results.append(result)
-            layers.append(PlacementLayer(layer=job.layer, gateway=job.gateway, experts=job.experts(result.assignment),
-                                         objective=result.objective, status=result.status, bound=result.bound,
-                                         runtime_s=result.runtime_s))
-            bar.advance(task)
-    placement = Placement(instance=str(instance), method=method, objective="qap" if is_qaplib else (objective or "linear"),
-                          time_limit_s=time_limit or None, seed=seed, layers=layers,
-                          total_objective=sum(layer.objective for layer in layers))
+    with progress_bar() as bar:
+        results = solve_jobs(jobs, method, time_limit=time_limit, rng=seed, progress=stage_reporter(bar))
+    placement = placement_from_results(jobs, results, instance=str(instance), objective=objective,
+                                       time_limit=time_limit, rng=seed)
+    for job, result in zip(jobs, results):
+        if result.assignment is None:
+            typer.echo(f"warning: layer {job.layer}: {method} stopped at the time limit without a placement "
+                       f"({result.message}); proven bound {_fmt(result.bound, '.10g')}", err=True)
     if output is not None:
         save_placement(placement, output)
 
@@ -87,7 +86,9 @@ def solve_command(
         table.add_row(str(job.layer), result.status.value, _fmt(result.objective), _fmt(result.bound),
                       _fmt(result.gap, ".2%"), _fmt(best), f"{result.runtime_s:.3f}")
     console.print(table)
-    console.print(f"total objective {placement.total_objective:.10g}" + (f"; written to {output}" if output else ""))
+    total = ("-- (a layer has no placement)" if placement.total_objective is None
+             else f"{placement.total_objective:.10g}")
+    console.print(f"total objective {total}" + (f"; written to {output}" if output else ""))
 
 
 def compare_command(
@@ -121,8 +122,8 @@ def compare_command(
     with progress_bar(label="compare {task.description}") as bar:
         task = bar.add_task("", total=len(problems) * len(names))
 
-        def tick(instance: str, method: str) -> None:
-            bar.update(task, description=f"{instance} {method}", advance=0)
+        def tick(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done)
 
         result = compare(problems, names, time_limit=time_limit, seed=seed, progress=tick)
     console, err_console = result_console(120), Console(stderr=True)

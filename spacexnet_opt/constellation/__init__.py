@@ -12,6 +12,9 @@ from .routing import DISCONNECTION_RULE, ExpectedDelays, expected_delays, iter_s
 from .tle import TleReport, TleShell, load_tle_shell, read_tle_file
 from .walker import WalkerShell
 
+Shell = WalkerShell | TleShell
+"""A constellation shell: a Walker shell or one selected from a TLE file."""
+
 __all__ = [
     "WalkerShell",
     "PRESETS",
@@ -30,4 +33,5 @@ __all__ = [
     "expected_delays",
     "ExpectedDelays",
     "DISCONNECTION_RULE",
+    "Shell",
 ]

@@ -22,6 +22,7 @@ Every dropped satellite is counted under its reason in :attr:`TleShell.report`.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ import numpy as np
 
 from ..errors import FileFormatError, InputError
 from ..fileio import read_text
-from .walker import EARTH_RADIUS_M, MU_EARTH_M3_S2, PATTERNS, GridIds
+from .walker import EARTH_RADIUS_M, MU_EARTH_M3_S2, GridIds, check_shell
 
 __all__ = ["TleRecord", "TleReport", "TleShell", "read_tle_file", "load_tle_shell", "tle_checksum"]
 
@@ -202,133 +203,132 @@ def _thin(arg_lat: np.ndarray, keep: int) -> np.ndarray:
     return np.array(idx, dtype=np.int64)
 
 
-def load_tle_shell(
-    path,
-    *,
-    inclination_deg: float = 53.0,
-    altitude_km: Sequence[float] = (540.0, 560.0),
-    inclination_tol_deg: float = 0.1,
-    plane_gap_deg: float = 2.0,
-    sats_per_plane: int | None = None,
-    min_plane_fraction: float = 0.9,
-    pattern: str = "delta",
-    name: str | None = None,
-) -> TleShell:
+def load_tle_shell(path: str | os.PathLike, *, inclination_deg: float = 53.0,
+                   altitude_km: Sequence[float] = (540.0, 560.0), inclination_tol_deg: float = 0.1,
+                   plane_gap_deg: float = 2.0, sats_per_plane: int | None = None, min_plane_fraction: float = 0.9,
+                   pattern: str = "delta", name: str | None = None) -> TleShell:
     """Select one shell of a TLE file and arrange it as a P x S grid (see the module docstring).
 
     Parameters
     ----------
     path : path-like
         TLE file (2- or 3-line records).
-    inclination_deg, inclination_tol_deg : float
-        Keep satellites whose inclination is within the tolerance.
-    altitude_km : (low, high)
-        Keep satellites whose mean altitude ``a - 6378.137 km`` is in this band.
+    inclination_deg, inclination_tol_deg, altitude_km : float, float, (low, high)
+        Keep satellites within the inclination tolerance and mean altitude ``a - 6378.137 km`` band.
     plane_gap_deg : float
         A RAAN jump larger than this starts a new plane.
-    sats_per_plane : int, optional
-        Force S; default: the largest S reached by ``min_plane_fraction`` of the planes.
-    min_plane_fraction : float
-    pattern : {"delta", "star"}
-        Seam rule for +Grid.
-    name : str, optional
+    sats_per_plane, min_plane_fraction : int or None, float
+        S; default: the largest S reached by ``min_plane_fraction`` of the planes.
+    pattern, name : {"delta", "star"}, str or None
+        Seam rule for +Grid; the shell's name.
 
     Returns
     -------
     TleShell
         ``.report`` tells how many satellites were kept and why others were dropped.
 
-    Examples
-    --------
     >>> shell = load_tle_shell("../shared/data/tle/Starlink.tle")  # doctest: +SKIP
     >>> shell.n_planes, shell.sats_per_plane  # doctest: +SKIP
     (71, 18)
     """
-    from sgp4.api import Satrec, SatrecArray
-
     low, high = (float(x) for x in altitude_km)
     if not (0 < low <= high):
         raise InputError(f"must be an increasing pair of positive km, got {tuple(altitude_km)}", field="altitude_km")
-    if not 0 <= inclination_deg <= 180:
-        raise InputError(f"must be within 0-180 degrees, got {inclination_deg}", field="inclination_deg")
-    if pattern not in PATTERNS:
-        raise InputError(f"must be one of {', '.join(PATTERNS)}, got {pattern!r}", field="pattern")
+    check_shell(inclination_deg=inclination_deg, pattern=pattern,
+                **({} if sats_per_plane is None else {"sats_per_plane": sats_per_plane}))
     if not 0 < min_plane_fraction <= 1:
         raise InputError(f"must be in (0, 1], got {min_plane_fraction}", field="min_plane_fraction")
     records = read_tle_file(path)
-    sats = [Satrec.twoline2rv(r.line1, r.line2) for r in records]
-    inc = np.degrees([s.inclo for s in sats])
-    mean_motion = np.array([s.no_kozai for s in sats]) / 60.0  # rad/s
-    semi_major = np.cbrt(MU_EARTH_M3_S2 / mean_motion**2)
-    alt = (semi_major - EARTH_RADIUS_M) / 1e3
-    names = np.array([r.name for r in records], dtype=object)
-    dropped: dict[str, tuple] = {}
-
-    def drop(mask, reason):
-        dropped[reason] = tuple(names[mask])
-
-    in_inc = np.abs(inc - inclination_deg) <= inclination_tol_deg
-    drop(~in_inc, f"inclination outside {inclination_deg:g} ± {inclination_tol_deg:g}°")
-    in_alt = in_inc & (alt >= low) & (alt <= high)
-    drop(in_inc & ~in_alt, f"mean altitude outside {low:g}-{high:g} km")
-    cand = np.flatnonzero(in_alt)
+    sel = _Selection(records)
+    cand = sel.in_band(inclination_deg, inclination_tol_deg, low, high)
     if cand.size == 0:
-        raise InputError(f"no satellite of {path} has inclination {inclination_deg:g}° and altitude {low:g}-{high:g} km", field="shell")
+        raise InputError(f"no satellite of {path} has inclination {inclination_deg:g}° and altitude {low:g}-{high:g} km",
+                         field="shell")
+    epoch, cand, raan, arg_lat = sel.phases(cand)
+    planes = _split_planes(raan, plane_gap_deg)
+    if sats_per_plane is None:  # the largest S reached by min_plane_fraction of the planes
+        sats_per_plane = int(np.sort([len(p) for p in planes])[::-1][math.ceil(min_plane_fraction * len(planes)) - 1])
+    kept_planes = sel.fill_planes(planes, cand, arg_lat, sats_per_plane)
+    aligned, phasing = _align(kept_planes, arg_lat, pattern)
+    ids = cand[np.concatenate(aligned)]
+    report = TleReport(len(records), len(ids), len(planes), {k: v for k, v in sel.dropped.items() if v})
+    return TleShell(name=name or f"{Path(path).stem} {inclination_deg:g}° {low:g}-{high:g} km",
+                    n_planes=len(aligned), sats_per_plane=sats_per_plane, records=tuple(records[i] for i in ids),
+                    epoch_jd=float(epoch), period_s=float(np.mean(2 * math.pi / sel.mean_motion[ids])),
+                    altitude_km=float(np.mean(sel.alt[ids])), inclination_deg=float(np.mean(sel.inc[ids])),
+                    phasing=phasing, pattern=pattern, report=report)
 
-    epoch = max(sats[i].jdsatepoch + sats[i].jdsatepochF for i in cand)
-    error, r, v = SatrecArray([sats[i] for i in cand]).sgp4(np.array([epoch]), np.array([0.0]))
-    ok = error[:, 0] == 0
-    drop(np.isin(np.arange(len(sats)), cand[~ok]), "SGP4 error at the common epoch")
-    cand, r, v = cand[ok], r[ok, 0], v[ok, 0]
-    h = np.cross(r, v)
-    raan = np.arctan2(h[:, 0], -h[:, 1]) % (2 * math.pi)
-    inc_now = np.arccos(np.clip(h[:, 2] / np.linalg.norm(h, axis=1), -1, 1))
-    node = np.stack([np.cos(raan), np.sin(raan)], axis=1)
-    arg_lat = np.arctan2(r[:, 2] / np.sin(inc_now), np.einsum("ij,ij->i", r[:, :2], node)) % (2 * math.pi)
 
-    # Planes: split the RAAN circle at gaps wider than plane_gap_deg, the seam at the widest gap.
+class _Selection:
+    """The satellites of a TLE file while one shell is selected; ``dropped`` names who left and why."""
+
+    def __init__(self, records: list[TleRecord]):
+        from sgp4.api import Satrec
+
+        self.sats = [Satrec.twoline2rv(r.line1, r.line2) for r in records]
+        self.inc = np.degrees([s.inclo for s in self.sats])
+        self.mean_motion = np.array([s.no_kozai for s in self.sats]) / 60.0  # rad/s
+        self.alt = (np.cbrt(MU_EARTH_M3_S2 / self.mean_motion**2) - EARTH_RADIUS_M) / 1e3
+        self.names = np.array([r.name for r in records], dtype=object)
+        self.dropped: dict[str, tuple] = {}
+
+    def drop(self, indices, reason: str) -> None:
+        mask = np.isin(np.arange(len(self.sats)), np.asarray(indices, dtype=np.int64))
+        self.dropped[reason] = tuple(self.names[mask])
+
+    def in_band(self, inclination_deg: float, tol_deg: float, low: float, high: float) -> np.ndarray:
+        """Indices within the inclination tolerance and the mean-altitude band."""
+        in_inc = np.abs(self.inc - inclination_deg) <= tol_deg
+        self.drop(np.flatnonzero(~in_inc), f"inclination outside {inclination_deg:g} ± {tol_deg:g}°")
+        in_alt = in_inc & (self.alt >= low) & (self.alt <= high)
+        self.drop(np.flatnonzero(in_inc & ~in_alt), f"mean altitude outside {low:g}-{high:g} km")
+        return np.flatnonzero(in_alt)
+
+    def phases(self, cand: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        """SGP4 at the latest epoch of ``cand``: ``(epoch, kept, raan, argument of latitude)`` (rad)."""
+        from sgp4.api import SatrecArray
+
+        epoch = max(self.sats[i].jdsatepoch + self.sats[i].jdsatepochF for i in cand)
+        error, r, v = SatrecArray([self.sats[i] for i in cand]).sgp4(np.array([epoch]), np.array([0.0]))
+        ok = error[:, 0] == 0
+        self.drop(cand[~ok], "SGP4 error at the common epoch")
+        cand, r, v = cand[ok], r[ok, 0], v[ok, 0]
+        h = np.cross(r, v)
+        raan = np.arctan2(h[:, 0], -h[:, 1]) % (2 * math.pi)
+        inc_now = np.arccos(np.clip(h[:, 2] / np.linalg.norm(h, axis=1), -1, 1))
+        node = np.stack([np.cos(raan), np.sin(raan)], axis=1)
+        arg_lat = np.arctan2(r[:, 2] / np.sin(inc_now), np.einsum("ij,ij->i", r[:, :2], node)) % (2 * math.pi)
+        return epoch, cand, raan, arg_lat
+
+    def fill_planes(self, planes: list[np.ndarray], cand: np.ndarray, arg_lat: np.ndarray, n: int) -> list[np.ndarray]:
+        """Planes of at least ``n`` satellites, thinned to ``n`` (positions into ``cand``)."""
+        small = [p for p in planes if len(p) < n]
+        self.drop(cand[np.concatenate(small)] if small else [], f"in a plane with fewer than S={n} satellites")
+        kept, surplus = [], []
+        for members in (p for p in planes if len(p) >= n):
+            keep = members[_thin(arg_lat[members], n)]
+            surplus.extend(np.setdiff1d(members, keep))
+            kept.append(keep)
+        self.drop(cand[np.array(surplus, dtype=np.int64)], f"surplus in a plane with more than S={n} "
+                                                           "(most crowded position)")
+        if not kept:
+            raise InputError(f"no plane has {n} satellites", field="sats_per_plane")
+        return kept
+
+
+def _split_planes(raan: np.ndarray, plane_gap_deg: float) -> list[np.ndarray]:
+    """Planes: the RAAN circle split at gaps wider than ``plane_gap_deg``, the seam at the widest gap."""
     order = np.argsort(raan)
     gaps = np.diff(np.append(raan[order], raan[order[0]] + 2 * math.pi))
     start = (int(np.argmax(gaps)) + 1) % len(order)
-    order = np.roll(order, -start)
-    gaps = np.roll(gaps, -start)
-    cuts = np.flatnonzero(gaps[:-1] > math.radians(plane_gap_deg)) + 1
-    planes = np.split(order, cuts)
-    sizes = np.array([len(p) for p in planes])
-    if sats_per_plane is None:
-        need = math.ceil(min_plane_fraction * len(planes))
-        sats_per_plane = int(np.sort(sizes)[::-1][need - 1])
-    if sats_per_plane < 1:
-        raise InputError(f"must be a positive integer, got {sats_per_plane}", field="sats_per_plane")
-    small = [p for p in planes if len(p) < sats_per_plane]
-    drop(np.isin(np.arange(len(sats)), cand[np.concatenate(small)] if small else []), f"in a plane with fewer than S={sats_per_plane} satellites")
-    kept_planes, surplus = [], []
-    for members in (p for p in planes if len(p) >= sats_per_plane):
-        keep = members[_thin(arg_lat[members], sats_per_plane)]
-        surplus.extend(np.setdiff1d(members, keep))
-        kept_planes.append(keep)
-    drop(np.isin(np.arange(len(sats)), cand[np.array(surplus, dtype=np.int64)]), f"surplus in a plane with more than S={sats_per_plane} (most crowded position)")
-    if not kept_planes:
-        raise InputError(f"no plane has {sats_per_plane} satellites", field="sats_per_plane")
+    order, gaps = np.roll(order, -start), np.roll(gaps, -start)
+    return np.split(order, np.flatnonzero(gaps[:-1] > math.radians(plane_gap_deg)) + 1)
 
-    # Slots: rotate each plane so slot s is nearest in phase to slot s of the previous plane.
-    aligned = [kept_planes[0]]
-    for members in kept_planes[1:]:
-        k = _best_rotation(arg_lat[aligned[-1]], arg_lat[members])
-        aligned.append(np.roll(members, -k))
+
+def _align(planes: list[np.ndarray], arg_lat: np.ndarray, pattern: str) -> tuple[list[np.ndarray], int]:
+    """Rotate each plane so slot s is nearest in phase to slot s of the previous plane; Walker F of the seam."""
+    aligned = [planes[0]]
+    for members in planes[1:]:
+        aligned.append(np.roll(members, -_best_rotation(arg_lat[aligned[-1]], arg_lat[members])))
     phasing = _best_rotation(arg_lat[aligned[-1]], arg_lat[aligned[0]]) if pattern == "delta" and len(aligned) > 1 else 0
-    ids = cand[np.concatenate(aligned)]
-    report = TleReport(len(records), len(ids), len(planes), {k: v for k, v in dropped.items() if v})
-    return TleShell(
-        name=name or f"{Path(path).stem} {inclination_deg:g}° {low:g}-{high:g} km",
-        n_planes=len(aligned),
-        sats_per_plane=sats_per_plane,
-        records=tuple(records[i] for i in ids),
-        epoch_jd=float(epoch),
-        period_s=float(np.mean(2 * math.pi / mean_motion[ids])),
-        altitude_km=float(np.mean(alt[ids])),
-        inclination_deg=float(np.mean(inc[ids])),
-        phasing=phasing,
-        pattern=pattern,
-        report=report,
-    )
+    return aligned, phasing

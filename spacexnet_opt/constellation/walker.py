@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["WalkerShell", "EARTH_RADIUS_M", "MU_EARTH_M3_S2", "PATTERNS", "GridIds", "circular_period_s"]
+__all__ = ["WalkerShell", "EARTH_RADIUS_M", "MU_EARTH_M3_S2", "PATTERNS", "GridIds", "check_shell", "circular_period_s"]
 
 EARTH_RADIUS_M = 6_378_137.0  # WGS-84 equatorial radius
 MU_EARTH_M3_S2 = 3.986_004_418e14  # standard gravitational parameter of the Earth
@@ -74,19 +74,37 @@ class GridIds:
         return plane, slot
 
 
-def _check_shell(n_planes, sats_per_plane, altitude_km, inclination_deg, phasing, pattern) -> None:
-    if not (isinstance(n_planes, (int, np.integer)) and n_planes >= 1):
-        raise InputError(f"must be a positive integer, got {n_planes!r}", field="n_planes")
-    if not (isinstance(sats_per_plane, (int, np.integer)) and sats_per_plane >= 1):
-        raise InputError(f"must be a positive integer, got {sats_per_plane!r}", field="sats_per_plane")
-    if not (math.isfinite(altitude_km) and altitude_km > 0):
-        raise InputError(f"must be a positive number of km, got {altitude_km!r}", field="altitude_km")
-    if not (math.isfinite(inclination_deg) and 0 <= inclination_deg <= 180):
-        raise InputError(f"must be within 0-180 degrees, got {inclination_deg!r}", field="inclination_deg")
-    if not (isinstance(phasing, (int, np.integer)) and 0 <= phasing < n_planes):
-        raise InputError(f"Walker F must be an integer in 0..{n_planes - 1}, got {phasing!r}", field="phasing")
-    if pattern not in PATTERNS:
-        raise InputError(f"must be one of {', '.join(PATTERNS)}, got {pattern!r}", field="pattern")
+def _is_count(value, low: int = 1, high: float = math.inf) -> bool:
+    return isinstance(value, (int, np.integer)) and low <= value < high
+
+
+def check_shell(**fields) -> None:
+    """Raise :class:`InputError` naming the first invalid shell field among those given (in their order).
+
+    Fields: ``n_planes``, ``sats_per_plane``, ``altitude_km``, ``inclination_deg``,
+    ``phasing`` (checked against ``n_planes`` when given) and ``pattern``; shared
+    by Walker and TLE shells.
+
+    >>> check_shell(inclination_deg=53.0, pattern="delta")
+    >>> try:
+    ...     check_shell(pattern="ring")
+    ... except InputError as exc:
+    ...     print(exc)
+    pattern: must be one of star, delta, got 'ring'
+    """
+    n_planes = fields.get("n_planes", math.inf)
+    checks = {
+        "n_planes": (_is_count, "must be a positive integer, got {!r}"),
+        "sats_per_plane": (_is_count, "must be a positive integer, got {!r}"),
+        "altitude_km": (lambda v: math.isfinite(v) and v > 0, "must be a positive number of km, got {!r}"),
+        "inclination_deg": (lambda v: math.isfinite(v) and 0 <= v <= 180, "must be within 0-180 degrees, got {!r}"),
+        "phasing": (lambda v: _is_count(v, 0, n_planes), f"Walker F must be an integer in 0..{n_planes - 1}, got {{!r}}"),
+        "pattern": (lambda v: v in PATTERNS, f"must be one of {', '.join(PATTERNS)}, got {{!r}}"),
+    }
+    for name, value in fields.items():
+        valid, message = checks[name]
+        if not valid(value):
+            raise InputError(message.format(value), field=name)
 
 
 @dataclass(frozen=True)
@@ -128,7 +146,8 @@ class WalkerShell(GridIds):
     pattern: str = "delta"
 
     def __post_init__(self):
-        _check_shell(self.n_planes, self.sats_per_plane, self.altitude_km, self.inclination_deg, self.phasing, self.pattern)
+        check_shell(n_planes=self.n_planes, sats_per_plane=self.sats_per_plane, altitude_km=self.altitude_km,
+                    inclination_deg=self.inclination_deg, phasing=self.phasing, pattern=self.pattern)
 
     @classmethod
     def from_notation(cls, notation: str, *, altitude_km: float, pattern: str = "delta", name: str | None = None) -> WalkerShell:

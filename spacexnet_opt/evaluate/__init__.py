@@ -10,10 +10,10 @@ from .api import Evaluation, evaluate, evaluate_many
 from .compute import PAPER_GFLOPS, ComputeModel, ComputeTimes
 from .deployment import (BASELINE_SCHEMES, Deployment, check_deployment, deployment_from_assignments,
                          deployment_from_baseline, deployment_from_placement)
-from .legs import LegDelays, leg_delays
+from .legs import LegDelays, deployment_legs, leg_delays
 from .montecarlo import MonteCarloResult, simulate
-from .sets import CpsLaw, PairLaw, TraceLaw, set_law
-from .world import World, laws_from_stats, world_from_file, world_from_instance, world_from_scenario
+from .sets import CpsLaw, PairLaw, SetLaw, TraceLaw, set_law
+from .world import World, laws_from_stats, world_from_file, world_from_instance, world_from_scenario, world_from_setting
 
 __all__ = [
     "LayerLatency", "analytic_latency", "snapshot_latency",
@@ -21,7 +21,8 @@ __all__ = [
     "PAPER_GFLOPS", "ComputeModel", "ComputeTimes",
     "BASELINE_SCHEMES", "Deployment", "check_deployment", "deployment_from_assignments",
     "deployment_from_baseline", "deployment_from_placement",
-    "LegDelays", "leg_delays", "MonteCarloResult", "simulate",
-    "CpsLaw", "PairLaw", "TraceLaw", "set_law",
+    "LegDelays", "deployment_legs", "leg_delays", "MonteCarloResult", "simulate",
+    "CpsLaw", "PairLaw", "SetLaw", "TraceLaw", "set_law",
     "World", "laws_from_stats", "world_from_file", "world_from_instance", "world_from_scenario",
+    "world_from_setting",
 ]

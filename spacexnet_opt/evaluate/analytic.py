@@ -25,8 +25,14 @@ routes on each snapshot converges to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from .compute import ComputeTimes
+    from .sets import SetLaw
 
 __all__ = ["LayerLatency", "analytic_latency", "snapshot_latency"]
 
@@ -45,14 +51,14 @@ class LayerLatency:
         return self.propagation_s + self.compute_s
 
 
-def _result(propagation, times) -> LayerLatency:
+def _result(propagation: np.ndarray, times: ComputeTimes) -> LayerLatency:
     propagation = np.asarray(propagation, dtype=float)
     compute = np.full(len(propagation), times.gateway_s + times.expert_s)
     return LayerLatency(float(propagation.sum() + compute.sum() + times.per_token_s), propagation, compute,
                         times.per_token_s)
 
 
-def analytic_latency(tau, laws, times) -> LayerLatency:
+def analytic_latency(tau: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes) -> LayerLatency:
     """The paper formula for expected path latencies ``tau`` (L, E) of the placed experts.
 
     Parameters
@@ -66,7 +72,7 @@ def analytic_latency(tau, laws, times) -> LayerLatency:
     return _result([law.expected_max(row) for law, row in zip(laws, tau)], times)
 
 
-def snapshot_latency(delay_s, laws, times) -> LayerLatency:
+def snapshot_latency(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes) -> LayerLatency:
     """Exact mean latency when every token meets one snapshot: ``delay_s`` is (T, L, E)."""
     delay_s = np.asarray(delay_s, dtype=float)
     return _result([law.expected_max(delay_s[:, l, :]).mean() for l, law in enumerate(laws)], times)

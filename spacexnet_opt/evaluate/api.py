@@ -4,15 +4,21 @@ See :func:`evaluate` and ``spacexnet evaluate``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..progress import Progress, no_progress
 
 from .analytic import LayerLatency, analytic_latency, snapshot_latency
 from .deployment import Deployment
 from .legs import LegDelays, leg_delays
 from .montecarlo import MonteCarloResult, simulate
+
+if TYPE_CHECKING:
+    from .world import World
 
 __all__ = ["Evaluation", "evaluate", "evaluate_many"]
 
@@ -66,7 +72,7 @@ class Evaluation:
         return doc
 
 
-def _one(world, deployment: Deployment, legs: LegDelays, tokens: int, seed) -> Evaluation:
+def _one(world: World, deployment: Deployment, legs: LegDelays, tokens: int, seed: np.random.Generator) -> Evaluation:
     legs = world.charge_compute(deployment, legs)
     times = world.times
     mc = None
@@ -77,8 +83,8 @@ def _one(world, deployment: Deployment, legs: LegDelays, tokens: int, seed) -> E
                       world.assumptions)
 
 
-def evaluate_many(world, deployments: Sequence[Deployment], *, tokens: int | Sequence[int] = 100_000, seed=0,
-                  progress: Callable[[int, int], None] | None = None) -> list[Evaluation]:
+def evaluate_many(world: World, deployments: Sequence[Deployment], *, tokens: int | Sequence[int] = 100_000,
+                  seed: int = 0, progress: Progress = no_progress) -> list[Evaluation]:
     """Evaluate several deployments, routing every snapshot once for all of them.
 
     Parameters
@@ -89,15 +95,16 @@ def evaluate_many(world, deployments: Sequence[Deployment], *, tokens: int | Seq
         Monte Carlo tokens per deployment, or one count per deployment (0: analytic values only).
     seed : int
         Deployment ``j`` simulates with the stream ``(seed, j)``.
-    progress : callable, optional
-        ``progress(done_snapshots, total)`` while routing.
+    progress : Progress, optional
+        ``progress("routing", done_snapshots, total)`` while routing legs the world has not routed yet.
     """
     counts = [tokens] * len(deployments) if np.ndim(tokens) == 0 else list(tokens)
-    all_legs = leg_delays(world.snapshots, deployments, progress=progress)
+    all_legs = leg_delays(world.snapshots, deployments, paths=world.paths, progress=progress)
     return [_one(world, d, legs, n, np.random.default_rng([seed, j]))
             for j, (d, legs, n) in enumerate(zip(deployments, all_legs, counts))]
 
 
-def evaluate(world, deployment: Deployment, *, tokens: int = 100_000, seed=0, progress=None) -> Evaluation:
+def evaluate(world: World, deployment: Deployment, *, tokens: int = 100_000, seed: int = 0,
+             progress: Progress = no_progress) -> Evaluation:
     """Evaluate one deployment (see :func:`evaluate_many`)."""
     return evaluate_many(world, [deployment], tokens=tokens, seed=seed, progress=progress)[0]

@@ -37,11 +37,15 @@ Added to an expert's path delay, the layer time
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 from ..formats.schema import MAX_MAGNITUDE, MIN_POSITIVE
+
+if TYPE_CHECKING:
+    from ..moe import ModelProfile
 
 __all__ = ["PAPER_GFLOPS", "ComputeModel", "ComputeTimes"]
 
@@ -84,14 +88,14 @@ class ComputeModel:
         """True when satellites run at different speeds."""
         return self.speed_factor is not None and bool(np.ptp(self.speed_factor) > 0)
 
-    def gflops(self, satellites) -> np.ndarray:
+    def gflops(self, satellites: np.ndarray) -> np.ndarray:
         """Effective GFLOPS of each satellite id in ``satellites`` (any shape)."""
         satellites = np.asarray(satellites, dtype=np.int64)
         if self.speed_factor is None:
             return np.full(satellites.shape, float(self.satellite_gflops))
         return self.satellite_gflops * self.speed_factor[satellites]
 
-    def deviations(self, profile, gateways, experts) -> np.ndarray:
+    def deviations(self, profile: ModelProfile, gateways: np.ndarray, experts: np.ndarray) -> np.ndarray:
         """Seconds (L, E) to add to each placed expert's path delay for per-satellite speeds.
 
         ``(t_gw(g_l) - t_gw) + (t_exp(s_li) - t_exp)``, plus the once-per-token
@@ -116,7 +120,7 @@ class ComputeModel:
         dev[0] += base.per_token_s * (slow_gw[0] - 1.0)
         return dev
 
-    def times(self, profile) -> ComputeTimes:
+    def times(self, profile: ModelProfile) -> ComputeTimes:
         """Compute times of ``profile`` (a :class:`~spacexnet_opt.moe.ModelProfile`)."""
         once = 0.0
         if self.include_dense:

@@ -19,10 +19,18 @@ over to the first one (the ring of the autoregressive loop).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+    from ..formats.instance import LayerSubproblem
+    from ..formats.placement import Placement
+    from ..partition import RingPartition
 
 __all__ = ["Deployment", "BASELINE_SCHEMES", "check_deployment", "deployment_from_placement",
            "deployment_from_baseline", "deployment_from_assignments"]
@@ -61,7 +69,7 @@ class Deployment:
 
 
 def check_deployment(deployment: Deployment, *, n_sats: int, n_layers: int, n_experts: int,
-                     subnets=None, source=None) -> None:
+                     subnets: Sequence[np.ndarray] | None = None, source: str | os.PathLike | None = None) -> None:
     """Raise :class:`InputError` naming the first mismatch between ``deployment`` and what it runs on.
 
     Parameters
@@ -97,7 +105,7 @@ def check_deployment(deployment: Deployment, *, n_sats: int, n_layers: int, n_ex
                                  field=f"layers[{l}]", source=source)
 
 
-def deployment_from_placement(placement, instance_layers, *, n_sats: int, source=None) -> Deployment:
+def deployment_from_placement(placement: Placement, instance_layers: Sequence[LayerSubproblem], *, n_sats: int, source: str | os.PathLike | None = None) -> Deployment:
     """The deployment of a placement file on an instance's layers (LayerSubproblem list), validated.
 
     A placement whose ``method`` is one of :data:`BASELINE_SCHEMES` may put
@@ -108,6 +116,10 @@ def deployment_from_placement(placement, instance_layers, *, n_sats: int, source
     """
     layers = _matched_layers(placement, instance_layers, source)
     n_layers, n_experts = len(instance_layers), instance_layers[0].n_experts
+    unplaced = [e.layer for e in layers if e.experts is None]
+    if unplaced:
+        raise InputError(f"layer {unplaced[0]}: no placement (the solver stopped at its time limit without one)",
+                         field=f"layers[{_position(placement, unplaced[0])}].experts", source=source)
     for e, inst in zip(layers, instance_layers):
         if len(e.experts) != inst.n_experts:
             raise InputError(f"layer {e.layer}: places {len(e.experts)} experts but the instance has "
@@ -148,7 +160,7 @@ def _matched_layers(placement, instance_layers, source) -> list:
     return [by_number[number] for number in wanted]
 
 
-def deployment_from_baseline(partition, n_experts: int, *, scheme: str, seed=None) -> Deployment:
+def deployment_from_baseline(partition: RingPartition, n_experts: int, *, scheme: str, seed: int | np.random.Generator | None = None) -> Deployment:
     """A random baseline of the paper (RandPlace, RandIntra, RandIntra-CG) on a ring partition, seeded."""
     from ..partition import baseline_placement
 
@@ -159,7 +171,7 @@ def deployment_from_baseline(partition, n_experts: int, *, scheme: str, seed=Non
                       name=f"{scheme} (seed {seed})")
 
 
-def deployment_from_assignments(instance_layers, assignments, *, name: str = "") -> Deployment:
+def deployment_from_assignments(instance_layers: Sequence[LayerSubproblem], assignments: Sequence[np.ndarray], *, name: str = "") -> Deployment:
     """Expert ``i`` of layer ``l`` on candidate ``assignments[l][i]`` of the instance layer ``l``."""
     experts = [np.asarray(layer.satellites)[np.asarray(a, dtype=np.int64)] for layer, a in zip(instance_layers, assignments)]
     return Deployment(np.array([layer.gateway for layer in instance_layers]), np.stack(experts), name=name)

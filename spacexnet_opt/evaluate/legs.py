@@ -2,8 +2,10 @@
 
 One pass over the snapshots serves many deployments: Dijkstra runs once per
 snapshot from the union of their gateways (links are symmetric, so
-``D(s, g) = D(g, s)``), and only the (layer, expert) entries each deployment
-needs are kept -- memory ``T x L x E`` per deployment.
+``D(s, g) = D(g, s)``), and only the (layer, expert) legs each deployment
+needs are kept -- memory ``T x L x E`` per deployment
+(:mod:`spacexnet_opt.constellation.paths`). Legs the world has already routed
+(the candidates of its layers) are looked up, not routed again.
 
 Disconnection rule (the one of the instance builder): where either leg has no
 path in a snapshot, the pair is charged its mean delay over the snapshots in
@@ -21,14 +23,21 @@ never connected in any snapshot is an error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..constellation.paths import Legs, PathDelays, route_paths
 from ..errors import InputError
+from ..progress import Progress, no_progress
 
-__all__ = ["LegDelays", "leg_delays"]
+if TYPE_CHECKING:
+    from ..constellation import IslSnapshots
+    from .deployment import Deployment
+
+__all__ = ["LegDelays", "deployment_legs", "leg_delays"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,25 +61,27 @@ class LegDelays:
         return self.delay_s.mean(axis=0)
 
 
-def leg_delays(snapshots, deployments: Sequence, *, progress: Callable[[int, int], None] | None = None,
-               workers: int | None = None) -> list[LegDelays]:
-    """Route every snapshot once and return the :class:`LegDelays` of each deployment."""
-    from ..constellation import iter_shortest_delays
+def deployment_legs(deployment: Deployment) -> Legs:
+    """The leg ``(g_l, s_li, g_{l+1})`` of every placed expert, each array (L, E)."""
+    shape = deployment.experts.shape
+    return Legs(np.broadcast_to(deployment.gateways[:, None], shape), deployment.experts,
+                np.broadcast_to(deployment.next_gateways[:, None], shape))
 
-    sources = np.unique(np.concatenate([d.gateways for d in deployments]))
-    row = np.full(snapshots.n_sats, -1)
-    row[sources] = np.arange(len(sources))
-    n_t = snapshots.n_snapshots
-    out = [np.empty((n_t, d.n_layers, d.n_experts)) for d in deployments]
-    # rows of the routed distance matrix holding each layer's gateway and next gateway
-    rows = [(row[d.gateways][:, None], row[d.next_gateways][:, None]) for d in deployments]
-    for t, dist in enumerate(iter_shortest_delays(snapshots, sources, workers=workers)):
-        for d, arr, (first, second) in zip(deployments, out, rows):
-            arr[t] = dist[first, d.experts] + dist[second, d.experts]
-        if progress is not None:
-            progress(t + 1, n_t)
+
+def leg_delays(snapshots: IslSnapshots, deployments: Sequence[Deployment], *, paths: PathDelays | None = None,
+               progress: Progress = no_progress, workers: int | None = None) -> list[LegDelays]:
+    """The :class:`LegDelays` of each deployment, routing every snapshot at most once.
+
+    Legs already in ``paths`` are looked up; the others are routed in one pass
+    (:func:`~spacexnet_opt.constellation.paths.route_paths`).
+    """
+    legs = [deployment_legs(d) for d in deployments]
+    missing = [leg for leg in legs if paths is None or not paths.covers(leg)]
+    routed = route_paths(snapshots, missing, progress=progress, workers=workers) if missing else None
     result = []
-    for d, arr in zip(deployments, out):
+    for d, leg in zip(deployments, legs):
+        table = paths if paths is not None and paths.covers(leg) else routed
+        arr = table.lookup(leg).reshape(-1, d.n_layers, d.n_experts)
         bad = ~np.isfinite(arr)
         n_ok = (~bad).sum(axis=0)
         if (n_ok == 0).any():

@@ -20,11 +20,17 @@ averaged delays. Tokens are processed in vectorised chunks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..budget import check_tokens
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from .compute import ComputeTimes
+    from .sets import SetLaw
 
 __all__ = ["MonteCarloResult", "simulate"]
 
@@ -60,7 +66,7 @@ def _quantile_ci(sorted_x: np.ndarray, q: float) -> tuple[float, float]:
     return float(sorted_x[lo]), float(sorted_x[hi])
 
 
-def simulate(delay_s, laws, times, *, n_tokens: int, seed=None, disconnected=None,
+def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *, n_tokens: int, seed: int | np.random.Generator | None = None, disconnected: np.ndarray | None = None,
              chunk: int = 20_000) -> MonteCarloResult:
     """Simulate ``n_tokens`` tokens.
 

@@ -25,11 +25,20 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["CpsLaw", "PairLaw", "TraceLaw", "set_law"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from ..formats.instance import LayerSubproblem
+
+__all__ = ["CpsLaw", "PairLaw", "TraceLaw", "SetLaw", "set_law"]
 
 
 class CpsLaw:
@@ -37,7 +46,7 @@ class CpsLaw:
 
     kind = "cps"
 
-    def __init__(self, p, k: int):
+    def __init__(self, p: ArrayLike, k: int):
         from ..moe import TopKSampler
 
         self.sampler = TopKSampler(np.asarray(p, dtype=float), int(k))
@@ -46,7 +55,7 @@ class CpsLaw:
         self.k_free = int(self.sampler.k_free[0])
         self.weights = self.sampler.weights[0]
 
-    def set_probability(self, subset) -> float:
+    def set_probability(self, subset: Sequence[int]) -> float:
         """Probability of activating exactly ``subset`` (for brute-force checks on tiny layers)."""
         from itertools import combinations
 
@@ -58,7 +67,7 @@ class CpsLaw:
         total = sum(np.prod(self.weights[list(c)]) for c in combinations(free, self.k_free))
         return float(np.prod(self.weights[sorted(subset - sure)]) / total)
 
-    def expected_max(self, x) -> np.ndarray:
+    def expected_max(self, x: np.ndarray) -> np.ndarray:
         """``E max_{i in A} x_i`` for ``x`` of shape (..., E), exactly."""
         x = np.asarray(x, dtype=float)
         sure_max = x[..., self.sure].max(axis=-1) if self.sure.any() else np.full(x.shape[:-1], -np.inf)
@@ -80,7 +89,7 @@ class CpsLaw:
         # prob sums to e_k(w), the total mass of all sets
         return (prob * np.maximum(xs, sure_max[..., None])).sum(axis=-1) / prob.sum(axis=-1)
 
-    def sample(self, n: int, rng) -> np.ndarray:
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """(n, k) activated sets."""
         return self.sampler.sample(n, rng=rng)
 
@@ -90,7 +99,7 @@ class PairLaw:
 
     kind = "pairs"
 
-    def __init__(self, coactivation):
+    def __init__(self, coactivation: ArrayLike):
         c = np.asarray(coactivation, dtype=float)
         if c.ndim != 2 or c.shape[0] != c.shape[1]:
             raise InputError(f"must be a square matrix, got shape {c.shape}", field="coactivation")
@@ -102,11 +111,11 @@ class PairLaw:
         self.prob = prob / prob.sum()
         self._cdf = np.cumsum(self.prob)
 
-    def expected_max(self, x) -> np.ndarray:
+    def expected_max(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         return np.maximum(x[..., self.a], x[..., self.b]) @ self.prob
 
-    def sample(self, n: int, rng) -> np.ndarray:
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         pick = np.minimum(np.searchsorted(self._cdf, rng.random(n) * self._cdf[-1], side="right"), len(self.prob) - 1)
         return np.stack([self.a[pick], self.b[pick]], axis=1)
 
@@ -116,7 +125,7 @@ class TraceLaw:
 
     kind = "trace"
 
-    def __init__(self, sets, weights=None):
+    def __init__(self, sets: Sequence[Sequence[int]] | np.ndarray, weights: ArrayLike | None = None):
         rows = [list(s) for s in sets]
         if not rows or min(len(s) for s in rows) == 0:
             raise InputError("needs at least one non-empty activated set", field="trace")
@@ -128,16 +137,20 @@ class TraceLaw:
         self.prob = w / w.sum()
         self._cdf = np.cumsum(self.prob)
 
-    def expected_max(self, x) -> np.ndarray:
+    def expected_max(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         return x[..., self.sets].max(axis=-1) @ self.prob
 
-    def sample(self, n: int, rng) -> np.ndarray:
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         pick = np.minimum(np.searchsorted(self._cdf, rng.random(n) * self._cdf[-1], side="right"), len(self.prob) - 1)
         return self.sets[pick]
 
 
-def set_law(layer, *, prefer: str = "auto"):
+SetLaw = Union["CpsLaw", "PairLaw", "TraceLaw"]
+"""The law of a layer's activated expert set."""
+
+
+def set_law(layer: LayerSubproblem, *, prefer: str = "auto") -> SetLaw:
     """The activation-set law of an instance layer (:class:`~spacexnet_opt.formats.instance.LayerSubproblem`).
 
     ``prefer="auto"``: the layer's trace if it has one, else its pair matrix when

@@ -8,57 +8,51 @@ from the scenario with its own link-failure seed, so they are the very
 snapshots the instance's expected path latencies were averaged over.
 
 >>> from spacexnet_opt.formats.scenario import parse_scenario
->>> spec = parse_scenario('''
-... format = "spacexnet-scenario"
-... version = 1
-... name = "toy"
-... [constellation.walker]
-... n_planes = 9
-... sats_per_plane = 32
-... altitude_km = 550.0
-... inclination_deg = 87.0
-... pattern = "star"
-... [snapshots]
-... count = 2
-... [model]
-... profile = "llama-moe-3.5b-2of8"
-... [statistics]
-... kind = "zipf"
-... ''')
->>> w = world_from_scenario(spec, source="toy.toml")
+>>> head = 'format = "spacexnet-scenario"\\nversion = 1\\nname = "paper, 2 snapshots"\\n'
+>>> spec = parse_scenario(head + '[constellation]\\npreset = "paper"\\n[snapshots]\\ncount = 2\\n'
+...                       '[model]\\nprofile = "llama-moe-3.5b-2of8"\\n[statistics]\\nkind = "zipf"\\n')
+>>> w = world_from_scenario(spec, source="paper.toml")
 >>> w.n_sats, w.n_layers, w.n_experts, w.layers[0].n_candidates
-(288, 32, 8, 8)
+(1056, 32, 8, 32)
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..build.setting import Setting, resolve_setting
 from ..errors import InputError
-from ..build.scenario_parts import scenario_onboard
+from ..formats.instance import Instance, LayerSubproblem
+from ..formats.scenario import Scenario
+from ..progress import Progress, no_progress
 from .compute import ComputeModel, ComputeTimes
-from .sets import CpsLaw, PairLaw, TraceLaw, set_law
+from .sets import CpsLaw, PairLaw, SetLaw, TraceLaw, set_law
 
-__all__ = ["World", "world_from_scenario", "world_from_instance", "world_from_file", "laws_from_stats",
-           "solve_layers"]
+if TYPE_CHECKING:
+    from ..constellation import IslSnapshots, Shell
+    from ..constellation.paths import PathDelays
+    from ..moe import ActivationStats, ModelProfile
+    from ..partition import RingPartition
+    from .deployment import Deployment
+    from .legs import LegDelays
+
+__all__ = ["World", "world_from_setting", "world_from_scenario", "world_from_instance", "world_from_file",
+           "laws_from_stats"]
 
 
 @dataclass(frozen=True, eq=False)
 class World:
-    """A scenario made concrete.
+    """A setting, the layers deployed on it, and what the evaluation assumes.
 
     Attributes
     ----------
-    name : str
-    shell : WalkerShell or TleShell
-    snapshots : IslSnapshots
-    profile : ModelProfile
-    partition : RingPartition
+    setting : Setting
+        The resolved scenario (shell, snapshots, profile, partition, ...).
     layers : list of LayerSubproblem
         The instance's per-layer subproblems (gateways, candidates, tau, activation).
     laws : list of set laws
@@ -66,20 +60,37 @@ class World:
     compute : ComputeModel
     assumptions : dict
         What the evaluation assumed, for reports.
-    stats : ActivationStats or None
-        The statistics the layers were solved on (a scenario world; None for an instance world).
+    paths : PathDelays or None
+        Legs already routed on the snapshots (the layers' candidates, and any
+        deployment routed with them); evaluation routes only what is missing.
     """
 
-    name: str
-    shell: object
-    snapshots: object
-    profile: object
-    partition: object
-    layers: list
-    laws: list
+    setting: Setting
+    layers: list[LayerSubproblem]
+    laws: list[SetLaw]
     compute: ComputeModel
     assumptions: dict
-    stats: object = None
+    paths: PathDelays | None = None
+
+    @property
+    def name(self) -> str:
+        return self.setting.name
+
+    @property
+    def shell(self) -> Shell:
+        return self.setting.shell
+
+    @property
+    def snapshots(self) -> IslSnapshots:
+        return self.setting.snapshots
+
+    @property
+    def profile(self) -> ModelProfile:
+        return self.setting.profile
+
+    @property
+    def partition(self) -> RingPartition:
+        return self.setting.partition
 
     @property
     def times(self) -> ComputeTimes:
@@ -97,17 +108,17 @@ class World:
     def n_experts(self) -> int:
         return self.layers[0].n_experts
 
-    def with_laws(self, laws, note: str) -> "World":
+    def with_laws(self, laws: list[SetLaw], note: str) -> World:
         """The same world evaluated under other activation laws (e.g. an out-of-sample workload)."""
         if len(laws) != self.n_layers:
             raise InputError(f"statistics have {len(laws)} MoE layers but the model has {self.n_layers}",
                              field="statistics")
         return replace(self, laws=list(laws), assumptions={**self.assumptions, "activation_law": note})
 
-    def with_compute(self, compute: ComputeModel) -> "World":
+    def with_compute(self, compute: ComputeModel) -> World:
         return replace(self, compute=compute, assumptions={**self.assumptions, "compute": compute.record()})
 
-    def charge_compute(self, deployment, legs):
+    def charge_compute(self, deployment: Deployment, legs: LegDelays) -> LegDelays:
         """``legs`` with each placed expert's per-satellite compute deviation added to its path delays.
 
         With per-satellite speeds (``compute.speed_factor``) the layer time is
@@ -125,9 +136,9 @@ class World:
         return LegDelays(legs.delay_s + dev[None], legs.disconnected)
 
 
-def laws_from_stats(stats, *, prefer: str = "auto") -> list:
+def laws_from_stats(stats: ActivationStats, *, prefer: str = "auto") -> list[SetLaw]:
     """One set law per MoE layer of :class:`~spacexnet_opt.moe.ActivationStats`."""
-    out = []
+    out: list[SetLaw] = []
     for l in range(stats.n_layers):
         if prefer in ("auto", "trace") and stats.trace is not None:
             tr = stats.trace[l]
@@ -139,49 +150,18 @@ def laws_from_stats(stats, *, prefer: str = "auto") -> list:
     return out
 
 
-def _parts(spec, source: Path):
-    """Shell, profile, statistics, partition and ISL config of a scenario (the builder's own steps)."""
-    from .. import build
-
-    shell = build.scenario_constellation(spec, source)
-    profile = build.scenario_profile(spec, source)
-    stats = build.scenario_statistics(spec, profile, source)
-    partition = build.scenario_ring(spec, shell, stats.n_layers, source)
-    return shell, profile, stats, partition, build.scenario_isl_config(spec, profile)
-
-
-def _snapshots(spec, shell, config, link_seed):
-    from ..constellation import build_snapshots
-
-    seed = spec.seeds.links if link_seed is None else link_seed
-    return build_snapshots(shell, n_snapshots=spec.snapshots.count, duration_s=spec.snapshots.duration_s,
-                           config=config, seed=seed)
-
-
-def _compute_model(spec, onboard) -> ComputeModel:
+def _compute_model(setting: Setting) -> ComputeModel:
     """The scenario's compute model; per-satellite speeds become factors over the base speed."""
+    onboard = setting.onboard
     factor = onboard.gflops / onboard.reference_gflops if onboard.heterogeneous else None
-    return ComputeModel(satellite_gflops=spec.compute.satellite_gflops, speed_factor=factor)
+    return ComputeModel(satellite_gflops=setting.spec.compute.satellite_gflops, speed_factor=factor)
 
 
-def solve_layers(spec, shell, snapshots, partition, stats, profile, *, gateway_rule: str | None = None, source=None,
-                 onboard=None):
-    """The per-layer subproblems of a scenario (what ``spacexnet build`` writes), on given snapshots.
-
-    ``gateway_rule`` replaces the scenario's; ``onboard`` is the scenario's draw
-    (:func:`~spacexnet_opt.build.onboard.draw_onboard`), drawn here when not given.
-    """
-    from ..build import check_band_sizes, scenario_layers
-
-    check_band_sizes(partition, stats.n_experts)
-    return scenario_layers(spec, shell, snapshots, partition, stats, profile, source=source,
-                           gateway_rule=gateway_rule, onboard=onboard)[1]
-
-
-def _assumptions(spec, snapshots, compute, laws, link_seed) -> dict:
+def _assumptions(setting: Setting, compute: ComputeModel, laws: list[SetLaw]) -> dict:
+    snapshots = setting.snapshots
     return {
         "snapshots": int(snapshots.n_snapshots),
-        "link_failure_seed": spec.seeds.links if link_seed is None else link_seed,
+        "link_failure_seed": setting.links_seed,
         "isl": {k: v for k, v in vars(snapshots.config).items()},
         "compute": compute.record(),
         "activation_law": ", ".join(sorted({law.kind for law in laws})),
@@ -190,28 +170,44 @@ def _assumptions(spec, snapshots, compute, laws, link_seed) -> dict:
     }
 
 
-def world_from_scenario(spec, *, source, compute: ComputeModel | None = None, link_seed: int | None = None,
-                        gateway_rule: str | None = None, progress: Callable[[str], None] | None = None) -> World:
-    """Build the world of a parsed scenario (``source``: the scenario file, for relative paths and messages)."""
-    source = Path(source)
-    say = progress or (lambda stage: None)
-    say("constellation")
-    shell, profile, stats, partition, config = _parts(spec, source)
-    snaps = _snapshots(spec, shell, config, link_seed)
-    onboard = scenario_onboard(spec, shell, source)
-    compute = compute or _compute_model(spec, onboard)
-    say("subproblems")
-    layers = solve_layers(spec, shell, snaps, partition, stats, profile, gateway_rule=gateway_rule, source=source,
-                          onboard=onboard)
-    laws = laws_from_stats(stats)
-    return World(spec.name, shell, snaps, profile, partition, layers, laws, compute,
-                 _assumptions(spec, snaps, compute, laws, link_seed), stats)
+def world_from_setting(setting: Setting, *, compute: ComputeModel | None = None, gateway_rule: str | None = None,
+                       paths: PathDelays | None = None, progress: Progress = no_progress) -> World:
+    """The world of a setting: its layers under ``gateway_rule`` (default: the scenario's), laws from its statistics.
+
+    ``paths`` holds the routed candidate legs of that rule (and possibly more,
+    see :func:`~spacexnet_opt.build.route_candidates`); routed here when not given.
+    """
+    from ..build import route_candidates, setting_layers
+
+    progress("constellation", 0, 1)
+    compute = compute or _compute_model(setting)
+    _ = setting.snapshots  # built inside the "constellation" stage
+    progress("constellation", 1, 1)
+    if paths is None:
+        paths = route_candidates(setting, (gateway_rule,), progress=progress)
+    layers = setting_layers(setting, gateway_rule=gateway_rule, paths=paths).layers
+    laws = laws_from_stats(setting.statistics)
+    return World(setting, layers, laws, compute, _assumptions(setting, compute, laws), paths)
 
 
-def world_from_instance(instance, *, source, compute: ComputeModel | None = None,
+def world_from_scenario(spec: Scenario, *, source: str | os.PathLike, compute: ComputeModel | None = None,
+                        link_seed: int | None = None, gateway_rule: str | None = None,
+                        snapshots: IslSnapshots | None = None, progress: Progress = no_progress) -> World:
+    """The world of a parsed scenario (``source``: the scenario file, for relative paths and messages).
+
+    ``snapshots``: the scenario's snapshots when already built (:func:`~spacexnet_opt.build.resolve_setting`).
+    """
+    setting = resolve_setting(spec, source, link_seed=link_seed, snapshots=snapshots)
+    return world_from_setting(setting, compute=compute, gateway_rule=gateway_rule, progress=progress)
+
+
+def world_from_instance(instance: Instance, *, source: str | os.PathLike, compute: ComputeModel | None = None,
                         link_seed: int | None = None) -> World:
-    """The world of an instance: its own layers and laws, snapshots rebuilt from its scenario block."""
-    from ..formats.scenario import Scenario
+    """The world of an instance: its own layers and laws, snapshots rebuilt from its scenario block.
+
+    The statistics the instance was built from are not loaded: the layers carry
+    their activation laws.
+    """
     from ..formats.schema import validate_document
 
     source = Path(source)
@@ -221,18 +217,16 @@ def world_from_instance(instance, *, source, compute: ComputeModel | None = None
                          source=source)
     spec = validate_document(Scenario, block, kind="spacexnet-scenario", version=1, source=source)
     scenario_file = source.parent / str(instance.scenario.get("scenario_file", source.name))
-    shell, profile, _, partition, config = _parts(spec, scenario_file)
-    snaps = _snapshots(spec, shell, config, link_seed)
+    setting = resolve_setting(spec, scenario_file, link_seed=link_seed)
     if compute is None:
-        compute = _compute_model(spec, scenario_onboard(spec, shell, scenario_file))
+        compute = _compute_model(setting)
         _check_speeds(instance.layers, compute, source)
     layers = sorted(instance.layers, key=lambda layer: layer.layer)  # the ring follows layer numbers, not file order
     laws = [set_law(layer) for layer in layers]
-    return World(spec.name, shell, snaps, profile, partition, layers, laws, compute,
-                 _assumptions(spec, snaps, compute, laws, link_seed))
+    return World(setting, layers, laws, compute, _assumptions(setting, compute, laws))
 
 
-def _check_speeds(layers, compute: ComputeModel, source) -> None:
+def _check_speeds(layers: list[LayerSubproblem], compute: ComputeModel, source: Path) -> None:
     """The per-candidate speeds an instance stores must be those its scenario draws again."""
     for layer in layers:
         if layer.gflops is None:

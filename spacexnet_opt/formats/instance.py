@@ -13,15 +13,17 @@ optional fields may be added, these names stay.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from .schema import (MAX_ID, NonNegativeValue, PositiveValue, Probability, SatelliteId, StrictModel, load_document,
-                     save_document)
+from ..fileio import write_text_atomic
+from .schema import MAX_ID, NonNegativeValue, PositiveValue, Probability, SatelliteId, StrictModel, load_document
 
-__all__ = ["INSTANCE_FORMAT", "INSTANCE_VERSION", "Trace", "LayerSubproblem", "Instance", "load_instance", "save_instance"]
+__all__ = ["INSTANCE_FORMAT", "INSTANCE_VERSION", "Trace", "LayerSubproblem", "Instance", "load_instance",
+           "dumps_instance", "save_instance"]
 
 INSTANCE_FORMAT = "spacexnet-instance"
 INSTANCE_VERSION = 1
@@ -142,6 +144,15 @@ def load_instance(path: str | os.PathLike) -> Instance:
     return load_document(Instance, path, kind=INSTANCE_FORMAT, version=INSTANCE_VERSION)
 
 
+def dumps_instance(instance: Instance) -> str:
+    """Compact, deterministic JSON text of an instance: header and scenario, then one line per layer."""
+    doc = instance.model_dump(mode="json", exclude_none=True)
+    compact = dict(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    head = {k: v for k, v in doc.items() if k != "layers"}
+    lines = [json.dumps(layer, **compact) for layer in doc["layers"]]
+    return json.dumps(head, **compact)[:-1] + ',"layers":[\n' + ",\n".join(lines) + "\n]}\n"
+
+
 def save_instance(instance: Instance, path: str | os.PathLike) -> None:
-    """Write an instance file atomically."""
-    save_document(instance, path)
+    """Write an instance file atomically in the compact format of :func:`dumps_instance`."""
+    write_text_atomic(path, dumps_instance(instance))

@@ -2,7 +2,10 @@
 
 Format ``spacexnet-placement``, version 1, written by ``spacexnet solve`` and
 read by ``spacexnet evaluate``. ``experts[i]`` is the satellite id of expert
-``i`` (for a QAPLIB file: the 0-based location of facility ``i``).
+``i`` (for a QAPLIB file: the 0-based location of facility ``i``). A layer
+whose solver stopped at its time limit without a placement has status
+``TIME_LIMIT``, ``experts`` and ``objective`` null and its proven ``bound``;
+``total_objective`` is then null.
 
 >>> layer = PlacementLayer(layer=0, gateway=9, experts=[3, 1], objective=0.2,
 ...     status="OPTIMAL", bound=0.2, runtime_s=0.001)
@@ -21,8 +24,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..fileio import write_json_atomic
+from ..status import Status
 from .schema import MAX_ID, NonNegativeValue, SatelliteId, StrictModel, load_document
-from ..solve.result import Status
 
 __all__ = ["PLACEMENT_FORMAT", "PLACEMENT_VERSION", "PlacementLayer", "Placement", "load_placement", "save_placement"]
 
@@ -35,16 +38,16 @@ class PlacementLayer(StrictModel):
 
     layer: int = Field(ge=0, le=MAX_ID)
     gateway: SatelliteId | None = None
-    experts: list[SatelliteId] = Field(min_length=1)
-    objective: float
+    experts: list[SatelliteId] | None = Field(min_length=1)
+    objective: float | None
     status: Status
     bound: float | None = None
     runtime_s: NonNegativeValue
 
     @field_validator("experts")
     @classmethod
-    def _distinct(cls, experts: list[int]) -> list[int]:
-        if len(set(experts)) != len(experts):
+    def _distinct(cls, experts: list[int] | None) -> list[int] | None:
+        if experts is not None and len(set(experts)) != len(experts):
             raise ValueError("places two experts on one satellite")
         return experts
 
@@ -54,6 +57,14 @@ class PlacementLayer(StrictModel):
         if value is not None and not math.isfinite(value):
             raise ValueError("must be finite")
         return value
+
+    @model_validator(mode="after")
+    def _placed(self) -> "PlacementLayer":
+        if (self.experts is None) != (self.objective is None):
+            raise ValueError("experts and objective must both be given or both be null")
+        if self.experts is None and self.status is not Status.TIME_LIMIT:
+            raise ValueError(f"a layer without experts must have status TIME_LIMIT, not {self.status.value}")
+        return self
 
 
 class Placement(StrictModel):
@@ -67,15 +78,19 @@ class Placement(StrictModel):
     time_limit_s: float | None = Field(default=None, gt=0)
     seed: int | None = None
     layers: list[PlacementLayer] = Field(min_length=1)
-    total_objective: float = Field(allow_inf_nan=False)
+    total_objective: float | None
 
     @model_validator(mode="after")
     def _check(self) -> "Placement":
         numbers = [entry.layer for entry in self.layers]
         if len(set(numbers)) != len(numbers):
             raise ValueError("layers lists a layer twice")
+        if any(entry.objective is None for entry in self.layers):
+            if self.total_objective is not None:
+                raise ValueError("total_objective must be null when a layer has no placement")
+            return self
         total = sum(entry.objective for entry in self.layers)
-        if not math.isclose(total, self.total_objective, rel_tol=1e-9, abs_tol=1e-12):
+        if self.total_objective is None or not math.isclose(total, self.total_objective, rel_tol=1e-9, abs_tol=1e-12):
             raise ValueError(f"total_objective {self.total_objective!r} is not the sum of the layer objectives ({total!r})")
         return self
 

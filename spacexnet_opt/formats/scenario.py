@@ -39,6 +39,8 @@ resolved against the scenario file's directory.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import sys
@@ -49,7 +51,7 @@ from pydantic import Field, model_validator
 
 from ..errors import FileFormatError
 from ..budget import check_snapshots
-from ..fileio import check_nesting, read_text
+from ..fileio import check_nesting, read_text, write_text_atomic
 from .schema import NonNegativeValue, PositiveValue, StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
@@ -74,6 +76,8 @@ __all__ = [
     "Scenario",
     "parse_scenario",
     "load_scenario",
+    "dumps_scenario",
+    "save_scenario",
     "resolve_path",
 ]
 
@@ -392,6 +396,60 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         Bad TOML, another format or version, an unknown key or a wrong type, naming the field.
     """
     return parse_scenario(read_text(path), source=Path(path))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _toml_table(name: str, table: dict[str, Any]) -> list[str]:
+    """``[name]`` with its plain keys, then its sub-tables (every nested dict is a sub-table)."""
+    lines = [f"[{name}]"] if name else []
+    lines += [f"{_toml_key(key)} = {_toml_value(v)}" for key, v in table.items() if not isinstance(v, dict)]
+    for key, v in table.items():
+        if isinstance(v, dict):
+            lines += ["", *_toml_table(f"{name}.{_toml_key(key)}" if name else _toml_key(key), v)]
+    return lines
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def dumps_scenario(spec: Scenario) -> str:
+    """The TOML text of a scenario (unset optional fields omitted); :func:`parse_scenario` reads it back equal.
+
+    >>> spec = Scenario(name="t", constellation={"preset": "paper"}, model={"profile": "llama-moe-3.5b-2of8"},
+    ...                 statistics={"kind": "zipf", "params": {"exponent": 1.2}})
+    >>> text = dumps_scenario(spec)
+    >>> print(text.split("\\n[isl]")[0])
+    format = "spacexnet-scenario"
+    version = 1
+    name = "t"
+    description = ""
+    <BLANKLINE>
+    [constellation]
+    preset = "paper"
+    <BLANKLINE>
+    >>> parse_scenario(text) == spec
+    True
+    """
+    return "\n".join(_toml_table("", spec.model_dump(exclude_none=True))) + "\n"
+
+
+def save_scenario(spec: Scenario, path: str | os.PathLike) -> None:
+    """Write a scenario file atomically (:func:`dumps_scenario`)."""
+    write_text_atomic(path, dumps_scenario(spec))
 
 
 def resolve_path(relative: str, scenario_path: str | os.PathLike) -> Path:

@@ -26,9 +26,9 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import FileFormatError, InputError
-from ..fileio import read_json, write_json_atomic
+from ..fileio import read_json
 
-__all__ = ["StrictModel", "validate_document", "load_document", "save_document", "MAX_ID", "MAX_MAGNITUDE", "MIN_POSITIVE",
+__all__ = ["StrictModel", "validate_document", "load_document", "MAX_ID", "MAX_MAGNITUDE", "MIN_POSITIVE",
            "SatelliteId", "Probability", "PositiveValue", "NonNegativeValue"]
 
 M = TypeVar("M", bound=BaseModel)
@@ -112,7 +112,3 @@ def load_document(model: type[M], path: str | os.PathLike, *, kind: str, version
     """Read and validate a JSON document of the given ``kind`` and ``version``."""
     return validate_document(model, read_json(path), kind=kind, version=version, source=Path(path))
 
-
-def save_document(document: BaseModel, path: str | os.PathLike) -> None:
-    """Write a validated document atomically as JSON, omitting unset optional fields."""
-    write_json_atomic(path, document.model_dump(mode="json", exclude_none=True))

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..evaluate import ComputeModel, world_from_scenario
-from ..evaluate.world import solve_layers
+from ..build import resolve_setting
+from ..evaluate import ComputeModel, laws_from_stats
 from ..fileio import write_json_atomic
+from ..formats.scenario import Scenario
+from ..progress import Progress, no_progress
 from .schemes import SCHEMES
-from .table import PAPER_TABLE2, run_schemes
+from .table import PAPER_TABLE2, run_schemes, scheme_world
+
+if TYPE_CHECKING:
+    from ..moe import ActivationStats
 
 __all__ = ["default_scenario", "with_snapshots", "reproduce_table", "write_table"]
-
-Progress = Callable[[str, int, int], None]
 
 
 def default_scenario(name: str = "paper") -> Path:
@@ -31,16 +35,17 @@ def default_scenario(name: str = "paper") -> Path:
     return Path("instances") / f"{name}.toml"
 
 
-def with_snapshots(spec, snapshots: int | None):
+def with_snapshots(spec: Scenario, snapshots: int | None) -> Scenario:
     """``spec`` with ``snapshots`` snapshots (None: unchanged)."""
     if snapshots is None:
         return spec
     return spec.model_copy(update={"snapshots": spec.snapshots.model_copy(update={"count": snapshots})})
 
 
-def reproduce_table(spec, source, *, schemes: Sequence[str] = tuple(SCHEMES), seeds: int = 10,
-                    tokens: int = 100_000, snapshots: int | None = None, compute: ComputeModel | None = None,
-                    statistics=None, paper_reference: bool = False, progress: Progress | None = None) -> dict:
+def reproduce_table(spec: Scenario, source: str | os.PathLike, *, schemes: Sequence[str] = tuple(SCHEMES),
+                    seeds: int = 10, tokens: int = 100_000, snapshots: int | None = None,
+                    compute: ComputeModel | None = None, statistics: ActivationStats | None = None,
+                    paper_reference: bool = False, progress: Progress = no_progress) -> dict:
     """Run ``schemes`` on the scenario ``spec`` and return the ``table2.json`` document.
 
     ``statistics`` (ActivationStats), if given, replaces the scenario's for
@@ -48,21 +53,13 @@ def reproduce_table(spec, source, *, schemes: Sequence[str] = tuple(SCHEMES), se
     evaluated on these (out of sample). With ``paper_reference`` (the paper's own
     setting) each row of a scheme the paper reports carries ``paper_s_per_token``.
     """
-    say = progress or (lambda stage, done, total: None)
     start = time.perf_counter()
     spec = with_snapshots(spec, snapshots)
-    say("building the constellation and subproblems", 0, 1)
-    world = world_from_scenario(spec, source=source, compute=compute)
-    median = None
-    if "Space-XNet-median" in schemes:
-        say("median gateways", 0, 1)
-        median = solve_layers(spec, world.shell, world.snapshots, world.partition, world.stats, world.profile,
-                              gateway_rule="median", source=source)
+    setting = resolve_setting(spec, source)
+    world, layers = scheme_world(setting, schemes, seeds=seeds, compute=compute, progress=progress)
     if statistics is not None:
-        from ..evaluate import laws_from_stats
-
         world = world.with_laws(laws_from_stats(statistics), f"out of sample: {statistics.source}")
-    rows = run_schemes(world, schemes, seeds=seeds, tokens=tokens, median_layers=median, progress=progress)
+    rows = run_schemes(world, schemes, seeds=seeds, tokens=tokens, layers=layers, progress=progress)
     if paper_reference:
         for name in rows.keys() & PAPER_TABLE2.keys():
             rows[name]["paper_s_per_token"] = list(PAPER_TABLE2[name])

@@ -13,9 +13,18 @@ exhaustive search over the E fastest candidates) and ``Space-XNet-median``
 
 from __future__ import annotations
 
-from ..evaluate.deployment import BASELINE_SCHEMES, deployment_from_assignments, deployment_from_baseline
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment"]
+import numpy as np
+
+from ..evaluate.deployment import BASELINE_SCHEMES, Deployment, deployment_from_baseline
+from ..formats.instance import Instance, LayerSubproblem
+
+if TYPE_CHECKING:
+    from ..partition import RingPartition
+
+__all__ = ["SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment", "scheme_rules"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
 RANDOM_SCHEMES = BASELINE_SCHEMES
@@ -28,31 +37,34 @@ SOLVED = {
 SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()}
 
 
-def solved_deployment(layers, *, objective: str, method: str, name: str):
+def solved_deployment(layers: list[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:
     """Solve every layer subproblem with ``method`` under ``objective`` and return the deployment."""
     from ..errors import SolverError
-    from ..solve.api import solve
-    from ..solve.from_instance import layer_problem
+    from ..solve.from_instance import solve_instance
 
-    assignments = []
-    for index, layer in enumerate(layers):
-        result = solve(layer_problem(layer, objective, field=f"layers[{index}]"), method=method, seed=0)
-        if result.assignment is None:
-            raise SolverError(f"{method} found no placement for layer {layer.layer}")
-        assignments.append(result.assignment)
-    return deployment_from_assignments(layers, assignments, name=name)
+    placement = solve_instance(Instance(scenario={"name": name}, layers=layers), method, objective=objective, rng=0)
+    if placement.total_objective is None:
+        raise SolverError(f"{method} found no placement for some layer of {name}")
+    experts = np.array([entry.experts for entry in placement.layers])
+    return Deployment(np.array([layer.gateway for layer in layers]), experts, name=name)
 
 
-def scheme_deployment(name: str, *, partition, layers, n_experts: int, seed: int = 0, median_layers=None):
-    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones ``layers``."""
+def scheme_deployment(name: str, *, partition: RingPartition, layers: Mapping[str, list[LayerSubproblem]],
+                      n_experts: int, seed: int = 0, method: str | None = None) -> Deployment:
+    """The deployment of scheme ``name``: random schemes use ``seed``, solved ones the layers of their gateway
+    rule and their own solver (or ``method``)."""
     try:
         kind, *spec = SCHEMES[name]
     except KeyError:
         raise ValueError(f"unknown scheme {name!r}; valid schemes: {', '.join(SCHEMES)}") from None
     if kind == "random":
         return deployment_from_baseline(partition, n_experts, scheme=name, seed=seed)
-    objective, method, rule = spec
-    use = median_layers if rule == "median" else layers
-    if use is None:
+    objective, own_method, rule = spec
+    if rule not in layers:
         raise ValueError(f"scheme {name} needs the subproblems of {rule} gateways")
-    return solved_deployment(use, objective=objective, method=method, name=name)
+    return solved_deployment(layers[rule], objective=objective, method=method or own_method, name=name)
+
+
+def scheme_rules(schemes: Sequence[str]) -> list[str]:
+    """The gateway rules the solved schemes among ``schemes`` need, in first-use order."""
+    return list(dict.fromkeys(SCHEMES[s][3] for s in schemes if s in SCHEMES and SCHEMES[s][0] == "solved"))

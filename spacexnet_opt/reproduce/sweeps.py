@@ -22,14 +22,16 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable
 from pathlib import Path
 
-from ..evaluate import ComputeModel, world_from_scenario
+from ..build import Setting, resolve_setting
+from ..evaluate import ComputeModel
 from ..fileio import write_text_atomic
+from ..formats.scenario import Scenario
+from ..progress import Progress, no_progress
 from .paper import with_snapshots
 from .schemes import PAPER_SCHEMES
-from .table import run_schemes
+from .table import run_schemes, scheme_world
 
 __all__ = ["SWEEPS", "QUICK_SWEEPS", "SWEEP_AXES", "sweep_spec", "reproduce_sweeps", "plot_sweep"]
 
@@ -52,11 +54,8 @@ SWEEP_AXES = {
 # extra reference lines: 0.12 deg/s, in case the paper's threshold was meant in degrees
 SWEEP_MARKS = {"max_angular_rate": [(0.12 * math.pi / 180, "0.12 deg/s = 0.0021 rad/s", "--")]}
 
-Progress = Callable[[str, int, int], None]
-
-
-def _walker(spec, source):
-    from ..build import scenario_constellation
+def _walker(spec: Scenario, source: str | os.PathLike):
+    from ..build.resolvers import scenario_constellation
     from ..errors import InputError
     from ..formats.scenario import WalkerSpec
 
@@ -68,7 +67,7 @@ def _walker(spec, source):
                       inclination_deg=shell.inclination_deg, phasing=shell.phasing, pattern=shell.pattern)
 
 
-def sweep_spec(spec, source, parameter: str, value):
+def sweep_spec(spec: Scenario, source: str | os.PathLike, parameter: str, value) -> Scenario:
     """``spec`` with one sweep parameter set to ``value``."""
     if parameter in ("altitude_km", "constellation_size"):
         walker = _walker(spec, source)
@@ -142,9 +141,10 @@ def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike) -> Non
     save_figure(fig, Path(path))
 
 
-def _point(world, parameter: str, value, label, seeds: int) -> list[dict]:
+def _point(setting: Setting, parameter: str, value, label, seeds: int, compute: ComputeModel | None) -> list[dict]:
+    world, layers = scheme_world(setting, PAPER_SCHEMES, seeds=seeds, compute=compute)
     snaps = world.snapshots
-    table = run_schemes(world, PAPER_SCHEMES, seeds=seeds, tokens=0)
+    table = run_schemes(world, PAPER_SCHEMES, seeds=seeds, tokens=0, layers=layers)
     links = {"satellites": world.n_sats, "feasible_link_fraction": float(snaps.feasible.mean()),
              "links_up_fraction": float((snaps.delay_s < float("inf")).mean())}
     return [{"parameter": parameter, "value": label, "x": _x(parameter, value), "scheme": scheme, **links,
@@ -153,14 +153,13 @@ def _point(world, parameter: str, value, label, seeds: int) -> list[dict]:
             for scheme in PAPER_SCHEMES]
 
 
-def reproduce_sweeps(spec, source, out: str | os.PathLike, *, quick: bool = False, sweeps: dict | None = None,
-                     seeds: int = 3, snapshots: int | None = None, compute: ComputeModel | None = None,
-                     progress: Progress | None = None) -> dict[str, list[dict]]:
+def reproduce_sweeps(spec: Scenario, source: str | os.PathLike, out: str | os.PathLike, *, quick: bool = False,
+                     sweeps: dict | None = None, seeds: int = 3, snapshots: int | None = None,
+                     compute: ComputeModel | None = None, progress: Progress = no_progress) -> dict[str, list[dict]]:
     """Run the Fig. 7 sweeps (or ``sweeps``: {parameter: values}); write ``sweep_<parameter>.csv`` and ``.png``.
 
     Returns ``{parameter: rows}``, the rows the CSV holds.
     """
-    say = progress or (lambda stage, done, total: None)
     out = Path(out)
     sweeps = sweeps or (QUICK_SWEEPS if quick else SWEEPS)
     spec = with_snapshots(spec, snapshots)
@@ -168,11 +167,11 @@ def reproduce_sweeps(spec, source, out: str | os.PathLike, *, quick: bool = Fals
     for parameter, values in sweeps.items():
         rows = []
         for i, value in enumerate(values):
-            say(f"sweep {parameter}", i, len(values))
+            progress(f"sweep {parameter}", i, len(values))
             label = f"{value[0]}x{value[1]}" if isinstance(value, tuple) else value
-            world = world_from_scenario(sweep_spec(spec, source, parameter, value), source=source, compute=compute)
-            rows += _point(world, parameter, value, label, seeds)
-        say(f"sweep {parameter}", len(values), len(values))
+            setting = resolve_setting(sweep_spec(spec, source, parameter, value), source)
+            rows += _point(setting, parameter, value, label, seeds, compute)
+        progress(f"sweep {parameter}", len(values), len(values))
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=list(rows[0]))
         writer.writeheader()

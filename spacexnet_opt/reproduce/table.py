@@ -6,45 +6,92 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..evaluate import evaluate_many
-from .schemes import RANDOM_SCHEMES, SCHEMES, scheme_deployment
+from ..evaluate import ComputeModel, Deployment, World, evaluate_many
+from ..formats.instance import LayerSubproblem
+from ..progress import Progress, no_progress
+from .schemes import RANDOM_SCHEMES, SCHEMES, scheme_deployment, scheme_rules
 
-__all__ = ["PAPER_TABLE2", "run_schemes"]
+if TYPE_CHECKING:
+    from ..build import Setting
+    from ..partition import RingPartition
+
+__all__ = ["PAPER_TABLE2", "random_deployments", "scheme_world", "run_schemes"]
 
 PAPER_TABLE2 = {"RandPlace": (5.28, 5.30), "RandIntra": (4.13, 4.16), "RandIntra-CG": (3.34, 3.37),
                 "Space-XNet": (1.02, 1.07)}
 """The paper's Table II, s/token, range over its 8 data sets."""
 
-Progress = Callable[[str, int, int], None]
+
+def random_deployments(partition: RingPartition, n_experts: int, schemes: Sequence[str], *, seeds: int,
+                       seed: int = 0) -> list[tuple[str, Deployment]]:
+    """The placements of the random schemes among ``schemes``: ``seeds`` of each, seeded ``seed, seed + 1, ...``."""
+    return [(name, scheme_deployment(name, partition=partition, layers={}, n_experts=n_experts, seed=s))
+            for name in schemes if name in RANDOM_SCHEMES for s in range(seed, seed + seeds)]
 
 
-def run_schemes(world, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
-                median_layers=None, progress: Progress | None = None) -> dict:
-    """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
+def scheme_world(setting: Setting, schemes: Sequence[str], *, seeds: int, seed: int = 0,
+                 compute: ComputeModel | None = None,
+                 progress: Progress = no_progress) -> tuple[World, dict[str, list[LayerSubproblem]]]:
+    """The world ``schemes`` run on, every snapshot routed once.
 
-    Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
-    ``tokens // seeds`` per placement; 0 = exact expectations only). Returns
-    ``{scheme: summary}`` in the order given, where ``mean_s_per_token`` is the
-    mean over placements, ``std_s`` the standard deviation over placements (0 for
-    a deterministic scheme), ``ci95_s`` the Monte Carlo 95 % interval of the mean.
+    One routing pass serves the candidate legs of the scenario's gateways and of
+    every other gateway rule a solved scheme needs, and the legs of the random
+    schemes' placements (:func:`random_deployments`), so that evaluating all of
+    them routes nothing again. Returns the world (layers of the scenario's rule)
+    and the layers per rule (``"center"``: the world's).
     """
-    say = progress or (lambda stage, done, total: None)
+    from ..build import route_candidates, setting_layers
+    from ..evaluate import deployment_legs, world_from_setting
+
+    _check_schemes(schemes)
+    rules = [rule for rule in scheme_rules(schemes) if rule != "center"]
+    extra = [deployment_legs(d) for _, d in random_deployments(setting.partition, setting.n_experts, schemes,
+                                                               seeds=seeds, seed=seed)]
+    paths = route_candidates(setting, [None, *rules], extra_legs=extra, progress=progress)
+    world = world_from_setting(setting, compute=compute, paths=paths, progress=progress)
+    layers = {"center": world.layers}
+    layers.update({rule: setting_layers(setting, gateway_rule=rule, paths=paths).layers for rule in rules})
+    return world, layers
+
+
+def _check_schemes(schemes: Sequence[str]) -> None:
     unknown = [s for s in schemes if s not in SCHEMES]
     if unknown:
         raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
+
+
+def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
+                layers: Mapping[str, list[LayerSubproblem]] | None = None, method: str | None = None,
+                progress: Progress = no_progress) -> dict:
+    """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
+
+    Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
+    ``tokens // seeds`` per placement; 0 = exact expectations only). Solved
+    schemes use ``layers[rule]`` of their gateway rule (default: the world's
+    layers as ``"center"``) and their own solver, or ``method``. Returns ``{scheme: summary}`` in the order given,
+    where ``mean_s_per_token`` is the mean over placements, ``std_s`` the
+    standard deviation over placements (0 for a deterministic scheme),
+    ``ci95_s`` the Monte Carlo 95 % interval of the mean.
+    """
+    _check_schemes(schemes)
+    layers = layers or {"center": world.layers}
+    randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
     plan = []
     for name in schemes:
-        for s in (range(seed, seed + seeds) if name in RANDOM_SCHEMES else [None]):
-            say(f"placing {name}", len(plan), 0)
-            plan.append((name, scheme_deployment(name, partition=world.partition, layers=world.layers,
-                                                 n_experts=world.n_experts, seed=s, median_layers=median_layers)))
+        progress(f"placing {name}", len(plan), 0)
+        if name in RANDOM_SCHEMES:
+            plan += [(n, d) for n, d in randoms if n == name]
+        else:
+            plan.append((name, scheme_deployment(name, partition=world.partition, layers=layers,
+                                                 n_experts=world.n_experts, method=method)))
     per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
     routed = evaluate_many(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
-                           progress=lambda done, total: say("routing + simulating", done, total))
+                           progress=progress)
     evals = [(name, ev) for (name, _), ev in zip(plan, routed)]
     out = {}
     for name in schemes:

@@ -1,91 +1,89 @@
-"""One entry point, :func:`solve`, dispatching to interchangeable backends.
+"""One entry point, :func:`solve`, dispatching to the methods of :mod:`.registry`.
 
-Backends are looked up by name in the plain dict :data:`METHODS`, which maps a
-method name to ``"module:function"`` inside :mod:`spacexnet_opt.solve.backends`;
-the module is imported only when the method is used, so heavy optional
-dependencies load only for the backend that needs them.
-
-A backend function has the signature
-``fn(problem, *, time_limit: float | None, rng: numpy.random.Generator) -> BackendOutput``
-and raises :class:`~spacexnet_opt.errors.SolverError` for a problem kind it
-does not handle.
+>>> from spacexnet_opt.solve.problems import TraceProblem
+>>> r = solve(TraceProblem(tau=[0.3, 0.1, 0.2], sets=[[0, 1], [1, 1]], n_experts=2))
+>>> r.method, r.problem, r.status.value, round(r.objective, 12)
+('dp', 'trace', 'OPTIMAL', 0.15)
+>>> solve(TraceProblem(tau=[0.3, 0.1], sets=[[0, 1]], n_experts=2), "order-ls", options={"tenure": 3})
+Traceback (most recent call last):
+...
+ValueError: unknown option 'tenure' for method 'order-ls'; valid options: kick_size, kicks
 """
 
 from __future__ import annotations
 
-import importlib
 import time
+from typing import Any, Mapping
 
 import numpy as np
 
 from ..errors import SolverError
 from .problems import Problem
+from .registry import METHODS, default_method, get_method
 from .result import BackendOutput, SolveResult, Status
 
 __all__ = ["METHODS", "solve", "backend_function"]
 
-# method name -> "module:function" (module relative to spacexnet_opt.solve.backends)
-METHODS: dict[str, str] = {
-    "sorted": "closed_form:solve_sorted",
-    "hungarian": "scipy_lsa:solve_hungarian",
-    "ortools-lsa": "ortools_lsa:solve_ortools_lsa",
-    "cpsat": "cpsat:solve_cpsat",
-    "pulp-cbc": "pulp_milp:solve_pulp_cbc",
-    "pulp-highs": "pulp_milp:solve_pulp_highs",
-    "faq": "scipy_qap:solve_faq",
-    "2opt": "scipy_qap:solve_2opt",
-    "tabu": "tabu:solve_tabu",
-    "brute": "brute:solve_brute",
-    "bnb": "qap_bnb:solve_bnb",
+_MESSAGES = {
+    Status.OPTIMAL: "optimal",
+    Status.FEASIBLE: "feasible, optimality not proven",
+    Status.TIME_LIMIT: "stopped at the time limit",
+    Status.INFEASIBLE: "infeasible",
 }
 
 
 def backend_function(method: str):
     """Return the backend callable of ``method``; ``ValueError`` lists the valid names."""
-    try:
-        target = METHODS[method]
-    except KeyError:
-        raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(sorted(METHODS))}") from None
-    module_name, func_name = target.split(":")
-    module = importlib.import_module(f"{__package__}.backends.{module_name}")
-    return getattr(module, func_name)
+    return get_method(method).function()
 
 
-def solve(problem: Problem, *, method: str, time_limit: float | None = None, seed=None) -> SolveResult:
-    """Solve a placement problem with the named backend.
+def solve(problem: Problem, method: str | None = None, *, time_limit: float | None = None,
+          options: Mapping[str, Any] | None = None, rng=None) -> SolveResult:
+    """Solve a placement problem.
 
     Parameters
     ----------
     problem : LinearProblem, QAPProblem or TraceProblem
-    method : str
-        A key of :data:`METHODS`.
+    method : str, optional
+        A method of :data:`~spacexnet_opt.solve.registry.REGISTRY`. Default:
+        ``hungarian`` for ``linear``, ``dp`` for ``top2``/``trace`` up to its
+        ``max_experts`` (22) and ``order-ls`` above, ``tabu`` for a general QAP.
     time_limit : float, optional
-        Seconds; honoured by the exact MILP/CP backends and by the heuristics.
-    seed : int or numpy.random.Generator, optional
-        For randomised backends.
+        Seconds of wall time for the whole solve, model building included.
+    options : dict, optional
+        Method options (``spacexnet methods`` lists them with their defaults);
+        an unknown key raises ``ValueError`` naming the valid ones.
+    rng : None, int or numpy.random.Generator, optional
+        Seed or generator of randomised methods (scipy's convention).
 
     Returns
     -------
     SolveResult
         The objective is recomputed from the assignment by the problem itself.
+
+    Raises
+    ------
+    ValueError
+        Unknown method or option.
+    SolverError
+        The method does not accept this kind of problem, or refuses its size.
     """
-    fn = backend_function(method)
-    rng = np.random.default_rng(seed)
+    spec = get_method(method if method is not None else default_method(problem))
+    if problem.kind not in spec.kinds:
+        raise SolverError(spec.refusal(problem.kind))
+    kwargs = spec.resolve_options(options)
+    generator = np.random.default_rng(rng)
     start = time.perf_counter()
-    out: BackendOutput = fn(problem, time_limit=time_limit, rng=rng)
+    out: BackendOutput = spec.function()(problem, time_limit=time_limit, rng=generator, **kwargs)
     runtime = time.perf_counter() - start
-    objective = None if out.assignment is None else problem.objective(out.assignment)
     if out.status is Status.OPTIMAL and out.assignment is None:
-        raise SolverError(f"backend {method} claimed OPTIMAL without an assignment")
+        raise SolverError(f"backend {spec.name} claimed OPTIMAL without an assignment")
+    objective = None if out.assignment is None else problem.objective(out.assignment)
     bound = out.bound
-    if out.status is Status.OPTIMAL and bound is None:
+    if out.status is Status.OPTIMAL and bound is None:  # a proof without a numeric bound: gap exactly zero
         bound = objective
     return SolveResult(
         assignment=None if out.assignment is None else np.asarray(out.assignment, dtype=np.int64),
-        objective=objective,
-        status=out.status,
-        bound=bound,
-        runtime_s=runtime,
-        method=method,
-        problem=problem.kind,
+        objective=objective, status=out.status, bound=bound, runtime_s=runtime, method=spec.name,
+        problem=problem.kind, message=out.message or _MESSAGES[out.status], iterations=out.iterations,
     )

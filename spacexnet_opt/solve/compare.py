@@ -20,12 +20,12 @@ QAPLIB solution) is strictly better, or a bound above a known feasible value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from ..errors import BackendUnavailableError, SolverError
-from .api import solve
-from .from_instance import LayerJob
+from ..progress import Progress, no_progress
+from .from_instance import LayerJob, solve_jobs
 from .result import SolveResult, Status
 
 __all__ = ["CompareRow", "Comparison", "compare", "inconsistencies"]
@@ -101,7 +101,7 @@ def compare(
     *,
     time_limit: float | None = None,
     seed=None,
-    progress: Callable[[str, str], None] | None = None,
+    progress: Progress = no_progress,
 ) -> Comparison:
     """Solve every layer of every instance with every method.
 
@@ -115,8 +115,8 @@ def compare(
         Seconds per layer and method.
     seed : int, optional
         Seed of the randomised methods.
-    progress : callable(instance, method), optional
-        Called before each instance x method run.
+    progress : Progress, optional
+        ``progress(f"{instance} {method}", runs_done, 0)`` before each instance x method run.
 
     Returns
     -------
@@ -128,10 +128,9 @@ def compare(
         solved: dict[str, list[SolveResult]] = {}
         skipped: dict[str, tuple[str, str]] = {}
         for method in methods:
-            if progress is not None:
-                progress(name, method)
+            progress(f"{name} {method}", len(rows) + len(solved) + len(skipped), 0)
             try:
-                solved[method] = [solve(job.problem, method=method, time_limit=time_limit, seed=seed) for job in jobs]
+                solved[method] = solve_jobs(jobs, method, time_limit=time_limit, rng=seed)
             except BackendUnavailableError as exc:
                 skipped[method] = ("unavailable", str(exc))
             except SolverError as exc:

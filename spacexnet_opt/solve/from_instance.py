@@ -1,4 +1,9 @@
-"""Build the solver problem of one instance layer for an objective ``linear``, ``top2`` or ``trace``.
+"""Instance layers as solver problems, and :func:`solve_instance`: every layer solved into a placement.
+
+:func:`layer_problem` builds the problem of one instance layer for an objective
+``linear``, ``top2`` or ``trace``; :func:`solve_jobs` is the one loop solving
+every layer with one method (used by :func:`solve_instance` and by
+:func:`~spacexnet_opt.solve.compare.compare`).
 
 >>> from spacexnet_opt.formats.instance import LayerSubproblem
 >>> layer = LayerSubproblem(layer=0, gateway=9, next_gateway=19, k=1,
@@ -11,16 +16,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..formats.instance import LayerSubproblem, load_instance
+from ..errors import InputError, SolverError
+from ..formats.instance import Instance, LayerSubproblem, load_instance
+from ..formats.placement import Placement, PlacementLayer
+from ..progress import Progress, no_progress
 from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
+from .result import SolveResult, Status
 
-__all__ = ["OBJECTIVES", "LayerJob", "layer_problem", "load_problems"]
+__all__ = ["OBJECTIVES", "LayerJob", "layer_problem", "instance_jobs", "load_problems", "solve_jobs",
+           "solve_instance", "placement_from_results"]
 
 OBJECTIVES = ("linear", "top2", "trace")
 """Objective names accepted by :func:`layer_problem`."""
@@ -134,6 +145,20 @@ class LayerJob:
         return cols if self.satellites is None else [self.satellites[c] for c in cols]
 
 
+def instance_jobs(instance: Instance, objective: str | None = None, *,
+                  source: str | os.PathLike | None = None) -> list[LayerJob]:
+    """One :class:`LayerJob` per layer of ``instance`` under ``objective`` (default ``linear``)."""
+    objective = _checked(objective or "linear")
+    jobs = []
+    for index, layer in enumerate(instance.layers):
+        try:
+            problem = layer_problem(layer, objective, field=f"layers[{index}]")
+        except InputError as exc:
+            raise InputError(exc.message, field=exc.field, source=source) from None
+        jobs.append(LayerJob(layer.layer, layer.gateway, tuple(layer.satellites), problem))
+    return jobs
+
+
 def load_problems(path: str | os.PathLike, objective: str | None = None) -> list[LayerJob]:
     """The problems of an instance file (one per layer) or of a QAPLIB ``.dat`` file.
 
@@ -154,12 +179,95 @@ def load_problems(path: str | os.PathLike, objective: str | None = None) -> list
 
         return [LayerJob(0, None, None, load_qaplib(path))]
     objective = _checked(objective or "linear")
-    instance = load_instance(path)
-    jobs = []
-    for index, layer in enumerate(instance.layers):
-        try:
-            problem = layer_problem(layer, objective, field=f"layers[{index}]")
-        except InputError as exc:
-            raise InputError(exc.message, field=exc.field, source=path) from None
-        jobs.append(LayerJob(layer.layer, layer.gateway, tuple(layer.satellites), problem))
-    return jobs
+    return instance_jobs(load_instance(path), objective, source=path)
+
+
+def solve_jobs(jobs: Sequence[LayerJob], method: str | None = None, *, time_limit: float | None = None,
+               options: Mapping[str, Any] | None = None, rng: int | np.random.Generator | None = None,
+               progress: Progress = no_progress) -> list[SolveResult]:
+    """Solve every job with ``method``; each layer gets ``rng`` (a seed gives every layer the same stream).
+
+    ``progress(f"solve {method}", done, total)`` before and after each layer.
+    """
+    from .api import solve
+
+    stage = f"solve {method or 'default method'}"
+    results = []
+    for done, job in enumerate(jobs):
+        progress(stage, done, len(jobs))
+        results.append(solve(job.problem, method=method, time_limit=time_limit, options=options, rng=rng))
+    progress(stage, len(jobs), len(jobs))
+    return results
+
+
+def solve_instance(instance: Instance | str | os.PathLike, method: str | None = None, *,
+                   objective: str | None = None, time_limit: float | None = None,
+                   options: Mapping[str, Any] | None = None, rng: int | np.random.Generator | None = None,
+                   progress: Progress = no_progress) -> Placement:
+    """Solve every layer of an instance (or of a QAPLIB file) with one method.
+
+    Parameters
+    ----------
+    instance : Instance or path
+        An instance, an instance file or a QAPLIB ``.dat`` file.
+    method : str
+        A solver method (:data:`spacexnet_opt.solve.METHODS`).
+    objective : {"linear", "top2", "trace"}, optional
+        For an instance (default ``linear``); a QAPLIB file is a QAP.
+    time_limit : float, optional
+        Seconds per layer.
+    options : dict, optional
+        Method options, passed to :func:`~spacexnet_opt.solve.solve`.
+    rng : None, int or numpy.random.Generator, optional
+        Seed of randomised methods.
+    progress : Progress, optional
+        Called after each layer.
+
+    Returns
+    -------
+    Placement
+        Per layer the satellite of every expert, its recomputed objective,
+        status, bound and time; ``total_objective`` sums the layers.
+
+    Raises
+    ------
+    SolverError
+        A layer without any placement, unless stopped at its time limit (see :func:`placement_from_results`).
+
+    Examples
+    --------
+    >>> layer = LayerSubproblem(layer=0, gateway=9, next_gateway=19, k=1,
+    ...     satellites=[1, 2, 3], tau_s=[0.3, 0.1, 0.2], activation=[0.75, 0.25])
+    >>> placement = solve_instance(Instance(scenario={"name": "toy"}, layers=[layer]), "hungarian")
+    >>> placement.layers[0].experts, placement.layers[0].status.value
+    ([2, 3], 'OPTIMAL')
+    """
+    if isinstance(instance, Instance):
+        name, jobs = str(instance.scenario.get("name", "")), instance_jobs(instance, objective)
+    else:
+        name, jobs = str(instance), load_problems(instance, objective)
+    results = solve_jobs(jobs, method, time_limit=time_limit, options=options, rng=rng, progress=progress)
+    return placement_from_results(jobs, results, instance=name, objective=objective, time_limit=time_limit, rng=rng)
+
+
+def placement_from_results(jobs: Sequence[LayerJob], results: Sequence[SolveResult], *, instance: str,
+                           objective: str | None = None, time_limit: float | None = None,
+                           rng: int | np.random.Generator | None = None) -> Placement:
+    """The :class:`Placement` of solved jobs (the second half of :func:`solve_instance`).
+
+    A layer stopped at its time limit without an incumbent keeps its bound with null ``experts`` and
+    ``objective`` (``total_objective`` is then null); any other layer without a placement raises
+    :class:`SolverError`.
+    """
+    layers = []
+    for job, result in zip(jobs, results):
+        if result.assignment is None and result.status is not Status.TIME_LIMIT:
+            raise SolverError(f"{result.method} found no placement for layer {job.layer} "
+                              f"(status {result.status.value})")
+        layers.append(PlacementLayer(layer=job.layer, gateway=job.gateway, objective=result.objective,
+                                     experts=None if result.assignment is None else job.experts(result.assignment),
+                                     status=result.status, bound=result.bound, runtime_s=result.runtime_s))
+    kind = "qap" if jobs[0].satellites is None else (objective or "linear")
+    total = None if any(layer.objective is None for layer in layers) else sum(layer.objective for layer in layers)
+    return Placement(instance=instance, method=results[0].method, objective=kind, time_limit_s=time_limit or None,
+                     seed=rng if isinstance(rng, int) else None, layers=layers, total_objective=total)

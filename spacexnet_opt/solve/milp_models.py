@@ -33,7 +33,7 @@ from ..errors import BackendUnavailableError, InputError
 from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
 from .reductions import candidate_columns
 
-__all__ = ["MilpModel", "build_milp", "import_pulp", "merge_sets"]
+__all__ = ["MilpModel", "build_milp", "import_pulp", "merge_sets", "milp_size"]
 
 
 def import_pulp():
@@ -96,6 +96,26 @@ def build_milp(problem: Problem, *, restrict: bool = True) -> MilpModel:
     else:
         raise InputError(f"no MILP model for a {type(problem).__name__}")
     return MilpModel(lp, x, (m, n))
+
+
+def milp_size(problem: Problem, *, restrict: bool = True) -> tuple[int, int]:
+    """``(variables, nonzeros)`` of :func:`build_milp`'s model, counted without building it (objective included).
+
+    >>> from spacexnet_opt.solve.problems import QAPProblem
+    >>> milp_size(QAPProblem(np.ones((3, 3)), np.ones((3, 3))))  # 3 pairs x 6 ordered candidate pairs
+    (27, 117)
+    """
+    m, n = problem.shape
+    c = len(candidate_columns(problem)) if restrict else n
+    assignment = 2 * m * c
+    if isinstance(problem, LinearProblem):
+        return m * c, assignment + m * c
+    if isinstance(problem, QAPProblem):
+        f = problem.flow
+        y = int(np.triu((f != 0) | (f.T != 0), k=1).sum()) * c * (c - 1)
+        return y + m * c, assignment + 5 * y + m * c  # each y: objective, two rows of each Adams-Johnson family
+    sets, k = problem.sets.shape
+    return m * c + sets, assignment + sets * k * (c + 1) + sets
 
 
 def _adams_johnson(pulp, lp, x, problem: QAPProblem, cols: list[int]):

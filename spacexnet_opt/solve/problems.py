@@ -70,9 +70,28 @@ class LinearProblem:
 
     @classmethod
     def rank_one(cls, activation, tau, *, name: str = "linear") -> "LinearProblem":
-        """The paper's cost ``c[i, s] = activation[i] * tau[s]``."""
+        """The paper's cost ``c[i, s] = activation[i] * tau[s]``, known to be rank one without a check."""
         p, t = np.asarray(activation, float), np.asarray(tau, float)
-        return cls(np.outer(p, t), activation=p, tau=t, name=name)
+        problem = cls(np.outer(p, t), activation=p, tau=t, name=name)
+        object.__setattr__(problem, "_rank_one", True)
+        return problem
+
+    def is_rank_one(self) -> bool:
+        """True when ``cost == outer(activation, tau)`` (to 1e-12 relative).
+
+        O(1) for a problem made by :meth:`rank_one`; otherwise one O(mn)
+        comparison, remembered.
+
+        >>> LinearProblem.rank_one([1.0, 2.0], [3.0, 4.0]).is_rank_one()
+        True
+        >>> LinearProblem(np.ones((2, 2)), activation=[1.0, 2.0], tau=[1.0, 1.0]).is_rank_one()
+        False
+        """
+        if not hasattr(self, "_rank_one"):
+            factored = self.activation is not None and self.tau is not None and np.allclose(
+                self.cost, np.outer(self.activation, self.tau), rtol=1e-12, atol=0)
+            object.__setattr__(self, "_rank_one", bool(factored))
+        return self._rank_one
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -92,6 +111,10 @@ class QAPProblem:
     objective ``flow`` holds pair co-activation probabilities (upper triangle)
     and ``distance[s, t] = max(tau[s], tau[t])``; ``activation`` and ``tau`` are
     then kept for the ``sorted`` heuristic. ``best_known`` carries a QAPLIB value.
+
+    ``kind`` is ``"top2"`` when ``distance == max.outer(tau, tau)`` and the flow
+    is non-negative (the bottleneck structure the ``top2`` methods exploit),
+    else ``"qap"``.
     """
 
     flow: np.ndarray
@@ -110,6 +133,10 @@ class QAPProblem:
             raise InputError(f"{f.shape[0]} facilities but only {d.shape[0]} locations", field="flow")
         object.__setattr__(self, "flow", f)
         object.__setattr__(self, "distance", d)
+        tau = None if self.tau is None else np.asarray(self.tau, float)
+        bottleneck = (tau is not None and tau.shape == (d.shape[0],) and bool(np.all(f >= 0))
+                      and np.array_equal(d, np.maximum.outer(tau, tau)))
+        object.__setattr__(self, "kind", "top2" if bottleneck else "qap")
 
     @classmethod
     def top2(cls, coactivation, tau, *, activation=None, name: str = "top2") -> "QAPProblem":

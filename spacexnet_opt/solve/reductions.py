@@ -25,18 +25,7 @@ import numpy as np
 
 from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
 
-__all__ = ["is_bottleneck_qap", "qap_as_trace", "candidate_columns"]
-
-
-def is_bottleneck_qap(problem: QAPProblem) -> bool:
-    """True when ``distance == max.outer(tau, tau)`` and the flow is non-negative (a ``top2`` QAP)."""
-    tau = problem.tau
-    return (
-        tau is not None
-        and len(tau) == problem.distance.shape[0]
-        and bool(np.all(problem.flow >= 0))
-        and np.array_equal(problem.distance, np.maximum.outer(tau, tau))
-    )
+__all__ = ["qap_as_trace", "candidate_columns"]
 
 
 def qap_as_trace(problem: QAPProblem) -> TraceProblem | None:
@@ -47,7 +36,7 @@ def qap_as_trace(problem: QAPProblem) -> TraceProblem | None:
     maximum of one latency). Both problems have the same objective for every
     assignment.
     """
-    if not is_bottleneck_qap(problem):
+    if problem.kind != "top2":
         return None
     sym = np.triu(problem.flow + problem.flow.T, k=1) + np.diag(np.diag(problem.flow))
     rows, cols = np.nonzero(sym)
@@ -68,7 +57,7 @@ def candidate_columns(problem: Problem) -> np.ndarray:
     m, n = problem.shape
     if isinstance(problem, LinearProblem):
         return np.arange(n)
-    if isinstance(problem, QAPProblem) and not is_bottleneck_qap(problem):
+    if problem.kind == "qap":
         return np.arange(n)
     if isinstance(problem, TraceProblem) and np.any(problem.weights < 0):
         return np.arange(n)

@@ -9,36 +9,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
+
+from ..status import Status
 
 __all__ = ["Status", "BackendOutput", "SolveResult", "relative_gap"]
 
 
-class Status(str, Enum):
-    """How a solve ended.
-
-    OPTIMAL: the backend proved the assignment optimal. FEASIBLE: a valid
-    assignment with no optimality proof (heuristics, or exact methods used
-    outside their exactness conditions). TIME_LIMIT: an exact backend stopped
-    at its time limit; its incumbent (if any) and bound are reported.
-    INFEASIBLE: no valid assignment exists.
-    """
-
-    OPTIMAL = "OPTIMAL"
-    FEASIBLE = "FEASIBLE"
-    TIME_LIMIT = "TIME_LIMIT"
-    INFEASIBLE = "INFEASIBLE"
-
-
 @dataclass(frozen=True)
 class BackendOutput:
-    """What a backend hands back: an assignment (or None), a status and an optional proven bound."""
+    """What a backend hands back: an assignment (or None), a status, an optional proven bound,
+    a one-line message and the number of search nodes or iterations, where the backend counts them."""
 
     assignment: np.ndarray | None
     status: Status
     bound: float | None = None
+    message: str = ""
+    iterations: int | None = None
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -64,7 +52,12 @@ class SolveResult:
     runtime_s : float
         Wall time of the backend call.
     method, problem : str
-        Backend name and problem kind (``linear``, ``top2``/``qap``, ``trace``).
+        Method name and problem kind (``linear``, ``top2``, ``trace`` or ``qap``).
+    message : str
+        How the solve ended, in one line.
+    iterations : int or None
+        Search nodes (branch and bound, MILP, CP-SAT) or iterations (local
+        searches) where the backend counts them.
     """
 
     assignment: np.ndarray | None
@@ -74,6 +67,8 @@ class SolveResult:
     runtime_s: float
     method: str
     problem: str
+    message: str = ""
+    iterations: int | None = None
 
     @property
     def gap(self) -> float | None:

@@ -45,11 +45,12 @@ def _evaluator(problem):
     return (lambda a: problem.tau[a[:, sets]].max(axis=2) @ weights), max(sets.size, 1)
 
 
-def solve_brute(problem, *, time_limit=None, rng=None) -> BackendOutput:
+def solve_brute(problem, *, time_limit=None, rng=None, max_assignments: int = MAX_ASSIGNMENTS) -> BackendOutput:
     """Enumerate all relevant assignments and return a proven optimum.
 
     With ``time_limit`` the search stops early with status TIME_LIMIT and the
-    best assignment seen so far (no bound).
+    best assignment seen so far (no bound). More than ``max_assignments``
+    assignments are refused with :class:`SolverError`.
 
     Examples
     --------
@@ -63,22 +64,25 @@ def solve_brute(problem, *, time_limit=None, rng=None) -> BackendOutput:
     problem, columns = restrict_to_fastest(problem)
     m, n = problem.shape
     count = math.perm(n, m)
-    if count > MAX_ASSIGNMENTS:
+    if count > max_assignments:
         raise SolverError(
             f"brute force would enumerate {count:,} assignments of {m} experts to {n} candidates; "
-            f"the limit is {MAX_ASSIGNMENTS:,}"
+            f"the limit is {max_assignments:,} (option max_assignments)"
         )
     evaluate, work = _evaluator(problem)
     chunk = max(1, _CHUNK_ELEMENTS // work)
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     maps = itertools.permutations(range(n), m)
-    best_value, best = np.inf, None
+    best_value, best, seen = np.inf, None, 0
     while block := list(itertools.islice(maps, chunk)):
         block = np.array(block, dtype=np.int64).reshape(len(block), m)
         values = evaluate(block)
+        seen += len(block)
         k = int(np.argmin(values))
         if values[k] < best_value:
             best_value, best = values[k], block[k]
         if deadline is not None and time.perf_counter() > deadline:
-            return BackendOutput(columns[best], Status.TIME_LIMIT)
-    return BackendOutput(columns[best], Status.OPTIMAL)
+            return BackendOutput(columns[best], Status.TIME_LIMIT, message=f"stopped after {seen:,} of {count:,} assignments",
+                                 iterations=seen)
+    return BackendOutput(columns[best], Status.OPTIMAL, message=f"optimal among {count:,} assignments",
+                         iterations=count)

@@ -26,7 +26,7 @@ from ..scaling import floor_scale, lower_bound, optimality_status
 __all__ = ["solve_ortools_lsa"]
 
 
-def solve_ortools_lsa(problem: Problem, *, time_limit: float | None, rng: np.random.Generator) -> BackendOutput:
+def solve_ortools_lsa(problem: Problem, *, time_limit: float | None = None, rng: np.random.Generator | None = None) -> BackendOutput:
     """Solve a :class:`LinearProblem` with OR-Tools; ``time_limit`` and ``rng`` are not used.
 
     >>> import numpy as np

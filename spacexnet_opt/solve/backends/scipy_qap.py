@@ -36,7 +36,7 @@ def _multistart(problem, method: str, *, time_limit, rng, starts: int) -> Backen
         run += 1
         if run >= starts and (deadline is None or time.perf_counter() >= deadline):
             break
-    return BackendOutput(columns[best], Status.FEASIBLE)
+    return BackendOutput(columns[best], Status.FEASIBLE, message=f"best of {run} {method} runs", iterations=run)
 
 
 def solve_faq(problem, *, time_limit=None, rng=None, starts: int = 1) -> BackendOutput:

@@ -85,11 +85,14 @@ def swap_deltas(flow: np.ndarray, distance: np.ndarray, perm: np.ndarray) -> np.
     return costs.deltas(costs.permuted(perm), perm)
 
 
-def solve_tabu(problem, *, time_limit=None, rng=None) -> BackendOutput:
+def solve_tabu(problem, *, time_limit=None, rng=None, tenure_min=0.9, tenure_max=1.1,
+               aspiration=5.0) -> BackendOutput:
     """Robust tabu search on a QAP (``top2`` or QAPLIB), seeded by ``rng``.
 
     Runs until ``time_limit`` seconds have passed, or without one for
-    :data:`ITERATIONS_PER_FACILITY` ``* n`` iterations.
+    :data:`ITERATIONS_PER_FACILITY` ``* n`` iterations. The tabu tenure is
+    drawn uniformly from ``tenure_min * n .. tenure_max * n`` at every move; a
+    swap untouched for ``aspiration * n^2`` iterations is forced.
 
     Examples
     --------
@@ -112,8 +115,9 @@ def solve_tabu(problem, *, time_limit=None, rng=None) -> BackendOutput:
     upper = np.triu(np.ones((n, n), dtype=bool), k=1)
     upper[m:, m:] = False  # swapping two dummy facilities changes nothing
     tabu = np.zeros((n, n), dtype=np.int64)  # tabu[i, loc]: facility i may not return to loc before
-    aspiration = 5 * n * n
-    low, high = max(2, int(0.9 * n)), max(3, int(1.1 * n) + 1)
+    aspiration = int(aspiration * n * n)
+    low = max(2, int(tenure_min * n))
+    high = max(low + 1, int(tenure_max * n) + 1)
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     iterations = ITERATIONS_PER_FACILITY * n
     it = 0

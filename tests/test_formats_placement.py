@@ -47,3 +47,17 @@ def test_invalid_placement_names_file_and_field(tmp_path, patch, field):
     with pytest.raises(FileFormatError) as info:
         load_placement(tmp_path / "p.json")
     assert str(info.value).startswith(f"{tmp_path / 'p.json'}: {field}")
+
+
+def test_formats_do_not_import_the_solver_and_status_is_shared():
+    import subprocess
+    import sys
+
+    code = ("import sys, spacexnet_opt.formats.placement, spacexnet_opt.formats.instance, "
+            "spacexnet_opt.formats.scenario; print(sorted(m for m in sys.modules if m.startswith('spacexnet_opt.solve')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    from spacexnet_opt.formats.placement import PlacementLayer
+    from spacexnet_opt.solve import Status
+
+    assert PlacementLayer.model_fields["status"].annotation is Status

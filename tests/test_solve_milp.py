@@ -50,7 +50,7 @@ CASES = [(seed, kind) for seed in (0, 1) for kind in ("linear", "rank-one", "top
 @pytest.mark.parametrize("seed,kind", CASES)
 def test_exact_backends_match_brute_force(method, seed, kind):
     problem = random_problems(seed)[kind]
-    result = solve(problem, method=method, time_limit=30, seed=0)
+    result = solve(problem, method=method, time_limit=30, rng=0)
     best = exhaustive(problem)
     assert result.status is Status.OPTIMAL
     assert len(set(result.assignment.tolist())) == problem.shape[0]
@@ -135,14 +135,14 @@ def read_qaplib(path):
 
 
 def test_cpsat_proves_chr12a(shared_data):
-    result = solve(read_qaplib(shared_data / "qaplib" / "chr12a.dat"), method="cpsat", time_limit=60, seed=0)
+    result = solve(read_qaplib(shared_data / "qaplib" / "chr12a.dat"), method="cpsat", time_limit=60, rng=0)
     assert result.status is Status.OPTIMAL
     assert result.objective == 9552 and result.bound == 9552
 
 
 def test_cpsat_bound_on_had12_is_valid_when_stopped_early(shared_data):
     # proving had12 (1652) takes CP-SAT minutes on 2 cores: check the honest TIME_LIMIT instead
-    result = solve(read_qaplib(shared_data / "qaplib" / "had12.dat"), method="cpsat", time_limit=3, seed=0)
+    result = solve(read_qaplib(shared_data / "qaplib" / "had12.dat"), method="cpsat", time_limit=3, rng=0)
     assert result.status in (Status.TIME_LIMIT, Status.OPTIMAL)
     assert result.bound <= 1652
     assert result.objective is None or result.objective >= 1652
@@ -245,7 +245,7 @@ def test_cpsat_proves_a_mid_size_rank_one_layer():
     rng = np.random.default_rng(2)
     problem = LinearProblem.rank_one(rng.dirichlet(np.ones(16)), rng.uniform(0.01, 0.04, 64))
     rows, cols = linear_sum_assignment(problem.cost)
-    result = solve(problem, method="cpsat", time_limit=30, seed=0)
+    result = solve(problem, method="cpsat", time_limit=30, rng=0)
     assert result.status is Status.OPTIMAL
     assert result.objective == pytest.approx(problem.cost[rows, cols].sum(), rel=1e-7)
 

@@ -9,15 +9,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import __version__
 from ..errors import InputError
+from ..formats.instance import LayerSubproblem
 from ..formats.scenario import Scenario, resolve_path
-from .subproblems import DISCONNECTION_RULE
+from .setting import Setting
+from .subproblems import CANDIDATE_DISCONNECTION_RULE
 from .subproblems import round_significant as _round
+
+if TYPE_CHECKING:
+    from ..constellation import Shell
+    from ..moe import ActivationStats
 
 __all__ = ["scenario_record", "compute_record"]
 
@@ -29,9 +35,7 @@ def _sha256(path: Path) -> str:
         raise InputError("file not found", source=path) from None
 
 
-
-
-def _shell_record(shell) -> dict[str, Any]:
+def _shell_record(shell: Shell) -> dict[str, Any]:
     keys = ("name", "n_planes", "sats_per_plane", "n_sats", "altitude_km", "inclination_deg", "phasing", "pattern")
     record = {k: getattr(shell, k) for k in keys if hasattr(shell, k)}
     record.update({k: _round(v) for k, v in record.items() if isinstance(v, float)})
@@ -41,9 +45,9 @@ def _shell_record(shell) -> dict[str, Any]:
     return record
 
 
-
-def compute_record(spec, partition, layers, onboard, need_gb, dropped) -> dict[str, Any]:
+def compute_record(setting: Setting, layers: list[LayerSubproblem], dropped: int) -> dict[str, Any]:
     """What the per-satellite compute model did (nothing for the homogeneous default)."""
+    partition, onboard, need_gb = setting.partition, setting.onboard, setting.expert_memory_gb
     out: dict[str, Any] = {}
     if onboard.heterogeneous:
         values, counts = np.unique(onboard.gflops, return_counts=True)
@@ -61,8 +65,11 @@ def compute_record(spec, partition, layers, onboard, need_gb, dropped) -> dict[s
     return out
 
 
-def scenario_record(spec, source, shell, profile, stats, config, snaps, partition, band_gw, diameters, n_diam, dropped):
+def scenario_record(setting: Setting, band_gw: np.ndarray, diameters: np.ndarray | None, n_diam: int,
+                    dropped: int) -> dict[str, Any]:
     """The scenario record of a built instance (the inputs of :func:`spacexnet_opt.build.build_instance`)."""
+    spec, source, shell, profile = setting.spec, setting.source, setting.shell, setting.profile
+    stats, config, snaps, partition = setting.statistics, setting.isl, setting.snapshots, setting.partition
     files = {}
     c = spec.compute
     for rel in (spec.statistics.file, spec.model.file, spec.constellation.tle.file if spec.constellation.tle else None,
@@ -95,11 +102,11 @@ def scenario_record(spec, source, shell, profile, stats, config, snaps, partitio
             "diameter_snapshots": n_diam,
             "diameter_method": spec.partition.diameter_method,
         },
-        "routing": {"rule": DISCONNECTION_RULE, "dropped_candidates": dropped},
+        "routing": {"rule": CANDIDATE_DISCONNECTION_RULE, "dropped_candidates": dropped},
     }
 
 
-def _statistics_record(spec: Scenario, stats, files: dict[str, str]) -> dict[str, Any]:
+def _statistics_record(spec: Scenario, stats: ActivationStats, files: dict[str, str]) -> dict[str, Any]:
     """Where the statistics come from: a generator call, or the file as written in the scenario (+ sha256)."""
     st = spec.statistics
     record: dict[str, Any] = {"source": str(stats.source)}

@@ -1,6 +1,7 @@
 """Scenario files and the `spacexnet build` / `partition` commands: errors, exit codes, nothing half-written."""
 
 import json
+from pathlib import Path
 
 import pytest
 from scenario_text import HEAD, small_scenario
@@ -123,3 +124,27 @@ def test_statistics_file_resolves_relative_to_the_scenario(tmp_path, shared_data
     scenario = _write(tmp_path, text)
     result = cli("build", scenario, "-o", tmp_path / "x.json")
     assert result.exit_code == 2 and str(tmp_path / "nowhere" / "decode.json") in result.stderr
+
+
+@pytest.mark.parametrize("name", ["paper", "heterogeneous", "starlink-tle", "deepseek-v3-mega"])
+def test_scenario_writer_round_trips_the_committed_scenarios(name, tmp_path):
+    from spacexnet_opt.formats.scenario import save_scenario
+
+    spec = load_scenario(Path(__file__).parents[1] / "instances" / f"{name}.toml")
+    save_scenario(spec, tmp_path / "s.toml")
+    assert load_scenario(tmp_path / "s.toml") == spec
+
+
+def test_scenario_writer_keeps_per_satellite_blocks_and_odd_keys(tmp_path):
+    from spacexnet_opt.formats.scenario import dumps_scenario
+
+    spec = parse_scenario(small_scenario(snapshots=2, fold=4, diameter_snapshots=0, extra="""
+[compute]
+memory_gb = 16.0
+[compute.gflops]
+spread = 0.25
+[seeds]
+compute = 3
+"""))
+    spec = spec.model_copy(update={"description": 'quote " and ünïcode'})
+    assert parse_scenario(dumps_scenario(spec)) == spec

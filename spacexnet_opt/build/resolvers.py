@@ -12,12 +12,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 from ..partition import RingPartition, ring_partition
-from ..formats.scenario import Scenario, load_scenario, resolve_path
+from ..formats.scenario import Scenario, resolve_path
+
+if TYPE_CHECKING:
+    from ..constellation import IslConfig, Shell
+    from ..moe import ActivationStats, ModelProfile
+    from .onboard import Onboard
 
 __all__ = [
     "scenario_errors",
@@ -26,7 +32,6 @@ __all__ = [
     "scenario_statistics",
     "scenario_coactivation",
     "scenario_ring",
-    "scenario_partition",
     "scenario_isl_config",
     "scenario_traces",
     "scenario_onboard",
@@ -68,7 +73,7 @@ def scenario_errors(source: str | os.PathLike, *, field: str | None = None,
         raise InputError(exc.message, field=name, source=source) from None
 
 
-def scenario_constellation(spec: Scenario, source: Path):
+def scenario_constellation(spec: Scenario, source: Path) -> Shell:
     """The Walker or TLE shell a scenario describes (file paths resolved against ``source``)."""
     from ..constellation import WalkerShell, load_tle_shell, preset
 
@@ -83,7 +88,7 @@ def scenario_constellation(spec: Scenario, source: Path):
         return load_tle_shell(resolve_path(c.tle.file, source), name=spec.name, **c.tle.selection())
 
 
-def scenario_profile(spec: Scenario, source: Path):
+def scenario_profile(spec: Scenario, source: Path) -> ModelProfile:
     """The scenario's MoE model profile: a built-in name or a profile file."""
     from ..moe import get_profile, load_profile
 
@@ -93,7 +98,7 @@ def scenario_profile(spec: Scenario, source: Path):
     return load_profile(resolve_path(spec.model.file, source))
 
 
-def scenario_statistics(spec: Scenario, profile, source: Path):
+def scenario_statistics(spec: Scenario, profile: ModelProfile, source: Path) -> ActivationStats:
     """The scenario's activation statistics: synthetic (seeded) or loaded from a file."""
     from .. import moe
 
@@ -111,27 +116,20 @@ def scenario_statistics(spec: Scenario, profile, source: Path):
         raise InputError(str(exc), field="statistics.params", source=source) from None
 
 
-def scenario_coactivation(spec: Scenario, stats) -> np.ndarray | None:
+def scenario_coactivation(spec: Scenario, stats: ActivationStats) -> np.ndarray | None:
     """The pair co-activation matrices (L, E, E) when the scenario asks for them, else None."""
     if not spec.statistics.coactivation:
         return None
     return np.asarray(stats.pair_coactivation(), dtype=float)
 
 
-def scenario_ring(spec: Scenario, shell, n_layers: int, source: Path) -> RingPartition:
+def scenario_ring(spec: Scenario, shell: Shell, n_layers: int, source: Path) -> RingPartition:
     """The ring partition of ``shell`` into ``n_layers`` subnets with the scenario's fold and alignment."""
     with scenario_errors(source, prefix="partition"):
         return ring_partition(shell, n_layers, fold=spec.partition.fold, align=spec.partition.align)
 
 
-def scenario_partition(path: str | os.PathLike):
-    """The shell and ring partition of a scenario file (no statistics, no routing)."""
-    spec, source = load_scenario(path), Path(path)
-    shell = scenario_constellation(spec, source)
-    return shell, scenario_ring(spec, shell, scenario_profile(spec, source).n_moe_layers, source)
-
-
-def scenario_isl_config(spec: Scenario, profile):
+def scenario_isl_config(spec: Scenario, profile: ModelProfile) -> IslConfig:
     """The ISL settings of a scenario; the message size defaults to the profile's activation size."""
     from ..constellation import IslConfig
 
@@ -140,9 +138,9 @@ def scenario_isl_config(spec: Scenario, profile):
     return IslConfig(**given)
 
 
-def scenario_traces(spec: Scenario, stats) -> list | None:
+def scenario_traces(spec: Scenario, stats: ActivationStats) -> list | None:
     """Per-layer activated-set traces the scenario asks for (``statistics.trace``), or None."""
-    from .traces import exact_trace, merge_sets, sampled_trace
+    from .traces import exact_trace, merge_trace, sampled_trace
 
     mode = spec.statistics.trace_mode()
     if mode == "sample":
@@ -150,11 +148,11 @@ def scenario_traces(spec: Scenario, stats) -> list | None:
     if mode == "exact":
         return exact_trace(stats.p, stats.k)
     if mode == "file":
-        return [merge_sets(tr.sets, tr.weights) for tr in stats.trace]
+        return [merge_trace(tr.sets, tr.weights) for tr in stats.trace]
     return None
 
 
-def scenario_onboard(spec: Scenario, shell, source: str | os.PathLike):
+def scenario_onboard(spec: Scenario, shell: Shell, source: str | os.PathLike) -> Onboard:
     """The scenario's per-satellite speed and memory draw (seed ``seeds.compute``) for ``shell``."""
     from .onboard import draw_onboard
 
