@@ -392,6 +392,7 @@ CASES = [
     Case("reproduce-bad-scenario", "reproduce paper --scenario {C}/s.toml --out {W}/outdir", ("s.toml", "version"),
          files={"s.toml": scenario("version = 1", "version = 0")}),
     # --- the root ----------------------------------------------------------------------------------------------
+    Case("methods-unknown-kind", "methods --kind cubic", ("--kind", "cubic")),
     Case("unknown-command", "optimise {W}/inst.json", ("optimise",)),
     Case("root-unknown-option", "--verbose solve {W}/inst.json", ("--verbose",)),
     Case("group-unknown-command", "moe histogram {W}/load.json", ("histogram",)),
