@@ -36,6 +36,9 @@ def test_reproduce_paper_writes_table2(cli, scenario, tmp_path):
     compute = {round(row["compute_s_per_token"], 12) for row in rows.values()}
     assert len(compute) == 1 and doc["assumptions"]["compute"]["satellite_gflops"] == 7.28
     assert rows["Space-XNet"]["paper_s_per_token"] == [1.02, 1.07]
+    # Space-XNet-opt is never worse than Space-XNet, and every scheme's deployment is written beside table2.json
+    assert rows["Space-XNet-opt"]["snapshot_exact_s_per_token"] <= rows["Space-XNet"]["snapshot_exact_s_per_token"]
+    assert sorted(p.name for p in tmp_path.glob("deployment-*.json")) == sorted(f"deployment-{n}.json" for n in SCHEMES)
 
 
 def test_reproduce_options_change_compute(cli, scenario, tmp_path):

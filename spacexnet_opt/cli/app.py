@@ -17,7 +17,7 @@ from .boundary import BoundaryGroup
 __all__ = ["app", "main"]
 
 # Modules of spacexnet_opt.cli, each with a ``register(app)`` function.
-COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate", "reproduce", "methods")
+COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate", "reproduce", "methods", "optimize")
 
 
 app = typer.Typer(

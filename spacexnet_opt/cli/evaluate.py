@@ -10,10 +10,10 @@ import typer
 
 from .console import progress_bar, result_console, stage_reporter
 
-__all__ = ["register"]
+__all__ = ["register", "with_compute_options", "evaluate_table"]
 
 
-def _evaluate_table(doc: dict, title: str):
+def evaluate_table(doc: dict, title: str):
     from rich.table import Table
 
     table = Table(title=title)
@@ -32,15 +32,24 @@ def _evaluate_table(doc: dict, title: str):
     return table
 
 
+def with_compute_options(world, *, gflops: float | None, context_len: int):
+    """``world`` with the ``--gflops`` and ``--context-len`` options applied."""
+    return world.with_compute(dataclasses.replace(
+        world.compute, context_len=context_len,
+        satellite_gflops=world.compute.satellite_gflops if gflops is None else gflops))
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``evaluate`` command to the root app."""
 
     @app.command("evaluate")
     def evaluate_command(
-        target: Path = typer.Argument(..., metavar="SCENARIO_OR_INSTANCE",
-                                      help="Scenario (.toml) or instance file (JSON) the placement runs on."),
-        placement: str = typer.Argument(..., help="Placement file (spacexnet solve -o), or a baseline name: "
-                                                  "RandPlace, RandIntra, RandIntra-CG (seeded by --seed)."),
+        target: Path = typer.Argument(..., metavar="SCENARIO_OR_INSTANCE_OR_DEPLOYMENT",
+                                      help="Scenario (.toml) or instance file (JSON) the placement runs on; "
+                                           "alone: a deployment file (spacexnet optimize -o)."),
+        placement: Optional[str] = typer.Argument(None, help="Placement file (spacexnet solve -o), or a baseline "
+                                                             "name: RandPlace, RandIntra, RandIntra-CG (seeded by "
+                                                             "--seed). Omit it to evaluate a deployment file."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the evaluation as JSON (atomically)."),
         tokens: int = typer.Option(100_000, "--tokens", min=0, help="Monte Carlo tokens (0: exact values only)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the simulation and of a baseline placement."),
@@ -59,13 +68,17 @@ def register(app: typer.Typer) -> None:
 
         if tokens == 1:
             raise InputError("must be 0 or at least 2", field="--tokens")
+        if placement is None:
+            from .optimize import evaluate_deployment_command
+
+            evaluate_deployment_command(target, json_out=json_out, tokens=tokens, seed=seed, gflops=gflops,
+                                        context_len=context_len, link_seed=link_seed)
+            return
         with progress_bar() as bar:
             progress = stage_reporter(bar)
             progress("building the world", 0, 1)
             world = world_from_file(target, link_seed=link_seed)
-            world = world.with_compute(dataclasses.replace(
-                world.compute, context_len=context_len,
-                satellite_gflops=world.compute.satellite_gflops if gflops is None else gflops))
+            world = with_compute_options(world, gflops=gflops, context_len=context_len)
             progress("building the world", 1, 1)
             if placement in BASELINE_SCHEMES:
                 deployment = deployment_from_baseline(world.partition, world.n_experts, scheme=placement, seed=seed)
@@ -79,7 +92,7 @@ def register(app: typer.Typer) -> None:
                                                        source=placement)
             ev = evaluate(world, deployment, tokens=tokens, seed=seed, progress=progress)
         doc = ev.to_json()
-        result_console().print(_evaluate_table(doc, f"{placement} on {target}"))
+        result_console().print(evaluate_table(doc, f"{placement} on {target}"))
         if json_out is not None:
             write_json_atomic(json_out, doc)
             typer.echo(f"wrote {json_out}")

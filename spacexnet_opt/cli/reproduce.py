@@ -91,15 +91,20 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
     stats = _out_of_sample_statistics(spec, scenario, evaluate_on) if out_of_sample else None
     snapshots = min(50, spec.snapshots.count) if quick else None
     start = time.perf_counter()
+    kept: dict = {}
     with progress_bar() as bar:
         doc = reproduce_table(spec, scenario, schemes=chosen, seeds=seeds or (3 if quick else 10),
                               tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
                               snapshots=snapshots, compute=compute, statistics=stats,
-                              paper_reference=name == "paper", progress=stage_reporter(bar))
+                              paper_reference=name == "paper", progress=stage_reporter(bar), keep=kept)
     result_console().print(_table2(doc, f"Table II analogue: {scenario} ({time.perf_counter() - start:.1f} s)"))
     if out is not None:
         write_table(doc, out)
         typer.echo(f"wrote {out / 'table2.json'}")
+        from ..deploy import save_scheme_deployments
+
+        save_scheme_deployments(kept, out, scenario)
+        typer.echo(f"wrote {len(kept)} deployment files (deployment-SCHEME.json) to {out}")
     if sweeps:
         start = time.perf_counter()
         with progress_bar() as bar:
@@ -144,7 +149,7 @@ def register(app: typer.Typer) -> None:
                                         f"{OUT_OF_SAMPLE_FILE} beside the scenario's statistics file."),
         out: Out = None, quick: Quick = False, seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
         context_len: ContextLen = CONTEXT_LEN,
-        schemes: Optional[str] = typer.Option("RandPlace,RandIntra,RandIntra-CG,Space-XNet", "--schemes",
+        schemes: Optional[str] = typer.Option("RandPlace,RandIntra,RandIntra-CG,Space-XNet,Space-XNet-opt", "--schemes",
                                               help="Comma-separated schemes."),
     ) -> None:
         """DeepSeek-V3 real loads: place with a decode file, evaluate on a prefill file (out of sample)."""

@@ -66,8 +66,10 @@ def _quantile_ci(sorted_x: np.ndarray, q: float) -> tuple[float, float]:
     return float(sorted_x[lo]), float(sorted_x[hi])
 
 
-def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *, n_tokens: int, seed: int | np.random.Generator | None = None, disconnected: np.ndarray | None = None,
-             chunk: int = 20_000) -> MonteCarloResult:
+def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *, n_tokens: int,
+             seed: int | np.random.Generator | None = None, disconnected: np.ndarray | None = None,
+             chunk: int = 20_000, hosts: np.ndarray | None = None,
+             contention_s: np.ndarray | None = None) -> MonteCarloResult:
     """Simulate ``n_tokens`` tokens.
 
     Parameters
@@ -82,6 +84,11 @@ def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *
         Entries whose delay was substituted; tokens touching one are counted.
     chunk : int
         Tokens per vectorised batch (memory ``chunk x L x k``).
+    hosts, contention_s : arrays (T, L, E), optional
+        Satellite serving each expert and the seconds each further activated
+        expert on the same satellite adds (they run one after another); with
+        them an expert's time is ``delay + contention * (activated experts
+        sharing its satellite - 1)``.
     """
     if isinstance(n_tokens, bool) or not isinstance(n_tokens, (int, np.integer)) or n_tokens < 2:
         raise InputError(f"must be an integer >= 2, got {n_tokens!r}", field="tokens")
@@ -100,7 +107,11 @@ def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *
         touched = np.zeros(n, dtype=bool)
         for l, law in enumerate(laws):
             sets = law.sample(n, rng)
-            prop = delay_s[snap, l, sets].max(axis=1)
+            prop = delay_s[snap, l, sets]
+            if hosts is not None:
+                h = hosts[snap, l, sets]
+                prop = prop + contention_s[snap, l, sets] * ((h[:, :, None] == h[:, None, :]).sum(axis=2) - 1)
+            prop = prop.max(axis=1)
             total += prop
             layer_prop[l] += prop.sum()
             if disconnected is not None:

@@ -45,13 +45,14 @@ def with_snapshots(spec: Scenario, snapshots: int | None) -> Scenario:
 def reproduce_table(spec: Scenario, source: str | os.PathLike, *, schemes: Sequence[str] = tuple(SCHEMES),
                     seeds: int = 10, tokens: int = 100_000, snapshots: int | None = None,
                     compute: ComputeModel | None = None, statistics: ActivationStats | None = None,
-                    paper_reference: bool = False, progress: Progress = no_progress) -> dict:
+                    paper_reference: bool = False, progress: Progress = no_progress,
+                    keep: dict | None = None) -> dict:
     """Run ``schemes`` on the scenario ``spec`` and return the ``table2.json`` document.
 
     ``statistics`` (ActivationStats), if given, replaces the scenario's for
     evaluation only: placements are solved on the scenario's statistics and
-    evaluated on these (out of sample). With ``paper_reference`` (the paper's own
-    setting) each row of a scheme the paper reports carries ``paper_s_per_token``.
+    evaluated on these (out of sample). ``keep`` (a dict) receives each scheme's
+    first deployment. With ``paper_reference`` (the paper's own setting) each row of a scheme the paper reports carries ``paper_s_per_token``.
     """
     start = time.perf_counter()
     spec = with_snapshots(spec, snapshots)
@@ -59,7 +60,7 @@ def reproduce_table(spec: Scenario, source: str | os.PathLike, *, schemes: Seque
     world, layers = scheme_world(setting, schemes, seeds=seeds, compute=compute, progress=progress)
     if statistics is not None:
         world = world.with_laws(laws_from_stats(statistics), f"out of sample: {statistics.source}")
-    rows = run_schemes(world, schemes, seeds=seeds, tokens=tokens, layers=layers, progress=progress)
+    rows = run_schemes(world, schemes, seeds=seeds, tokens=tokens, layers=layers, progress=progress, keep=keep)
     if paper_reference:
         for name in rows.keys() & PAPER_TABLE2.keys():
             rows[name]["paper_s_per_token"] = list(PAPER_TABLE2[name])

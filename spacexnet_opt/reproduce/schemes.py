@@ -4,11 +4,13 @@ Paper: ``RandPlace``, ``RandIntra``, ``RandIntra-CG`` (seeded random baselines)
 and ``Space-XNet`` (ring subnets, central gateway, experts sorted by activation
 probability against candidates sorted by expected path latency). Added:
 ``Space-XNet-top2`` (the exact expected top-2 bottleneck, a QAP solved by
-exhaustive search over the E fastest candidates) and ``Space-XNet-median``
-(median gateways instead of central ones, then the sorted rule).
+exhaustive search over the E fastest candidates), ``Space-XNet-median``
+(median gateways instead of central ones, then the sorted rule) and
+``Space-XNet-opt`` (the whole deployment optimised by ``spacexnet optimize``
+with :func:`spacexnet_opt.deploy.optimize.best_options`).
 
 >>> list(SCHEMES)
-['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median']
+['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt']
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ SOLVED = {
     "Space-XNet-top2": ("top2", "brute", "center"),
     "Space-XNet-median": ("linear", "sorted", "median"),
 }
-SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()}
+SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()} \
+    | {"Space-XNet-opt": ("optimised", "optimize", "best_options")}
 
 
 def solved_deployment(layers: list[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..evaluate import ComputeModel, Deployment, World, evaluate_many
+from ..evaluate import ComputeModel, Deployment, World
 from ..formats.instance import LayerSubproblem
 from ..progress import Progress, no_progress
 from .schemes import RANDOM_SCHEMES, SCHEMES, scheme_deployment, scheme_rules
@@ -65,9 +65,20 @@ def _check_schemes(schemes: Sequence[str]) -> None:
         raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
 
 
+def _optimised(world: World, progress: Progress):
+    """Space-XNet-opt, optimised on the world's own (in-sample) statistics even when evaluated out of sample."""
+    from ..deploy.optimize import best_options, optimize_deployment
+    from ..evaluate import laws_from_stats
+
+    stats = getattr(world.setting, "statistics", None)
+    if stats is not None:
+        world = world.with_laws(laws_from_stats(stats), "in sample")
+    return optimize_deployment(world, **best_options(world), progress=progress).plan
+
+
 def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
                 layers: Mapping[str, list[LayerSubproblem]] | None = None, method: str | None = None,
-                progress: Progress = no_progress) -> dict:
+                progress: Progress = no_progress, keep: dict | None = None) -> dict:
     """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
 
     Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
@@ -76,8 +87,11 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     layers as ``"center"``) and their own solver, or ``method``. Returns ``{scheme: summary}`` in the order given,
     where ``mean_s_per_token`` is the mean over placements, ``std_s`` the
     standard deviation over placements (0 for a deterministic scheme),
-    ``ci95_s`` the Monte Carlo 95 % interval of the mean.
+    ``ci95_s`` the Monte Carlo 95 % interval of the mean. ``keep``, a dict,
+    receives each scheme's first deployment (a :class:`~spacexnet_opt.deploy.Plan`).
     """
+    from ..deploy import evaluate_plans, plan_from_deployment
+
     _check_schemes(schemes)
     layers = layers or {"center": world.layers}
     randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
@@ -85,13 +99,18 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     for name in schemes:
         progress(f"placing {name}", len(plan), 0)
         if name in RANDOM_SCHEMES:
-            plan += [(n, d) for n, d in randoms if n == name]
+            plan += [(n, plan_from_deployment(d)) for n, d in randoms if n == name]
+        elif SCHEMES[name][0] == "optimised":
+            plan.append((name, _optimised(world, progress)))
         else:
-            plan.append((name, scheme_deployment(name, partition=world.partition, layers=layers,
-                                                 n_experts=world.n_experts, method=method)))
+            plan.append((name, plan_from_deployment(scheme_deployment(
+                name, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method))))
     per = {name: (max(tokens // seeds, 2) if tokens and name in RANDOM_SCHEMES else tokens) for name in schemes}
-    routed = evaluate_many(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
-                           progress=progress)
+    routed = evaluate_plans(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
+                            progress=progress)
+    for name, d in plan:
+        if keep is not None:
+            keep.setdefault(name, d)
     evals = [(name, ev) for (name, _), ev in zip(plan, routed)]
     out = {}
     for name in schemes:

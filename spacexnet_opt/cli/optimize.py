@@ -1,0 +1,125 @@
+"""CLI commands ``optimize`` (scenario -> deployment file) and ``convert`` (instance + placement -> deployment file).
+
+``spacexnet evaluate DEPLOYMENT`` (one argument) is served by
+:func:`evaluate_deployment_command` from here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .console import progress_bar, result_console, stage_reporter
+
+__all__ = ["register", "evaluate_deployment_command"]
+
+
+def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens: int, seed: int,
+                                gflops: Optional[float], context_len: int, link_seed: Optional[int]) -> None:
+    """``spacexnet evaluate DEPLOYMENT``: the deployment on the world of its own scenario or instance."""
+    from ..deploy import evaluate_plans, load_deployment_world
+    from ..fileio import write_json_atomic
+    from .evaluate import evaluate_table, with_compute_options
+
+    with progress_bar() as bar:
+        progress = stage_reporter(bar)
+        progress("building the world", 0, 1)
+        doc, plan, world = load_deployment_world(path, link_seed=link_seed)
+        world = with_compute_options(world, gflops=gflops, context_len=context_len)
+        progress("building the world", 1, 1)
+        ev = evaluate_plans(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
+    out = ev.to_json()
+    out["deployment"] = doc.name
+    if plan.replicated:
+        out["replicas"] = plan.n_replicas
+    if doc.predicted is not None:
+        out["predicted_s_per_token"] = doc.predicted.s_per_token
+    console = result_console()
+    console.print(evaluate_table(out, f"{doc.name} ({path})"))
+    if doc.predicted is not None:
+        console.print(f"predicted by the optimiser: {doc.predicted.s_per_token:.4f} s/token (exact snapshot mean)")
+    if json_out is not None:
+        write_json_atomic(json_out, out)
+        typer.echo(f"wrote {json_out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``optimize`` and ``convert`` commands to the root app."""
+
+    @app.command("convert")
+    def convert_command(
+        instance: Path = typer.Argument(..., help="Instance file (spacexnet build -o)."),
+        placement: Path = typer.Argument(..., help="Placement file of that instance (spacexnet solve -o)."),
+        out: Path = typer.Option(..., "-o", "--out", help="Deployment file to write (atomically)."),
+    ) -> None:
+        """Convert an instance + placement pair into a deployment file (lossless)."""
+        from ..deploy import deployment_from_pair, save_deployment
+
+        save_deployment(deployment_from_pair(instance, placement, out=out), out)
+        typer.echo(f"wrote {out}")
+
+    register_optimize(app)
+
+
+def _summary(result, title: str):
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("decision", "method", "status", "objective", "runtime (s)"):
+        table.add_column(col)
+    for d in result.decisions:
+        table.add_row(d.decision, d.method, d.status, "" if d.objective is None else f"{d.objective:.6g}",
+                      f"{d.runtime_s:.2f}")
+    return table
+
+
+def register_optimize(app: typer.Typer) -> None:
+    """Add the ``optimize`` command."""
+
+    @app.command("optimize")
+    def optimize_command(
+        scenario: Path = typer.Argument(..., help="Scenario file (.toml) or instance file (JSON)."),
+        out: Path = typer.Option(..., "-o", "--out", help="Deployment file to write (atomically)."),
+        shape: str = typer.Option("bands", "--shape", help="Subnet shape: bands (paper), regions, free."),
+        ring: str = typer.Option("bands", "--ring", help="With --shape free: the gateway ring, bands or regions."),
+        gateways: str = typer.Option("center", "--gateways", help="center (paper) or dp (all gateways jointly)."),
+        replicas: int = typer.Option(0, "--replicas", help="Budget R of expert copies on spare satellites."),
+        replica_method: str = typer.Option("greedy", "--replica-method", help="greedy (bounded) or milp (exact, small)."),
+        capacity: int = typer.Option(1, "--capacity", help="Experts of one layer per satellite (memory permitting)."),
+        candidates: int = typer.Option(16, "--gateway-candidates", help="Gateway candidates per layer for dp."),
+        opt_snapshots: int = typer.Option(0, "--opt-snapshots", min=0,
+                                          help="Snapshots averaged for the gateway search's delays "
+                                               "(0: the mean-delay ISL graph)."),
+    ) -> None:
+        """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
+        from ..deploy import plan_to_file, predicted_from, save_deployment, scenario_ref
+        from ..deploy.optimize import optimize_deployment
+        from ..evaluate import world_from_file
+
+        import time
+
+        start = time.perf_counter()
+        with progress_bar() as bar:
+            progress = stage_reporter(bar)
+            progress("building the world", 0, 1)
+            world = world_from_file(scenario)
+            progress("building the world", 1, 1)
+            result = optimize_deployment(world, shape=shape, ring=ring, gateways=gateways, replicas=replicas,
+                                         replica_method=replica_method, capacity=capacity,
+                                         n_candidates=candidates,
+                                         opt_snapshots=opt_snapshots, progress=progress)
+        ev = result.evaluation
+        doc = plan_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
+                           objectives=ev.snapshot.propagation_s, decisions=result.decisions,
+                           options={**result.options, "runtime_s": time.perf_counter() - start},
+                           predicted=predicted_from(ev))
+        save_deployment(doc, out)
+        console = result_console()
+        console.print(_summary(result, f"optimize {scenario}"))
+        base = result.baseline.snapshot
+        console.print(f"Space-XNet: {base.total_s:.4f} s/token (propagation {base.propagation_s.sum():.4f})  ->  "
+                      f"optimised: {ev.snapshot.total_s:.4f} s/token (propagation {ev.snapshot.propagation_s.sum():.4f})"
+                      f"; exact snapshot means; {time.perf_counter() - start:.1f} s")
+        typer.echo(f"wrote {out}")

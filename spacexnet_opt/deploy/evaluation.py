@@ -1,0 +1,180 @@
+"""Evaluate plans (with replicas) on a world: analytic, exact per-snapshot and Monte Carlo s/token.
+
+A plan without replicas is an :class:`~spacexnet_opt.evaluate.Deployment` and
+is evaluated by :func:`spacexnet_opt.evaluate.evaluate_many` itself, so a
+converted placement gives the numbers of ``spacexnet evaluate INSTANCE
+PLACEMENT`` exactly. With replicas, a token's leg in layer ``l`` goes to the
+copy of the expert with the least path delay ``D_t(g_l, c) + D_t(c, g_{l+1})``
+in the token's snapshot ``t`` (a copy without a path in that snapshot is not
+chosen; an expert none of whose copies has a path is charged the connected
+mean of its best copy, the rule of :mod:`spacexnet_opt.evaluate.legs`). A
+chosen copy's per-satellite compute deviation is added after the choice.
+
+>>> from spacexnet_opt.constellation import WalkerShell, IslConfig, build_snapshots
+>>> snaps = build_snapshots(WalkerShell("t", 4, 12, 550.0, 87.0, pattern="star"), n_snapshots=2,
+...                         config=IslConfig(survival=1.0, max_angular_rate=None))
+>>> one = Plan([0, 3], [[[5, -1], [6, -1]], [[13, -1], [14, -1]]])
+>>> two = Plan([0, 3], [[[5, 1], [6, -1]], [[13, -1], [14, -1]]])
+>>> (a, _), (b, chosen) = plan_legs(snaps, [one, two])
+>>> bool((b.delay_s <= a.delay_s + 1e-15).all()), bool((b.delay_s[:, 0, 0] < a.delay_s[:, 0, 0]).all())
+(True, True)
+>>> chosen[:, 0, 0].tolist()   # the copy on satellite 1 (next to gateway 0) serves expert 0
+[1, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import Progress, no_progress
+from ..evaluate import Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
+from ..evaluate.legs import LegDelays
+from .plan import Plan
+
+__all__ = ["plan_legs", "evaluate_plans", "check_plan", "load_deployment_world"]
+
+
+def check_plan(plan: Plan, *, n_sats: int, n_layers: int, n_experts: int, source=None) -> None:
+    """Raise :class:`InputError` naming the first mismatch between ``plan`` and the world it runs on."""
+    if plan.n_layers != n_layers:
+        raise InputError(f"has {plan.n_layers} layers but the model has {n_layers} MoE layers", field="layers",
+                         source=source)
+    if plan.n_experts != n_experts:
+        raise InputError(f"places {plan.n_experts} experts per layer but the model has {n_experts}",
+                         field="layers[0].experts", source=source)
+    used = np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0]])
+    if used.max() >= n_sats:
+        raise InputError(f"satellite {int(used.max())} is outside the constellation (ids 0..{n_sats - 1})",
+                         field="layers", source=source)
+
+
+def plan_legs(snapshots, plans: Sequence[Plan], *, progress: Progress = no_progress,
+              deviations: Sequence[np.ndarray | None] | None = None) -> list[tuple[LegDelays, np.ndarray]]:
+    """Per-snapshot path delay (T, L, E) through the nearest copy of every expert, one routing pass for all plans.
+
+    Returns ``(legs, chosen)`` per plan, ``chosen`` (T, L, E) the satellite of the copy serving each expert.
+
+    ``deviations[j]`` (L, E, C), optional: compute seconds added to the chosen copy of plan ``j``.
+    """
+    from ..constellation import iter_shortest_delays
+
+    sources = np.unique(np.concatenate([p.gateways for p in plans]))
+    row = np.full(snapshots.n_sats, -1)
+    row[sources] = np.arange(len(sources))
+    n_t = snapshots.n_snapshots
+    out = [np.empty((n_t, p.n_layers, p.n_experts)) for p in plans]
+    chosen = [np.empty((n_t, p.n_layers, p.n_experts), dtype=np.int64) for p in plans]
+    devs = deviations or [None] * len(plans)
+    for t, dist in enumerate(iter_shortest_delays(snapshots, sources)):
+        for p, arr, dev, pick in zip(plans, out, devs, chosen):
+            valid = p.hosts >= 0
+            hosts = np.where(valid, p.hosts, 0)
+            path = dist[row[p.gateways][:, None, None], hosts] + dist[row[p.next_gateways][:, None, None], hosts]
+            path = np.where(valid, path, np.inf)
+            best = np.argmin(path, axis=2)[..., None]
+            arr[t] = np.take_along_axis(path, best, axis=2)[..., 0]
+            pick[t] = np.take_along_axis(p.hosts, best, axis=2)[..., 0]
+            if dev is not None:
+                arr[t] += np.take_along_axis(dev, best, axis=2)[..., 0]
+        progress("routing", t + 1, n_t)
+    result = []
+    for p, arr, pick in zip(plans, out, chosen):
+        bad = ~np.isfinite(arr)
+        n_ok = (~bad).sum(axis=0)
+        if (n_ok == 0).any():
+            l, i = np.argwhere(n_ok == 0)[0]
+            raise InputError(f"layer {l}: no copy of expert {i} has a path to gateway {p.gateways[l]} or to the "
+                             f"next gateway in any snapshot", field=f"layers[{l}].experts[{i}]")
+        mean = np.where(bad, 0.0, arr).sum(axis=0) / n_ok
+        result.append((LegDelays(np.where(bad, mean, arr), bad), pick))
+    return result
+
+
+def _deviation(world, plan: Plan) -> np.ndarray | None:
+    if not world.compute.heterogeneous:
+        return None
+    hosts = np.where(plan.hosts >= 0, plan.hosts, plan.hosts[:, :, :1])
+    flat = hosts.reshape(plan.n_layers, -1)
+    return world.compute.deviations(world.profile, plan.gateways, flat).reshape(hosts.shape)
+
+
+def _latency(propagation, times) -> LayerLatency:
+    propagation = np.asarray(propagation, dtype=float)
+    compute = np.full(len(propagation), times.gateway_s + times.expert_s)
+    return LayerLatency(float(propagation.sum() + compute.sum() + times.per_token_s), propagation, compute,
+                        times.per_token_s)
+
+
+def _contention(world, chosen: np.ndarray) -> np.ndarray:
+    """Seconds one more expert adds on each chosen satellite: its expert time at that satellite's speed."""
+    return world.times.expert_s * world.compute.satellite_gflops / world.compute.gflops(chosen)
+
+
+def _evaluation(world, plan: Plan, legs: LegDelays, chosen: np.ndarray, tokens: int, rng) -> Evaluation:
+    from .contention import law_sets, shared_expected_max
+
+    times = world.times
+    notes = {"replicas": "a token's leg goes to the copy with the least path delay in its snapshot"}
+    hosts = contention = None
+    if plan.shares():
+        hosts, contention = chosen, _contention(world, chosen)
+        primary = plan.hosts[:, :, 0]
+        analytic = _latency([shared_expected_max(law, legs.expected_s[l], primary[l], _contention(world, primary[l]))
+                             for l, law in enumerate(world.laws)], times)
+        snapshot = _latency([shared_expected_max(law, legs.delay_s[:, l], hosts[:, l], contention[:, l]).mean()
+                             for l, law in enumerate(world.laws)], times)
+        exact = all(law_sets(law)[2] for law in world.laws)
+        notes["capacity"] = (f"up to {plan.capacity} experts of a layer per satellite; co-activated experts on one "
+                             "satellite run one after another" + ("" if exact else
+                                                                  "; exact values over 4096 sampled sets per layer"))
+    else:
+        analytic = analytic_latency(legs.expected_s, world.laws, times)
+        snapshot = snapshot_latency(legs.delay_s, world.laws, times)
+    mc = None
+    if tokens:
+        mc = simulate(legs.delay_s, world.laws, times, n_tokens=tokens, seed=rng, disconnected=legs.disconnected,
+                      hosts=hosts, contention_s=contention)
+    return Evaluation(plan.primary(), analytic, snapshot, mc, float(legs.disconnected.mean()),
+                      {**world.assumptions, **notes})
+
+
+def evaluate_plans(world, plans: Sequence[Plan], *, tokens: int | Sequence[int] = 100_000, seed=0,
+                   progress: Progress = no_progress) -> list[Evaluation]:
+    """Evaluate plans on ``world``; plan ``j`` simulates with the stream ``(seed, j)`` like ``evaluate_many``.
+
+    Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged.
+    """
+    counts = [tokens] * len(plans) if np.ndim(tokens) == 0 else list(tokens)
+    for p in plans:
+        check_plan(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
+    plain = [j for j, p in enumerate(plans) if not p.replicated and not p.shares()]
+    out: list = [None] * len(plans)
+    if plain:
+        evs = evaluate_many(world, [plans[j].primary() for j in plain], tokens=[counts[j] for j in plain],
+                            seed=seed, progress=progress)
+        for j, ev in zip(plain, evs):
+            out[j] = ev
+    rest = [j for j in range(len(plans)) if out[j] is None]
+    if rest:
+        legs = plan_legs(world.snapshots, [plans[j] for j in rest], progress=progress,
+                         deviations=[_deviation(world, plans[j]) for j in rest])
+        for j, (leg, chosen) in zip(rest, legs):
+            out[j] = _evaluation(world, plans[j], leg, chosen, counts[j], np.random.default_rng([seed, j]))
+    return out
+
+
+def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
+    """``(doc, plan, world)`` of a deployment file: the file, its plan, and the world of its scenario/instance."""
+    from ..evaluate import world_from_file
+    from .convert import plan_from_file
+    from .file import load_deployment, resolve_scenario
+
+    doc = load_deployment(path)
+    scenario = resolve_scenario(doc, path)
+    world = world_from_file(scenario, link_seed=link_seed, compute=compute)
+    plan = plan_from_file(doc)
+    check_plan(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
+    return doc, plan, world
