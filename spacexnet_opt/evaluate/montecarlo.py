@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..budget import check_tokens
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *
     """
     if isinstance(n_tokens, bool) or not isinstance(n_tokens, (int, np.integer)) or n_tokens < 2:
         raise InputError(f"must be an integer >= 2, got {n_tokens!r}", field="tokens")
+    check_tokens(n_tokens, len(laws), 8, field="tokens")  # latency: one float per token
     delay_s = np.asarray(delay_s, dtype=float)
     n_t, n_layers, _ = delay_s.shape
     rng = np.random.default_rng(seed)
