@@ -29,9 +29,11 @@ new descent, kept if better. The start is the ``sorted`` placement.
 
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
+from numba import njit
 
 from ..result import BackendOutput, Status
 from .closed_form import solve_sorted
@@ -79,8 +81,8 @@ class _MoveTables:
     def __init__(self, op: OrderProblem, position: np.ndarray):
         m, t = op.m, op.tau
         self.op, self.rise, self.fall = op, np.r_[0.0, np.diff(t)], np.r_[np.diff(t), 0.0]
-        r, c = np.nonzero(op.members >= 0)
-        expert = op.members[r, c]
+        flat = np.flatnonzero(op.members >= 0)
+        expert, r = op.members.reshape(-1)[flat], flat // op.members.shape[1]
         self.sets_of = r[np.argsort(expert.astype(np.min_scalar_type(m)), kind="stable")]  # radix sort, by expert
         self.start = np.r_[0, np.cumsum(np.bincount(expert, minlength=m))]
         shapes = {"h1": (m, m + 1), "h0": (m, m + 1), "base": (m,), "pair": (m, m), "down": (m,),
@@ -96,8 +98,10 @@ class _MoveTables:
         m, t, raw = self.op.m, self.op.tau, self.raw
         w = sign * self.op.weights[rows]
         last, top, second = state.T
-        i, c = np.nonzero(self.op.members[rows] >= 0)
-        expert, wi, last_i, second_i = self.op.members[rows][i, c], w[i], last[i], second[i]
+        members = self.op.members[rows].reshape(-1)
+        flat = np.flatnonzero(members >= 0)
+        i = flat // self.op.members.shape[1]
+        expert, wi, last_i, second_i = members[flat], w[i], last[i], second[i]
         is_top = expert == top[i]
         other = np.where(is_top, second_i, last_i)
         add = lambda name, key, values: _accumulate(raw[name], key, values)
@@ -132,20 +136,59 @@ class _MoveTables:
         self.cost += change
         return change
 
+    def copy(self) -> "_MoveTables":
+        """An independent copy (histograms and set states copied; the problem and incidence shared)."""
+        other = copy.copy(self)
+        other.raw, other.state = {name: table.copy() for name, table in self.raw.items()}, self.state.copy()
+        return other
+
     def deltas(self, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(swap[a, b], insert[a, q])``: cost change of swapping a and b, of inserting a at slot q."""
-        m, t, p, raw = self.op.m, self.op.tau, position, self.raw
-        move = _suffix(raw["h1"])[:, 1:] + t[None, :] * np.cumsum(raw["h0"], axis=1)[:, :-1] - raw["base"][:, None]
-        swap = move[:, p]
-        swap = swap + swap.T - raw["pair"] - raw["pair"].T
-        q, pa = np.arange(m)[None, :], p[:, None]
-        down_cum, own_cum = np.r_[0.0, np.cumsum(raw["down"])], np.c_[np.zeros(m), np.cumsum(raw["own"], axis=1)]
-        forward = (move + down_cum[q + 1] - down_cum[pa + 1]
-                   - own_cum[:, 1:] + np.take_along_axis(own_cum, pa + 1, axis=1))
-        up_cum = np.r_[0.0, np.cumsum(raw["up"])]
-        ends = _suffix(raw["b1"]) + t[None, :] * np.c_[np.zeros(m), np.cumsum(raw["b0"], axis=1)[:, :-1]]
-        backward = ends - (raw["b0"].sum(axis=1) * t[p])[:, None] + up_cum[pa] - up_cum[q]
-        return swap, np.where(q > pa, forward, np.where(q < pa, backward, 0.0))
+        raw = self.raw
+        return _price(raw["h1"], raw["h0"], raw["base"], raw["pair"], raw["down"], raw["own"], raw["up"],
+                      raw["b1"], raw["b0"], self.op.tau, position)
+
+
+@njit(cache=True)
+def _price(h1, h0, base, pair, down, own, up, b1, b0, t, p):  # pragma: no cover - compiled
+    """Every move's change from the histograms in one pass (the sums of ``formulations/order.md``).
+
+    ``move[a, q] = sum_{j > q} h1[a, j] + t[q] sum_{j <= q} h0[a, j] - base[a]`` (columns of h1, h0
+    shifted by one: other = -1 is column 0); forward and backward inserts add the prefix sums of
+    ``down``/``own`` and ``up``/``b1``/``b0`` over the slots they shift.
+    """
+    m = len(t)
+    move, ends = np.empty((m, m)), np.empty((m, m))
+    down_cum, up_cum = np.zeros(m + 1), np.zeros(m + 1)
+    for i in range(m):
+        down_cum[i + 1], up_cum[i + 1] = down_cum[i] + down[i], up_cum[i] + up[i]
+    for a in range(m):
+        tail, head, tail_b, head_b = h1[a, m], 0.0, 0.0, 0.0
+        for q in range(m - 1, -1, -1):
+            move[a, q] = tail
+            tail += h1[a, q]
+        for q in range(m):
+            head += h0[a, q]
+            move[a, q] += t[q] * head - base[a]
+        for q in range(m - 1, -1, -1):
+            tail_b += b1[a, q]
+            ends[a, q] = tail_b
+        for q in range(m):
+            ends[a, q] += t[q] * head_b
+            head_b += b0[a, q]
+        ends[a, :] -= head_b * t[p[a]]
+    swap, insert = np.empty((m, m)), np.zeros((m, m))
+    for a in range(m):
+        for b in range(m):
+            swap[a, b] = move[a, p[b]] + move[b, p[a]] - pair[a, b] - pair[b, a]
+        own_cum, pa = 0.0, p[a]
+        for q in range(m):
+            if q < pa:
+                insert[a, q] = ends[a, q] + up_cum[pa] - up_cum[q]
+            elif q > pa:
+                own_cum += own[a, q]
+                insert[a, q] = move[a, q] + down_cum[q + 1] - down_cum[pa + 1] - own_cum
+    return swap, insert
 
 
 def _position(order: np.ndarray) -> np.ndarray:
@@ -175,29 +218,37 @@ def _apply(order: np.ndarray, position: np.ndarray, swap: np.ndarray,
     return np.insert(np.delete(order, p), q, a), order[min(p, q):max(p, q) + 1]
 
 
-def _descend(op: OrderProblem, order: np.ndarray, deadline: float | None) -> tuple[np.ndarray, float, int]:
+def _descend(op: OrderProblem, order: np.ndarray, tables: _MoveTables,
+             deadline: float | None) -> tuple[np.ndarray, float, int]:
     """Best-improvement descent; returns the local optimum, its cost and the number of moves.
 
     A move is taken only if its delta is below ``-1e-12`` times the scale of the objective's terms and
     the cost change recomputed over the sets it touched is negative, so rounding can never make the
-    descent cycle. The tables follow each move incrementally (:meth:`_MoveTables.update`).
+    descent cycle. ``tables`` describe ``order`` on entry and follow each move (:meth:`_MoveTables.update`).
     """
-    moves = 0
-    if op.m < 2 or len(op.weights) == 0:
-        return order, op.cost(order), moves
+    moves, position = 0, _position(order)
     tol = 1e-12 * float(op.weights.sum() * np.abs(op.tau).max())
-    position = _position(order)
-    tables = _MoveTables(op, position)
     while deadline is None or time.perf_counter() < deadline:
         swap, insert = tables.deltas(position)
         if min(swap.min(), insert.min()) >= -tol:
             break
         candidate, moved = _apply(order, position, swap, insert)
-        position = _position(candidate)
-        if tables.update(position, moved) >= 0:
+        new_position = _position(candidate)
+        if tables.update(new_position, moved) >= 0:
+            tables.update(position, moved)  # back to ``order``
             break
-        order, moves = candidate, moves + 1
+        order, position, moves = candidate, new_position, moves + 1
     return order, op.cost(order), moves
+
+
+def _kick(order: np.ndarray, tables: _MoveTables, size: int, rng: np.random.Generator) -> tuple[np.ndarray, _MoveTables]:
+    """``order`` after ``size`` random swaps, and a copy of its ``tables`` following them."""
+    order, tables = order.copy(), tables.copy()
+    for _ in range(size):
+        pair = rng.choice(len(order), 2, replace=False)
+        order[pair] = order[pair[::-1]]
+        tables.update(_position(order), order[pair])
+    return order, tables
 
 
 def solve_order_ls(problem, *, time_limit=None, rng=None, kicks: int = 100, kick_size: int = 3) -> BackendOutput:
@@ -205,16 +256,27 @@ def solve_order_ls(problem, *, time_limit=None, rng=None, kicks: int = 100, kick
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     op = OrderProblem.of(problem, "order-ls")
     rng = np.random.default_rng(rng)
-    best, best_cost, moves = _descend(op, op.order(solve_sorted(problem).assignment), deadline)
+    best = op.order(solve_sorted(problem).assignment)
+    if op.m < 2 or len(op.weights) == 0:
+        return BackendOutput(op.assignment(best), Status.FEASIBLE, message="nothing to search", iterations=0)
+    best_tables = _MoveTables(op, _position(best))
+    best, best_cost, moves = _descend(op, best, best_tables, deadline)
     done = 0
-    while done < (kicks if op.m > 1 else 0) and (deadline is None or time.perf_counter() < deadline):
-        order = best.copy()
-        for _ in range(kick_size):
-            i, j = rng.choice(op.m, 2, replace=False)
-            order[[i, j]] = order[[j, i]]
-        order, cost, more = _descend(op, order, deadline)
+    while done < kicks and (deadline is None or time.perf_counter() < deadline):
+        order, tables = _kick(best, best_tables, kick_size, rng)
+        order, cost, more = _descend(op, order, tables, deadline)
         moves, done = moves + more, done + 1
         if cost < best_cost:
-            best, best_cost = order, cost
+            best, best_cost, best_tables = order, cost, tables
     return BackendOutput(op.assignment(best), Status.FEASIBLE,
                          message=f"best of {done + 1} descents ({moves} moves, {done} kicks)", iterations=moves)
+
+
+def _load_kernels() -> None:
+    """Run :func:`_price` once on a tiny problem at import, so no time limit pays for loading it (numba's on-disk cache)."""
+    z = np.zeros((2, 2))
+    _price(np.zeros((2, 3)), np.zeros((2, 3)), np.zeros(2), z, np.zeros(2), z, np.zeros(2), z, z,
+           np.zeros(2), np.arange(2))
+
+
+_load_kernels()
