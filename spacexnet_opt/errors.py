@@ -16,6 +16,7 @@ __all__ = [
     "SpaceXNetError",
     "InputError",
     "FileFormatError",
+    "ResourceError",
     "SolverError",
     "BackendUnavailableError",
 ]
@@ -67,6 +68,14 @@ class InputError(SpaceXNetError, ValueError):
 
 class FileFormatError(InputError):
     """A file is malformed, of another format, or of an unsupported version."""
+
+
+class ResourceError(InputError):
+    """A request would need more memory or work than the documented ceiling allows.
+
+    The message gives the estimate, the ceiling and the option that lowers it
+    (see ``docs/reliability.md``).
+    """
 
 
 class SolverError(SpaceXNetError):

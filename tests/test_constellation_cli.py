@@ -39,9 +39,9 @@ def test_info_tle_reports_kept_and_dropped(cli, shared_data):
     [
         (["--walker", "53:100/7/0"], "T=100 is not divisible by P=7"),
         (["--walker", "53:60/6/6"], "phasing: Walker F must be an integer in 0..5"),
-        (["--walker", "53:60/6/0", "--altitude", "-550"], "altitude_km: must be a positive"),
+        (["--walker", "53:60/6/0", "--altitude", "-550"], "--altitude: must be positive"),
         (["--walker", "200:60/6/0"], "inclination_deg: must be within 0-180"),
-        (["-T", "0"], "n_snapshots: must be a positive integer"),
+        (["-T", "0"], "--snapshots: must be a positive integer"),
         (["--survival", "0"], "survival: must be in (0, 1]"),
         (["--preset", "iridium"], "unknown preset 'iridium'"),
     ],

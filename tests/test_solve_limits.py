@@ -84,7 +84,7 @@ def test_placement_keeps_a_layer_without_experts_and_its_bound(tmp_path):
     assert json.loads((tmp_path / "p.json").read_text())["layers"][1]["experts"] is None
     with pytest.raises(ValueError, match="must have status TIME_LIMIT"):
         PlacementLayer(layer=1, experts=None, objective=None, status="FEASIBLE", runtime_s=1.0)
-    instance_layers = [SimpleNamespace(n_experts=2, gateway=0)] * 2
+    instance_layers = [SimpleNamespace(layer=number, n_experts=2, gateway=0) for number in range(2)]
     with pytest.raises(InputError, match=r"layer 1: no placement \(the solver stopped at its time limit"):
         deployment_from_placement(back, instance_layers, n_sats=10)
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import FileFormatError, InputError
+from ..fileio import load_numpy
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -72,13 +73,22 @@ def exact_share_counts(shares: Sequence[float], n: int) -> np.ndarray:
 
 
 def _read_values(path: Path, n: int, field: str) -> np.ndarray:
+    if path.suffix.lower() == ".npy":
+        return _checked_values(load_numpy(path), n, field, path)
     try:
-        values = np.load(path) if path.suffix.lower() == ".npy" else np.loadtxt(path, dtype=float, ndmin=1)
+        values = np.loadtxt(path, dtype=float, ndmin=1)
     except FileNotFoundError:
         raise InputError("file not found", source=path) from None
     except (ValueError, OSError) as exc:
         raise FileFormatError(f"expected numbers, one per satellite ({exc})", field=field, source=path) from None
-    values = np.asarray(values, dtype=float).ravel()
+    return _checked_values(values, n, field, path)
+
+
+def _checked_values(values, n: int, field: str, path: Path) -> np.ndarray:
+    try:
+        values = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise FileFormatError(f"expected numbers, got {np.asarray(values).dtype}", field=field, source=path) from None
     if len(values) != n:
         raise FileFormatError(f"has {len(values)} values but the constellation has {n} satellites", field=field,
                               source=path)

@@ -1,7 +1,9 @@
-"""Root of the ``spacexnet`` CLI: builds the Typer app and turns project errors into exit code 2.
+"""Root of the ``spacexnet`` CLI: builds the Typer app around the error boundary.
 
 Each command group lives in its own module of this package and exposes
-``register(app)``; this module only wires them together.
+``register(app)``; this module only wires them together. The boundary
+(:mod:`spacexnet_opt.cli.boundary`) gives every command, present and future,
+the same checks and one-line errors.
 """
 
 from __future__ import annotations
@@ -9,9 +11,8 @@ from __future__ import annotations
 import importlib
 
 import typer
-from typer.core import TyperGroup
 
-from ..errors import SpaceXNetError
+from .boundary import BoundaryGroup
 
 __all__ = ["app", "main"]
 
@@ -20,19 +21,8 @@ COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate
                    "sweep", "view")
 
 
-class _ErrorsAsExitCode(TyperGroup):
-    """Print a :class:`SpaceXNetError` as one line on stderr and exit with code 2."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except SpaceXNetError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-
-
 app = typer.Typer(
-    cls=_ErrorsAsExitCode,
+    cls=BoundaryGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -44,5 +34,7 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point of the ``spacexnet`` console script."""
-    app()
+    """Run the app (the console script itself is :func:`spacexnet_opt.cli.interrupt.main`)."""
+    from .interrupt import main as script
+
+    script()

@@ -58,8 +58,10 @@ class ShellOptions:
 
     def snapshots_of(self, shell):
         """The +Grid ISL snapshots of ``shell`` under these options."""
+        from ..budget import check_snapshots
         from ..constellation import IslConfig, build_snapshots
 
+        check_snapshots(shell.n_sats, self.snapshots, field="--snapshots")
         if self.max_rate < 0:
             raise InputError(f"must be >= 0 (0 disables the check), got {self.max_rate}", field="--max-rate")
         config = IslConfig(min_clearance_km=self.clearance, max_range_km=self.max_range,
@@ -122,10 +124,10 @@ def info(
         ("pattern / F", f"{shell.pattern} / {shell.phasing}"),
         ("+Grid links", f"{snaps.n_links:,}"),
         ("snapshots", f"{snaps.n_snapshots}"),
-        ("feasible-link fraction", f"{snaps.feasible.mean():.4f}"),
-        ("links-up fraction (after failures)", f"{up.mean():.4f}"),
-        ("mean link delay", f"{1e3 * snaps.delay_s[up].mean():.3f} ms" if up.any() else "n/a"),
-        (f"mean path delay from {sources} sources", f"{1e3 * expected.mean_s[connected].mean():.3f} ms"),
+        ("feasible-link fraction", _mean(snaps.feasible, "{:.4f}")),
+        ("links-up fraction (after failures)", _mean(up, "{:.4f}")),
+        ("mean link delay", _mean(1e3 * snaps.delay_s[up], "{:.3f} ms")),
+        (f"mean path delay from {sources} sources", _mean(1e3 * expected.mean_s[connected], "{:.3f} ms")),
         ("mean P(disconnected)", f"{expected.p_disconnected.mean():.4f}"),
     ]
     for row in rows:
@@ -137,6 +139,11 @@ def info(
     if plot is not None:
         _plot(plot, snaps, expected)
         console.print(f"wrote {plot}")
+
+
+def _mean(values: np.ndarray, fmt: str) -> str:
+    """The mean of ``values`` formatted, or "n/a" when there is none (a shell without links)."""
+    return fmt.format(values.mean()) if values.size else "n/a"
 
 
 def _plot(path: Path, snaps, expected) -> None:

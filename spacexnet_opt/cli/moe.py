@@ -153,6 +153,8 @@ def sample(
 
     if tokens < 1:
         raise InputError(f"must be >= 1, got {tokens}", field="--tokens")
+    if out.suffix not in (".npz", ".jsonl"):
+        raise InputError(f"unknown trace file type {out.suffix or '(none)'!r}: expected .npz or .jsonl", field="--out")
     s = _stats(file, profile, k)
     sets = s.sampler().sample(tokens, rng=seed)
     sampled = ActivationStats.from_trace(list(sets), n_experts=s.n_experts, layers=s.layers,

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..budget import check_snapshots
+from ..formats.schema import MAX_MAGNITUDE
 from ..errors import InputError
 from .walker import EARTH_RADIUS_M
 
@@ -75,8 +77,8 @@ class IslConfig:
             ("link_rate_bps", self.link_rate_bps, self.link_rate_bps > 0, "must be positive"),
         ]
         for name, value, ok, rule in checks:
-            if value is not None and not math.isfinite(value):
-                ok = False
+            if value is not None and not abs(value) <= MAX_MAGNITUDE:  # also refuses nan and inf
+                ok, rule = False, f"must be finite and at most {MAX_MAGNITUDE:g}"
             if not ok:
                 raise InputError(f"{rule}, got {value!r}", field=name)
 
@@ -221,6 +223,7 @@ def build_snapshots(constellation, *, n_snapshots: int = 200, duration_s: float 
     """
     if not isinstance(n_snapshots, (int, np.integer)) or n_snapshots < 1:
         raise InputError(f"must be a positive integer, got {n_snapshots!r}", field="n_snapshots")
+    check_snapshots(constellation.n_sats, n_snapshots, field="n_snapshots")
     if duration_s is None:
         duration_s = constellation.period_s
     if not (math.isfinite(duration_s) and duration_s > 0):

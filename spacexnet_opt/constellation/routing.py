@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..budget import check_routing
 from ..errors import InputError
 
 __all__ = ["default_workers", "shortest_delays", "iter_shortest_delays", "expected_delays", "ExpectedDelays", "DISCONNECTION_RULE"]
@@ -84,6 +85,7 @@ def iter_shortest_delays(snapshots, sources, *, snapshots_idx=None, workers: int
 
     src = _sources(snapshots, sources)
     idx = _snapshot_indices(snapshots, snapshots_idx)
+    check_routing(len(src), snapshots.n_sats, len(idx), field="sources")
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise InputError(f"must be a positive integer, got {workers}", field="workers")
@@ -117,6 +119,7 @@ def shortest_delays(snapshots, sources, *, snapshots_idx=None, workers: int | No
     """
     src = _sources(snapshots, sources)
     idx = _snapshot_indices(snapshots, snapshots_idx)
+    check_routing(len(src), snapshots.n_sats, len(idx), field="sources")
     out = np.empty((len(idx), len(src), snapshots.n_sats))
     for k, dist in enumerate(iter_shortest_delays(snapshots, src, snapshots_idx=idx, workers=workers)):
         out[k] = dist
@@ -167,6 +170,7 @@ def expected_delays(snapshots, sources, *, snapshots_idx=None, workers: int | No
     """
     src = _sources(snapshots, sources)
     idx = _snapshot_indices(snapshots, snapshots_idx)
+    check_routing(len(src), snapshots.n_sats, len(idx), field="sources")
     if idx.size == 0:
         raise InputError("at least one snapshot is needed", field="snapshots_idx")
     total = np.zeros((len(src), snapshots.n_sats))

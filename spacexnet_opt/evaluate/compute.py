@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
+from ..formats.schema import MAX_MAGNITUDE, MIN_POSITIVE
 
 if TYPE_CHECKING:
     from ..moe import ModelProfile
@@ -71,8 +72,9 @@ class ComputeModel:
     speed_factor: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        if not self.satellite_gflops > 0:
-            raise InputError(f"must be positive, got {self.satellite_gflops!r}", field="satellite_gflops")
+        if not MIN_POSITIVE <= self.satellite_gflops <= MAX_MAGNITUDE:
+            raise InputError(f"must be in [{MIN_POSITIVE:g}, {MAX_MAGNITUDE:g}], got {self.satellite_gflops!r}",
+                             field="satellite_gflops")
         if isinstance(self.context_len, bool) or not isinstance(self.context_len, int) or self.context_len < 0:
             raise InputError(f"must be a non-negative integer, got {self.context_len!r}", field="context_len")
         if self.speed_factor is not None:

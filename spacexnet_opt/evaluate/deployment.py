@@ -110,24 +110,21 @@ def deployment_from_placement(placement: Placement, instance_layers: Sequence[La
 
     A placement whose ``method`` is one of :data:`BASELINE_SCHEMES` may put
     gateways and experts anywhere in the constellation; any other placement
-    claims to solve the instance's subproblems, so layer ``l`` must use the
-    instance's gateway and candidates of layer ``l``.
+    claims to solve the instance's subproblems, so its layer numbered ``l`` must
+    use the gateway and candidates of the instance's layer numbered ``l``. Layers
+    are matched by number, never by position.
     """
-    layers = sorted(placement.layers, key=lambda entry: entry.layer)
+    layers = _matched_layers(placement, instance_layers, source)
     n_layers, n_experts = len(instance_layers), instance_layers[0].n_experts
-    if [e.layer for e in layers] != list(range(len(layers))):
-        raise InputError(f"layers must be numbered 0..{len(layers) - 1}", field="layers", source=source)
-    if len(layers) != n_layers:
-        raise InputError(f"has {len(layers)} layers but the instance has {n_layers}", field="layers", source=source)
     unplaced = [e.layer for e in layers if e.experts is None]
     if unplaced:
         raise InputError(f"layer {unplaced[0]}: no placement (the solver stopped at its time limit without one)",
-                         field=f"layers[{unplaced[0]}].experts", source=source)
-    bad = [e.layer for e in layers if len(e.experts) != instance_layers[e.layer].n_experts]
-    if bad:
-        l = bad[0]
-        raise InputError(f"layer {l}: places {len(layers[l].experts)} experts but the instance has "
-                         f"{instance_layers[l].n_experts}", field=f"layers[{l}].experts", source=source)
+                         field=f"layers[{_position(placement, unplaced[0])}].experts", source=source)
+    for e, inst in zip(layers, instance_layers):
+        if len(e.experts) != inst.n_experts:
+            raise InputError(f"layer {e.layer}: places {len(e.experts)} experts but the instance has "
+                             f"{inst.n_experts}", field=f"layers[{_position(placement, e.layer)}].experts",
+                             source=source)
     baseline = placement.method in BASELINE_SCHEMES
     gateways = [e.gateway if e.gateway is not None else inst.gateway for e, inst in zip(layers, instance_layers)]
     deployment = Deployment(np.array(gateways), np.array([e.experts for e in layers]), name=placement.method)
@@ -136,11 +133,31 @@ def deployment_from_placement(placement: Placement, instance_layers: Sequence[La
         for e, inst in zip(layers, instance_layers):
             if e.gateway is not None and e.gateway != inst.gateway:
                 raise InputError(f"layer {e.layer}: gateway {e.gateway} is not the instance's gateway {inst.gateway}",
-                                 field=f"layers[{e.layer}].gateway", source=source)
+                                 field=f"layers[{_position(placement, e.layer)}].gateway", source=source)
         subnets = [np.append(inst.satellites, inst.gateway) for inst in instance_layers]
     check_deployment(deployment, n_sats=n_sats, n_layers=n_layers, n_experts=n_experts, subnets=subnets,
                      source=source)
     return deployment
+
+
+def _position(placement, number: int) -> int:
+    return next(i for i, entry in enumerate(placement.layers) if entry.layer == number)
+
+
+def _matched_layers(placement, instance_layers, source) -> list:
+    """The placement's entries in the order of the instance's layers, matched by layer number."""
+    by_number = {entry.layer: entry for entry in placement.layers}
+    wanted = [inst.layer for inst in instance_layers]
+    extra = [number for number in by_number if number not in set(wanted)]
+    if extra:
+        raise InputError(f"layer {extra[0]} is not a layer of the instance (its layers: "
+                         f"{', '.join(map(str, wanted))})", field=f"layers[{_position(placement, extra[0])}].layer",
+                         source=source)
+    missing = [number for number in wanted if number not in by_number]
+    if missing:
+        raise InputError(f"has {len(by_number)} layers but the instance has {len(wanted)}: no entry for its layer "
+                         f"{missing[0]}", field="layers", source=source)
+    return [by_number[number] for number in wanted]
 
 
 def deployment_from_baseline(partition: RingPartition, n_experts: int, *, scheme: str, seed: int | np.random.Generator | None = None) -> Deployment:

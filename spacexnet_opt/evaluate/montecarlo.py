@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..budget import check_tokens
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -65,6 +66,17 @@ def _quantile_ci(sorted_x: np.ndarray, q: float) -> tuple[float, float]:
     return float(sorted_x[lo]), float(sorted_x[hi])
 
 
+def _expert_times(delay_s: np.ndarray, snap: np.ndarray, layer: int, sets: np.ndarray,
+                  hosts: np.ndarray | None, contention_s: np.ndarray | None) -> np.ndarray:
+    """(n, k) time through each activated expert of layer ``layer``: its path delay, plus the contention of
+    the other activated experts sharing its satellite (they run one after another)."""
+    prop = delay_s[snap, layer, sets]
+    if hosts is None:
+        return prop
+    h = hosts[snap, layer, sets]
+    return prop + contention_s[snap, layer, sets] * ((h[:, :, None] == h[:, None, :]).sum(axis=2) - 1)
+
+
 def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *, n_tokens: int,
              seed: int | np.random.Generator | None = None, disconnected: np.ndarray | None = None,
              chunk: int = 20_000, hosts: np.ndarray | None = None,
@@ -91,6 +103,7 @@ def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *
     """
     if isinstance(n_tokens, bool) or not isinstance(n_tokens, (int, np.integer)) or n_tokens < 2:
         raise InputError(f"must be an integer >= 2, got {n_tokens!r}", field="tokens")
+    check_tokens(n_tokens, len(laws), 8, field="tokens")  # latency: one float per token
     delay_s = np.asarray(delay_s, dtype=float)
     n_t, n_layers, _ = delay_s.shape
     rng = np.random.default_rng(seed)
@@ -105,11 +118,7 @@ def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *
         touched = np.zeros(n, dtype=bool)
         for l, law in enumerate(laws):
             sets = law.sample(n, rng)
-            prop = delay_s[snap, l, sets]
-            if hosts is not None:
-                h = hosts[snap, l, sets]
-                prop = prop + contention_s[snap, l, sets] * ((h[:, :, None] == h[:, None, :]).sum(axis=2) - 1)
-            prop = prop.max(axis=1)
+            prop = _expert_times(delay_s, snap, l, sets, hosts, contention_s).max(axis=1)
             total += prop
             layer_prop[l] += prop.sum()
             if disconnected is not None:

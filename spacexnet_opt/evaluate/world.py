@@ -221,8 +221,9 @@ def world_from_instance(instance: Instance, *, source: str | os.PathLike, comput
     if compute is None:
         compute = _compute_model(setting)
         _check_speeds(instance.layers, compute, source)
-    laws = [set_law(layer) for layer in instance.layers]
-    return World(setting, list(instance.layers), laws, compute, _assumptions(setting, compute, laws))
+    layers = sorted(instance.layers, key=lambda layer: layer.layer)  # the ring follows layer numbers, not file order
+    laws = [set_law(layer) for layer in layers]
+    return World(setting, layers, laws, compute, _assumptions(setting, compute, laws))
 
 
 def _check_speeds(layers: list[LayerSubproblem], compute: ComputeModel, source: Path) -> None:

@@ -14,14 +14,13 @@ optional fields may be added, these names stay.
 from __future__ import annotations
 
 import json
-import math
 import os
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from ..fileio import write_text_atomic
-from .schema import StrictModel, load_document
+from .schema import MAX_ID, NonNegativeValue, PositiveValue, Probability, SatelliteId, StrictModel, load_document
 
 __all__ = ["INSTANCE_FORMAT", "INSTANCE_VERSION", "Trace", "LayerSubproblem", "Instance", "load_instance",
            "dumps_instance", "save_instance"]
@@ -37,16 +36,16 @@ class Trace(StrictModel):
     non-negative with a positive sum and are read as relative frequencies.
     """
 
-    sets: list[list[int]]
-    weights: list[float] | None = None
+    sets: list[list[Annotated[int, Field(ge=0, le=MAX_ID)]]]
+    weights: list[NonNegativeValue] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "Trace":
         if self.weights is not None:
             if len(self.weights) != len(self.sets):
                 raise ValueError(f"weights has {len(self.weights)} entries but sets has {len(self.sets)}")
-            if any(not math.isfinite(w) or w < 0 for w in self.weights) or (self.weights and not sum(self.weights) > 0):
-                raise ValueError("weights must be finite, non-negative and not all zero")
+            if self.weights and not sum(self.weights) > 0:
+                raise ValueError("weights must not be all zero")
         for t, s in enumerate(self.sets):
             if len(set(s)) != len(s):
                 raise ValueError(f"sets[{t}] names an expert twice")
@@ -62,19 +61,19 @@ class LayerSubproblem(StrictModel):
     Candidates too small for an expert are left out, never priced.
     """
 
-    layer: int = Field(ge=0)
-    gateway: int = Field(ge=0)
-    next_gateway: int = Field(ge=0)
+    layer: int = Field(ge=0, le=MAX_ID)
+    gateway: SatelliteId
+    next_gateway: SatelliteId
     k: int = Field(ge=1)
-    satellites: list[int]
-    tau_s: list[float]
-    activation: list[float]
-    coactivation: list[list[float]] | None = None
-    cost: list[list[float]] | None = None
-    disconnect_prob: list[float] | None = None
-    expert_gflop: list[float] | None = None
-    gflops: list[float] | None = None
-    memory_gb: list[float] | None = None
+    satellites: list[SatelliteId]
+    tau_s: list[NonNegativeValue]
+    activation: list[Probability]
+    coactivation: list[list[Probability]] | None = None
+    cost: list[list[NonNegativeValue]] | None = None
+    disconnect_prob: list[Probability] | None = None
+    expert_gflop: list[PositiveValue] | None = None
+    gflops: list[PositiveValue] | None = None
+    memory_gb: list[PositiveValue] | None = None
     trace: Trace | None = None
 
     @property
@@ -98,10 +97,6 @@ class LayerSubproblem(StrictModel):
             raise ValueError(f"layer {self.layer} has {e} experts but only {n} candidate satellites")
         if not 1 <= self.k <= e:
             raise ValueError(f"k={self.k} must be between 1 and the number of experts ({e})")
-        if any(not math.isfinite(t) or t < 0 for t in self.tau_s):
-            raise ValueError("tau_s must hold finite, non-negative latencies")
-        if any(not math.isfinite(p) or p < 0 or p > 1 + 1e-9 for p in self.activation):
-            raise ValueError("activation probabilities must lie in [0, 1]")
         if abs(sum(self.activation) - self.k) > 1e-6 * max(1, self.k):
             raise ValueError(f"activation sums to {sum(self.activation):.6g}, expected k={self.k}")
         if self.coactivation is not None and (len(self.coactivation) != e or any(len(r) != e for r in self.coactivation)):
@@ -112,12 +107,6 @@ class LayerSubproblem(StrictModel):
             vals = getattr(self, name)
             if vals is not None and len(vals) != n:
                 raise ValueError(f"{name} must have one entry per candidate ({n})")
-        for name in ("gflops", "memory_gb"):
-            vals = getattr(self, name)
-            if vals is not None and any(not math.isfinite(v) or v <= 0 for v in vals):
-                raise ValueError(f"{name} must hold finite, positive values")
-        if self.cost is not None and any(not math.isfinite(c) for row in self.cost for c in row):
-            raise ValueError("cost must hold finite values (leave an impossible candidate out instead)")
         if self.expert_gflop is not None and len(self.expert_gflop) != e:
             raise ValueError(f"expert_gflop must have one entry per expert ({e})")
         if self.trace is not None and any(not all(0 <= i < e for i in s) for s in self.trace.sets):
@@ -133,7 +122,15 @@ class Instance(StrictModel):
     format: Literal["spacexnet-instance"] = INSTANCE_FORMAT
     version: Literal[1] = INSTANCE_VERSION
     scenario: dict[str, Any]
-    layers: list[LayerSubproblem]
+    layers: list[LayerSubproblem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_layers(self) -> "Instance":
+        numbers = [layer.layer for layer in self.layers]
+        if len(set(numbers)) != len(numbers):
+            twice = next(n for n in numbers if numbers.count(n) > 1)
+            raise ValueError(f"layer {twice} is listed twice")
+        return self
 
 
 def load_instance(path: str | os.PathLike) -> Instance:

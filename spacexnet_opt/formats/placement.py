@@ -25,7 +25,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..fileio import write_json_atomic
 from ..status import Status
-from .schema import StrictModel, load_document
+from .schema import MAX_ID, NonNegativeValue, SatelliteId, StrictModel, load_document
 
 __all__ = ["PLACEMENT_FORMAT", "PLACEMENT_VERSION", "PlacementLayer", "Placement", "load_placement", "save_placement"]
 
@@ -36,13 +36,13 @@ PLACEMENT_VERSION = 1
 class PlacementLayer(StrictModel):
     """The solved placement of one layer."""
 
-    layer: int = Field(ge=0)
-    gateway: int | None = Field(default=None, ge=0)
-    experts: list[int] | None
+    layer: int = Field(ge=0, le=MAX_ID)
+    gateway: SatelliteId | None = None
+    experts: list[SatelliteId] | None = Field(min_length=1)
     objective: float | None
     status: Status
     bound: float | None = None
-    runtime_s: float = Field(ge=0)
+    runtime_s: NonNegativeValue
 
     @field_validator("experts")
     @classmethod
@@ -77,7 +77,7 @@ class Placement(StrictModel):
     objective: str
     time_limit_s: float | None = Field(default=None, gt=0)
     seed: int | None = None
-    layers: list[PlacementLayer]
+    layers: list[PlacementLayer] = Field(min_length=1)
     total_objective: float | None
 
     @model_validator(mode="after")

@@ -50,8 +50,9 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from ..errors import FileFormatError
-from ..fileio import read_text, write_text_atomic
-from .schema import StrictModel, validate_document
+from ..budget import check_snapshots
+from ..fileio import check_nesting, read_text, write_text_atomic
+from .schema import NonNegativeValue, PositiveValue, StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,7 +93,7 @@ class WalkerSpec(StrictModel):
 
     n_planes: int = Field(ge=1)
     sats_per_plane: int = Field(ge=1)
-    altitude_km: float = Field(gt=0)
+    altitude_km: PositiveValue
     inclination_deg: float = Field(ge=0, le=180)
     phasing: int = Field(default=0, ge=0)
     pattern: Literal["star", "delta"] = "delta"
@@ -107,9 +108,9 @@ class TleSpec(StrictModel):
 
     file: str
     inclination_deg: float | None = Field(default=None, ge=0, le=180)
-    inclination_tol_deg: float | None = Field(default=None, gt=0)
+    inclination_tol_deg: PositiveValue | None = None
     altitude_km: tuple[float, float] | None = None
-    plane_gap_deg: float | None = Field(default=None, gt=0)
+    plane_gap_deg: PositiveValue | None = None
     sats_per_plane: int | None = Field(default=None, ge=1)
     min_plane_fraction: float | None = Field(default=None, gt=0, le=1)
     pattern: Literal["star", "delta"] | None = None
@@ -141,12 +142,12 @@ class IslSpec(StrictModel):
     check off (unset keeps the default 0.12 rad/s).
     """
 
-    min_clearance_km: float | None = Field(default=None, ge=0)
-    max_range_km: float | None = Field(default=None, gt=0)
+    min_clearance_km: NonNegativeValue | None = None
+    max_range_km: PositiveValue | None = None
     max_angular_rate: float | Literal["off"] | None = None
     survival: float | None = Field(default=None, ge=0, le=1)
-    message_bits: float | None = Field(default=None, ge=0)
-    link_rate_bps: float | None = Field(default=None, gt=0)
+    message_bits: NonNegativeValue | None = None
+    link_rate_bps: PositiveValue | None = None
 
     @model_validator(mode="after")
     def _rate_non_negative(self) -> "IslSpec":
@@ -166,7 +167,7 @@ class SnapshotSpec(StrictModel):
     """Topology snapshots, spread over ``duration_s`` (default: one orbital period)."""
 
     count: int = Field(default=200, ge=1)
-    duration_s: float | None = Field(default=None, gt=0)
+    duration_s: PositiveValue | None = None
 
 
 class ModelSpec(StrictModel):
@@ -303,11 +304,11 @@ class ComputeSpec(StrictModel):
     ``bytes_per_param`` sizes an expert's weights (2: bf16).
     """
 
-    satellite_gflops: float = Field(default=7.28, gt=0)
+    satellite_gflops: PositiveValue = 7.28
     gflops: PerSatellite | None = None
-    memory_gb: float | None = Field(default=None, gt=0)
+    memory_gb: PositiveValue | None = None
     memory: PerSatellite | None = None
-    bytes_per_param: float | None = Field(default=None, gt=0)
+    bytes_per_param: PositiveValue | None = None
 
     @model_validator(mode="after")
     def _memory_base(self) -> "ComputeSpec":
@@ -345,9 +346,36 @@ class Scenario(StrictModel):
     seeds: SeedSpec = Field(default_factory=SeedSpec)
     compute: ComputeSpec = Field(default_factory=ComputeSpec)
 
+    def referenced_files(self, scenario_path: str | os.PathLike) -> list[Path]:
+        """The files this scenario reads (TLE, profile, statistics, per-satellite values), resolved.
+
+        >>> spec = Scenario.model_validate({"name": "t", "constellation": {"preset": "paper"},
+        ...     "model": {"profile": "mixtral-8x7b"}, "statistics": {"kind": "load", "file": "load.json"}})
+        >>> [p.as_posix() for p in spec.referenced_files("instances/s.toml")]
+        ['instances/load.json']
+        """
+        parts = [self.constellation.tle, self.model, self.statistics, self.compute.gflops, self.compute.memory]
+        return [resolve_path(part.file, scenario_path) for part in parts if part is not None and part.file]
+
+    @model_validator(mode="after")
+    def _within_budget(self) -> "Scenario":
+        """Refuse a Walker or preset shell whose snapshots exceed the resource ceilings (a TLE shell is
+        checked once loaded); see :mod:`spacexnet_opt.budget`."""
+        shell = self.constellation
+        if shell.walker is not None:
+            n_sats = shell.walker.n_planes * shell.walker.sats_per_plane
+        else:
+            from ..constellation.presets import PRESETS
+
+            n_sats = PRESETS[shell.preset].n_sats if shell.preset in PRESETS else None
+        if n_sats is not None:
+            check_snapshots(n_sats, self.snapshots.count, field="snapshots.count")
+        return self
+
 
 def parse_scenario(text: str, *, source: str | os.PathLike = "<scenario>") -> Scenario:
     """Parse and validate scenario TOML ``text``; errors name ``source`` and the field."""
+    check_nesting(text, source=source, toml=True)
     try:
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

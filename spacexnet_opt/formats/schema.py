@@ -3,28 +3,61 @@
 A file is validated at load; any problem becomes one :class:`FileFormatError`
 naming the file and the first offending field, e.g.
 ``inst.json: layers[2].tau_s: Input should be a valid list``.
+
+The constrained value types shared by the formats live here too, so that every
+format means the same by "a satellite id" or "a probability":
+
+>>> from pydantic import TypeAdapter
+>>> TypeAdapter(list[Probability]).validate_python([0.0, 0.5, 1.0])
+[0.0, 0.5, 1.0]
+>>> TypeAdapter(SatelliteId).validate_python(10**30)
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for constrained-int
+...
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, InputError
 from ..fileio import read_json
 
-__all__ = ["StrictModel", "validate_document", "load_document"]
+__all__ = ["StrictModel", "validate_document", "load_document", "MAX_ID", "MAX_MAGNITUDE", "MIN_POSITIVE",
+           "SatelliteId", "Probability", "PositiveValue", "NonNegativeValue"]
 
 M = TypeVar("M", bound=BaseModel)
 
+MAX_ID = 2**31 - 1
+"""Largest satellite or expert id any file may hold (ids index numpy arrays)."""
+
+MAX_MAGNITUDE = 1e100
+"""Largest magnitude of a stored real value: sums and products of such values stay finite."""
+
+MIN_POSITIVE = 1e-100
+"""Smallest positive stored value (speeds, sizes): ratios of stored values stay finite too."""
+
+SatelliteId = Annotated[int, Field(ge=0, le=MAX_ID)]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+def _in_positive_range(value: float) -> float:
+    if not MIN_POSITIVE <= value <= MAX_MAGNITUDE:
+        raise ValueError(f"Input should be greater than 0 (from {MIN_POSITIVE:g} to {MAX_MAGNITUDE:g}), got {value!r}")
+    return value
+
+
+PositiveValue = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_in_positive_range)]
+NonNegativeValue = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+
 
 class StrictModel(BaseModel):
-    """Base model: unknown keys are errors, objects are immutable once loaded."""
+    """Base model: unknown keys and non-finite numbers are errors, objects are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _field_path(loc: tuple) -> str:
@@ -56,8 +89,23 @@ def validate_document(model: type[M], data: Any, *, kind: str, version: int, sou
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise FileFormatError(first["msg"], field=_field_path(first["loc"]), source=source) from None
+        raise _file_error(exc, source) from None
+
+
+def _file_error(exc: ValidationError, source) -> InputError:
+    """The first problem of ``exc`` as one project error naming the file and the field.
+
+    A project error raised inside a validator (a resource refusal, say) keeps its
+    class and its own field, placed under the location of the validator.
+    """
+    first = exc.errors()[0]
+    where = _field_path(first["loc"])
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, InputError):
+        field = cause.field if where == "(document)" else f"{where}.{cause.field}" if cause.field else where
+        return type(cause)(cause.message, field=field, source=source)
+    message = first["msg"].removeprefix("Value error, ")
+    return FileFormatError(message, field=where, source=source)
 
 
 def load_document(model: type[M], path: str | os.PathLike, *, kind: str, version: int) -> M:

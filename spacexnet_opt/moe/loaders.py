@@ -30,13 +30,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError, InputError
-from ..fileio import read_json, read_text, write_bytes_atomic, write_text_atomic
+from ..fileio import load_numpy, parse_json, read_json, read_text, write_bytes_atomic, write_text_atomic
 from .profiles import PROFILES, ModelProfile, get_profile
 from .stats import ActivationStats, water_fill
 
 __all__ = ["load_expert_load", "load_trace", "save_trace", "ProbabilityCapWarning"]
 
 OVERFLOW_POLICIES = ("cap", "error")
+
+MAX_EXPERTS = 65_536
+"""Most routed experts per layer a trace may declare (DeepSeek-V3 has 256)."""
 
 
 class ProbabilityCapWarning(UserWarning):
@@ -74,15 +77,10 @@ def _read_counts(path: Path) -> np.ndarray:
                                   field=f"layer {first}", source=path)
         try:
             return np.array(rows, dtype=float).reshape(len(rows), -1 if rows and rows[0] else 0)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise FileFormatError("counts must be numbers", field="logical_count", source=path) from None
     if path.suffix == ".npy":
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise InputError("file not found", source=path) from None
-        except (OSError, ValueError) as exc:
-            raise FileFormatError(f"not a readable .npy array ({exc})", source=path) from None
+        arr = load_numpy(path)
         if not (np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.complexfloating)):
             raise FileFormatError(f"expected a numeric array, got dtype {arr.dtype}", source=path)
         return arr.astype(float)
@@ -158,6 +156,7 @@ def load_expert_load(path: str | os.PathLike, *, profile=None, k: int | None = N
                          field=f"layer {row}", source=path)
     layers = _moe_rows(counts, profile, path)
     moe = counts[-len(layers):] if len(counts) != len(layers) else counts
+    moe = moe / moe.max(axis=1, keepdims=True)  # p is scale-free; this keeps huge counts from summing to inf
     few = (moe > 0).sum(axis=1) < k
     if few.any():
         i = int(np.argmax(few))
@@ -177,13 +176,7 @@ def load_expert_load(path: str | os.PathLike, *, profile=None, k: int | None = N
 
 
 def _npz_trace(path: Path) -> tuple[np.ndarray, dict]:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {name: z[name] for name in z.files}
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except (OSError, ValueError) as exc:
-        raise FileFormatError(f"not a readable .npz archive ({exc})", source=path) from None
+    data = load_numpy(path, archive=True)
     unknown = sorted(set(data) - {"sets", "layers", "weights", "n_experts"})
     if "sets" not in data or unknown:
         raise FileFormatError(f"expected arrays sets [, layers, weights, n_experts]; found {', '.join(sorted(data))}",
@@ -192,8 +185,25 @@ def _npz_trace(path: Path) -> tuple[np.ndarray, dict]:
     if sets.ndim != 3 or not np.issubdtype(sets.dtype, np.integer):
         raise FileFormatError(f"must be an integer array (layers, tokens, k), got {sets.dtype} {sets.shape}",
                               field="sets", source=path)
-    meta = {key: value.tolist() for key, value in data.items()}
+    meta = _checked_meta({key: value.tolist() for key, value in data.items()}, path)
     return sets, meta
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _checked_meta(meta: dict, path: Path, line: int | None = None) -> dict:
+    """A trace header: ``n_experts`` and ``k`` integers, ``layers`` a list of distinct non-negative integers."""
+    for key in ("n_experts", "k"):
+        if key in meta and not _is_int(meta[key]):
+            raise FileFormatError(f"must be an integer, got {meta[key]!r}", field=key, source=path, line=line)
+    layers = meta.get("layers")
+    if layers is not None and (not isinstance(layers, list) or not all(_is_int(x) and x >= 0 for x in layers)
+                               or len(set(layers)) != len(layers)):
+        raise FileFormatError("must be a list of distinct non-negative integers", field="layers", source=path,
+                              line=line)
+    return meta
 
 
 def _jsonl_trace(path: Path) -> tuple[list[list[list[int]]], dict]:
@@ -203,17 +213,14 @@ def _jsonl_trace(path: Path) -> tuple[list[list[list[int]]], dict]:
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FileFormatError(f"invalid JSON: {exc.msg}", source=path, line=number) from None
+        obj = parse_json(text, source=path, line=number)
         if not isinstance(obj, dict):
             raise FileFormatError("expected a JSON object", source=path, line=number)
         if "experts" not in obj:
             if per_token or meta or not set(obj) <= {"n_experts", "layers", "k"}:
                 raise FileFormatError('expected {"experts": [...], "weight": w} (a header may only be the first line)',
                                       source=path, line=number)
-            meta = obj
+            meta = _checked_meta(obj, path, number)
             continue
         layers = obj["experts"]
         if set(obj) - {"experts", "weight"} or not isinstance(layers, list) \
@@ -235,7 +242,7 @@ def _jsonl_trace(path: Path) -> tuple[list[list[list[int]]], dict]:
     try:
         sets = np.array([[tok[i] for tok in per_token] for i in keep], dtype=np.int64)
         w = np.array(weights, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FileFormatError("every layer of every token needs the same number k of integer expert ids "
                               "and weights must be numbers", field="experts", source=path) from None
     if "layers" in meta and len(meta["layers"]) == len(per_token[0]):
@@ -275,7 +282,10 @@ def load_trace(path: str | os.PathLike, *, profile=None, n_experts: int | None =
                          field="n_experts", source=path)
     if len(set(candidates.values())) > 1:
         raise InputError(f"disagree: {candidates}", field="n_experts", source=path)
-    n = int(next(iter(candidates.values())))
+    n = next(iter(candidates.values()))
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= MAX_EXPERTS:
+        raise InputError(f"must be an integer in 1..{MAX_EXPERTS}, got {n!r}", field="n_experts", source=path)
+    n = int(n)
     layers = meta.get("layers")
     if profile is not None:
         if layers is None and len(sets) in (profile.n_moe_layers,):

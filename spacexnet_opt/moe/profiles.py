@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FileFormatError, InputError
-from ..fileio import read_json, read_text
+from ..fileio import check_nesting, read_json, read_text
 from . import flops
 
 __all__ = ["ModelProfile", "PROFILES", "get_profile", "load_profile"]
@@ -234,6 +234,7 @@ def _read_mapping(path: Path) -> dict[str, Any]:
         except ModuleNotFoundError:  # Python 3.10
             import tomli as tomllib
         text = read_text(path)
+        check_nesting(text, source=path, toml=True)
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -34,6 +34,7 @@ from math import factorial
 
 import numpy as np
 
+from ..budget import check_tokens
 from ..errors import InputError
 
 __all__ = ["TopKSampler", "sample_sequential", "check_probabilities", "cps_inclusion", "cps_pairs", "cps_sample", "cps_acceptance"]
@@ -271,6 +272,7 @@ class TopKSampler:
             raise InputError(f"must be a non-negative integer, got {n_tokens!r}", field="n_tokens")
         rng = np.random.default_rng(rng)
         n_layers = len(self.p)
+        check_tokens(n_tokens, n_layers * self.k, n_layers * self.k * np.dtype(dtype).itemsize, field="n_tokens")
         out = np.empty((n_layers, n_tokens, self.k), dtype=dtype)
         for l in range(n_layers):
             kf = int(self.k_free[l])

@@ -105,29 +105,12 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     receives each scheme's first deployment (a :class:`~spacexnet_opt.deploy.Plan`). ``levers``: the
     options of the ``Space-XNet-opt(-tp)`` rows (default: the best levers for the world).
     """
-    from ..deploy import evaluate_plans, plan_from_deployment
+    from ..deploy import evaluate_plans
 
     _check_schemes(schemes)
-    layers = layers or {"center": world.layers}
-    randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
-    plan = []
-    base = {name: base_scheme(name) for name in schemes}
-    for name in schemes:
-        progress(f"placing {name}", len(plan), 0)
-        if base[name] in RANDOM_SCHEMES:
-            plan += [(name, plan_from_deployment(d)) for n, d in randoms if n == base[name]]
-        elif SCHEMES[name][0] == "optimised":
-            plan.append((name, _optimised(world, progress, groups=name.endswith("-tp"), levers=levers)))
-        else:
-            plan.append((name, plan_from_deployment(scheme_deployment(
-                base[name], partition=world.partition, layers=layers, n_experts=world.n_experts, method=method))))
-    grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name][0] == "grouped"]
-    if grouped:
-        from ..deploy.tp_deploy import attach_groups
-
-        for j, p in zip(grouped, attach_groups(world, [plan[j][1] for j in grouped], progress=progress)):
-            plan[j] = (plan[j][0], p)
-    per = {name: (max(tokens // seeds, 2) if tokens and base[name] in RANDOM_SCHEMES else tokens)
+    plan = _scheme_plans(world, schemes, seeds=seeds, seed=seed, layers=layers or {"center": world.layers},
+                         method=method, progress=progress, levers=levers)
+    per = {name: (max(tokens // seeds, 2) if tokens and base_scheme(name) in RANDOM_SCHEMES else tokens)
            for name in schemes}
     routed = evaluate_plans(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
                             progress=progress)
@@ -135,28 +118,56 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
         if keep is not None:
             keep.setdefault(name, d)
     evals = [(name, ev) for (name, _), ev in zip(plan, routed)]
-    out = {}
+    return {name: _summary([ev for n, ev in evals if n == name], tokens) for name in schemes}
+
+
+def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int,
+                  layers: Mapping[str, list[LayerSubproblem]], method: str | None, progress: Progress,
+                  levers: dict | None = None) -> list:
+    """``(scheme, Plan)`` pairs: every placement of every scheme (random ones ``seeds`` times)."""
+    from ..deploy import plan_from_deployment
+
+    randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
+    plan = []
     for name in schemes:
-        mine = [ev for n, ev in evals if n == name]
-        means = np.array([ev.montecarlo.mean_s if ev.montecarlo else ev.snapshot.total_s for ev in mine])
-        exact = np.array([ev.snapshot.total_s for ev in mine])
-        row = {
-            "mean_s_per_token": float(means.mean()),
-            "std_s": float(means.std(ddof=1)) if len(means) > 1 else 0.0,
-            "placements": len(mine),
-            "analytic_s_per_token": float(np.mean([ev.analytic.total_s for ev in mine])),
-            "snapshot_exact_s_per_token": float(exact.mean()),
-            "propagation_s_per_token": float(np.mean([ev.snapshot.propagation_s.sum() for ev in mine])),
-            "compute_s_per_token": float(np.mean([ev.snapshot.compute_s.sum() + ev.snapshot.per_token_s
-                                                  for ev in mine])),
-        }
-        if tokens:
-            lat_var = np.mean([ev.montecarlo.std_s ** 2 / ev.montecarlo.n_tokens for ev in mine]) / len(mine)
-            half = 1.959963984540054 * np.sqrt(lat_var)
-            row.update({"tokens": int(sum(ev.montecarlo.n_tokens for ev in mine)),
-                        "ci95_s": [float(row["mean_s_per_token"] - half), float(row["mean_s_per_token"] + half)],
-                        "p99_s_per_token": float(np.mean([ev.montecarlo.p99_s for ev in mine])),
-                        "disconnected_token_share": float(np.mean([ev.montecarlo.disconnected_token_share
-                                                                   for ev in mine]))})
-        out[name] = row
-    return out
+        progress(f"placing {name}", len(plan), 0)
+        base = base_scheme(name)
+        if base in RANDOM_SCHEMES:
+            plan += [(name, plan_from_deployment(d)) for n, d in randoms if n == base]
+        elif SCHEMES[name][0] == "optimised":
+            plan.append((name, _optimised(world, progress, groups=name.endswith("-tp"), levers=levers)))
+        else:
+            plan.append((name, plan_from_deployment(scheme_deployment(
+                base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method))))
+    grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name][0] == "grouped"]
+    if grouped:
+        from ..deploy.tp_deploy import attach_groups
+
+        for j, p in zip(grouped, attach_groups(world, [plan[j][1] for j in grouped], progress=progress)):
+            plan[j] = (plan[j][0], p)
+    return plan
+
+
+def _summary(mine: list, tokens: int) -> dict:
+    """One scheme's row of ``table2.json`` from the evaluations of its placements."""
+    means = np.array([ev.montecarlo.mean_s if ev.montecarlo else ev.snapshot.total_s for ev in mine])
+    exact = np.array([ev.snapshot.total_s for ev in mine])
+    row = {
+        "mean_s_per_token": float(means.mean()),
+        "std_s": float(means.std(ddof=1)) if len(means) > 1 else 0.0,
+        "placements": len(mine),
+        "analytic_s_per_token": float(np.mean([ev.analytic.total_s for ev in mine])),
+        "snapshot_exact_s_per_token": float(exact.mean()),
+        "propagation_s_per_token": float(np.mean([ev.snapshot.propagation_s.sum() for ev in mine])),
+        "compute_s_per_token": float(np.mean([ev.snapshot.compute_s.sum() + ev.snapshot.per_token_s
+                                              for ev in mine])),
+    }
+    if tokens:
+        lat_var = np.mean([ev.montecarlo.std_s ** 2 / ev.montecarlo.n_tokens for ev in mine]) / len(mine)
+        half = 1.959963984540054 * np.sqrt(lat_var)
+        row.update({"tokens": int(sum(ev.montecarlo.n_tokens for ev in mine)),
+                    "ci95_s": [float(row["mean_s_per_token"] - half), float(row["mean_s_per_token"] + half)],
+                    "p99_s_per_token": float(np.mean([ev.montecarlo.p99_s for ev in mine])),
+                    "disconnected_token_share": float(np.mean([ev.montecarlo.disconnected_token_share
+                                                               for ev in mine]))})
+    return row

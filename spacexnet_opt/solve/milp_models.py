@@ -28,6 +28,7 @@ from itertools import combinations
 
 import numpy as np
 
+from ..budget import check_model_size, milp_variables
 from ..errors import BackendUnavailableError, InputError
 from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
 from .reductions import candidate_columns
@@ -78,6 +79,7 @@ def build_milp(problem: Problem, *, restrict: bool = True) -> MilpModel:
     pulp = import_pulp()
     m, n = problem.shape
     cols = candidate_columns(problem) if restrict else np.arange(n)
+    check_model_size(milp_variables(problem, len(cols)), what="variables", advice="use a heuristic method such as tabu")
     lp = pulp.LpProblem(problem.name.replace(" ", "_") or problem.kind, pulp.LpMinimize)
     x = {(i, int(s)): lp.add_variable(f"x_{i}_{s}", cat=pulp.LpBinary) for i in range(m) for s in cols}
     for i in range(m):

@@ -28,27 +28,27 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError, InputError
+from ..errors import FileFormatError
+from ..fileio import read_text
+from ..formats.schema import MAX_MAGNITUDE
 from .problems import QAPProblem
 
 __all__ = ["load_qaplib", "read_qaplib_solution"]
 
 
 def _numbers(path: Path) -> list[tuple[float, int]]:
-    """All whitespace-separated numbers of a file with their 1-based line numbers."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"cannot read as text ({exc.__class__.__name__})", source=path) from None
+    """All whitespace-separated numbers of a file with their 1-based line numbers (finite, at most 1e100)."""
     out = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(read_text(path).splitlines(), start=1):
         for token in line.split():
             try:
-                out.append((float(token), line_no))
+                value = float(token)
             except ValueError:
                 raise FileFormatError(f"expected a number, found {token!r}", source=path, line=line_no) from None
+            if not abs(value) <= MAX_MAGNITUDE:
+                raise FileFormatError(f"expected a finite number of magnitude at most {MAX_MAGNITUDE:g}, "
+                                      f"found {token!r}", source=path, line=line_no)
+            out.append((value, line_no))
     return out
 
 
@@ -70,6 +70,9 @@ def read_qaplib_solution(path: str | os.PathLike, n: int) -> np.ndarray:
     values = [v for v, _ in numbers[2:]]
     if len(values) != n:
         raise FileFormatError(f"expected {n} permutation entries after the header, found {len(values)}", source=path)
+    bad = next(((v, line) for v, line in numbers[2:] if v != int(v) or not 0 <= v <= n), None)
+    if bad is not None:
+        raise FileFormatError(f"permutation entry {bad[0]:g} is not an integer in 0..{n}", source=path, line=bad[1])
     perm = np.array(values, dtype=np.int64)
     if perm.min() == 1:
         perm -= 1  # QAPLIB's usual 1-based form
@@ -84,7 +87,7 @@ def load_qaplib(path: str | os.PathLike) -> QAPProblem:
     Raises
     ------
     InputError
-        The file does not exist.
+        The file does not exist or cannot be read.
     FileFormatError
         Naming the file and line: non-numeric tokens, a wrong count of numbers,
         or a malformed ``.sln``.

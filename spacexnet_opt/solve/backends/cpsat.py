@@ -28,6 +28,7 @@ from itertools import combinations
 
 import numpy as np
 
+from ...budget import check_model_size, milp_variables
 from ...errors import BackendUnavailableError, InputError, SolverError
 from ..milp_models import merge_sets
 from ..problems import LinearProblem, Problem, QAPProblem, TraceProblem
@@ -224,6 +225,8 @@ def _trace(model, problem: TraceProblem):
 def _qap(model, problem: QAPProblem):
     """General QAP: one table per expert pair with flow, giving the pair's combined cost."""
     m, n = problem.shape
+    check_model_size(milp_variables(problem, n), what="variables and table entries",
+                     advice="use a heuristic method such as tabu")
     f, d = problem.flow, problem.distance
     pairs = [(i, j) for i, j in combinations(range(m), 2) if f[i, j] != 0 or f[j, i] != 0]
     tables = np.array([f[i, j] * d + f[j, i] * d.T for i, j in pairs]).reshape(len(pairs), n, n)
