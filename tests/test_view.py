@@ -11,7 +11,7 @@ from scipy.sparse.csgraph import dijkstra
 from spacexnet_opt.evaluate import Deployment, world_from_scenario
 from spacexnet_opt.formats.scenario import parse_scenario
 from spacexnet_opt.reproduce.schemes import solved_deployment
-from spacexnet_opt.view import make_scene, map_figure
+from spacexnet_opt.view import make_scene, map_figure, results_figure
 
 from test_evaluate_cli import TINY
 
@@ -67,9 +67,13 @@ def test_token_goes_through_the_nearest_copy(world, deployment):
 
 def test_view_cli_with_reproduce_and_sweep_outputs(cli, tmp_path):
     (tmp_path / "tiny.toml").write_text(TINY)
-    table = {"schemes": {"A": {"mean_s_per_token": 2.0, "ci95_s": [1.9, 2.1], "p99_s_per_token": 3.0},
+    cdf = {"s_per_token": [1.5, 2.0, 3.5], "fraction": [0.0, 0.5, 1.0]}
+    table = {"schemes": {"A": {"mean_s_per_token": 2.0, "ci95_s": [1.9, 2.1], "p99_s_per_token": 3.0, "cdf": cdf},
                          "B": {"mean_s_per_token": 1.0}}}
     (tmp_path / "table2.json").write_text(json.dumps(table))
+    fig = results_figure(tmp_path / "table2.json")
+    assert [t.name for t in fig.data] == ["mean", "p99", "A"]  # one per-token CDF line per scheme that has one
+    assert list(fig.data[2].y) == cdf["fraction"]
     result = cli("view", tmp_path / "tiny.toml", "-o", tmp_path / "v.html", "--frames", 2,
                  "--results", tmp_path / "table2.json")
     assert result.exit_code == 0 and "320 satellites, 2 snapshots" in result.output

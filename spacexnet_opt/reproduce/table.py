@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..evaluate import ComputeModel, Deployment, World
+from ..evaluate.montecarlo import pooled_cdf
 from ..formats.instance import LayerSubproblem
 from ..progress import Progress, no_progress
 from .schemes import RANDOM_SCHEMES, SCHEMES, base_scheme, scheme_deployment, scheme_rules
@@ -169,5 +170,6 @@ def _summary(mine: list, tokens: int) -> dict:
                     "ci95_s": [float(row["mean_s_per_token"] - half), float(row["mean_s_per_token"] + half)],
                     "p99_s_per_token": float(np.mean([ev.montecarlo.p99_s for ev in mine])),
                     "disconnected_token_share": float(np.mean([ev.montecarlo.disconnected_token_share
-                                                               for ev in mine]))})
+                                                               for ev in mine])),
+                    "cdf": pooled_cdf([ev.montecarlo for ev in mine])})
     return row
