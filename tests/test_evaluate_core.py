@@ -80,6 +80,26 @@ def test_montecarlo_agrees_with_exact_snapshot_mean():
         analytic_latency(delay.mean(axis=0), laws, times).total_s)
 
 
+def test_montecarlo_cdf_matches_its_quantiles_and_pools_by_token_count():
+    from spacexnet_opt.evaluate.montecarlo import pooled_cdf
+
+    rng = np.random.default_rng(3)
+    laws = [CpsLaw(np.array([0.8, 0.5, 0.3, 0.2, 0.1, 0.1]), 2)] * 3
+    times = ComputeTimes(0.02, 0.005, 0.001)
+    fast = simulate(rng.gamma(2.0, 0.01, size=(20, 3, 6)), laws, times, n_tokens=20_000, seed=1)
+    slow = simulate(rng.gamma(2.0, 0.03, size=(20, 3, 6)), laws, times, n_tokens=60_000, seed=2)
+    q = fast.quantiles_s
+    assert len(q) == 101 and np.all(np.diff(q) >= 0)
+    assert (q[50], q[95], q[99]) == pytest.approx((fast.p50_s, fast.p95_s, fast.p99_s))
+    cdf = pooled_cdf([fast, slow])
+    x, frac = np.array(cdf["s_per_token"]), np.array(cdf["fraction"])
+    assert frac[0] == 0 and frac[-1] == 1 and np.all(np.diff(frac) >= 0)
+    # at the fast run's median: half its tokens, weighted 1 : 3 against the slow run's share below it
+    slow_share = np.interp(fast.p50_s, slow.quantiles_s, np.linspace(0, 1, 101))
+    at = np.interp(fast.p50_s, x, frac)
+    assert at == pytest.approx((0.5 + 3 * slow_share) / 4, abs=0.02)
+
+
 def test_faster_satellites_never_slower():
     rng = np.random.default_rng(11)
     laws = [CpsLaw(np.array([0.6, 0.5, 0.4, 0.3, 0.2]), 2), PairLaw(synthetic_correlated(1, 5, 2, seed=1)

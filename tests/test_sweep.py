@@ -55,8 +55,18 @@ def _content(db) -> list[tuple]:
     ('"isl.survival" = [0.9, 1.5]', "grid.toml: axes.isl.survival[1]: isl.survival: Input should be less than or "
                                     "equal to 1"),
     ('"run.seeds" = [0]', "grid.toml: axes.run.seeds[0]: run.seeds: Input should be greater than or equal to 1"),
-    ('"run.method" = ["sorted", "nope"]', "grid.toml: axes.run.method[1]: run.method: Value error, unknown method "
+    ('"run.method" = ["sorted", "nope"]', "grid.toml: axes.run.method[1]: run.method: unknown method "
                                           "'nope'; valid methods: "),
+    ('"optimize.shape" = ["bands", "rings"]', "grid.toml: axes.optimize.shape[1]: optimize.shape: unknown shape "
+                                              "'rings'; valid: bands, regions, free"),
+    ('"optimize.replicas" = [-1]', "grid.toml: axes.optimize.replicas[0]: optimize.replicas: Input should be "
+                                   "greater than or equal to 0"),
+    ('"optimize.compute_group" = ["tp"]', "axes.optimize.compute_group[0]: optimize.compute_group: unknown "
+                                          "compute_group 'tp'; valid: none, waterfill, exact"),
+    ('"optimize.replica" = [1]', "grid.toml: axes.optimize.replica: unknown field 'replica' in optimize; valid: "
+                                 "shape, ring, gateways, replicas,"),
+    ('"optimize.shape" = ["free"]\n"optimize.capacity" = [2]',
+     "grid.toml: axes.optimize.capacity[0]: optimize: capacity above one works with the bands and regions shapes"),
 ])
 def test_bad_grid_is_one_line_before_any_task(cli, grid, tmp_path, axes, message):
     result = cli("sweep", grid(axes), "--out", tmp_path / "out", "--workers", 0)
@@ -173,3 +183,31 @@ def test_killed_worker_then_client_then_rerun_equals_a_serial_run(grid, tmp_path
     rerun = run_sweep(load_grid(path), tmp_path / "dask", workers=2)
     assert rerun.skipped >= 3 and rerun.skipped + rerun.run == serial.points == 10
     assert _content(db) == _content(serial.database)
+
+
+def test_optimize_levers_as_axes_record_the_optimized_rows(cli, grid, tmp_path):
+    """A lever point's Space-XNet-opt(-tp) rows are what ``spacexnet optimize`` predicts with the same levers."""
+    from spacexnet_opt.deploy import load_deployment
+
+    path = grid('"optimize.replicas" = [0, 8]',
+                extra='schemes = ["Space-XNet"]\n[set]\n"optimize.compute_group" = "waterfill"\n'
+                      '"optimize.group_size" = 6')
+    summary = run_sweep(load_grid(path), tmp_path / "out", workers=0)
+    assert (summary.points, summary.failed) == (2, 0)
+    with sqlite3.connect(summary.database) as conn:
+        rows = conn.execute('SELECT "optimize.replicas", scheme, mean_s_per_token FROM results '
+                            "ORDER BY point_index, scheme").fetchall()
+    assert [r[:2] for r in rows] == [(r, s) for r in (0, 8) for s in ("Space-XNet", "Space-XNet-opt",
+                                                                       "Space-XNet-opt-tp")]
+    got = {(r, s): v for r, s, v in rows}
+    for options, scheme in (([], "Space-XNet-opt"), (["--compute-group", "waterfill", "--group-size", "6"],
+                                                     "Space-XNet-opt-tp")):
+        out = tmp_path / f"{scheme}.json"
+        assert cli("optimize", tmp_path / "tiny.toml", "-o", out, "--replicas", 8, *options).exit_code == 0
+        assert got[8, scheme] == pytest.approx(load_deployment(out).predicted.s_per_token, rel=1e-12)
+    assert got[8, "Space-XNet-opt-tp"] < got[8, "Space-XNet-opt"] <= got[8, "Space-XNet"]
+    clash = cli("sweep", grid('"optimize.replicas" = [4]', extra='schemes = ["Space-XNet-opt"]'),
+                "--out", tmp_path / "clash", "--workers", 0)
+    assert clash.exit_code == 2 and clash.output.strip() == (
+        f"error: {tmp_path / 'grid.toml'}: schemes[0]: Space-XNet-opt is the row of the optimize. levers this grid "
+        "sets; drop it from schemes")

@@ -11,7 +11,7 @@ from scipy.sparse.csgraph import dijkstra
 from spacexnet_opt.evaluate import Deployment, world_from_scenario
 from spacexnet_opt.formats.scenario import parse_scenario
 from spacexnet_opt.reproduce.schemes import solved_deployment
-from spacexnet_opt.view import make_scene, map_figure
+from spacexnet_opt.view import make_scene, map_figure, results_figure
 
 from test_evaluate_cli import TINY
 
@@ -67,9 +67,13 @@ def test_token_goes_through_the_nearest_copy(world, deployment):
 
 def test_view_cli_with_reproduce_and_sweep_outputs(cli, tmp_path):
     (tmp_path / "tiny.toml").write_text(TINY)
-    table = {"schemes": {"A": {"mean_s_per_token": 2.0, "ci95_s": [1.9, 2.1], "p99_s_per_token": 3.0},
+    cdf = {"s_per_token": [1.5, 2.0, 3.5], "fraction": [0.0, 0.5, 1.0]}
+    table = {"schemes": {"A": {"mean_s_per_token": 2.0, "ci95_s": [1.9, 2.1], "p99_s_per_token": 3.0, "cdf": cdf},
                          "B": {"mean_s_per_token": 1.0}}}
     (tmp_path / "table2.json").write_text(json.dumps(table))
+    fig = results_figure(tmp_path / "table2.json")
+    assert [t.name for t in fig.data] == ["mean", "p99", "A"]  # one per-token CDF line per scheme that has one
+    assert list(fig.data[2].y) == cdf["fraction"]
     result = cli("view", tmp_path / "tiny.toml", "-o", tmp_path / "v.html", "--frames", 2,
                  "--results", tmp_path / "table2.json")
     assert result.exit_code == 0 and "320 satellites, 2 snapshots" in result.output
@@ -78,3 +82,37 @@ def test_view_cli_with_reproduce_and_sweep_outputs(cli, tmp_path):
     bad = cli("view", tmp_path / "tiny.toml", "-o", tmp_path / "w.html", "--results", tmp_path / "tiny.toml")
     assert bad.exit_code == 2 and "not a sweep results database" in bad.output
     assert not (tmp_path / "w.html").exists()
+
+
+def test_deployment_file_view_draws_replicas_and_compute_groups(cli, tmp_path):
+    from spacexnet_opt.deploy import load_deployment_world
+    from spacexnet_opt.view import TRACE_NAMES
+
+    (tmp_path / "tiny.toml").write_text(TINY)
+    dep = tmp_path / "dep.json"
+    res = cli("optimize", tmp_path / "tiny.toml", "-o", dep, "--replicas", "8", "--compute-group", "waterfill",
+              "--group-size", "6")
+    assert res.exit_code == 0, res.output
+    _, plan, world = load_deployment_world(dep)
+    assert plan.n_replicas == 8 and any(g.size > 1 for g in plan.groups)
+    scene = make_scene(world, plan, frames=2, seed=0)
+    assert np.array_equal(scene.hosts, plan.hosts) and np.array_equal(scene.gateways, plan.gateways)
+    for (members, shares), group in zip(scene.groups, plan.groups):
+        assert members.tolist() == group.members.tolist() and np.allclose(shares, group.shares)
+    fig = map_figure(scene)
+    assert len(fig.data[TRACE_NAMES.index("replicas")].x) == 8
+    n_members = sum(g.size for g in plan.groups)
+    ring = fig.data[TRACE_NAMES.index("compute groups")]
+    assert len(ring.x) == n_members and len(fig.frames[1].data[-1].x) == n_members
+    member = int(plan.groups[0].members[-1])
+    assert f"layer 0 compute group: sat {member}" in " ".join(ring.text)
+    res = cli("view", dep, "-o", tmp_path / "d.html", "--frames", 2)
+    assert res.exit_code == 0 and "320 satellites, 2 snapshots" in res.output, res.output
+    bad = cli("view", dep, tmp_path / "tiny.toml", "-o", tmp_path / "e.html")
+    assert bad.exit_code == 2 and "a deployment file is drawn alone" in bad.output
+
+
+def test_scene_without_groups_draws_no_rings(world, deployment):
+    scene = make_scene(world, deployment, frames=1)
+    fig = map_figure(scene)
+    assert scene.groups == () and len(fig.data[-1].x) == 0 and fig.data[-1].showlegend is False

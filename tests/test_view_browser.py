@@ -98,3 +98,28 @@ def test_view_loads_offline_and_the_slider_moves_the_satellites(page, browser):
     shot = Image.open(io.BytesIO(base64.b64decode(browser.get_screenshot_as_base64()))).convert("L")
     assert np.asarray(shot).std() > 10  # not a blank page
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_deployment_view_shows_replicas_and_compute_groups(browser, tmp_path):
+    from typer.testing import CliRunner
+
+    from spacexnet_opt.cli.app import app
+    from spacexnet_opt.view import TRACE_NAMES
+
+    (tmp_path / "tiny.toml").write_text(TINY)
+    dep, out = tmp_path / "dep.json", tmp_path / "dep.html"
+    runner = CliRunner()
+    for args in (["optimize", str(tmp_path / "tiny.toml"), "-o", str(dep), "--replicas", "4", "--compute-group",
+                  "waterfill", "--group-size", "4"], ["view", str(dep), "-o", str(out), "--frames", "2"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    browser.get(out.as_uri())
+    deadline = time.monotonic() + 20
+    while not browser.execute_script("return !!(document.getElementById('view-0') || {}).data"):
+        assert time.monotonic() < deadline, "figure never drawn"
+        time.sleep(0.1)
+    names = browser.execute_script("return document.getElementById('view-0').data.map(t => t.name);")
+    assert names == list(TRACE_NAMES)
+    counts = browser.execute_script("return document.getElementById('view-0').data.map(t => t.x.length);")
+    assert counts[TRACE_NAMES.index("replicas")] == 4 and counts[TRACE_NAMES.index("compute groups")] > 32
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -1,4 +1,4 @@
-"""CLI command ``view``: a self-contained HTML view of a placement on its constellation."""
+"""CLI command ``view``: a self-contained HTML view of a placement or a deployment file on its constellation."""
 
 from __future__ import annotations
 
@@ -23,12 +23,42 @@ def _deployment(world, placement: Optional[Path]):
     return deployment_from_placement(load_placement(placement), world.layers, n_sats=world.n_sats, source=placement)
 
 
+def _is_deployment(path: Path) -> bool:
+    """True for a deployment file (JSON whose ``format`` is spacexnet-deployment)."""
+    from ..deploy.file import DEPLOYMENT_FORMAT
+    from ..fileio import read_json
+
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    doc = read_json(path)
+    return isinstance(doc, dict) and doc.get("format") == DEPLOYMENT_FORMAT
+
+
+def _world_and_deployment(target: Path, placement: Optional[Path]):
+    """``(world, deployment, label)``: a deployment file's plan on its own scenario, or an instance's placement."""
+    if _is_deployment(target):
+        from ..deploy import load_deployment_world
+        from ..errors import InputError
+
+        if placement is not None:
+            raise InputError("a deployment file is drawn alone (no placement argument)", source=placement)
+        doc, plan, world = load_deployment_world(target)
+        return world, plan, doc.name
+    from ..evaluate import world_from_file
+
+    world = world_from_file(target)
+    deployment = _deployment(world, placement)
+    return world, deployment, deployment.name or str(placement)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``view`` command to the root app."""
 
     @app.command("view")
     def view(
-        instance: Path = typer.Argument(..., help="Instance (JSON) or scenario (TOML) file."),
+        instance: Path = typer.Argument(..., metavar="DEPLOYMENT_OR_INSTANCE",
+                                        help="Deployment file (spacexnet optimize/convert -o), or an instance "
+                                             "(JSON) or scenario (TOML) file."),
         placement: Optional[Path] = typer.Argument(None, help="Placement file (default: the Space-XNet scheme)."),
         out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
         frames: int = typer.Option(12, "--frames", min=1, help="Snapshots on the slider (evenly spaced)."),
@@ -40,15 +70,16 @@ def register(app: typer.Typer) -> None:
                                                     "directory) to chart beside the map."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the sampled token whose path is drawn."),
     ) -> None:
-        """Write one offline HTML page: satellites, ISLs, subnets, gateways, experts, a token's path, a slider."""
-        from ..evaluate import world_from_file
+        """Write one offline HTML page: satellites, ISLs, subnets, gateways, experts, a token's path, a slider.
+
+        A deployment file also shows its expert replicas and compute groups.
+        """
         from ..view import layer_figure, make_scene, map_figure, results_figure, write_view
 
-        world = world_from_file(instance)
-        deployment = _deployment(world, placement)
+        world, deployment, label = _world_and_deployment(instance, placement)
         scene = make_scene(world, deployment, frames=frames, seed=seed)
         figures = [map_figure(scene, up_links=up_links), layer_figure(world, deployment)]
         if results is not None:
             figures.append(results_figure(results))
-        size = write_view(out, figures, title=f"{world.name}: {deployment.name or placement}")
+        size = write_view(out, figures, title=f"{world.name}: {label}")
         typer.echo(f"wrote {out} ({size / 1e6:.1f} MB, {world.n_sats} satellites, {len(scene.frames)} snapshots)")

@@ -15,7 +15,7 @@ from ..progress import Progress, no_progress
 from .analytic import LayerLatency, analytic_latency, snapshot_latency
 from .deployment import Deployment
 from .legs import LegDelays, leg_delays
-from .montecarlo import MonteCarloResult, simulate
+from .montecarlo import MonteCarloResult, pooled_cdf, simulate
 
 if TYPE_CHECKING:
     from .world import World
@@ -58,6 +58,7 @@ class Evaluation:
                 "p99_s_per_token": mc.p99_s,
                 "p99_ci95_s": [float(x) for x in mc.p99_ci95_s],
                 "disconnected_token_share": mc.disconnected_token_share,
+                "cdf": pooled_cdf([mc]),
             })
         layer_source = mc if mc is not None else self.snapshot
         doc["per_token_compute_s"] = self.analytic.per_token_s

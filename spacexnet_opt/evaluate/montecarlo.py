@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from .compute import ComputeTimes
     from .sets import SetLaw
 
-__all__ = ["MonteCarloResult", "simulate"]
+__all__ = ["MonteCarloResult", "simulate", "pooled_cdf", "CDF_POINTS"]
 
 Z95 = 1.959963984540054
+CDF_POINTS = 101
+"""Quantiles of the per-token latency kept by :func:`simulate` (every 1 %)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +54,8 @@ class MonteCarloResult:
     propagation_s: np.ndarray
     compute_s: np.ndarray
     disconnected_token_share: float
+    quantiles_s: np.ndarray | None = None
+    """Per-token latency at probabilities ``0, 1/(Q-1), ..., 1`` (:data:`CDF_POINTS` of them): the CDF."""
 
     @property
     def layer_s(self) -> np.ndarray:
@@ -129,10 +133,34 @@ def simulate(delay_s: np.ndarray, laws: Sequence[SetLaw], times: ComputeTimes, *
     half = Z95 * std / np.sqrt(n_tokens)
     latency.sort()
     p50, p95, p99 = np.quantile(latency, [0.5, 0.95, 0.99])
+    quantiles = np.quantile(latency, np.linspace(0.0, 1.0, CDF_POINTS))
     return MonteCarloResult(
         n_tokens=int(n_tokens), mean_s=mean, std_s=std, p50_s=float(p50), p95_s=float(p95), p99_s=float(p99),
         ci95_s=(mean - half, mean + half), p99_ci95_s=_quantile_ci(latency, 0.99),
         propagation_s=layer_prop / n_tokens,
         compute_s=np.full(n_layers, times.gateway_s + times.expert_s),
-        disconnected_token_share=hit / n_tokens,
+        disconnected_token_share=hit / n_tokens, quantiles_s=quantiles,
     )
+
+
+def pooled_cdf(results: Sequence[MonteCarloResult], *, points: int = CDF_POINTS) -> dict:
+    """The CDF of per-token latency over several simulations pooled token for token.
+
+    Each simulation's CDF is read off its quantiles (linear between them) and
+    weighted by its token count; returned on ``points`` latencies spanning all
+    of them, as ``{"s_per_token": [...], "fraction": [...]}``.
+
+    >>> a = MonteCarloResult(2, 1.5, 0.7, 1.5, 1.9, 2.0, (1, 2), (1, 2), np.zeros(1), np.zeros(1), 0.0,
+    ...                      quantiles_s=np.array([1.0, 2.0]))
+    >>> b = MonteCarloResult(2, 3.5, 0.7, 3.5, 3.9, 4.0, (3, 4), (3, 4), np.zeros(1), np.zeros(1), 0.0,
+    ...                      quantiles_s=np.array([3.0, 4.0]))
+    >>> cdf = pooled_cdf([a, b], points=4)
+    >>> cdf["s_per_token"], cdf["fraction"]
+    ([1.0, 2.0, 3.0, 4.0], [0.0, 0.5, 0.5, 1.0])
+    """
+    quantiles = [np.asarray(r.quantiles_s, dtype=float) for r in results]
+    grid = np.linspace(min(q[0] for q in quantiles), max(q[-1] for q in quantiles), points)
+    weights = np.array([r.n_tokens for r in results], dtype=float)
+    fractions = [np.interp(grid, q, np.linspace(0.0, 1.0, len(q))) for q in quantiles]
+    pooled = np.average(np.array(fractions), axis=0, weights=weights)
+    return {"s_per_token": [float(x) for x in grid], "fraction": [round(float(f), 6) for f in pooled]}

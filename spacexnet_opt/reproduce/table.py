@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..evaluate import ComputeModel, Deployment, World
+from ..evaluate.montecarlo import pooled_cdf
 from ..formats.instance import LayerSubproblem
 from ..progress import Progress, no_progress
 from .schemes import RANDOM_SCHEMES, SCHEMES, base_scheme, scheme_deployment, scheme_rules
@@ -68,25 +69,31 @@ def _check_schemes(schemes: Sequence[str]) -> None:
         raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
 
 
-def _optimised(world: World, progress: Progress, *, groups: bool = False):
-    """Space-XNet-opt(-tp), optimised on the world's own (in-sample) statistics even when evaluated out of sample."""
+def _optimised(world: World, progress: Progress, *, groups: bool = False, levers: dict | None = None):
+    """Space-XNet-opt(-tp), optimised on the world's own (in-sample) statistics even when evaluated out of sample.
+
+    ``levers``: ``optimize_deployment`` options, with ``group_method``, ``group_size``, ``group_candidates``
+    for the compute groups (default: :func:`~spacexnet_opt.deploy.optimize.best_options`, waterfill groups).
+    """
     from ..deploy.optimize import best_options, optimize_deployment
     from ..evaluate import laws_from_stats
 
     stats = getattr(world.setting, "statistics", None)
     if stats is not None:
         world = world.with_laws(laws_from_stats(stats), "in sample")
+    options = best_options(world) if levers is None else dict(levers)
+    group = {k: options.pop(k) for k in ("group_method", "group_size", "group_candidates") if k in options}
     if groups:
         from ..deploy.tp_deploy import optimize_with_groups
 
-        return replace(optimize_with_groups(world, **best_options(world), progress=progress).plan,
+        return replace(optimize_with_groups(world, **options, **group, progress=progress).plan,
                        name="Space-XNet-opt-tp")
-    return optimize_deployment(world, **best_options(world), progress=progress).plan
+    return optimize_deployment(world, **options, progress=progress).plan
 
 
 def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
                 layers: Mapping[str, list[LayerSubproblem]] | None = None, method: str | None = None,
-                progress: Progress = no_progress, keep: dict | None = None) -> dict:
+                progress: Progress = no_progress, keep: dict | None = None, levers: dict | None = None) -> dict:
     """Evaluate ``schemes`` on ``world``; random schemes over ``seeds`` placements.
 
     Every scheme gets ``tokens`` Monte Carlo tokens in all (a random scheme
@@ -96,13 +103,14 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     where ``mean_s_per_token`` is the mean over placements, ``std_s`` the
     standard deviation over placements (0 for a deterministic scheme),
     ``ci95_s`` the Monte Carlo 95 % interval of the mean. ``keep``, a dict,
-    receives each scheme's first deployment (a :class:`~spacexnet_opt.deploy.Plan`).
+    receives each scheme's first deployment (a :class:`~spacexnet_opt.deploy.Plan`). ``levers``: the
+    options of the ``Space-XNet-opt(-tp)`` rows (default: the best levers for the world).
     """
     from ..deploy import evaluate_plans
 
     _check_schemes(schemes)
     plan = _scheme_plans(world, schemes, seeds=seeds, seed=seed, layers=layers or {"center": world.layers},
-                         method=method, progress=progress)
+                         method=method, progress=progress, levers=levers)
     per = {name: (max(tokens // seeds, 2) if tokens and base_scheme(name) in RANDOM_SCHEMES else tokens)
            for name in schemes}
     routed = evaluate_plans(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
@@ -115,7 +123,8 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
 
 
 def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int,
-                  layers: Mapping[str, list[LayerSubproblem]], method: str | None, progress: Progress) -> list:
+                  layers: Mapping[str, list[LayerSubproblem]], method: str | None, progress: Progress,
+                  levers: dict | None = None) -> list:
     """``(scheme, Plan)`` pairs: every placement of every scheme (random ones ``seeds`` times)."""
     from ..deploy import plan_from_deployment
 
@@ -127,7 +136,7 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
         if base in RANDOM_SCHEMES:
             plan += [(name, plan_from_deployment(d)) for n, d in randoms if n == base]
         elif SCHEMES[name][0] == "optimised":
-            plan.append((name, _optimised(world, progress, groups=name.endswith("-tp"))))
+            plan.append((name, _optimised(world, progress, groups=name.endswith("-tp"), levers=levers)))
         else:
             plan.append((name, plan_from_deployment(scheme_deployment(
                 base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method))))
@@ -161,5 +170,6 @@ def _summary(mine: list, tokens: int) -> dict:
                     "ci95_s": [float(row["mean_s_per_token"] - half), float(row["mean_s_per_token"] + half)],
                     "p99_s_per_token": float(np.mean([ev.montecarlo.p99_s for ev in mine])),
                     "disconnected_token_share": float(np.mean([ev.montecarlo.disconnected_token_share
-                                                               for ev in mine]))})
+                                                               for ev in mine])),
+                    "cdf": pooled_cdf([ev.montecarlo for ev in mine])})
     return row

@@ -50,7 +50,7 @@ def _serial(todo: list[Point], grid: Grid, source: str, record: Callable[[Point,
                 cached = (key, shell_snapshots(point.spec, source))
             except Exception:  # the point's own run reports it
                 cached = (key, None)
-        record(point, run_point(point.spec, source, grid.schemes, point.run, cached[1]))
+        record(point, run_point(point.spec, source, list(point.schemes), point.run, cached[1], point.levers))
 
 
 def _client(workers: int | None, scheduler: str | None):
@@ -75,8 +75,8 @@ def _distributed(todo: list[Point], grid: Grid, source: str, record: Callable[[P
             key = shell_key(point)
             if key not in shells:
                 shells[key] = client.submit(shell_snapshots, point.spec, source, key=f"shell-{key}")
-        futures = {client.submit(run_point, p.spec, source, grid.schemes, p.run, shells[shell_key(p)],
-                                 key=f"point-{p.hash}"): p for p in todo}
+        futures = {client.submit(run_point, p.spec, source, list(p.schemes), p.run, shells[shell_key(p)],
+                                 p.levers, key=f"point-{p.hash}"): p for p in todo}
         for future in as_completed(futures):
             point = futures.pop(future)
             if future.status == "finished":
@@ -123,7 +123,7 @@ def run_sweep(grid: Grid, out: str | os.PathLike, *, workers: int | None = None,
     say(counts["done"], 0, len(points))
 
     def record(point: Point, result: dict) -> None:
-        db.record(point_hash=point.hash, point_index=point.index, params=point.params, schemes=grid.schemes,
+        db.record(point_hash=point.hash, point_index=point.index, params=point.params, schemes=list(point.schemes),
                   result=result)
         counts["done"] += 1
         counts["failed"] += "error" in result

@@ -8,8 +8,8 @@ varied alone, the others at the base scenario's value: the Fig. 7 sweeps) or
 ``points`` (the ``[[points]]`` tables, each a set of fields). Fields under
 ``run.`` are not scenario fields but how a point is evaluated (``run.seeds``
 placements per random scheme, ``run.tokens`` Monte Carlo tokens,
-``run.method`` the solver of the solved schemes); a future lever field is
-just another path. ``docs/sweeps.md`` is the reference.
+``run.method`` the solver of the solved schemes); fields under ``optimize.``
+are the levers of ``spacexnet optimize`` (:mod:`.levers`). ``docs/sweeps.md`` is the reference.
 
 Every point is made into a validated :class:`~spacexnet_opt.formats.scenario.Scenario`
 when the grid is loaded, so an unknown field, an empty axis or an impossible

@@ -42,6 +42,7 @@ from ..errors import InputError
 from ..formats.scenario import Scenario, load_scenario
 from ..formats.schema import validate_document
 from .grid import Grid, RunSettings, check_schemes
+from .levers import LEVER_SCHEMES, OPTIMIZE, OptimizeLevers
 
 __all__ = ["Point", "grid_points", "distinct", "shell_key"]
 
@@ -50,13 +51,19 @@ RUN = "run."
 
 @dataclass(frozen=True)
 class Point:
-    """One grid point: ``params`` (column -> value), the scenario and run settings it resolves to."""
+    """One grid point: ``params`` (column -> value), the scenario and run settings it resolves to.
+
+    ``schemes``: the rows it records (the grid's, then ``Space-XNet-opt(-tp)``
+    when it sets ``optimize.`` levers); ``levers``: their options, or None.
+    """
 
     index: int
     params: dict
     spec: Scenario
     run: RunSettings
     hash: str
+    schemes: tuple = ()
+    levers: tuple | None = None
 
 
 def _model_of(annotation) -> type[BaseModel] | None:
@@ -69,13 +76,14 @@ def _model_of(annotation) -> type[BaseModel] | None:
 
 def _check_path(path: str) -> None:
     """Raise ValueError unless ``path`` names a field of the scenario (or of the run settings)."""
-    model: type[BaseModel] | None = RunSettings if path.startswith(RUN) else Scenario
-    parts = path.split(".")[1:] if path.startswith(RUN) else path.split(".")
+    prefix = next((p for p in (RUN, OPTIMIZE) if path.startswith(p)), "")
+    model: type[BaseModel] | None = {RUN: RunSettings, OPTIMIZE: OptimizeLevers}.get(prefix, Scenario)
+    parts = path[len(prefix):].split(".")
     for depth, part in enumerate(parts):
         if model is None:  # inside a free-form table (statistics.params)
             return
         if part not in model.model_fields or part in ("format", "version"):
-            where = ".".join(parts[:depth]) or "the scenario"
+            where = ".".join(parts[:depth]) or prefix.rstrip(".") or "the scenario"
             raise ValueError(f"unknown field {part!r} in {where}; valid: {', '.join(model.model_fields)}")
         annotation = model.model_fields[part].annotation
         model = _model_of(annotation)
@@ -122,27 +130,50 @@ def _base(grid: Grid) -> dict:
     return data
 
 
-def _resolve(grid: Grid, base: dict, assignment: dict, where: str) -> tuple[Scenario, RunSettings]:
+def _settings(model: type[BaseModel], values: dict, prefix: str, where: str, grid: Grid):
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = f"{prefix}{error['loc'][0]}" if error["loc"] else prefix.rstrip(".")
+        raise InputError(f"{field}: {error['msg'].removeprefix('Value error, ')}", field=where,
+                         source=grid.source) from None
+
+
+def _resolve(grid: Grid, base: dict, assignment: dict, where: str) -> tuple[Scenario, RunSettings, Any]:
     data = json.loads(json.dumps(base))
-    run = grid.run.model_dump()
+    run, levers = grid.run.model_dump(), {}
     for path, value in (grid.set | assignment).items():
         if path.startswith(RUN):
             run[path[len(RUN):]] = value
+        elif path.startswith(OPTIMIZE):
+            levers[path[len(OPTIMIZE):]] = value
         else:
             _set(data, path, value)
-    try:
-        settings = RunSettings.model_validate(run)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise InputError(f"run.{error['loc'][0]}: {error['msg']}", field=where, source=grid.source) from None
+    settings = _settings(RunSettings, run, RUN, where, grid)
+    optimize = _settings(OptimizeLevers, levers, OPTIMIZE, where, grid) if _has_levers(grid) else None
     try:
         spec = validate_document(Scenario, data, kind="spacexnet-scenario", version=1, source=grid.source)
     except InputError as exc:
         raise InputError(f"{exc.field}: {exc.message}", field=where, source=grid.source) from None
-    return spec, settings
+    return spec, settings, optimize
+
+
+def _has_levers(grid: Grid) -> bool:
+    return any(f.startswith(OPTIMIZE) for f, _ in _named_fields(grid))
+
+
+def _check_lever_schemes(grid: Grid) -> None:
+    """With ``optimize.`` fields the levers' rows are ``Space-XNet-opt(-tp)``: the schemes must not name them."""
+    for i, name in enumerate(grid.schemes):
+        if name in LEVER_SCHEMES and _has_levers(grid):
+            raise InputError(f"{name} is the row of the optimize. levers this grid sets; drop it from schemes",
+                             field=f"schemes[{i}]", source=grid.source)
 
 
 def _param(base: dict, grid: Grid, path: str):
+    if path.startswith(OPTIMIZE):
+        return getattr(OptimizeLevers(), path[len(OPTIMIZE):])
     return getattr(grid.run, path[len(RUN):]) if path.startswith(RUN) else _get(base, path)
 
 
@@ -179,6 +210,7 @@ def grid_points(grid: Grid) -> list[Point]:
         An unknown field, an unknown scheme, or a value the scenario schema refuses.
     """
     check_schemes(grid)
+    _check_lever_schemes(grid)
     for field, where in _named_fields(grid):
         try:
             _check_path(field)
@@ -187,9 +219,14 @@ def grid_points(grid: Grid) -> list[Point]:
     base = _base(grid)
     points = []
     for index, (assignment, params, where) in enumerate(_assignments(grid, base)):
-        spec, run = _resolve(grid, base, assignment, where)
-        content = json.dumps({"scenario": spec.model_dump(mode="json"), "run": run.model_dump()}, sort_keys=True)
-        points.append(Point(index, params, spec, run, hashlib.sha256(content.encode()).hexdigest()[:20]))
+        spec, run, levers = _resolve(grid, base, assignment, where)
+        content = {"scenario": spec.model_dump(mode="json"), "run": run.model_dump()}
+        if levers is not None:
+            content["optimize"] = levers.model_dump()
+        digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
+        schemes = tuple(grid.schemes) + (levers.schemes() if levers is not None else ())
+        options = tuple(levers.options().items()) if levers is not None else None
+        points.append(Point(index, params, spec, run, digest, schemes, options))
     return points
 
 

@@ -37,10 +37,11 @@ def _rows(world, table: dict) -> dict[str, dict]:
     return out
 
 
-def run_point(spec, source: str, schemes: list[str], run, snapshots=None) -> dict:
+def run_point(spec, source: str, schemes: list[str], run, snapshots=None, levers=None) -> dict:
     """Evaluate ``schemes`` at one point; ``{"rows": {scheme: metrics}, "runtime_s"}`` or ``{"error"}``.
 
-    ``snapshots`` are the shell's (from :func:`shell_snapshots`); None builds them here.
+    ``snapshots`` are the shell's (from :func:`shell_snapshots`); None builds them here. ``levers``: the
+    ``optimize`` options of the ``Space-XNet-opt(-tp)`` rows (items of a dict; None: the best levers).
     """
     from ..build import resolve_setting
     from ..reproduce.table import run_schemes, scheme_world
@@ -49,7 +50,8 @@ def run_point(spec, source: str, schemes: list[str], run, snapshots=None) -> dic
     try:
         setting = resolve_setting(spec, Path(source), snapshots=snapshots)
         world, layers = scheme_world(setting, schemes, seeds=run.seeds)
-        table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, layers=layers, method=run.method)
+        table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, layers=layers, method=run.method,
+                            levers=None if levers is None else dict(levers))
         return {"rows": _rows(world, table), "runtime_s": time.perf_counter() - start}
     except Exception as exc:  # a failing point is data: recorded, and the sweep goes on
         last = traceback.extract_tb(exc.__traceback__)[-1]

@@ -4,7 +4,8 @@ The map is an equirectangular Earth (longitude, latitude) drawn with SVG
 scatter traces, so it renders without WebGL and without any map tiles or
 coastline files from the network. Trace order (the browser test relies on
 it): ISLs up, ISLs down, satellites, gateways, expert hosts (first copies),
-replicas (further copies), token path.
+replicas (further copies), token path, compute groups (rings on the members
+of each layer's group, empty without groups).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import numpy as np
 
 __all__ = ["map_figure", "TRACE_NAMES"]
 
-TRACE_NAMES = ("ISL up", "ISL down", "satellites", "gateways", "expert hosts", "replicas", "token path")
+TRACE_NAMES = ("ISL up", "ISL down", "satellites", "gateways", "expert hosts", "replicas", "token path",
+               "compute groups")
 OCEAN, LAND_GRID = "#0d2b45", "#2c4f6e"
 UP_LINKS_MAX_SATS = 5000
 
@@ -49,6 +51,8 @@ def _frame_data(scene, f: int, up_links: bool) -> list[dict]:
         out.append({"x": ll[ids, 0].tolist(), "y": ll[ids, 1].tolist()})
     x, y = _segments(ll, _path_pairs(scene.paths[f]))
     out.append({"x": x, "y": y})
+    members = np.concatenate([m for m, _ in scene.groups]) if scene.groups else np.zeros(0, dtype=np.int64)
+    out.append({"x": ll[members, 0].tolist(), "y": ll[members, 1].tolist()})
     return out
 
 
@@ -80,7 +84,18 @@ def _static_traces(scene) -> list[dict]:
         {"mode": "markers", "text": replica_text, "hoverinfo": "text", "showlegend": bool(replica_text),
          "marker": {"size": 9, "symbol": "circle-open", "color": "rgba(255,200,40,1)", "line": {"width": 2}}},
         {"mode": "lines", "line": {"color": "#ff2bd6", "width": 3}, "hoverinfo": "skip"},
+        _group_style(scene),
     ]
+
+
+def _group_style(scene) -> dict:
+    """Rings on compute-group members, coloured by layer (the legend entry only when there are groups)."""
+    layers = [l for l, (m, _) in enumerate(scene.groups) for _ in m]
+    text = [f"layer {l} compute group: sat {s}, share {w:.2f}"
+            for l, (m, shares) in enumerate(scene.groups) for s, w in zip(m, shares)]
+    return {"mode": "markers", "text": text, "hoverinfo": "text", "showlegend": bool(text),
+            "marker": {"size": 14, "symbol": "circle-open", "color": layers, "colorscale": "Turbo",
+                       "cmin": 0, "cmax": max(len(scene.gateways) - 1, 1), "line": {"width": 1.5}}}
 
 
 def _slider(scene) -> dict:

@@ -2,7 +2,7 @@
 
 plotly.js is inlined, so the page opens offline and makes no network request.
 ``results`` may be a ``reproduce`` output (``table2.json``: each scheme's mean
-with its 95 % interval and p99) or a ``sweep`` output (``results.sqlite`` or
+with its 95 % interval and p99, and its per-token s/token CDF) or a ``sweep`` output (``results.sqlite`` or
 its directory: the distribution (CDF) of each scheme's s/token over the grid's
 points).
 """
@@ -24,12 +24,18 @@ __all__ = ["write_view", "layer_figure", "results_figure"]
 
 
 def layer_figure(world, deployment):
-    """Per-layer expected latency of ``deployment`` (snapshot expectation): propagation and compute stacked."""
+    """Per-layer expected latency of ``deployment`` (snapshot expectation): propagation and compute stacked.
+
+    ``deployment``: an :class:`~spacexnet_opt.evaluate.Deployment` or a deployment
+    :class:`~spacexnet_opt.deploy.plan.Plan` (replicas, compute groups).
+    """
     import plotly.graph_objects as go
 
-    from ..evaluate import evaluate
+    from ..deploy import evaluate_plans
+    from ..deploy.plan import Plan, plan_from_deployment
 
-    latency = evaluate(world, deployment, tokens=0).snapshot
+    plan = deployment if isinstance(deployment, Plan) else plan_from_deployment(deployment)
+    latency = evaluate_plans(world, [plan], tokens=0)[0].snapshot
     layers = list(range(len(latency.propagation_s)))
     fig = go.Figure([go.Bar(name="propagation", x=layers, y=latency.propagation_s),
                      go.Bar(name="compute", x=layers, y=latency.compute_s)])
@@ -44,29 +50,45 @@ def _sweep_rows(path: Path) -> list[tuple[str, float]]:
         return conn.execute("SELECT scheme, mean_s_per_token FROM results WHERE error IS NULL").fetchall()
 
 
+def _table_figure(path: Path):
+    """A reproduce output: mean, 95 % interval and p99 per scheme, and beside it each scheme's per-token CDF."""
+    from plotly.subplots import make_subplots
+
+    schemes = read_json(path).get("schemes")
+    if not isinstance(schemes, dict):
+        raise InputError("not a reproduce output (no schemes table)", field="schemes", source=path)
+    names = list(schemes)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("mean (95 % interval) and p99", "per-token CDF"))
+    mean = np.array([schemes[n]["mean_s_per_token"] for n in names])
+    ci = np.array([schemes[n].get("ci95_s") or [m, m] for n, m in zip(names, mean)])
+    fig.add_bar(name="mean", x=names, y=mean, row=1, col=1,
+                error_y={"type": "data", "symmetric": False, "array": ci[:, 1] - mean, "arrayminus": mean - ci[:, 0]})
+    fig.add_scatter(name="p99", x=names, y=[schemes[n].get("p99_s_per_token") for n in names], mode="markers",
+                    marker={"symbol": "line-ew-open", "size": 26, "color": "black"}, row=1, col=1)
+    for name in names:
+        cdf = schemes[name].get("cdf")
+        if isinstance(cdf, dict):
+            fig.add_scatter(name=name, x=cdf.get("s_per_token"), y=cdf.get("fraction"), mode="lines", row=1, col=2)
+    fig.update_yaxes(title_text="s per token", row=1, col=1)
+    fig.update_xaxes(title_text="s per token", row=1, col=2)
+    fig.update_yaxes(title_text="fraction of tokens", row=1, col=2)
+    fig.update_layout(title=f"{path.name}: s/token per scheme")
+    return fig
+
+
 def results_figure(path: str | os.PathLike):
-    """The schemes of a reproduce (``table2.json``) or sweep (``results.sqlite``) output."""
+    """The schemes of a reproduce (``table2.json``: means and per-token CDFs) or sweep (``results.sqlite``) output."""
     import plotly.graph_objects as go
 
     path = Path(path)
-    fig = go.Figure()
     if path.suffix == ".json":
-        schemes = read_json(path).get("schemes")
-        if not isinstance(schemes, dict):
-            raise InputError("not a reproduce output (no schemes table)", field="schemes", source=path)
-        names = list(schemes)
-        mean = np.array([schemes[n]["mean_s_per_token"] for n in names])
-        ci = np.array([schemes[n].get("ci95_s") or [m, m] for n, m in zip(names, mean)])
-        fig.add_bar(name="mean", x=names, y=mean, error_y={"type": "data", "symmetric": False,
-                                                           "array": ci[:, 1] - mean, "arrayminus": mean - ci[:, 0]})
-        fig.add_scatter(name="p99", x=names, y=[schemes[n].get("p99_s_per_token") for n in names], mode="markers",
-                        marker={"symbol": "line-ew-open", "size": 26, "color": "black"})
-        fig.update_layout(title=f"{path.name}: s/token per scheme (95 % interval, p99)", yaxis_title="s per token")
+        fig = _table_figure(path)
     else:
         try:
             rows = _sweep_rows(path)
         except sqlite3.Error as exc:
             raise InputError(f"not a sweep results database ({exc})", source=path) from None
+        fig = go.Figure()
         for scheme in dict.fromkeys(s for s, _ in rows):
             values = np.sort([v for s, v in rows if s == scheme])
             fig.add_scatter(name=scheme, x=values, y=np.arange(1, len(values) + 1) / len(values), line_shape="hv")

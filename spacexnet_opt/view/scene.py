@@ -41,7 +41,9 @@ class Scene:
     layers of each band; ``gateways`` (L,); ``hosts`` (L, E, C) the satellites
     of each expert's copies (-1: fewer copies; C = 1 without replicas); ``activation``
     (L, E); ``token_sets`` (L, k) the sampled token's experts; ``paths``: per
-    frame, the satellite-id hops of that token's route (one list per leg).
+    frame, the satellite-id hops of that token's route (one list per leg);
+    ``groups``: per layer, the (members, shares) of its compute group, or
+    empty when the gateway computes the layer alone.
     """
 
     name: str
@@ -57,6 +59,7 @@ class Scene:
     activation: np.ndarray
     token_sets: np.ndarray
     paths: list
+    groups: tuple = ()
 
     @property
     def n_sats(self) -> int:
@@ -98,7 +101,8 @@ def make_scene(world, deployment, *, frames: int = 12, seed: int = 0) -> Scene:
     """The scene of ``deployment`` on ``world`` at ``frames`` evenly spaced snapshots; ``seed`` draws the token.
 
     ``deployment`` has ``gateways`` (L,) and either ``experts`` (L, E) or, with
-    replicas, ``hosts`` (L, E, C) padded with -1.
+    replicas, ``hosts`` (L, E, C) padded with -1; a deployment plan's compute
+    groups (``groups``, :mod:`spacexnet_opt.deploy.compute_group`) are kept.
     """
     hosts = getattr(deployment, "hosts", None)
     hosts = np.asarray(deployment.experts)[:, :, None] if hosts is None else np.asarray(hosts)
@@ -115,4 +119,11 @@ def make_scene(world, deployment, *, frames: int = 12, seed: int = 0) -> Scene:
     paths = [token_path(snaps, t, deployment.gateways, hosts, token_sets) for t in index]
     return Scene(world.name, index, times, lonlat(positions, times), np.asarray(snaps.edges), up,
                  partition.band_of(), band_layers, np.asarray(deployment.gateways), hosts, activation, token_sets,
-                 paths)
+                 paths, _groups(getattr(deployment, "groups", None)))
+
+
+def _groups(groups) -> tuple:
+    """Per layer (members, shares) of the groups with more than one member; () when every gateway computes alone."""
+    if groups is None or all(g.size == 1 for g in groups):
+        return ()
+    return tuple((np.asarray(g.members), np.asarray(g.shares)) for g in groups)
