@@ -8,13 +8,22 @@
    top-2 and trace layers (the overrun is the correctness bound of the limit).
 4. ``sorted`` on a 4,000 x 4,000 rank-one layer: made from its factors (checked
    in O(m + n)) against the same cost given as a matrix (one O(mn) check).
+5. ``order-ls`` on one DeepSeek-V3 layer (256 experts, top-8 trace) of a built
+   instance, only when its path is given: time to build the move tables from
+   scratch and price all moves (before the incremental update, every move paid
+   this), one full descent from ``sorted`` (moves, ms per move, objective) and
+   the objective reached in 3 s. Run it on an older checkout too
+   (``PYTHONPATH=OLD_CHECKOUT``) for the before/after comparison.
 
-Run: ``.venv/bin/python bench/bench_order.py``
+Run: ``.venv/bin/python bench/bench_order.py [INSTANCE [LAYER]]``, e.g. with
+``mega-trace.json`` built from ``instances/deepseek-v3-mega.toml`` plus
+``trace_tokens = 20000`` under ``[statistics]`` (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 import tracemalloc
 
@@ -95,7 +104,34 @@ def sorted_rank_one() -> None:
           f"as a matrix {times['matrix'] * 1e3:.1f} ms: {times['matrix'] / times['factored']:.0f}x")
 
 
+def order_ls_deepseek(path: str, layer: int) -> None:
+    from spacexnet_opt.formats.instance import load_instance
+    from spacexnet_opt.solve.backends.expert_order import OrderProblem
+    from spacexnet_opt.solve.backends.order_ls import _MoveTables
+    from spacexnet_opt.solve.from_instance import layer_problem
+
+    problem = layer_problem(load_instance(path).layers[layer], "trace")
+    op = OrderProblem.of(problem, "order-ls")
+    start = solve(problem, "sorted")
+    position = np.empty(op.m, dtype=np.int64)
+    position[op.order(start.assignment)] = np.arange(op.m)
+    clock = time.perf_counter()
+    for _ in range(5):
+        _MoveTables(op, position).deltas(position)
+    rebuild = (time.perf_counter() - clock) / 5
+    descent = solve(problem, "order-ls", options={"kicks": 0})
+    limited = solve(problem, "order-ls", time_limit=3.0, rng=0)
+    print(f"5. order-ls on layer {layer} of {path} ({op.m} experts, {len(op.weights)} sets): tables built and all moves priced "
+          f"in {rebuild * 1e3:.1f} ms; full descent {descent.iterations} moves in {descent.runtime_s:.2f} s "
+          f"({descent.runtime_s / max(descent.iterations, 1) * 1e3:.1f} ms per move), objective {descent.objective:.7g} "
+          f"(sorted {start.objective:.7g}); in 3 s: {limited.objective:.7g} ({limited.message})")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        order_ls_deepseek(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+        sys.exit()
     print(f"load average {os.getloadavg()[0]:.1f}")
     dp_scaling()
     order_ls_against_dp()

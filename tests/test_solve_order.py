@@ -9,7 +9,7 @@ import pytest
 from spacexnet_opt.errors import SolverError
 from spacexnet_opt.solve import QAPProblem, Status, TraceProblem, solve
 from spacexnet_opt.solve.backends.expert_order import OrderProblem
-from spacexnet_opt.solve.backends.order_ls import move_deltas
+from spacexnet_opt.solve.backends.order_ls import _MoveTables, _position, move_deltas
 from spacexnet_opt.solve.backends.subset_dp import dp_estimate
 
 
@@ -81,6 +81,30 @@ def test_every_move_delta_equals_the_recomputed_change(kind):
             assert swap[a, b] == pytest.approx(op.cost(swapped) - op.cost(order), abs=1e-12)
             inserted = np.insert(np.delete(order, position[a]), b, a)
             assert insert[a, b] == pytest.approx(op.cost(inserted) - op.cost(order), abs=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["top2", "trace"])
+def test_tables_updated_move_by_move_price_every_move_like_fresh_ones(kind):
+    """After random swaps and inserts, the incrementally updated tables equal tables built from scratch,
+    and each update's cost change equals the recomputed change."""
+    for seed in range(3):
+        op = OrderProblem.of(_problem(kind, 9, seed, n_sets=40), "test")
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(op.m)
+        tables = _MoveTables(op, _position(order))
+        for step in range(12):
+            a, b = rng.choice(op.m, 2, replace=False)
+            if step % 2:
+                moved, new = order[[a, b]], order.copy()
+                new[[a, b]] = new[[b, a]]
+            else:
+                moved, new = order[min(a, b):max(a, b) + 1], np.insert(np.delete(order, a), b, order[a])
+            change = tables.update(_position(new), moved)
+            assert change == pytest.approx(op.cost(new) - op.cost(order), abs=1e-12)
+            order = new
+            for updated, fresh in zip(tables.deltas(_position(order)), move_deltas(op, order)):
+                np.testing.assert_allclose(updated, fresh, atol=1e-12)
+        assert tables.cost == pytest.approx(op.cost(order), abs=1e-12)
 
 
 def test_order_ls_is_reproducible_per_seed():
