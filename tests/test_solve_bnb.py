@@ -1,6 +1,7 @@
 """The exact QAP branch and bound (`bnb`): brute force on small problems, QAPLIB proofs, honest time limits."""
 
 import itertools
+import logging
 
 import numpy as np
 import pytest
@@ -114,12 +115,56 @@ def test_bnb_proves_qaplib_optima(shared_data, name, optimum):
     assert result.bound == optimum
 
 
-def test_time_limit_reports_incumbent_and_valid_bound(shared_data):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_time_limit_reports_incumbent_and_valid_bound(shared_data, workers):
     problem = load_qaplib(shared_data / "qaplib" / "tai15a.dat")  # needs far more than the limit to prove
-    result = solve(problem, method="bnb", time_limit=0.5, rng=0)
-    assert result.status is Status.TIME_LIMIT
-    assert result.bound <= problem.best_known <= result.objective
-    assert result.bound > 0 and result.gap > 0
+    out = qap_bnb.solve_bnb(problem, time_limit=0.8, rng=np.random.default_rng(0), workers=workers)
+    assert out.status is Status.TIME_LIMIT
+    assert out.bound <= problem.best_known <= problem.objective(out.assignment)
+    assert 0 < out.bound < problem.best_known
+
+
+@pytest.mark.parametrize("name", ["nug12", "rou12"])
+def test_threads_agree_with_one_thread(shared_data, name):
+    """Two workers sharing the tree prove the same optimum, and the tree is the same: the incumbent is optimal from the start."""
+    problem = load_qaplib(shared_data / "qaplib" / f"{name}.dat")
+    outs, nodes = [], []
+    for workers in (1, 2):
+        handler = _NodeCount()
+        qap_bnb.LOG.addHandler(handler)
+        qap_bnb.LOG.setLevel("DEBUG")
+        try:
+            outs.append(qap_bnb.solve_bnb(problem, rng=np.random.default_rng(0), workers=workers))
+        finally:
+            qap_bnb.LOG.removeHandler(handler)
+        nodes.append(handler.nodes)
+    assert [o.status for o in outs] == [Status.OPTIMAL] * 2
+    assert [problem.objective(o.assignment) for o in outs] == [o.bound for o in outs] == [problem.best_known] * 2
+    assert nodes[0] == nodes[1] > 10
+
+
+def test_a_failing_worker_stops_the_search(shared_data, monkeypatch):
+    """An error in one thread reaches the caller; the other thread does not wait for it forever."""
+    calls = []
+
+    def failing_child_form(*args):
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("kernel failed")
+        return qap_rlt.child_form(*args)
+
+    monkeypatch.setattr(qap_bnb, "child_form", failing_child_form)
+    with pytest.raises(RuntimeError, match="kernel failed"):
+        qap_bnb.solve_bnb(load_qaplib(shared_data / "qaplib" / "nug12.dat"), rng=np.random.default_rng(0), workers=2)
+
+
+class _NodeCount(logging.Handler):
+    """Keeps the node count of the last search logged."""
+
+    nodes = None
+
+    def emit(self, record):
+        self.nodes = record.args[0]
 
 
 def test_problem_without_flow_is_proven_at_once():
