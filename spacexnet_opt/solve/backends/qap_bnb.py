@@ -8,8 +8,9 @@ reduced quadratic costs) raised by the Hahn–Grant dual ascent of
 passes per node suffice. The reduced linear cost ``L[i, k]`` bounds the child
 "``i`` on ``k``" before it is built, and the node branches on the facility
 *or location* whose children these cheap bounds prune most (ties: the largest
-sum of reduced costs); children are explored best cheap bound first. See
-``formulations/qap-bnb.md``.
+sum of reduced costs); children are explored best cheap bound first.
+Several threads share the tree and the incumbent (the compiled kernels
+release the GIL). See ``formulations/qap-bnb.md``.
 """
 
 from __future__ import annotations
@@ -54,10 +55,11 @@ def solve_bnb(problem, *, time_limit=None, rng=None, workers=None) -> BackendOut
     Handles QAPLIB-style problems, rectangular ones (zero-flow dummy
     facilities) and ``top2`` problems (reduced to the ``m`` fastest candidates).
     Returns OPTIMAL with the incumbent, or TIME_LIMIT with the incumbent and the
-    smallest bound of the unexplored nodes when ``time_limit`` ends the search.
-    ``workers`` threads (default :func:`default_workers`) explore the tree
-    together: a worker that runs out of work takes the untried children of
-    the shallowest node another worker is in, and all share the incumbent.
+    smallest bound of the unexplored nodes when ``time_limit`` ends the search;
+    ``iterations`` counts the expanded nodes. ``workers`` threads (default
+    :func:`default_workers`) explore the tree together: a worker that runs out
+    of work takes the untried children of the shallowest node another worker
+    is in, and all share the incumbent.
 
     Examples
     --------
@@ -85,7 +87,7 @@ def solve_bnb(problem, *, time_limit=None, rng=None, workers=None) -> BackendOut
     best[order] = search.best_perm
     assignment = columns[best[:m]]
     status = Status.OPTIMAL if search.finished else Status.TIME_LIMIT
-    return BackendOutput(assignment, status, search.bound())
+    return BackendOutput(assignment, status, search.bound(), iterations=search.nodes)
 
 
 def default_workers() -> int:
@@ -141,7 +143,7 @@ class _Search:
         self.finished = self.timed_out = False
         self.nodes, self.root_bound, self.min_gain = 0, -np.inf, 0.0
         self.lock = threading.Lock()  # guards the incumbent, the bounds and the node count
-        self.pool = _Pool(1)
+        self.pool = _Pool(1)  # replaced by run's pool of its workers
 
     def _value(self, perm) -> float:
         return float((self.flow * self.distance[np.ix_(perm, perm)]).sum())
