@@ -31,7 +31,10 @@ from .qap_common import square_qap
 from .qap_rlt import ascend, child_form, initial_form
 from .qap_symmetry import automorphisms, orbits
 
-__all__ = ["MAX_LOCATIONS", "INCUMBENT_SHARE", "INCUMBENT_SECONDS", "ROOT_PASSES", "NODE_PASSES", "solve_bnb", "default_workers"]
+__all__ = [
+    "MAX_LOCATIONS", "INCUMBENT_SHARE", "INCUMBENT_SECONDS", "ROOT_PASSES", "NODE_PASSES", "WORKERS",
+    "solve_bnb", "default_workers",
+]
 
 LOG = logging.getLogger(__name__)
 """Each search logs its node count and root bound at DEBUG level (``args``: nodes, root bound)."""
@@ -48,18 +51,21 @@ ROOT_PASSES, NODE_PASSES = 200, 16
 MIN_GAIN = 1e-2
 """A node's ascent stops when a pass raises its bound by less than this share of the root's gap."""
 
+WORKERS = None
+"""Threads of a search; None: :func:`default_workers`, the cores this process may use (1: sequential)."""
 
-def solve_bnb(problem, *, time_limit=None, rng=None, workers=None) -> BackendOutput:
+
+def solve_bnb(problem, *, time_limit=None, rng=None) -> BackendOutput:
     """Prove a QAP optimum by depth-first branch and bound with the RLT-1 dual-ascent bound.
 
     Handles QAPLIB-style problems, rectangular ones (zero-flow dummy
     facilities) and ``top2`` problems (reduced to the ``m`` fastest candidates).
     Returns OPTIMAL with the incumbent, or TIME_LIMIT with the incumbent and the
     smallest bound of the unexplored nodes when ``time_limit`` ends the search;
-    ``iterations`` counts the expanded nodes. ``workers`` threads (default
-    :func:`default_workers`) explore the tree together: a worker that runs out
-    of work takes the untried children of the shallowest node another worker
-    is in, and all share the incumbent.
+    ``iterations`` counts the expanded nodes. :data:`WORKERS` threads explore
+    the tree together: a worker that runs out of work takes the untried
+    children of the shallowest node another worker is in, and all share the
+    incumbent.
 
     Examples
     --------
@@ -81,7 +87,7 @@ def solve_bnb(problem, *, time_limit=None, rng=None, workers=None) -> BackendOut
     perm = _incumbent(reduced, n, time_limit, rng)
     order, active = _flow_free_last(flow, m)
     search = _Search(flow[np.ix_(order, order)], distance, active, perm[order], deadline)
-    search.run(workers or default_workers())
+    search.run(WORKERS or default_workers())
     LOG.debug("bnb explored %d nodes, root bound %.10g", search.nodes, search.root_bound)
     best = np.empty(n, dtype=np.int64)
     best[order] = search.best_perm
