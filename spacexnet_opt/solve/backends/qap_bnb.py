@@ -8,15 +8,19 @@ reduced quadratic costs) raised by the Hahn–Grant dual ascent of
 passes per node suffice. The reduced linear cost ``L[i, k]`` bounds the child
 "``i`` on ``k``" before it is built, and the node branches on the facility
 *or location* whose children these cheap bounds prune most (ties: the largest
-sum of reduced costs); children are explored best cheap bound first. See
-``formulations/qap-bnb.md``.
+sum of reduced costs); children are explored best cheap bound first.
+Several threads share the tree and the incumbent (the compiled kernels
+release the GIL). See ``formulations/qap-bnb.md``.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -27,7 +31,10 @@ from .qap_common import square_qap
 from .qap_rlt import ascend, child_form, initial_form
 from .qap_symmetry import automorphisms, orbits
 
-__all__ = ["MAX_LOCATIONS", "INCUMBENT_SHARE", "INCUMBENT_SECONDS", "ROOT_PASSES", "NODE_PASSES", "solve_bnb"]
+__all__ = [
+    "MAX_LOCATIONS", "INCUMBENT_SHARE", "INCUMBENT_SECONDS", "ROOT_PASSES", "NODE_PASSES", "WORKERS",
+    "solve_bnb", "default_workers",
+]
 
 LOG = logging.getLogger(__name__)
 """Each search logs its node count and root bound at DEBUG level (``args``: nodes, root bound)."""
@@ -44,6 +51,9 @@ ROOT_PASSES, NODE_PASSES = 200, 16
 MIN_GAIN = 1e-2
 """A node's ascent stops when a pass raises its bound by less than this share of the root's gap."""
 
+WORKERS = None
+"""Threads of a search; None: :func:`default_workers`, the cores this process may use (1: sequential)."""
+
 
 def solve_bnb(problem, *, time_limit=None, rng=None) -> BackendOutput:
     """Prove a QAP optimum by depth-first branch and bound with the RLT-1 dual-ascent bound.
@@ -51,7 +61,11 @@ def solve_bnb(problem, *, time_limit=None, rng=None) -> BackendOutput:
     Handles QAPLIB-style problems, rectangular ones (zero-flow dummy
     facilities) and ``top2`` problems (reduced to the ``m`` fastest candidates).
     Returns OPTIMAL with the incumbent, or TIME_LIMIT with the incumbent and the
-    smallest bound of the unexplored nodes when ``time_limit`` ends the search.
+    smallest bound of the unexplored nodes when ``time_limit`` ends the search;
+    ``iterations`` counts the expanded nodes. :data:`WORKERS` threads explore
+    the tree together: a worker that runs out of work takes the untried
+    children of the shallowest node another worker is in, and all share the
+    incumbent.
 
     Examples
     --------
@@ -73,13 +87,18 @@ def solve_bnb(problem, *, time_limit=None, rng=None) -> BackendOutput:
     perm = _incumbent(reduced, n, time_limit, rng)
     order, active = _flow_free_last(flow, m)
     search = _Search(flow[np.ix_(order, order)], distance, active, perm[order], deadline)
-    search.run()
+    search.run(WORKERS or default_workers())
     LOG.debug("bnb explored %d nodes, root bound %.10g", search.nodes, search.root_bound)
     best = np.empty(n, dtype=np.int64)
     best[order] = search.best_perm
     assignment = columns[best[:m]]
     status = Status.OPTIMAL if search.finished else Status.TIME_LIMIT
-    return BackendOutput(assignment, status, search.bound())
+    return BackendOutput(assignment, status, search.bound(), iterations=search.nodes)
+
+
+def default_workers() -> int:
+    """Threads of a search by default: the cores this process may use (2 on the project machine)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _flow_free_last(flow, m):
@@ -129,6 +148,8 @@ class _Search:
         self.open_bound = np.inf  # smallest bound of the subtrees left unexplored at the time limit
         self.finished = self.timed_out = False
         self.nodes, self.root_bound, self.min_gain = 0, -np.inf, 0.0
+        self.lock = threading.Lock()  # guards the incumbent, the bounds and the node count
+        self.pool = _Pool(1)  # replaced by run's pool of its workers
 
     def _value(self, perm) -> float:
         return float((self.flow * self.distance[np.ix_(perm, perm)]).sum())
@@ -142,12 +163,28 @@ class _Search:
     def _late(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
 
-    def run(self):
+    def run(self, workers: int = 1):
+        """Raise the root bound, then explore the tree with ``workers`` threads."""
         n = self.n
         everything = np.arange(n)
         if n < 2 or not self.m:  # one location or no real facility: the incumbent is the only map that matters
             self.finished = True
             return
+        bound, lin, quad = self._root()
+        if bound > self._cutoff():
+            self.pruned_bound = bound
+        else:
+            root = self._expand(bound, lin, quad, everything, everything, np.full(n, -1))
+            if root is not None:
+                self.pool = _Pool(workers)
+                self.pool.put(root)
+                with ThreadPoolExecutor(workers) as threads:
+                    for done in [threads.submit(self._work) for _ in range(workers)]:
+                        done.result()
+        self.finished = not self.timed_out
+
+    def _root(self):
+        """Root form after at most :data:`ROOT_PASSES` ascent passes (stopping when a pass gains nothing)."""
         lin, quad = initial_form(self.flow, self.distance)
         bound = 0.0
         for it in range(ROOT_PASSES):  # one pass per call, so the clock is watched
@@ -161,11 +198,17 @@ class _Search:
                 break
         self.root_bound = bound
         self.min_gain = MIN_GAIN * max(self.best - bound, 0.0)
-        if bound > self._cutoff():
-            self.pruned_bound = bound
-        else:
-            self._node(bound, lin, quad, everything, everything, np.full(n, -1))
-        self.finished = not self.timed_out
+        return bound, lin, quad
+
+    def _work(self):
+        """One thread: explore frames from the pool until every worker is out of work."""
+        try:
+            stack = []
+            while (frame := self.pool.get()) is not None:
+                self._explore(frame, stack)
+        except BaseException:
+            self.pool.retire()
+            raise
 
     def bound(self) -> float:
         """Proven lower bound: every solution not yet seen lies in a pruned or open subtree."""
@@ -214,30 +257,52 @@ class _Search:
                 children.append(pair)
         return children
 
-    def _node(self, bound, lin, quad, fac, loc, pos):
-        self.nodes += 1
+    def _expand(self, bound, lin, quad, fac, loc, pos):
+        """Count the node; complete it when it is small (returns None), else return its frame of children."""
+        with self.lock:
+            self.nodes += 1
         if len(fac) <= 3 or not np.any(fac < self.m):
             self._complete(pos, fac, loc)
-            return
-        children = self._branching(bound, lin, fac, loc, pos)
-        for c, (i, k) in enumerate(children):
-            cheap = bound + lin[i, k]
+            return None
+        return _Frame(bound, lin, quad, fac, loc, pos, self._branching(bound, lin, fac, loc, pos))
+
+    def _explore(self, frame, stack):
+        """Depth first through the children of ``frame``; ``stack`` holds this thread's frames, root side first."""
+        stack.append(frame)
+        while frame.next < len(frame.children):
+            self.pool.share(stack)
+            i, k = frame.children[frame.next]
+            frame.next += 1
+            cheap = frame.bound + frame.lin[i, k]
             if cheap > self._cutoff():
-                self.pruned_bound = min(self.pruned_bound, cheap)
+                self._discard(cheap)
                 continue
-            if self._late():
-                self.timed_out = True
-            if self.timed_out:  # this child and the later ones stay unexplored
-                self.open_bound = min(self.open_bound, min(bound + lin[ik] for ik in children[c:]))
-                return
-            lin2, quad2 = child_form(lin, quad, i, k)
+            if self._late():  # this child and the later ones stay unexplored
+                self._leave_open(frame)
+                break
+            lin2, quad2 = child_form(frame.lin, frame.quad, i, k)
             child = ascend(cheap, lin2, quad2, NODE_PASSES, self._cutoff(), self.min_gain)
             if child > self._cutoff():
-                self.pruned_bound = min(self.pruned_bound, child)
+                self._discard(child)
                 continue
-            pos2 = pos.copy()
-            pos2[fac[i]] = loc[k]
-            self._node(child, lin2, quad2, np.delete(fac, i), np.delete(loc, k), pos2)
+            pos2 = frame.pos.copy()
+            pos2[frame.fac[i]] = frame.loc[k]
+            sub = self._expand(child, lin2, quad2, np.delete(frame.fac, i), np.delete(frame.loc, k), pos2)
+            if sub is not None:
+                self._explore(sub, stack)
+        stack.pop()
+
+    def _discard(self, bound):
+        """A subtree whose ``bound`` cannot beat the incumbent."""
+        with self.lock:
+            self.pruned_bound = min(self.pruned_bound, bound)
+
+    def _leave_open(self, frame):
+        """The time limit leaves the children of ``frame`` from the one just taken on unexplored."""
+        lowest = min(frame.bound + frame.lin[ik] for ik in frame.children[frame.next - 1:])
+        with self.lock:
+            self.timed_out = True
+            self.open_bound = min(self.open_bound, lowest)
 
     def _complete(self, pos, fac, loc):
         """Evaluate every completion of a node with at most three facilities (or only dummies) left."""
@@ -247,4 +312,63 @@ class _Search:
             full[fac] = chosen
             value = self._value(full)
             if value < self.best:
-                self.best, self.best_perm = value, full
+                with self.lock:
+                    if value < self.best:
+                        self.best, self.best_perm = value, full
+
+
+class _Frame:
+    """A node's form and its children ``(i, k)`` in exploration order; ``next`` is the first one not yet taken."""
+
+    __slots__ = ("bound", "lin", "quad", "fac", "loc", "pos", "children", "next")
+
+    def __init__(self, bound, lin, quad, fac, loc, pos, children):
+        self.bound, self.lin, self.quad, self.fac, self.loc, self.pos = bound, lin, quad, fac, loc, pos
+        self.children, self.next = children, 0
+
+
+class _Pool:
+    """Frames waiting for a worker thread, handed out by :meth:`get` and fed by :meth:`share`."""
+
+    def __init__(self, workers: int):
+        self.frames, self.workers, self.idle = [], workers, 0
+        self.cond = threading.Condition()
+
+    def put(self, frame):
+        with self.cond:
+            self.frames.append(frame)
+            self.cond.notify()
+
+    def get(self):
+        """The next frame, or None once every worker waits for one (the search is over)."""
+        with self.cond:
+            self.idle += 1
+            while not self.frames and self.idle < self.workers:
+                self.cond.wait()
+            if not self.frames:  # this worker leaves
+                self.idle, self.workers = self.idle - 1, self.workers - 1
+                self.cond.notify_all()
+                return None
+            self.idle -= 1
+            return self.frames.pop()
+
+    def retire(self):
+        """A worker failed and leaves: the others must not wait for it."""
+        with self.cond:
+            self.workers -= 1
+            self.cond.notify_all()
+
+    def share(self, stack):
+        """If a worker waits and none is queued, move the untried children of the shallowest frame of ``stack`` to the pool.
+
+        The current (deepest) frame keeps at least the child it is about to take.
+        """
+        if not self.idle or self.frames:  # unlocked read: a hint, checked once per child
+            return
+        for depth, frame in enumerate(stack):
+            keep = frame.next + (depth == len(stack) - 1)
+            if keep < len(frame.children):
+                rest = _Frame(frame.bound, frame.lin, frame.quad, frame.fac, frame.loc, frame.pos, frame.children[keep:])
+                frame.children = frame.children[:keep]
+                self.put(rest)
+                return

@@ -30,21 +30,48 @@ from numba import njit
 __all__ = ["lap_reduce", "ascend", "child_form", "initial_form"]
 
 
-@njit(cache=True)
-def lap_reduce(c):
-    """Solve the square assignment problem ``c`` and replace ``c`` by its reduced costs; returns the optimum.
+@njit(cache=True, nogil=True)
+def _workspace(q):
+    """Scratch arrays of :func:`_lap_solve` for assignment problems of size ``q``."""
+    return (np.empty(q + 1), np.empty(q + 1), np.empty(q + 1, np.int64), np.empty(q + 1, np.int64),
+            np.empty(q + 1), np.empty(q + 1, np.bool_))
 
-    Shortest augmenting paths with potentials ``u``, ``v``: afterwards
-    ``c - u - v >= 0`` (up to rounding) and ``sum(u) + sum(v)`` is the optimum.
+
+@njit(cache=True, nogil=True)
+def _reduce_and_match(c, q, u, v, match, used):
+    """Row then column reduction into the potentials, and a greedy matching on the edges they make tight.
+
+    ``match[j]`` is the row (from 1) on column ``j`` or 0; ``used[i]`` marks the matched rows.
     """
-    q = c.shape[0]
-    u, v = np.zeros(q + 1), np.zeros(q + 1)
-    match, way = np.zeros(q + 1, np.int64), np.zeros(q + 1, np.int64)
-    minv, used = np.empty(q + 1), np.empty(q + 1, np.bool_)
-    for i in range(1, q + 1):
+    match[: q + 1], used[: q + 1] = 0, False
+    for a in range(q):
+        u[a + 1] = c[a].min()
+    for b in range(q):
+        v[b + 1] = np.inf
+        for a in range(q):
+            v[b + 1] = min(v[b + 1], c[a, b] - u[a + 1])
+    for a in range(q):
+        for b in range(q):
+            if match[b + 1] == 0 and c[a, b] - u[a + 1] - v[b + 1] == 0.0:
+                match[b + 1], used[a + 1] = a + 1, True
+                break
+
+
+@njit(cache=True, nogil=True)
+def _lap_solve(c, q, work):
+    """Solve the assignment problem on ``c[:q, :q]`` and replace it by its reduced costs; returns the optimum.
+
+    Shortest augmenting paths with potentials ``u``, ``v`` from each row the
+    greedy start left free: afterwards ``c - u - v >= 0`` (up to rounding),
+    tight on the matching, and ``sum(u) + sum(v)`` is the optimum.
+    """
+    u, v, match, way, minv, used = work
+    _reduce_and_match(c, q, u, v, match, used)
+    free = np.flatnonzero(~used[1: q + 1]) + 1
+    for i in free:
         match[0], j0 = i, 0
-        minv[:] = np.inf
-        used[:] = False
+        minv[: q + 1] = np.inf
+        used[: q + 1] = False
         while True:
             used[j0] = True
             i0, step, j1 = match[j0], np.inf, 0
@@ -71,41 +98,32 @@ def lap_reduce(c):
     for a in range(q):
         for b in range(q):
             c[a, b] -= u[a + 1] + v[b + 1]
-    return -v[0]
+    return u[1: q + 1].sum() + v[1: q + 1].sum()
 
 
-@njit(cache=True)
-def _others(r, i):
-    """``0..r-1`` without ``i``."""
-    out = np.empty(r - 1, np.int64)
-    out[:i] = np.arange(i)
-    out[i:] = np.arange(i + 1, r)
-    return out
+@njit(cache=True, nogil=True)
+def lap_reduce(c):
+    """Solve the square assignment problem ``c`` and replace ``c`` by its reduced costs; returns the optimum."""
+    return _lap_solve(c, c.shape[0], _workspace(c.shape[0]))
 
 
-@njit(cache=True)
-def _collect_one(lin, quad, i, k, buf):
-    """Step 1 for one ``(i, k)``: move the assignment value of ``quad[i, k]`` into ``lin[i, k]``."""
-    rows, cols = _others(lin.shape[0], i), _others(lin.shape[0], k)
-    for a in range(len(rows)):
-        for b in range(len(cols)):
-            buf[a, b] = quad[i, k, rows[a], cols[b]]
-    lin[i, k] += lap_reduce(buf)
-    for a in range(len(rows)):
-        for b in range(len(cols)):
-            quad[i, k, rows[a], cols[b]] = buf[a, b]
-
-
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _collect(lin, quad):
-    """Step 1 for every ``(i, k)``."""
+    """Step 1 for every ``(i, k)``: move the assignment value of ``quad[i, k]`` (rows ``!= i``, columns ``!= k``) into ``lin[i, k]``."""
     r = lin.shape[0]
-    buf = np.empty((r - 1, r - 1))
-    for ik in range(r * r):
-        _collect_one(lin, quad, ik // r, ik % r, buf)
+    buf, work = np.empty((r - 1, r - 1)), _workspace(r - 1)
+    for i in range(r):
+        for k in range(r):
+            for a in range(r - 1):
+                for b in range(r - 1):
+                    buf[a, b] = quad[i, k, a + (a >= i), b + (b >= k)]
+            lin[i, k] += _lap_solve(buf, r - 1, work)
+            for a in range(r - 1):
+                for b in range(r - 1):
+                    quad[i, k, a + (a >= i), b + (b >= k)] = buf[a, b]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _spread_and_average(lin, quad):
     """Steps 3 and 4."""
     r = lin.shape[0]
@@ -129,7 +147,7 @@ def _spread_and_average(lin, quad):
                         quad[j, l, i, k] = mean
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ascend(const, lin, quad, iterations, cutoff, min_gain):
     """Run the ascent in place; returns the bound ``c``, with ``lin`` left as reduced costs (``>= 0``).
 
@@ -152,14 +170,23 @@ def ascend(const, lin, quad, iterations, cutoff, min_gain):
     return const
 
 
+@njit(cache=True, nogil=True)
 def child_form(lin, quad, i, k):
     """Linear and quadratic costs of the node with facility ``i`` on location ``k`` (constant: ``c + L[i, k]``)."""
-    rows, cols = np.delete(np.arange(len(lin)), i), np.delete(np.arange(len(lin)), k)
-    lin2 = (lin + quad[i, k] + quad[:, :, i, k])[np.ix_(rows, cols)]
-    return lin2, np.ascontiguousarray(quad[np.ix_(rows, cols, rows, cols)])
+    r = lin.shape[0] - 1
+    lin2, quad2 = np.empty((r, r)), np.empty((r, r, r, r))
+    for a in range(r):
+        j = a + (a >= i)
+        for b in range(r):
+            l = b + (b >= k)
+            lin2[a, b] = lin[j, l] + quad[i, k, j, l] + quad[j, l, i, k]
+            for c in range(r):
+                for d in range(r):
+                    quad2[a, b, c, d] = quad[j, l, c + (c >= i), d + (d >= k)]
+    return lin2, quad2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def initial_form(flow, distance):
     """``L[i, k] = F[i, i] D[k, k]`` and ``C[i, k, j, l] = F[i, j] D[k, l]`` (zero where ``i = j`` or ``k = l``)."""
     n = flow.shape[0]
