@@ -115,10 +115,9 @@ def test_bnb_proves_qaplib_optima(shared_data, name, optimum):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_time_limit_reports_incumbent_and_valid_bound(shared_data, workers, monkeypatch):
-    monkeypatch.setattr(qap_bnb, "WORKERS", workers)
+def test_time_limit_reports_incumbent_and_valid_bound(shared_data, workers):
     problem = load_qaplib(shared_data / "qaplib" / "tai15a.dat")  # needs far more than the limit to prove
-    out = qap_bnb.solve_bnb(problem, time_limit=0.8, rng=np.random.default_rng(0))
+    out = qap_bnb.solve_bnb(problem, time_limit=0.8, rng=np.random.default_rng(0), workers=workers)
     assert out.status is Status.TIME_LIMIT
     assert out.bound <= problem.best_known <= problem.objective(out.assignment)
     assert 0 < out.bound < problem.best_known
@@ -128,11 +127,7 @@ def test_time_limit_reports_incumbent_and_valid_bound(shared_data, workers, monk
 def test_threads_agree_with_one_thread(shared_data, name):
     """Two workers sharing the tree prove the same optimum, and the tree is the same: the incumbent is optimal from the start."""
     problem = load_qaplib(shared_data / "qaplib" / f"{name}.dat")
-    outs = []
-    for workers in (1, 2):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(qap_bnb, "WORKERS", workers)
-            outs.append(qap_bnb.solve_bnb(problem, rng=np.random.default_rng(0)))
+    outs = [qap_bnb.solve_bnb(problem, rng=np.random.default_rng(0), workers=workers) for workers in (1, 2)]
     assert [o.status for o in outs] == [Status.OPTIMAL] * 2
     assert [problem.objective(o.assignment) for o in outs] == [o.bound for o in outs] == [problem.best_known] * 2
     assert outs[0].iterations == outs[1].iterations > 10
@@ -149,9 +144,8 @@ def test_a_failing_worker_stops_the_search(shared_data, monkeypatch):
         return qap_rlt.child_form(*args)
 
     monkeypatch.setattr(qap_bnb, "child_form", failing_child_form)
-    monkeypatch.setattr(qap_bnb, "WORKERS", 2)
     with pytest.raises(RuntimeError, match="kernel failed"):
-        qap_bnb.solve_bnb(load_qaplib(shared_data / "qaplib" / "nug12.dat"), rng=np.random.default_rng(0))
+        qap_bnb.solve_bnb(load_qaplib(shared_data / "qaplib" / "nug12.dat"), rng=np.random.default_rng(0), workers=2)
 
 
 def test_problem_without_flow_is_proven_at_once():

@@ -50,6 +50,15 @@ def test_solvers_return_within_the_limit(method, make):
         assert result.bound <= result.objective * (1 + 1e-12)
 
 
+@pytest.mark.parametrize("method", ["memetic", "bls", "tabu"])
+def test_qap_heuristics_return_within_the_limit(method, shared_data):
+    problem = load_qaplib(shared_data / "qaplib" / "tai60a.dat")
+    start = time.perf_counter()
+    result = solve(problem, method, time_limit=0.5, rng=0)
+    assert time.perf_counter() - start <= 0.5 + LIMIT_SLACK_S
+    assert result.status is Status.FEASIBLE and result.objective >= problem.best_known
+
+
 @pytest.mark.parametrize("method", ["pulp-cbc", "pulp-highs", "cpsat"])
 def test_models_too_large_for_the_limit_are_refused_with_the_estimate(method, shared_data):
     problem = load_qaplib(shared_data / "qaplib" / "tai30a.dat")

@@ -34,7 +34,7 @@ def test_problem_kinds_and_defaults():
     assert [p.kind for p in (small, large, qap)] == ["top2", "trace", "qap"]
     assert solve(small).method == "dp" and solve(small).problem == "top2"
     assert solve(large, rng=0).method == "order-ls"
-    assert solve(qap, rng=0).method == "bls"
+    assert solve(qap, rng=0).method == "memetic"
     assert solve(LinearProblem(np.ones((2, 3)))).method == "hungarian"
 
 

@@ -94,19 +94,23 @@ REGISTRY: Mapping[str, Method] = MappingProxyType({m.name: m for m in (
     Method("brute", KINDS, True, "brute:solve_brute",
            "enumeration of every relevant assignment (small layers)", {"max_assignments": 1_000_000}),
     Method("bnb", _QAP, True, "qap_bnb:solve_bnb",
-           "branch and bound with the RLT-1 dual-ascent bound and symmetry reduction"),
+           "branch and bound with the RLT-1 dual-ascent bound and symmetry reduction, in parallel threads",
+           {"workers": None}),
     Method("faq", _QAP, False, "scipy_qap:solve_faq", "scipy FAQ, best of several starts", {"starts": 1}),
     Method("2opt", _QAP, False, "scipy_qap:solve_2opt", "scipy pairwise-exchange local search", {"starts": 1}),
     Method("tabu", _QAP, False, "tabu:solve_tabu", "robust tabu search (Taillard)",
            {"tenure_min": 0.9, "tenure_max": 1.1, "aspiration": 5.0}),
     Method("bls", _QAP, False, "bls:solve_bls", "breakout local search, compiled with numba"),
+    Method("memetic", _QAP, False, "memetic:solve_memetic",
+           "crossover plus robust tabu walks, one child per thread and round (numba)",
+           {"population": 10, "walk": 10, "patience": 40, "workers": None}),
 )})
 """Every method by name."""
 
 METHODS: Mapping[str, str] = MappingProxyType({name: m.backend for name, m in REGISTRY.items()})
 """Method name -> ``"module:function"`` of its backend (a view of :data:`REGISTRY`)."""
 
-DEFAULT_METHOD = {"linear": "hungarian", "qap": "bls"}
+DEFAULT_METHOD = {"linear": "hungarian", "qap": "memetic"}
 """Default method per problem kind; ``top2`` and ``trace`` use ``dp`` up to its reach, else ``order-ls``."""
 
 

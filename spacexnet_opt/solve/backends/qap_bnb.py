@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +26,12 @@ import numpy as np
 from ...errors import SolverError
 from ..result import BackendOutput, Status
 from .bls import solve_bls
-from .qap_common import square_qap
+from .qap_common import default_workers, square_qap
 from .qap_rlt import ascend, child_form, initial_form
 from .qap_symmetry import automorphisms, orbits
 
 __all__ = [
-    "MAX_LOCATIONS", "INCUMBENT_SHARE", "INCUMBENT_SECONDS", "ROOT_PASSES", "NODE_PASSES", "WORKERS",
-    "solve_bnb", "default_workers",
+    "MAX_LOCATIONS", "INCUMBENT_SHARE", "INCUMBENT_SECONDS", "ROOT_PASSES", "NODE_PASSES", "solve_bnb",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -51,18 +49,15 @@ ROOT_PASSES, NODE_PASSES = 200, 16
 MIN_GAIN = 1e-2
 """A node's ascent stops when a pass raises its bound by less than this share of the root's gap."""
 
-WORKERS = None
-"""Threads of a search; None: :func:`default_workers`, the cores this process may use (1: sequential)."""
-
-
-def solve_bnb(problem, *, time_limit=None, rng=None) -> BackendOutput:
+def solve_bnb(problem, *, time_limit=None, rng=None, workers=None) -> BackendOutput:
     """Prove a QAP optimum by depth-first branch and bound with the RLT-1 dual-ascent bound.
 
     Handles QAPLIB-style problems, rectangular ones (zero-flow dummy
     facilities) and ``top2`` problems (reduced to the ``m`` fastest candidates).
     Returns OPTIMAL with the incumbent, or TIME_LIMIT with the incumbent and the
     smallest bound of the unexplored nodes when ``time_limit`` ends the search;
-    ``iterations`` counts the expanded nodes. :data:`WORKERS` threads explore
+    ``iterations`` counts the expanded nodes. ``workers`` threads (default:
+    the cores this process may use; 1: sequential) explore
     the tree together: a worker that runs out of work takes the untried
     children of the shallowest node another worker is in, and all share the
     incumbent.
@@ -87,18 +82,13 @@ def solve_bnb(problem, *, time_limit=None, rng=None) -> BackendOutput:
     perm = _incumbent(reduced, n, time_limit, rng)
     order, active = _flow_free_last(flow, m)
     search = _Search(flow[np.ix_(order, order)], distance, active, perm[order], deadline)
-    search.run(WORKERS or default_workers())
+    search.run(workers or default_workers())
     LOG.debug("bnb explored %d nodes, root bound %.10g", search.nodes, search.root_bound)
     best = np.empty(n, dtype=np.int64)
     best[order] = search.best_perm
     assignment = columns[best[:m]]
     status = Status.OPTIMAL if search.finished else Status.TIME_LIMIT
     return BackendOutput(assignment, status, search.bound(), iterations=search.nodes)
-
-
-def default_workers() -> int:
-    """Threads of a search by default: the cores this process may use (2 on the project machine)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _flow_free_last(flow, m):

@@ -1,6 +1,8 @@
-"""Shared preparation of QAP heuristics: square padding and the ``top2`` reduction."""
+"""Shared preparation of QAP backends: square padding, the ``top2`` reduction, the default thread count."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
@@ -8,7 +10,7 @@ from ...errors import SolverError
 from ..problems import QAPProblem
 from .fastest import restrict_to_fastest
 
-__all__ = ["square_qap"]
+__all__ = ["square_qap", "default_workers"]
 
 
 def square_qap(problem, method: str):
@@ -26,3 +28,8 @@ def square_qap(problem, method: str):
     flow = np.zeros((n, n))
     flow[:m, :m] = problem.flow
     return flow, problem.distance, columns, problem
+
+
+def default_workers() -> int:
+    """Threads of a parallel backend by default: the cores this process may use (2 on the project machine)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
