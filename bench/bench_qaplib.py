@@ -15,10 +15,13 @@ Two further parts (issue 13):
   run on the seven instances of :data:`ANCHOR_SUITE`, several seeds. Our
   methods run through :func:`spacexnet_opt.solve.solve` (objectives recomputed);
   the anchor's permutation is re-evaluated too.
+- ``--part speed``: moves per second of the compiled swap kernels on one
+  thread (``memetic``'s tabu walk, ``bls``'s descent) and iterations per
+  second of the C anchor, on the instances of :data:`ANCHOR_SUITE`.
 - ``--part exact``: ``bnb`` on every QAPLIB instance with ``n <= 16``
   (time limit per instance), with its node count and root bound.
 
-Run: ``.venv/bin/python bench/bench_qaplib.py [--part suite|anchor|exact] [--seeds 3] [--exact-time-limit 5]``
+Run: ``.venv/bin/python bench/bench_qaplib.py [--part suite|anchor|speed|exact] [--seeds 3] [--exact-time-limit 5]``
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def _faq20(problem, seed: int) -> tuple[float, float]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("suite", "anchor", "exact"), default="suite")
+    parser.add_argument("--part", choices=("suite", "anchor", "speed", "exact"), default="suite")
     parser.add_argument("--seeds", type=int, default=3, help="repetitions of the randomised methods (default 3)")
     parser.add_argument("--exact-time-limit", type=float, default=5.0,
                         help="seconds per instance for the exact methods (default 5; use 60 with --part exact)")
@@ -71,6 +74,8 @@ def main(argv=None) -> int:
         return anchor_part(args)
     if args.part == "exact":
         return exact_part(args)
+    if args.part == "speed":
+        return speed_part(args)
     return suite_part(args)
 
 
@@ -129,6 +134,46 @@ def anchor_part(args) -> int:
     for m in OURS:
         print(f"{m} / anchor = {means[m] / means['anchor']:.3f}" if means["anchor"] > 0 else f"{m}: anchor gap is 0")
     print(f"total wall time {time.perf_counter() - total:.1f} s")
+    return 0
+
+
+def _kernel_rates(problem, moves: int) -> tuple[float, float]:
+    """Moves per second of ``memetic``'s tabu walk and of ``bls``'s search, one thread, from a random start."""
+    from spacexnet_opt.solve.backends import bls, qap_walk
+    from spacexnet_opt.solve.backends.qap_swaps import init_deltas, is_symmetric
+
+    a, b, symmetric, fast = qap_walk.symmetric_form(problem.flow, problem.distance)
+    n = len(a)
+    perm = np.random.default_rng(0).permutation(n)
+    walk = qap_walk.Walk(a, b, n, symmetric, fast)
+    walk.reset(perm)
+    qap_walk.seed_thread(0)
+    start = time.perf_counter()
+    walk.run(moves, np.array([(9 * n) // 10, (11 * n) // 10]))
+    walk_rate = moves / (time.perf_counter() - start)
+    delta, sym = np.zeros((n, n)), is_symmetric(a, b)
+    init_deltas(a, b, perm, delta, sym)
+    cost = problem.objective(perm)
+    state, values = np.array([0, 0, max(1, int(bls.PARAMS[0] * n)), 0]), np.array([cost, cost, np.nan])
+    start = time.perf_counter()
+    bls._run(a, b, perm.copy(), delta, np.zeros((n, n), dtype=np.int64), perm.copy(), state, values, moves, n, 0,
+             bls.PARAMS, sym)
+    return walk_rate, state[0] / (time.perf_counter() - start)
+
+
+def speed_part(args) -> int:
+    """Swap-kernel speed: moves/s of the tabu walk and of bls, iterations/s of the C anchor (1 s run)."""
+    print(f"{'instance':9} {'n':>3} | {'walk moves/s':>12} {'bls moves/s':>12} {'anchor it/s':>12} | walk / anchor")
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = _compile_anchor(Path(tmp))
+        for name in ANCHOR_SUITE:
+            path = args.data / f"{name}.dat"
+            problem = load_qaplib(path)
+            _kernel_rates(problem, 100)  # warm-up
+            walk, bls_rate = _kernel_rates(problem, 200_000)
+            anchor = _run_anchor(exe, problem, path, 1.0, 0)[1]
+            print(f"{name:9} {problem.shape[0]:3d} | {walk:12,.0f} {bls_rate:12,.0f} {anchor:12,.0f} | {walk / anchor:.1f}",
+                  flush=True)
     return 0
 
 
