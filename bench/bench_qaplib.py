@@ -18,10 +18,15 @@ Two further parts (issue 13):
 - ``--part speed``: moves per second of the compiled swap kernels on one
   thread (``memetic``'s tabu walk, ``bls``'s descent) and iterations per
   second of the C anchor, on the instances of :data:`ANCHOR_SUITE`.
+- ``--part budget``: ``memetic`` (one thread) with a fixed number of moves
+  instead of a time limit, on tai40a, tai50a and tai60a: deterministic and
+  independent of the machine's load, for comparing settings (``--options``).
+  The budget is what two threads make in 5 s on an idle machine: 2.23 million
+  moves at ``n = 60``, scaled by ``(60 / n)^2``.
 - ``--part exact``: ``bnb`` on every QAPLIB instance with ``n <= 16``
   (time limit per instance), with its node count and root bound.
 
-Run: ``.venv/bin/python bench/bench_qaplib.py [--part suite|anchor|speed|exact] [--seeds 3] [--exact-time-limit 5]``
+Run: ``.venv/bin/python bench/bench_qaplib.py [--part suite|anchor|speed|budget|exact] [--seeds 3] [--exact-time-limit 5]``
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import math
 import resource
 import shutil
 import subprocess
@@ -63,11 +69,15 @@ def _faq20(problem, seed: int) -> tuple[float, float]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("suite", "anchor", "speed", "exact"), default="suite")
+    parser.add_argument("--part", choices=("suite", "anchor", "speed", "budget", "exact"), default="suite")
     parser.add_argument("--seeds", type=int, default=3, help="repetitions of the randomised methods (default 3)")
     parser.add_argument("--exact-time-limit", type=float, default=5.0,
                         help="seconds per instance for the exact methods (default 5; use 60 with --part exact)")
     parser.add_argument("--seconds", type=float, default=5.0, help="wall time per heuristic run of --part anchor")
+    parser.add_argument("--ours", default=",".join(OURS), help=f"columns of --part anchor (default {','.join(OURS)})")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds of --part anchor and budget: this one and the next ones")
+    parser.add_argument("--options", default="", help="memetic options of --part budget, e.g. patience=80,walk=20")
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args(argv)
     if args.part == "anchor":
@@ -76,6 +86,8 @@ def main(argv=None) -> int:
         return exact_part(args)
     if args.part == "speed":
         return speed_part(args)
+    if args.part == "budget":
+        return budget_part(args)
     return suite_part(args)
 
 
@@ -101,11 +113,17 @@ OURS = {"tabu": ("tabu", {}), "bls": ("bls", {}), "memetic": ("memetic", {}), "m
 
 def anchor_part(args) -> int:
     """Mean gap of our heuristics versus the C robust tabu anchor at equal wall time."""
-    methods = ("anchor", *OURS)
+    unknown = set(args.ours.split(",")) - set(OURS)
+    if unknown:
+        raise SystemExit(f"--ours: unknown column(s) {', '.join(sorted(unknown))}; valid: {', '.join(OURS)}")
+    ours = {column: OURS[column] for column in args.ours.split(",")}
+    methods = ("anchor", *ours)
     for method in ("bls", "memetic"):  # warm-up: numba cache
         solve(load_qaplib(args.data / "nug12.dat"), method=method, rng=0, time_limit=0.1)
     header = f"{'instance':9} {'n':>3} {'best':>10} | " + " | ".join(f"{m + ' %':>11} {'sd':>6}" for m in methods)
-    print(f"equal wall time {args.seconds:g} s per run, {args.seeds} seeds (mean and sd of the gap to the best known)")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"equal wall time {args.seconds:g} s per run, seeds {seeds.start}-{seeds.stop - 1} "
+          "(mean and sd of the gap to the best known)")
     print(header + f" | {'anchor it/s':>11}")
     print("-" * (len(header) + 14))
     gaps = {m: [] for m in methods}
@@ -117,11 +135,11 @@ def anchor_part(args) -> int:
             problem = load_qaplib(path)
             best = problem.best_known
             runs, rate = {m: [] for m in methods}, []
-            for seed in range(args.seeds):
+            for seed in seeds:
                 value, iterations = _run_anchor(exe, problem, path, args.seconds, seed)
                 runs["anchor"].append(_gap(value, best))
                 rate.append(iterations / args.seconds)
-                for column, (method, options) in OURS.items():
+                for column, (method, options) in ours.items():
                     result = solve(problem, method=method, time_limit=args.seconds, rng=seed, options=options)
                     runs[column].append(_gap(result.objective, best))
             for m in methods:
@@ -131,7 +149,7 @@ def anchor_part(args) -> int:
                   + f" | {np.mean(rate):11.0f}", flush=True)
     means = {m: float(np.mean(gaps[m])) for m in methods}
     print(f"mean gap over {len(ANCHOR_SUITE)} instances (%): " + ", ".join(f"{m} {means[m]:.3f}" for m in methods))
-    for m in OURS:
+    for m in ours:
         print(f"{m} / anchor = {means[m] / means['anchor']:.3f}" if means["anchor"] > 0 else f"{m}: anchor gap is 0")
     print(f"total wall time {time.perf_counter() - total:.1f} s")
     return 0
@@ -174,6 +192,35 @@ def speed_part(args) -> int:
             anchor = _run_anchor(exe, problem, path, 1.0, 0)[1]
             print(f"{name:9} {problem.shape[0]:3d} | {walk:12,.0f} {bls_rate:12,.0f} {anchor:12,.0f} | {walk / anchor:.1f}",
                   flush=True)
+    return 0
+
+
+BUDGET_SUITE = ["tai40a", "tai50a", "tai60a"]
+BUDGET_MOVES_AT_60 = 2.23e6
+"""Moves of ``--part budget`` at ``n = 60``: about what two threads make in 5 s (``--part speed``)."""
+
+
+def budget_part(args) -> int:
+    """``memetic`` on one thread with a fixed move budget: mean gap per instance over the seeds."""
+    from spacexnet_opt.solve.backends import memetic
+
+    options = {"workers": 1}
+    for item in filter(None, args.options.split(",")):
+        key, value = item.split("=")
+        options[key] = int(value)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"memetic {options}, fixed move budget, seeds {seeds.start}-{seeds.stop - 1}")
+    means = []
+    for name in BUDGET_SUITE:
+        problem = load_qaplib(args.data / f"{name}.dat")
+        n = problem.shape[0]
+        walk = options.get("walk", memetic.solve_memetic.__kwdefaults__["walk"])
+        memetic.CHILDREN_PER_FACILITY = math.ceil(BUDGET_MOVES_AT_60 * (60 / n) ** 2 / (walk * n * n))
+        gaps = [_gap(solve(problem, method="memetic", rng=seed, options=options).objective, problem.best_known)
+                for seed in seeds]
+        means.append(np.mean(gaps))
+        print(f"{name:9} {n:3d} | " + " ".join(f"{g:.3f}" for g in gaps) + f" | mean {means[-1]:.3f}", flush=True)
+    print(f"mean gap over {len(BUDGET_SUITE)} instances (%): {np.mean(means):.3f}")
     return 0
 
 
