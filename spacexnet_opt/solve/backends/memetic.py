@@ -13,8 +13,8 @@ time limit, the result) depends only on the seed and ``workers``. When
 ``patience`` children in a row are turned away the population has converged
 around one basin: it is dropped and bred anew from random starts (the best
 permutation found is kept aside as the answer). On the random-uniform tai-a
-instances these full restarts beat restarts that keep the best member in the
-new population (``docs/benchmarks.md``).
+instances, full restarts did better than restarts that kept the best member
+in the new population (development trials, described in ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -150,14 +150,14 @@ def solve_memetic(problem, *, time_limit=None, rng=None, population=10, walk=10,
     >>> qap.objective(out.assignment), out.status.value
     (218.0, 'FEASIBLE')
     """
+    if population < 2 or walk < 1 or (workers is not None and workers < 1):
+        raise ValueError(f"memetic needs population >= 2, walk >= 1 and workers >= 1, "
+                         f"not {population}, {walk} and {workers}")
     flow, distance, columns, reduced = square_qap(problem, "memetic")
     m, n = reduced.shape
     rng = np.random.default_rng(rng)
     if n < 2 or m < 1:
         return BackendOutput(columns[rng.permutation(n)[:m]], Status.FEASIBLE)
-    if population < 2 or walk < 1 or (workers is not None and workers < 1):
-        raise ValueError(f"memetic needs population >= 2, walk >= 1 and workers >= 1, "
-                         f"not {population}, {walk} and {workers}")
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     a, b, symmetric, fast = symmetric_form(flow, distance)
     tenure = np.array([max(1, (9 * n) // 10), max(2, (11 * n) // 10)])
@@ -190,5 +190,6 @@ def _load_kernels() -> None:
     for flow, distance in ((sym, sym), (sym + np.eye(3), sym), (np.triu(sym + 1), np.tril(sym + 2))):
         a, b, symmetric, fast = symmetric_form(flow, distance)
         _Breeder(a, b, 3, symmetric, fast, 2, np.array([1, 2]), None).breed(0, None, parents)
+
 
 _load_kernels()

@@ -26,7 +26,7 @@ import numpy as np
 from ...errors import SolverError
 from ..result import BackendOutput, Status
 from .bls import solve_bls
-from .qap_common import default_workers, square_qap
+from .qap_common import default_workers, square_qap, symmetrised
 from .qap_rlt import ascend, child_form, initial_form
 from .qap_symmetry import automorphisms, orbits
 
@@ -122,12 +122,8 @@ class _Search:
             and np.all(distance == np.round(distance))
             and np.abs(flow).sum() * np.abs(distance).max(initial=0) < 2**52
         )
-        # if one matrix is symmetric, symmetrising the other keeps every objective and spreads the
-        # flow of a pair over both rows, which tightens the bound (top2 flows are upper triangular)
-        if np.array_equal(distance, distance.T):
-            flow = (flow + flow.T) / 2
-        elif np.array_equal(flow, flow.T):
-            distance = (distance + distance.T) / 2
+        # symmetrising spreads the flow of a pair over both rows, which tightens the bound
+        flow, distance = symmetrised(flow, distance)
         self.flow, self.distance, self.m = np.ascontiguousarray(flow, float), np.ascontiguousarray(distance, float), m
         self.n = flow.shape[0]
         self.loc_group, self.fac_group = automorphisms(self.distance), automorphisms(self.flow[:m, :m])

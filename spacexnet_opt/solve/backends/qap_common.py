@@ -1,4 +1,4 @@
-"""Shared preparation of QAP backends: square padding, the ``top2`` reduction, the default thread count."""
+"""Shared preparation of QAP backends: square padding, the ``top2`` reduction, symmetrising, the default thread count."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ...errors import SolverError
 from ..problems import QAPProblem
 from .fastest import restrict_to_fastest
 
-__all__ = ["square_qap", "default_workers"]
+__all__ = ["square_qap", "symmetrised", "default_workers"]
 
 
 def square_qap(problem, method: str):
@@ -28,6 +28,23 @@ def square_qap(problem, method: str):
     flow = np.zeros((n, n))
     flow[:m, :m] = problem.flow
     return flow, problem.distance, columns, problem
+
+
+def symmetrised(flow: np.ndarray, distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(flow, distance)`` with the same objective ``sum_ij flow[i, j] distance[p(i), p(j)]``, both symmetric if one is.
+
+    If one matrix is symmetric, replacing the other by its symmetric part keeps
+    every objective (``top2`` flows are upper triangular, their distances symmetric).
+
+    >>> f, d = symmetrised(np.array([[0.0, 4.0], [0.0, 0.0]]), np.array([[0.0, 1.0], [1.0, 0.0]]))
+    >>> f.tolist()
+    [[0.0, 2.0], [2.0, 0.0]]
+    """
+    if np.array_equal(distance, distance.T):
+        return (flow + flow.T) / 2, distance
+    if np.array_equal(flow, flow.T):
+        return flow, (distance + distance.T) / 2
+    return flow, distance
 
 
 def default_workers() -> int:

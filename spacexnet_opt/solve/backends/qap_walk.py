@@ -23,20 +23,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .qap_common import symmetrised
+
 __all__ = ["Walk", "symmetric_form"]
 
 
 def symmetric_form(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, bool]:
-    """``(a, b, symmetric, fast)`` with the same objective, both symmetric when one of them is.
+    """``(a, b, symmetric, fast)`` with the same objective (:func:`.qap_common.symmetrised`).
 
-    If one matrix is symmetric, replacing the other by its symmetric part keeps
-    every objective. ``fast`` when both are symmetric with zero diagonals.
+    ``fast`` when both are symmetric with zero diagonals.
     """
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if np.array_equal(b, b.T):
-        a = (a + a.T) / 2
-    elif np.array_equal(a, a.T):
-        b = (b + b.T) / 2
+    a, b = symmetrised(np.asarray(a, float), np.asarray(b, float))
     symmetric = np.array_equal(a, a.T) and np.array_equal(b, b.T)
     fast = symmetric and not np.diag(a).any() and not np.diag(b).any()
     return np.ascontiguousarray(a), np.ascontiguousarray(b), symmetric, fast

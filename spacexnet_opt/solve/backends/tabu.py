@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from ..result import BackendOutput, Status
-from .qap_common import square_qap
+from .qap_common import square_qap, symmetrised
 
 __all__ = ["solve_tabu", "swap_deltas", "ITERATIONS_PER_FACILITY"]
 
@@ -39,10 +39,7 @@ class _SwapCosts:
     """
 
     def __init__(self, flow: np.ndarray, distance: np.ndarray):
-        if np.array_equal(distance, distance.T):
-            flow = (flow + flow.T) / 2
-        elif np.array_equal(flow, flow.T):
-            distance = (distance + distance.T) / 2
+        flow, distance = symmetrised(flow, distance)
         self.symmetric = bool(np.array_equal(flow, flow.T) and np.array_equal(distance, distance.T))
         self.alpha, self.beta = np.diag(flow).copy(), np.diag(distance).copy()
         self.linear = bool(self.alpha.any() and self.beta.any())
