@@ -158,7 +158,6 @@ def anchor_part(args) -> int:
 def _kernel_rates(problem, moves: int) -> tuple[float, float]:
     """Moves per second of ``memetic``'s tabu walk and of ``bls``'s search, one thread, from a random start."""
     from spacexnet_opt.solve.backends import bls, qap_walk
-    from spacexnet_opt.solve.backends.qap_swaps import init_deltas, is_symmetric
 
     a, b, symmetric, fast = qap_walk.symmetric_form(problem.flow, problem.distance)
     n = len(a)
@@ -169,14 +168,10 @@ def _kernel_rates(problem, moves: int) -> tuple[float, float]:
     start = time.perf_counter()
     walk.run(moves, np.array([(9 * n) // 10, (11 * n) // 10]))
     walk_rate = moves / (time.perf_counter() - start)
-    delta, sym = np.zeros((n, n)), is_symmetric(a, b)
-    init_deltas(a, b, perm, delta, sym)
-    cost = problem.objective(perm)
-    state, values = np.array([0, 0, max(1, int(bls.PARAMS[0] * n)), 0]), np.array([cost, cost, np.nan])
+    search = bls._Search(a, b, perm.copy(), n, 0)
     start = time.perf_counter()
-    bls._run(a, b, perm.copy(), delta, np.zeros((n, n), dtype=np.int64), perm.copy(), state, values, moves, n, 0,
-             bls.PARAMS, sym)
-    return walk_rate, state[0] / (time.perf_counter() - start)
+    search.run(moves)
+    return walk_rate, search.moves / (time.perf_counter() - start)
 
 
 def speed_part(args) -> int:

@@ -128,21 +128,38 @@ def solve_bls(problem, *, time_limit=None, rng=None) -> BackendOutput:
     if n < 2 or m < 1:
         return BackendOutput(columns[perm[:m]], Status.FEASIBLE)
     a, b = np.ascontiguousarray(flow, float), np.ascontiguousarray(distance, float)
-    delta = np.zeros((n, n))
-    sym = is_symmetric(a, b)
-    init_deltas(a, b, perm, delta, sym)
-    cost = float((a * b[np.ix_(perm, perm)]).sum())
-    values = np.array([cost, cost, np.nan])
-    state = np.array([0, 0, max(1, int(PARAMS[0] * n)), 0], dtype=np.int64)
-    tabu, best_p = np.zeros((n, n), dtype=np.int64), perm.copy()
-    seed = int(rng.integers(2**31))
+    search = _Search(a, b, perm, m, int(rng.integers(2**31)))
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     total = MOVES_PER_FACILITY * n
-    while (time.perf_counter() < deadline) if deadline is not None else state[0] < total:
+    while (time.perf_counter() < deadline) if deadline is not None else search.moves < total:
         chunk = max(64, CHUNK_WORK // (n * n))
-        chunk = chunk if deadline is not None else min(chunk, total - state[0])
-        _run(a, b, perm, delta, tabu, best_p, state, values, chunk, m, seed, PARAMS, sym)
-    return BackendOutput(columns[best_p[:m]], Status.FEASIBLE)
+        search.run(chunk if deadline is not None else min(chunk, total - search.moves))
+    return BackendOutput(columns[search.best_p[:m]], Status.FEASIBLE)
+
+
+class _Search:
+    """A breakout local search from ``perm``: swap costs, tabu list, best permutation and the state of :func:`_run`."""
+
+    def __init__(self, a, b, perm, m: int, seed: int, symmetric: bool | None = None):
+        n = len(perm)
+        self.a, self.b, self.p, self.m, self.seed = a, b, perm, m, seed
+        self.symmetric = is_symmetric(a, b) if symmetric is None else symmetric
+        self.delta = np.zeros((n, n))
+        init_deltas(a, b, perm, self.delta, self.symmetric)
+        cost = float((a * b[np.ix_(perm, perm)]).sum())
+        self.values = np.array([cost, cost, np.nan])
+        self.state = np.array([0, 0, max(1, int(PARAMS[0] * n)), 0], dtype=np.int64)
+        self.tabu, self.best_p = np.zeros((n, n), dtype=np.int64), perm.copy()
+
+    @property
+    def moves(self) -> int:
+        """Moves made so far."""
+        return int(self.state[0])
+
+    def run(self, moves: int) -> None:
+        """Continue for about ``moves`` moves."""
+        _run(self.a, self.b, self.p, self.delta, self.tabu, self.best_p, self.state, self.values, moves, self.m,
+             self.seed, PARAMS, self.symmetric)
 
 
 def _load_kernels() -> None:
@@ -151,11 +168,7 @@ def _load_kernels() -> None:
     numba loads them from its on-disk cache (or compiles them on first use ever).
     """
     a = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])
-    for sym in (False, True):
-        perm, delta, best_p = np.arange(3), np.zeros((3, 3)), np.arange(3)
-        init_deltas(a, a, perm, delta, sym)
-        state, values = np.array([0, 0, 1, 0], dtype=np.int64), np.array([0.0, 0.0, np.nan])
-        _run(a, a, perm, delta, np.zeros((3, 3), dtype=np.int64), best_p, state, values, 10, 3, 0, PARAMS, sym)
-
+    for symmetric in (False, True):
+        _Search(a, a, np.arange(3), 3, 0, symmetric).run(10)
 
 _load_kernels()

@@ -30,9 +30,7 @@ from .qap_common import default_workers, square_qap, symmetrised
 from .qap_rlt import ascend, child_form, initial_form
 from .qap_symmetry import automorphisms, orbits
 
-__all__ = [
-    "MAX_LOCATIONS", "INCUMBENT_SHARE", "INCUMBENT_SECONDS", "ROOT_PASSES", "NODE_PASSES", "solve_bnb",
-]
+__all__ = ["MAX_LOCATIONS", "INCUMBENT_SHARE", "INCUMBENT_SECONDS", "ROOT_PASSES", "NODE_PASSES", "solve_bnb"]
 
 LOG = logging.getLogger(__name__)
 """Each search logs its node count and root bound at DEBUG level (``args``: nodes, root bound)."""
@@ -49,6 +47,7 @@ ROOT_PASSES, NODE_PASSES = 200, 16
 MIN_GAIN = 1e-2
 """A node's ascent stops when a pass raises its bound by less than this share of the root's gap."""
 
+
 def solve_bnb(problem, *, time_limit=None, rng=None, workers=None) -> BackendOutput:
     """Prove a QAP optimum by depth-first branch and bound with the RLT-1 dual-ascent bound.
 
@@ -57,10 +56,9 @@ def solve_bnb(problem, *, time_limit=None, rng=None, workers=None) -> BackendOut
     Returns OPTIMAL with the incumbent, or TIME_LIMIT with the incumbent and the
     smallest bound of the unexplored nodes when ``time_limit`` ends the search;
     ``iterations`` counts the expanded nodes. ``workers`` threads (default:
-    the cores this process may use; 1: sequential) explore
-    the tree together: a worker that runs out of work takes the untried
-    children of the shallowest node another worker is in, and all share the
-    incumbent.
+    the cores this process may use; 1: sequential) explore the tree together:
+    a worker that runs out of work takes the untried children of the
+    shallowest node another worker is in, and all share the incumbent.
 
     Examples
     --------
