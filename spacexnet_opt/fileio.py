@@ -1,8 +1,18 @@
-"""Atomic file output and small JSON helpers.
+"""File input and output in one place: atomic replacement, devices in place, capped reads.
 
-Outputs are written to a temporary file in the target directory and renamed
-into place, so a failed run never leaves a half-written file and never
-destroys an earlier output.
+Outputs
+    A regular file (or a missing one) is written to a temporary file in the
+    target directory and renamed into place, so a failed run never leaves a
+    half-written file and never destroys an earlier output; a symbolic link is
+    followed and its target replaced, the link kept. A character or block
+    device or a FIFO the user named (``-o /dev/null``) is written in place,
+    and ``/dev/stdout``, ``/dev/stderr`` and ``/dev/fd/N`` write to the
+    process's own stream. Any other kind of file (a socket) is refused.
+Inputs
+    Read through :func:`read_bytes`: a regular file or a FIFO (a pipe, a
+    process substitution) of at most :data:`MAX_INPUT_BYTES`; a directory, a
+    device or a socket is refused as "not a regular file", and an endless
+    stream stops at the limit with one clear error.
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -18,22 +28,31 @@ spacexnet_opt.errors.InputError: --output: ... is a directory; give a file name 
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import math
 import os
 import re
+import stat
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import FileFormatError, InputError
+from .errors import FileFormatError, InputError, ResourceError
 
-__all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic", "read_text", "read_json",
-           "parse_json", "check_nesting", "load_numpy", "check_output_path", "discard_pending_outputs", "MAX_NESTING"]
+__all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic", "read_bytes", "read_text", "read_json",
+           "file_sha256", "parse_json", "check_nesting", "load_numpy", "check_input_file", "check_output_path",
+           "written_in_place", "discard_pending_outputs", "MAX_NESTING", "MAX_INPUT_BYTES"]
 
 MAX_NESTING = 64
 """Deepest bracket nesting accepted in a JSON or TOML file (checked before parsing)."""
+
+MAX_INPUT_BYTES = 1 << 30
+"""Largest input file read (1 GiB): 40 x the largest file the project writes (a DeepSeek-V3 mega instance)."""
+
+_STREAM_ALIASES = {"/dev/stdout": 1, "/dev/stderr": 2}
 
 # temporary files of writes in progress, removed by :func:`discard_pending_outputs` on Ctrl-C
 _PENDING: set[str] = set()
@@ -46,19 +65,84 @@ def _umask() -> int:
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+    """Write ``data`` to ``path``: atomically for a regular file, in place for a device, FIFO or stream.
 
     Raises
     ------
     InputError
-        Naming ``path``, when the operating system refuses the write (no space, no permission, ...);
-        ``path`` is then unchanged.
+        Naming ``path``, when it is a socket or the operating system refuses the write (no space, no
+        permission, ...); a regular ``path`` is then unchanged.
     """
     path = Path(path)
     try:
-        _replace_with(path, data)
+        stream = _stream_fd(path)
+        if stream is not None:
+            _write_stream(stream, data)
+        elif written_in_place(path):
+            with open(path, "wb") as handle:
+                handle.write(data)
+        else:
+            _refuse_special(path)
+            _replace_with(Path(os.path.realpath(path)), data)
     except OSError as exc:
         raise InputError(f"cannot write: {_os_problem(exc)}", source=path) from None
+
+
+def _stream_fd(path: Path) -> int | None:
+    """The descriptor ``path`` names (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/3``), or None."""
+    name = os.path.abspath(path)
+    if name in _STREAM_ALIASES:
+        return _STREAM_ALIASES[name]
+    match = re.fullmatch(r"/(?:dev|proc/self)/fd/(\d{1,9})", name)
+    return int(match.group(1)) if match else None
+
+
+def _write_stream(fd: int, data: bytes) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream.fileno() == fd:
+                stream.flush()
+        except (AttributeError, OSError, ValueError):  # a replaced stream (tests, notebooks)
+            pass
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "directory"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def written_in_place(path: str | os.PathLike) -> bool:
+    """True when ``path`` is an existing device or FIFO, or names one of the process's streams: such an
+    output is written in place, never replaced.
+
+    >>> written_in_place("/dev/null"), written_in_place("/dev/stdout"), written_in_place("/tmp")
+    (True, True, False)
+    """
+    path = Path(path)
+    if _stream_fd(path) is not None:
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode)
+
+
+def _refuse_special(path: Path, field: str | None = None) -> None:
+    """Refuse an existing output that is neither a regular file, a directory, a device nor a FIFO."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError(f"{path} is a {_file_kind(mode)}; give a regular file, a device or a FIFO", field=field,
+                         source=None if field else path)
 
 
 def _replace_with(path: Path, data: bytes) -> None:
@@ -99,17 +183,59 @@ def _os_problem(exc: OSError) -> str:
     return exc.strerror or exc.__class__.__name__
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """Read a UTF-8 text file; a missing, unreadable or non-text file becomes one clear error."""
+def check_input_file(path: str | os.PathLike) -> os.stat_result:
+    """The status of input ``path`` after refusing a missing file, a directory, a device or a socket.
+
+    >>> check_input_file("/dev/zero")
+    Traceback (most recent call last):
+    ...
+    spacexnet_opt.errors.InputError: /dev/zero: exists but is not a regular file (a character device)
+    """
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        status = os.stat(path)
     except FileNotFoundError:
         raise InputError("file not found", source=path) from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"cannot read as text ({exc.__class__.__name__})", source=path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {_os_problem(exc)}", source=path) from None
+    if stat.S_ISDIR(status.st_mode):
+        raise FileFormatError("is a directory, not a file", source=path)
+    if not (stat.S_ISREG(status.st_mode) or stat.S_ISFIFO(status.st_mode)):
+        raise InputError(f"exists but is not a regular file (a {_file_kind(status.st_mode)})", source=path)
+    if status.st_size > MAX_INPUT_BYTES:
+        raise ResourceError(_too_large(status.st_size), source=path)
+    return status
+
+
+def _too_large(size: int | None = None) -> str:
+    have = f"{size:,} bytes" if size is not None else "more bytes"
+    return f"{have} than the input limit of {MAX_INPUT_BYTES:,} bytes (fileio.MAX_INPUT_BYTES)"
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of input ``path``, a regular file or a FIFO, at most :data:`MAX_INPUT_BYTES` of them."""
+    check_input_file(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {_os_problem(exc)}", source=path) from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise ResourceError(_too_large(), source=path)
+    return data
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """Read a UTF-8 text file; a missing, unreadable, special, oversized or non-text file becomes one clear error."""
+    try:
+        return read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise FileFormatError("cannot read as text (UnicodeDecodeError)", source=path) from None
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of an input file's bytes."""
+    return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -183,6 +309,7 @@ def load_numpy(path: str | os.PathLike, *, archive: bool = False):
 
     path = Path(path)
     kind = "a readable .npz archive" if archive else "a readable .npy array"
+    check_input_file(path)
     try:
         loaded = np.load(path, allow_pickle=False)
         if isinstance(loaded, np.ndarray) and not archive:
@@ -200,7 +327,8 @@ def load_numpy(path: str | os.PathLike, *, archive: bool = False):
 
 def check_output_path(path: str | os.PathLike, *, field: str, inputs: Iterable[str | os.PathLike] = (),
                       directory: bool = False) -> Path:
-    """Refuse an output path before any work: not an input, parent a writable directory, not a directory.
+    """Refuse an output path before any work: not an input, parent a writable directory, not a directory
+    nor a socket (a device or FIFO is written in place, see :func:`write_bytes_atomic`).
 
     Parameters
     ----------
@@ -235,6 +363,11 @@ def check_output_path(path: str | os.PathLike, *, field: str, inputs: Iterable[s
         return _writable_dir(existing, path, field)
     if target.is_dir():
         raise InputError(f"{path} is a directory; give a file name inside it", field=field)
+    if written_in_place(path):
+        if not os.access(path, os.W_OK):
+            raise InputError(f"cannot write to {path}: {os.strerror(errno.EACCES)}", field=field)
+        return path
+    _refuse_special(target, field)
     parent = target.parent
     if not parent.is_dir():
         raise InputError(f"directory {parent} does not exist" if not parent.exists() else f"{parent} is not a directory",

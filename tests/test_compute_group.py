@@ -173,7 +173,7 @@ def test_memory_refusal_is_one_line(cli, tiny, tmp_path):
     small = tmp_path / "small.toml"
     small.write_text(TINY.replace('[model]', '[compute]\nmemory_gb = 0.05\n\n[model]'))
     raw = json.loads(out.read_text())
-    from spacexnet_opt.deploy.file import file_sha256
+    from spacexnet_opt.formats.deployment import file_sha256
 
     raw["scenario"] = {"path": small.name, "sha256": file_sha256(small), "kind": "scenario"}
     (tmp_path / "small.json").write_text(json.dumps(raw))
@@ -191,7 +191,7 @@ def test_bad_group_in_file_and_bad_method_are_one_line_errors(cli, tiny, tmp_pat
     raw["layers"][1]["compute_group"]["shares"][0] += 0.5
     (tmp_path / "bad.json").write_text(json.dumps(raw))
     res = cli("evaluate", tmp_path / "bad.json", "--tokens", "100")
-    assert res.exit_code == 2 and "layers[1].compute_group.shares: shares must sum to 1, got 1.5" in res.output
+    assert res.exit_code == 2 and "layers[1].compute_group.shares: shares must sum to 1 (within 1e-06), got 1.5" in res.output
     res = cli("optimize", tiny, "-o", tmp_path / "x.json", "--compute-group", "best")
     assert res.exit_code == 2
     assert res.output.strip() == "error: --compute-group: unknown compute group 'best'; valid: none, waterfill, exact"

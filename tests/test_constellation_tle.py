@@ -158,7 +158,7 @@ def test_non_ascii_and_non_text_files_name_the_problem(tmp_path, starlink_path):
     latin1.write_bytes("\n".join(lines).encode("latin-1"))
     with pytest.raises(FileFormatError, match=r"latin1\.tle: cannot read as text"):
         read_tle_file(latin1)
-    with pytest.raises(FileFormatError, match="cannot read as text"):
+    with pytest.raises(FileFormatError, match="is a directory, not a file"):
         read_tle_file(tmp_path)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from spacexnet_opt.deploy import Plan, load_deployment, plan_from_file, plan_to_file, save_deployment
 from spacexnet_opt.deploy.assign import global_assignment
-from spacexnet_opt.deploy.file import ScenarioRef
+from spacexnet_opt.formats.deployment import ScenarioRef
 from spacexnet_opt.deploy.gateways import layer_costs, ring_dp, sorted_hosts
 from spacexnet_opt.deploy.replicate import greedy_replicas, milp_replicas, replication_saving
 from spacexnet_opt.errors import FileFormatError

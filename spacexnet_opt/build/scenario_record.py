@@ -7,14 +7,13 @@ and every input file is named with its sha256, so a rebuilt file is byte-identic
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import __version__
-from ..errors import InputError
+from ..fileio import file_sha256
 from ..formats.instance import LayerSubproblem
 from ..formats.scenario import Scenario, resolve_path
 from .setting import Setting
@@ -26,13 +25,6 @@ if TYPE_CHECKING:
     from ..moe import ActivationStats
 
 __all__ = ["scenario_record", "compute_record"]
-
-
-def _sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
 
 
 def _shell_record(shell: Shell) -> dict[str, Any]:
@@ -75,7 +67,7 @@ def scenario_record(setting: Setting, band_gw: np.ndarray, diameters: np.ndarray
     for rel in (spec.statistics.file, spec.model.file, spec.constellation.tle.file if spec.constellation.tle else None,
                 c.gflops.file if c.gflops else None, c.memory.file if c.memory else None):
         if rel is not None:
-            files[rel] = _sha256(resolve_path(rel, source))
+            files[rel] = file_sha256(resolve_path(rel, source))
     return {
         "name": spec.name,
         "description": spec.description,

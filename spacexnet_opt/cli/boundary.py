@@ -6,8 +6,10 @@ by kind rather than by name of the command:
 
 - an output path (a path option spelled ``-o``, ``--output``, ``--out``,
   ``--json``, ``--csv``, ``--plot`` ... or an argument named ``*dir``) must not
-  be an input of the same run (resolved paths), its directory must exist and be
-  writable, and it must not be a directory (or, for a directory output, not a file);
+  be a file the run reads (resolved paths; also the files its inputs name, see
+  :mod:`.inputs`), its directory must exist and be writable, and it must not be a
+  directory nor a socket (or, for a directory output, not a file); a device or FIFO
+  is written in place;
 - a float option must be finite; a ``--time-limit``, ``--gflops``, ``--duration``, ``--altitude`` or
   ``--max-range`` positive; a time limit at most :data:`MAX_TIME_LIMIT_S`; a seed non-negative.
 
@@ -38,7 +40,8 @@ except ImportError:  # pragma: no cover - typer on click
     from click.exceptions import BadParameter, NoArgsIsHelpError, UsageError
 
 from ..errors import InputError, SpaceXNetError
-from ..fileio import check_output_path, discard_pending_outputs
+from ..fileio import check_output_path, discard_pending_outputs, written_in_place
+from .inputs import files_read
 from .interrupt import INTERRUPTED
 
 __all__ = ["BoundaryGroup", "BUG_EXIT_CODE", "OUTPUT_FLAGS", "check_parameters", "output_parameters"]
@@ -87,23 +90,6 @@ def output_parameters(command) -> list:
     return [p for p in command.params if _is_output(p)]
 
 
-def _existing_files(value) -> list[str]:
-    """Input files named by ``value``, with the files a scenario (``.toml``) reads in turn."""
-    values = value if isinstance(value, (list, tuple)) else [value]
-    found = [str(v) for v in values if isinstance(v, (str, os.PathLike)) and str(v) and os.path.isfile(v)]
-    return found + [str(p) for f in found if f.lower().endswith(".toml") for p in _scenario_files(f)]
-
-
-def _scenario_files(path: str) -> list[Path]:
-    """The files the scenario at ``path`` reads; none when it is not a valid scenario (its command says why)."""
-    from ..formats.scenario import load_scenario
-
-    try:
-        return load_scenario(path).referenced_files(path)
-    except SpaceXNetError:
-        return []
-
-
 def _must_be_positive(param) -> bool:
     return "time_limit" in param.name or param.name in POSITIVE_OPTIONS
 
@@ -124,7 +110,7 @@ def _check_number(param, value) -> None:
 def check_parameters(command, values: dict) -> None:
     """Refuse non-finite numbers, bad time limits, negative seeds and unsafe output paths, before any work."""
     outputs = [p for p in output_parameters(command) if isinstance(values.get(p.name), (str, os.PathLike))]
-    inputs = [f for p in command.params if p not in outputs for f in _existing_files(values.get(p.name))]
+    inputs = [f for p in command.params if p not in outputs for f in files_read(values.get(p.name))]
     for param in command.params:
         if values.get(param.name) is not None:
             _check_number(param, values[param.name])
@@ -132,6 +118,8 @@ def check_parameters(command, values: dict) -> None:
     for param in outputs:
         path = values[param.name]
         check_output_path(path, field=_flag(param), inputs=inputs, directory=_is_directory(param))
+        if written_in_place(path):  # /dev/null may take several outputs
+            continue
         resolved = Path(path).resolve()
         if resolved in seen:
             raise InputError(f"{path} is also given to {seen[resolved]}", field=_flag(param))

@@ -52,7 +52,7 @@ def _group_memory(doc, plan, world, path):
     """Bytes every compute-group member holds at the evaluated context (refused over the scenario's memory)."""
     if plan.groups is None:
         return None
-    from ..deploy.file import resolve_scenario
+    from ..formats.deployment import resolve_scenario
     from ..deploy.memory import check_world_memory, memory_summary
 
     use = check_world_memory(plan, world, resolve_scenario(doc, path), source=path)

@@ -25,7 +25,7 @@ def _deployment(world, placement: Optional[Path]):
 
 def _is_deployment(path: Path) -> bool:
     """True for a deployment file (JSON whose ``format`` is spacexnet-deployment)."""
-    from ..deploy.file import DEPLOYMENT_FORMAT
+    from ..formats.deployment import DEPLOYMENT_FORMAT
     from ..fileio import read_json
 
     if path.suffix.lower() != ".json" or not path.is_file():

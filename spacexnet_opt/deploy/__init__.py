@@ -10,7 +10,7 @@ alone (``spacexnet evaluate DEPLOYMENT``).
 
 from .convert import deployment_from_pair, plan_from_file, plan_to_file, predicted_from, save_scheme_deployments
 from .evaluation import check_plan, evaluate_plans, load_deployment_world, plan_legs
-from .file import DeploymentFile, load_deployment, save_deployment, scenario_ref
+from ..formats.deployment import DeploymentFile, load_deployment, save_deployment, scenario_ref
 from .plan import Plan, plan_from_deployment, plan_from_lists
 
 __all__ = ["DeploymentFile", "load_deployment", "save_deployment", "scenario_ref", "Plan", "plan_from_deployment",

@@ -43,17 +43,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..formats.schema import StrictModel
+from ..formats.deployment import GroupEntry
+from ..formats.schema import SHARE_TOLERANCE
 
-__all__ = ["ComputeGroup", "GroupWork", "GroupEntry", "group_work", "world_work", "round_times", "compute_only",
+__all__ = ["ComputeGroup", "GroupWork", "group_work", "world_work", "round_times", "compute_only",
            "single_groups", "with_file_groups"]
-
-
-class GroupEntry(StrictModel):
-    """A layer's compute group in the deployment file: member satellites and their shares (sum 1)."""
-
-    members: list[int]
-    shares: list[float]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,8 +67,9 @@ class ComputeGroup:
             raise InputError("members must be distinct non-negative satellite ids", field="compute_group.members")
         if not (np.isfinite(shares).all() and (shares > 0).all()):
             raise InputError("shares must be positive", field="compute_group.shares")
-        if abs(shares.sum() - 1.0) > 1e-6:
-            raise InputError(f"shares must sum to 1, got {shares.sum():.9g}", field="compute_group.shares")
+        if abs(shares.sum() - 1.0) > SHARE_TOLERANCE:
+            raise InputError(f"shares must sum to 1 (within {SHARE_TOLERANCE:g}), got {shares.sum():.9g}",
+                             field="compute_group.shares")
         object.__setattr__(self, "members", members)
         object.__setattr__(self, "shares", shares / shares.sum())
 

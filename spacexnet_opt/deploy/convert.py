@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from ..errors import InputError
-from .file import Decision, DeploymentFile, DeploymentLayer, Predicted, scenario_ref
+from ..formats.deployment import Decision, DeploymentFile, DeploymentLayer, Predicted, scenario_ref
 from .compute_group import with_file_groups
 from .plan import Plan, plan_from_deployment, plan_from_lists
 
@@ -89,7 +89,7 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
 
 def save_scheme_deployments(plans: dict, out: str | os.PathLike, scenario: str | os.PathLike) -> None:
     """Write ``deployment-<scheme>.json`` into ``out`` for every ``{scheme: Plan}`` (random schemes: first seed)."""
-    from .file import save_deployment
+    from ..formats.deployment import save_deployment
 
     out = Path(out)
     ref = scenario_ref(scenario, relative_to=out)

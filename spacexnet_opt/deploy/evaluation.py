@@ -46,11 +46,14 @@ def check_plan(plan: Plan, *, n_sats: int, n_layers: int, n_experts: int, source
     if plan.n_experts != n_experts:
         raise InputError(f"places {plan.n_experts} experts per layer but the model has {n_experts}",
                          field="layers[0].experts", source=source)
-    used = np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0],
-                           *([] if plan.groups is None else [g.members for g in plan.groups])])
-    if used.max() >= n_sats:
-        raise InputError(f"satellite {int(used.max())} is outside the constellation (ids 0..{n_sats - 1})",
-                         field="layers", source=source)
+    outside = [(f"layers[{l}].gateway", int(g)) for l, g in enumerate(plan.gateways) if g >= n_sats]
+    outside += [(f"layers[{l}].experts[{i}]", int(plan.hosts[l, i, c])) for l, i, c in np.argwhere(plan.hosts >= n_sats)]
+    outside += [(f"layers[{l}].compute_group.members", int(g.members.max()))
+                for l, g in enumerate(plan.groups or ()) if g.members.max() >= n_sats]
+    if outside:
+        field, sat = outside[0]
+        raise InputError(f"satellite {sat} is outside the constellation (ids 0..{n_sats - 1})", field=field,
+                         source=source)
 
 
 def plan_legs(snapshots, plans: Sequence[Plan], *, progress: Progress = no_progress,
@@ -174,12 +177,20 @@ def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
     """``(doc, plan, world)`` of a deployment file: the file, its plan, and the world of its scenario/instance."""
     from ..evaluate import world_from_file
     from .convert import plan_from_file
-    from .file import load_deployment, resolve_scenario
+    from ..formats.deployment import load_deployment, resolve_scenario
 
     doc = load_deployment(path)
     scenario = resolve_scenario(doc, path)
     world = world_from_file(scenario, link_seed=link_seed, compute=compute)
-    plan = plan_from_file(doc)
+    copies = [(l, i, len(c)) for l, e in enumerate(doc.layers) for i, c in enumerate(e.experts) if len(c) > world.n_sats]
+    if copies:
+        l, i, n = copies[0]
+        raise InputError(f"{n:,} copies, more than the {world.n_sats:,} satellites", field=f"layers[{l}].experts[{i}]",
+                         source=path)
+    try:
+        plan = plan_from_file(doc)
+    except InputError as exc:
+        raise type(exc)(exc.message, field=exc.field, source=path) from None
     check_plan(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
     if plan.groups is not None:
         from .memory import check_world_memory

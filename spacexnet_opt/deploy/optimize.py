@@ -62,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .file import Decision
+from ..formats.deployment import Decision
 from .plan import Plan, plan_from_deployment
 
 __all__ = ["OptimizeResult", "optimize_deployment", "best_options", "GATEWAY_METHODS", "REPLICA_METHODS"]

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..progress import Progress, no_progress
-from .file import Decision
+from ..formats.deployment import Decision
 
 __all__ = ["optimize_with_groups", "attach_groups"]
 

@@ -52,7 +52,7 @@ from pydantic import Field, model_validator
 from ..errors import FileFormatError
 from ..budget import check_snapshots
 from ..fileio import check_nesting, read_text, write_text_atomic
-from .schema import NonNegativeValue, PositiveValue, StrictModel, validate_document
+from .schema import SHARE_TOLERANCE, NonNegativeValue, PositiveValue, StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -285,8 +285,10 @@ class PerSatellite(StrictModel):
         if self.shares is not None:
             if self.choices is None:
                 raise ValueError("shares needs choices")
-            if len(self.shares) != len(self.choices) or any(not s >= 0 for s in self.shares) or not sum(self.shares) > 0:
-                raise ValueError(f"shares must be {len(self.choices)} non-negative numbers with a positive sum")
+            if len(self.shares) != len(self.choices) or any(not s >= 0 for s in self.shares):
+                raise ValueError(f"shares must be {len(self.choices)} non-negative numbers, one per choice")
+            if abs(math.fsum(self.shares) - 1.0) > SHARE_TOLERANCE:
+                raise ValueError(f"shares must sum to 1 (within {SHARE_TOLERANCE:g}), got {math.fsum(self.shares):.9g}")
         return self
 
     def is_set(self) -> bool:

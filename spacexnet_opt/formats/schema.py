@@ -29,7 +29,7 @@ from ..errors import FileFormatError, InputError
 from ..fileio import read_json
 
 __all__ = ["StrictModel", "validate_document", "load_document", "MAX_ID", "MAX_MAGNITUDE", "MIN_POSITIVE",
-           "SatelliteId", "Probability", "PositiveValue", "NonNegativeValue"]
+           "SHARE_TOLERANCE", "SatelliteId", "Probability", "PositiveValue", "NonNegativeValue"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,6 +38,10 @@ MAX_ID = 2**31 - 1
 
 MAX_MAGNITUDE = 1e100
 """Largest magnitude of a stored real value: sums and products of such values stay finite."""
+
+SHARE_TOLERANCE = 1e-6
+"""How far shares (of satellites, of a compute group's work) may sum from 1 before they are refused; they are
+never rescaled silently."""
 
 MIN_POSITIVE = 1e-100
 """Smallest positive stored value (speeds, sizes): ratios of stored values stay finite too."""

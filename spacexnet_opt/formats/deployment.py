@@ -10,8 +10,8 @@ its method and objective; ``predicted`` holds the s/token the optimiser
 expected, which ``evaluate`` must reproduce within its Monte Carlo interval.
 
 ``compute_group`` (optional, per layer): the satellites sharing the layer's
-non-expert work and their shares (:mod:`.compute_group`); absent, the gateway
-computes it alone.
+non-expert work and their shares (:mod:`spacexnet_opt.deploy.compute_group`);
+absent, the gateway computes it alone.
 
 >>> layer = DeploymentLayer(layer=0, gateway=4, next_gateway=4, experts=[[1], [2, 7]], method="sorted",
 ...                         objective=0.01)
@@ -21,7 +21,6 @@ computes it alone.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from pathlib import Path
@@ -30,11 +29,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import InputError
-from ..fileio import write_json_atomic
-from ..formats.schema import StrictModel, load_document
-from .compute_group import GroupEntry
+from ..fileio import file_sha256, write_json_atomic
+from .schema import MAX_ID, SHARE_TOLERANCE, SatelliteId, StrictModel, load_document
 
-__all__ = ["DEPLOYMENT_FORMAT", "DEPLOYMENT_VERSION", "ScenarioRef", "Decision", "DeploymentLayer", "Predicted",
+__all__ = ["DEPLOYMENT_FORMAT", "DEPLOYMENT_VERSION", "GroupEntry", "ScenarioRef", "Decision", "DeploymentLayer", "Predicted",
            "DeploymentFile", "load_deployment", "save_deployment", "file_sha256", "scenario_ref",
            "resolve_scenario"]
 
@@ -42,12 +40,35 @@ DEPLOYMENT_FORMAT = "spacexnet-deployment"
 DEPLOYMENT_VERSION = 1
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
+class GroupEntry(StrictModel):
+    """A layer's compute group: member satellites and their shares (each positive, summing to 1 within
+    :data:`SHARE_TOLERANCE`)."""
+
+    members: list[SatelliteId] = Field(min_length=1)
+    shares: list[float] = Field(min_length=1)
+
+    @field_validator("members")
+    @classmethod
+    def _distinct(cls, members: list[int]) -> list[int]:
+        if len(set(members)) != len(members):
+            raise ValueError("lists one satellite twice")
+        return members
+
+    @field_validator("shares")
+    @classmethod
+    def _sum_to_one(cls, shares: list[float]) -> list[float]:
+        if abs(math.fsum(shares) - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"shares must sum to 1 (within {SHARE_TOLERANCE:g}), got {math.fsum(shares):.9g}")
+        if not all(w > 0 for w in shares):
+            raise ValueError("shares must be positive")
+        return shares
+
+    @model_validator(mode="after")
+    def _one_share_per_member(self) -> "GroupEntry":
+        if len(self.members) != len(self.shares):
+            raise ValueError(f"needs one share per member, got {len(self.members)} members and "
+                             f"{len(self.shares)} shares")
+        return self
 
 
 class ScenarioRef(StrictModel):
@@ -81,10 +102,10 @@ class Decision(StrictModel):
 class DeploymentLayer(StrictModel):
     """One MoE layer: its gateway, the next gateway on the ring, and the satellites of every expert's copies."""
 
-    layer: int = Field(ge=0)
-    gateway: int = Field(ge=0)
-    next_gateway: int = Field(ge=0)
-    experts: list[list[int]] = Field(min_length=1)
+    layer: int = Field(ge=0, le=MAX_ID)
+    gateway: SatelliteId
+    next_gateway: SatelliteId
+    experts: list[list[SatelliteId]] = Field(min_length=1)
     method: str
     objective: float | None = None
     compute_group: GroupEntry | None = None
