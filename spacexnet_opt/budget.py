@@ -29,7 +29,7 @@ import os
 from .errors import ResourceError
 
 __all__ = ["SNAPSHOT_BYTES", "MAX_SAT_SNAPSHOTS", "MAX_ROUTING_WORK", "MAX_MODEL_SIZE", "memory_ceiling",
-           "MAX_TOKEN_WORK", "check_snapshots", "check_routing", "check_tokens", "milp_variables", "check_model_size"]
+           "MAX_TOKEN_WORK", "MAX_SEEDS", "MAX_EXACT_GROUP_S", "check_snapshots", "check_routing", "check_tokens", "milp_variables", "check_model_size"]
 
 SNAPSHOT_BYTES = 500
 """Peak bytes per satellite and snapshot while snapshots are built (measured: 470)."""
@@ -47,6 +47,13 @@ MAX_TOKEN_WORK = 10_000_000_000
 MAX_MODEL_SIZE = 5_000_000
 """Variables of a PuLP model, or variables and table entries of a CP-SAT model: PuLP keeps about a
 kilobyte of Python objects per variable, so 5 million is about 5 GB."""
+
+MAX_SEEDS = 1000
+"""Most placement seeds per random scheme (``reproduce --seeds``, a grid's ``run.seeds``): each is a placement
+and a Monte Carlo evaluation, so 1,000 is already hours on the paper's scenario."""
+
+MAX_EXACT_GROUP_S = 120
+"""Longest estimated run of exact compute-group enumeration (``optimize --compute-group exact``), in seconds."""
 
 _GIB = 2**30
 

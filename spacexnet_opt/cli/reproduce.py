@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..budget import MAX_SEEDS
 from .console import progress_bar, result_console, stage_reporter
 
 __all__ = ["register"]
@@ -17,7 +18,8 @@ OUT_OF_SAMPLE_FILE = "prefill_in1000out1000.json"
 # options every ``reproduce`` command takes
 Out = Annotated[Optional[Path], typer.Option("--out", help="Directory for table2.json (and the sweeps' CSV/PNG).")]
 Quick = Annotated[bool, typer.Option("--quick", help="50 snapshots, 3 seeds, 20,000 tokens, 2-point sweeps.")]
-Seeds = Annotated[Optional[int], typer.Option("--seeds", min=2, help="Placements per random scheme (default 10).")]
+Seeds = Annotated[Optional[int], typer.Option("--seeds", min=2, max=MAX_SEEDS,
+                                              help="Placements per random scheme (default 10).")]
 Tokens = Annotated[Optional[int], typer.Option("--tokens", min=0,
                                                help="Monte Carlo tokens per scheme (default 100,000).")]
 Gflops = Annotated[Optional[float], typer.Option("--gflops",
@@ -52,6 +54,8 @@ def _chosen_schemes(schemes: Optional[str]) -> tuple[str, ...]:
     from ..reproduce.schemes import DEFAULT_SCHEMES
 
     chosen = DEFAULT_SCHEMES if schemes is None else tuple(s.strip() for s in schemes.split(",") if s.strip())
+    if not chosen:
+        raise InputError(f"no scheme given in {schemes!r}; valid schemes: {', '.join(SCHEMES)}", field="--schemes")
     bad = [s for s in chosen if s not in SCHEMES]
     if bad:
         raise InputError(f"unknown scheme {bad[0]!r}; valid schemes: {', '.join(SCHEMES)}", field="--schemes")

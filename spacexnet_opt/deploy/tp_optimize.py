@@ -33,17 +33,19 @@ serialisation, is a lower bound of any group's ``E_t[P_t,l]`` (Jensen:
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..budget import MAX_EXACT_GROUP_S
+from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
 from .compute_group import ComputeGroup, round_times, world_work
 
 __all__ = ["GROUP_METHODS", "GroupChoice", "water_level", "waterfill_shares", "layer_group", "choose_groups",
-           "gateway_delays"]
+           "gateway_delays", "check_exact_work"]
 
 GROUP_METHODS = ("waterfill", "exact")
 
@@ -154,6 +156,36 @@ def _exact(rtt, cands, f, work, sigma, gateway, max_size, cap) -> tuple[ComputeG
     return best, best_obj
 
 
+def check_exact_work(n_layers: int, n_candidates: int, max_size: int, n_snapshots: int, rounds) -> float:
+    """Seconds the ``exact`` method would take, estimated before it starts; refused over
+    :data:`~spacexnet_opt.budget.MAX_EXACT_GROUP_S`.
+
+    It solves one share LP per subset of at most ``max_size`` of the ``n_candidates`` per layer; the time of
+    one LP of the largest subset over ``n_snapshots`` is measured here, on random data of that shape, so the
+    estimate holds for this machine.
+
+    >>> check_exact_work(2, 4, 2, 10, [(1.0, 0.1)]) < 1
+    True
+    """
+    size = min(max_size, n_candidates)
+    lps = n_layers * sum(math.comb(n_candidates, k) for k in range(1, size + 1))
+    rng = np.random.default_rng(0)
+    rtt, f = rng.uniform(0.001, 0.01, (n_snapshots, size)), np.full(size, 7.28)
+    _lp_shares(rtt, f, rounds)  # imports and warms up the solver
+    start = time.perf_counter()
+    for _ in range(3):
+        _lp_shares(rtt, f, rounds)
+    per_lp = (time.perf_counter() - start) / 3
+    seconds = lps * per_lp
+    if seconds > MAX_EXACT_GROUP_S:
+        raise ResourceError(f"exact compute groups would solve {n_layers} layers x {lps // n_layers:,} subsets "
+                            f"(of at most {size} of {n_candidates} candidates) = {lps:,} LPs over {n_snapshots} "
+                            f"snapshots, about {seconds:,.0f} s at {per_lp * 1e3:.1f} ms each (ceiling "
+                            f"{MAX_EXACT_GROUP_S} s); lower --group-candidates or --group-size, or use waterfill",
+                            field="--group-candidates")
+    return seconds
+
+
 def _prefix(rtt, cands, f, work, sigma, gateway, n, shares):
     keep = np.flatnonzero(shares[:n] > 1e-9)
     group = _group(cands[:n], shares[:n])
@@ -226,7 +258,7 @@ def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int =
     """
     if method not in GROUP_METHODS:
         raise InputError(f"unknown compute-group method {method!r}; valid: {', '.join(GROUP_METHODS)}",
-                         field="--group-method")
+                         field="--compute-group")
     if max_size < 1 or n_candidates < 1:
         raise InputError(f"group size and candidates must be at least 1, got {max_size} and {n_candidates}",
                          field="--group-size")
@@ -234,9 +266,12 @@ def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int =
         raise InputError(f"exact enumeration is for small cases: at most 12 candidates, got {n_candidates}",
                          field="--group-candidates")
     gateways = np.asarray(gateways, dtype=np.int64)
+    work, sigma = world_work(world), world.snapshots.config.serialisation_s
+    if method == "exact":
+        check_exact_work(len(gateways), min(n_candidates, world.n_sats), max_size, world.snapshots.n_snapshots,
+                         work.rounds)
     if delays is None:
         delays = gateway_delays(world.snapshots, gateways, progress=progress)
-    work, sigma = world_work(world), world.snapshots.config.serialisation_s
     out = []
     for l, g in enumerate(gateways):
         progress("groups: layers", l, len(gateways))

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import InputError
-from ..fileio import file_sha256, write_json_atomic
+from ..fileio import check_input_file, file_sha256, write_json_atomic
 from .schema import MAX_ID, SHARE_TOLERANCE, SatelliteId, StrictModel, load_document
 
 __all__ = ["DEPLOYMENT_FORMAT", "DEPLOYMENT_VERSION", "GroupEntry", "ScenarioRef", "Decision", "DeploymentLayer", "Predicted",
@@ -151,7 +151,7 @@ class DeploymentFile(StrictModel):
     version: Literal[1] = DEPLOYMENT_VERSION
     name: str
     scenario: ScenarioRef
-    capacity: int = Field(default=1, ge=1)
+    capacity: int = Field(default=1, ge=1, le=MAX_ID)
     options: dict[str, Any] = Field(default_factory=dict)
     decisions: list[Decision] = Field(default_factory=list)
     layers: list[DeploymentLayer] = Field(min_length=1)
@@ -205,9 +205,14 @@ def resolve_scenario(doc: DeploymentFile, source: str | os.PathLike, *, check_ha
     path = Path(doc.scenario.path)
     if not path.is_absolute():
         path = Path(source).parent / path
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"the {doc.scenario.kind} file {path} it was made for does not exist", field="scenario.path",
                          source=source)
+    try:
+        check_input_file(path)
+    except InputError as exc:
+        raise type(exc)(f"the {doc.scenario.kind} file {path} it was made for {exc.message}", field="scenario.path",
+                        source=source) from None
     if check_hash and file_sha256(path) != doc.scenario.sha256:
         raise InputError(f"{path} changed since the deployment was written (SHA-256 differs)",
                          field="scenario.sha256", source=source)
