@@ -103,8 +103,8 @@ def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
     scale = 1.0 / max(float(np.max(current)), 1e-12)
     prob = pulp.LpProblem("replicas", pulp.LpMaximize)
     idx = [(l, i, s) for l in range(n_layers) for i in range(n_experts) for s in range(n_spare)]
-    y = {k: pulp.LpVariable(f"y_{k[0]}_{k[1]}_{k[2]}", cat="Binary") for k in idx}
-    z = {(l, i, t, s): pulp.LpVariable(f"z_{l}_{i}_{t}_{s}", lowBound=0)
+    y = {k: prob.add_variable(f"y_{k[0]}_{k[1]}_{k[2]}", cat=pulp.LpBinary) for k in idx}
+    z = {(l, i, t, s): prob.add_variable(f"z_{l}_{i}_{t}_{s}", lowBound=0)
          for (l, i, s) in idx for t in range(n_t) if spare[t, l, s] < current[t, l, i]}
     prob += pulp.lpSum(activation[l, i] * (current[t, l, i] - spare[t, l, s]) * scale / n_t * v
                        for (l, i, t, s), v in z.items())
@@ -125,11 +125,11 @@ def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
 def milp_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarray, budget: int, *,
                   time_limit: float | None = 60.0) -> ReplicaChoice:
     """The exact facility-location MILP (PuLP + CBC); small cases only (variables ~ L E S T)."""
-    from ..solve.milp_models import import_pulp
+    from ..solve.milp_models import cbc_path, import_pulp
 
     pulp = import_pulp()
     prob, y = replica_model(current, spare, activation, budget)
-    status = prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=1e-9))
+    status = prob.solve(pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=time_limit, gapRel=1e-9))
     if pulp.LpStatus[status] != "Optimal":
         raise InputError(f"the replication MILP ended {pulp.LpStatus[status]}", field="replicas")
     copies = tuple(k for k, v in y.items() if (v.value() or 0) > 0.5)

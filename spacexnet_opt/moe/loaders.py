@@ -12,7 +12,11 @@ Formats (see ``docs/moe.md``):
 >>> import numpy as np, pathlib, tempfile
 >>> f = pathlib.Path(tempfile.mkdtemp()) / "load.npy"
 >>> np.save(f, np.array([[0, 0, 0, 0], [40, 10, 10, 10], [5, 5, 5, 5]]))
->>> s = load_expert_load(f, k=2)
+>>> with warnings.catch_warnings(record=True) as caught:    # expert 0 of layer 1 holds more than p = 1
+...     warnings.simplefilter("always")
+...     s = load_expert_load(f, k=2)
+>>> [w.category.__name__ for w in caught]
+['ProbabilityCapWarning']
 >>> s.layers, s.p.tolist()
 ((1, 2), [[1.0, 0.3333333333333333, 0.3333333333333333, 0.3333333333333333], [0.5, 0.5, 0.5, 0.5]])
 >>> s.notes[0][:52]

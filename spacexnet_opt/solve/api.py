@@ -4,6 +4,9 @@
 >>> r = solve(TraceProblem(tau=[0.3, 0.1, 0.2], sets=[[0, 1], [1, 1]], n_experts=2))
 >>> r.method, r.problem, r.status.value, round(r.objective, 12)
 ('dp', 'trace', 'OPTIMAL', 0.15)
+>>> from spacexnet_opt.solve.problems import QAPProblem
+>>> solve(QAPProblem([[0, 3], [3, 0]], [[0, 1], [1, 0]]), rng=0).method    # the registry's default for a QAP
+'memetic'
 >>> solve(TraceProblem(tau=[0.3, 0.1], sets=[[0, 1]], n_experts=2), "order-ls", options={"tenure": 3})
 Traceback (most recent call last):
 ...
@@ -13,13 +16,14 @@ ValueError: unknown option 'tenure' for method 'order-ls'; valid options: kick_s
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Any, Mapping
 
 import numpy as np
 
 from ..errors import SolverError
 from .problems import Problem
-from .registry import METHODS, default_method, get_method
+from .registry import METHODS, REGISTRY, default_method, get_method
 from .result import BackendOutput, SolveResult, Status
 
 __all__ = ["METHODS", "solve", "backend_function"]
@@ -45,9 +49,8 @@ def solve(problem: Problem, method: str | None = None, *, time_limit: float | No
     ----------
     problem : LinearProblem, QAPProblem or TraceProblem
     method : str, optional
-        A method of :data:`~spacexnet_opt.solve.registry.REGISTRY`. Default:
-        ``hungarian`` for ``linear``, ``dp`` for ``top2``/``trace`` up to its
-        ``max_experts`` (22) and ``order-ls`` above, ``bls`` for a general QAP.
+        A method of :data:`~spacexnet_opt.solve.registry.REGISTRY`. Default
+        (:func:`~spacexnet_opt.solve.registry.default_method`): DEFAULT_METHODS.
     time_limit : float, optional
         Seconds of wall time for the whole solve, model building included.
     options : dict, optional
@@ -87,3 +90,18 @@ def solve(problem: Problem, method: str | None = None, *, time_limit: float | No
         objective=objective, status=out.status, bound=bound, runtime_s=runtime, method=spec.name,
         problem=problem.kind, message=out.message or _MESSAGES[out.status], iterations=out.iterations,
     )
+
+
+def _default_methods() -> str:
+    """What :func:`~spacexnet_opt.solve.registry.default_method` picks per problem kind, in words."""
+    reach = REGISTRY["dp"].options["max_experts"]
+
+    def pick(kind: str, experts: int = 1) -> str:  # default_method reads only the kind and the shape
+        return default_method(SimpleNamespace(kind=kind, shape=(experts, experts)))
+
+    return (f"``{pick('linear')}`` for ``linear``, ``{pick('trace')}`` for ``top2``/``trace`` up to {reach} "
+            f"experts and ``{pick('trace', reach + 1)}`` above, ``{pick('qap')}`` for a general QAP")
+
+
+if solve.__doc__:  # None under python -OO
+    solve.__doc__ = solve.__doc__.replace("DEFAULT_METHODS", _default_methods())

@@ -23,6 +23,7 @@ derivations are in ``formulations/``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -33,7 +34,7 @@ from ..errors import BackendUnavailableError, InputError
 from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
 from .reductions import candidate_columns
 
-__all__ = ["MilpModel", "build_milp", "import_pulp", "merge_sets", "milp_size"]
+__all__ = ["MilpModel", "build_milp", "cbc_path", "import_pulp", "merge_sets", "milp_size"]
 
 
 def import_pulp():
@@ -43,6 +44,23 @@ def import_pulp():
     except ImportError:
         raise BackendUnavailableError("the PuLP backends need PuLP: pip install pulp") from None
     return pulp
+
+
+def cbc_path() -> str | None:
+    """The CBC executable to give ``pulp.COIN_CMD(path=...)``: PuLP 3's bundled binary, or None for ``cbc`` on PATH.
+
+    PuLP 3 deprecates ``PULP_CBC_CMD``, its wrapper of the bundled binary (PuLP 4
+    drops both; ``pip install pulp[cbc]`` then puts ``cbc`` on PATH). ``COIN_CMD``
+    with this path runs the same binary with the same command line.
+
+    >>> from pathlib import Path
+    >>> Path(cbc_path()).stem
+    'cbc'
+    """
+    from pulp.apis import coin_api
+
+    path = coin_api.COIN_CMD.executableExtension(coin_api.pulp_cbc_path)
+    return path if os.access(path, os.X_OK) else None
 
 
 @dataclass(frozen=True, eq=False)

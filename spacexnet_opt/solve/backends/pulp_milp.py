@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import BackendUnavailableError, SolverError
-from ..milp_models import build_milp, import_pulp, milp_size
+from ..milp_models import build_milp, cbc_path, import_pulp, milp_size
 from ..problems import Problem
 from ..result import BackendOutput, Status
 from ..scaling import optimality_status
@@ -76,12 +76,13 @@ def solve_pulp_cbc(problem: Problem, *, time_limit: float | None = None, rng: np
         log = Path(tmp) / "cbc.log"
         seed = int(np.random.default_rng(rng).integers(1, 2**31 - 1))
         solver = _cbc_until(pulp, deadline)(
-            msg=False, gapRel=mip_rel_gap, gapAbs=0.0, logPath=str(log),
+            path=cbc_path(), msg=False, gapRel=mip_rel_gap, gapAbs=0.0, logPath=str(log),
             options=[f"randomCbcSeed {seed}"],  # PuLP adds "timeMode elapsed": wall-clock limit
         )
         solver.tmpDir = tmp  # the model file's path marks our CBC process for the watchdog
         if not solver.available():
-            raise BackendUnavailableError("the pulp-cbc backend needs PuLP's bundled CBC: pip install --force-reinstall pulp")
+            raise BackendUnavailableError("the pulp-cbc backend needs CBC: PuLP 3's bundled binary "
+                                          "(pip install --force-reinstall pulp) or cbc on PATH")
 
         def read(lp):
             text = log.read_text(errors="replace") if log.exists() else ""
@@ -138,7 +139,7 @@ def _remaining(deadline: float | None, share: float = 1.0) -> float | None:
 def _cbc_until(pulp, deadline: float | None):
     """CBC whose time limit is what is left of ``deadline`` when its command line is built (after the MPS file)."""
 
-    class CBC(pulp.PULP_CBC_CMD):
+    class CBC(pulp.COIN_CMD):
         timeLimit = property(lambda self: _remaining(deadline, CBC_TIME_SHARE), lambda self, value: None)
 
         def actualSolve(self, lp, **kwargs):
