@@ -208,6 +208,7 @@ class BoundaryGroup(TyperGroup):
     def invoke(self, ctx):
         _guard_tree(self)
         with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # recorded and printed after the run, whatever the caller's filters
             try:
                 result = super().invoke(ctx)
             except (typer.Exit, typer.Abort, NoArgsIsHelpError):

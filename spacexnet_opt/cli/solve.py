@@ -38,7 +38,7 @@ def solve_command(
     method: Optional[str] = typer.Option(
         None, "--method", "-m",
         help="Solver method (spacexnet methods lists them); default: hungarian for linear, dp for top2 and trace "
-             "up to 22 experts and order-ls above, bls for QAPLIB."),
+             "up to 22 experts and order-ls above, memetic for QAPLIB."),
     objective: Optional[str] = typer.Option(None, "--objective", help="linear (default), top2 or trace; not for QAPLIB."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Placement file to write (atomically)."),
     time_limit: Optional[float] = typer.Option(
