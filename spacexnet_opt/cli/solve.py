@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..errors import InputError
+from .method_options import FIELD, method_options
 
 __all__ = ["register"]
 
@@ -22,6 +24,21 @@ def _check_method(method: str) -> None:
         backend_function(method)
     except ValueError as exc:
         raise InputError(str(exc), field="--method") from None
+
+
+OPTION_HELP = ("Method option, repeatable: KEY=VALUE for every method that has KEY, METHOD.KEY=VALUE for one "
+               "(spacexnet methods lists them); VALUE is JSON (4, 0.5, true, null) or text.")
+
+
+@contextmanager
+def _option_values(options):
+    """A method refusing a value given with ``--option`` is a bad input naming ``--option``."""
+    try:
+        yield
+    except ValueError as exc:
+        if not options or isinstance(exc, InputError):
+            raise
+        raise InputError(str(exc), field=FIELD) from None
 
 
 # Exact searches that may never finish on hard layers stop here unless --time-limit says otherwise.
@@ -46,6 +63,8 @@ def solve_command(
         help=f"Seconds per layer (default: none, but {DEFAULT_EXACT_TIME_LIMIT_S:g} s for the exact searches "
              f"{', '.join(EXACT_SEARCH_METHODS)})."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of randomised methods."),
+    option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",
+                                               help=OPTION_HELP),
 ) -> None:
     """Solve the expert placement of every layer with one method and write a placement file."""
     from rich.table import Table
@@ -62,12 +81,14 @@ def solve_command(
         typer.echo(f"note: no --method given; using {method}, the default for {jobs[0].problem.kind} layers of "
                    f"{jobs[0].problem.shape[0]} experts", err=True)
     _check_method(method)
+    options = method_options(option, [method]).get(method)
     if time_limit is None and method in EXACT_SEARCH_METHODS:
         time_limit = DEFAULT_EXACT_TIME_LIMIT_S
         typer.echo(f"note: no --time-limit given; {method} stops after {time_limit:g} s per layer "
                    "(TIME_LIMIT with its proven bound if not proven optimal by then)", err=True)
-    with progress_bar() as bar:
-        results = solve_jobs(jobs, method, time_limit=time_limit, rng=seed, progress=stage_reporter(bar))
+    with progress_bar() as bar, _option_values(options):
+        results = solve_jobs(jobs, method, time_limit=time_limit, options=options, rng=seed,
+                             progress=stage_reporter(bar))
     placement = placement_from_results(jobs, results, instance=str(instance), objective=objective,
                                        time_limit=time_limit, rng=seed)
     for job, result in zip(jobs, results):
@@ -97,6 +118,8 @@ def compare_command(
     objective: Optional[str] = typer.Option(None, "--objective", help="For instance files: linear (default), top2, trace."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0.0, help="Seconds per layer and method."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of randomised methods."),
+    option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",
+                                               help=OPTION_HELP),
     csv_path: Optional[Path] = typer.Option(None, "--csv", help="Also write the table as CSV."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the table and the issues as JSON."),
 ) -> None:
@@ -115,6 +138,7 @@ def compare_command(
         raise InputError("no method given", field="--methods")
     for name in names:
         _check_method(name)
+    options = method_options(option, names)
     problems = {}
     for path in instances:
         key = str(path) if path.stem in {p.stem for p in instances if p != path} else path.stem
@@ -125,7 +149,8 @@ def compare_command(
         def tick(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done)
 
-        result = compare(problems, names, time_limit=time_limit, seed=seed, progress=tick)
+        with _option_values(options):
+            result = compare(problems, names, time_limit=time_limit, options=options, seed=seed, progress=tick)
     console, err_console = result_console(120), Console(stderr=True)
     kinds = sorted({"qap" if jobs[0].satellites is None else objective or "linear" for jobs in problems.values()})
     table = Table(title=f"compare: objective {', '.join(kinds)}, time limit {_fmt(time_limit)} s")

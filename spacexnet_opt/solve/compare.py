@@ -21,6 +21,7 @@ QAPLIB solution) is strictly better, or a bound above a known feasible value.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import asdict, dataclass
 
 from ..errors import BackendUnavailableError, SolverError
@@ -100,6 +101,7 @@ def compare(
     methods: Sequence[str],
     *,
     time_limit: float | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
     seed=None,
     progress: Progress = no_progress,
 ) -> Comparison:
@@ -113,6 +115,8 @@ def compare(
         Keys of :data:`spacexnet_opt.solve.METHODS` (an unknown name raises ValueError).
     time_limit : float, optional
         Seconds per layer and method.
+    options : mapping method -> mapping, optional
+        Method options of the methods that take some (see :attr:`~spacexnet_opt.solve.registry.Method.options`).
     seed : int, optional
         Seed of the randomised methods.
     progress : Progress, optional
@@ -130,7 +134,8 @@ def compare(
         for method in methods:
             progress(f"{name} {method}", len(rows) + len(solved) + len(skipped), 0)
             try:
-                solved[method] = solve_jobs(jobs, method, time_limit=time_limit, rng=seed)
+                solved[method] = solve_jobs(jobs, method, time_limit=time_limit, rng=seed,
+                                            options=(options or {}).get(method))
             except BackendUnavailableError as exc:
                 skipped[method] = ("unavailable", str(exc))
             except SolverError as exc:
