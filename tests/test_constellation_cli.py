@@ -188,3 +188,9 @@ def test_pattern_given_on_the_command_line(cli, shared_data):
     assert result.exit_code == 0, result.output
     assert "(given)" in result.stdout and "pattern delta, given" in result.stdout
     assert _kept_line(result.stdout) == "kept 259 of 426 satellites (12 planes found)"
+
+
+def test_bad_inclination_tolerance_names_the_option(cli, shared_data):
+    result = cli("constellation", "info", "--tle", shared_data / "tle" / "OneWeb.tle", "--inclination-tol", "0", "-T", "2")
+    assert result.exit_code == 2
+    assert result.stderr == "error: --inclination-tol: must be a positive number of degrees, got 0.0\n"

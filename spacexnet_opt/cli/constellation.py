@@ -41,7 +41,7 @@ class ShellOptions:
     tle: Optional[Path] = _option(None, "--tle", help="TLE file: select one shell of it (overrides --preset/--walker; "
                                   "`spacexnet constellation shells FILE` lists its shells).", panel=_HELP_SOURCE)
     inclination: float = _option(53.0, "--inclination", help="Inclination (deg) of the TLE shell.", panel=_HELP_SOURCE)
-    inclination_tol: float = _option(0.1, "--inclination-tol", help="Inclination tolerance (deg) of the TLE shell.", panel=_HELP_SOURCE)
+    inclination_tol_deg: float = _option(0.1, "--inclination-tol", help="Inclination tolerance (deg) of the TLE shell.", panel=_HELP_SOURCE)
     alt_band: str = _option("540,560", "--alt-band", help="Mean-altitude band LOW,HIGH (km) of the TLE shell.",
                             panel=_HELP_SOURCE, metavar="LOW,HIGH")
     snapshots: int = _option(200, "--snapshots", "-T", help="Number of snapshots over --duration.", panel=_HELP_ISL)
@@ -57,7 +57,7 @@ class ShellOptions:
         from ..constellation import WalkerShell, load_tle_shell, preset
 
         if self.tle is not None:
-            return load_tle_shell(self.tle, inclination_deg=self.inclination, inclination_tol_deg=self.inclination_tol,
+            return load_tle_shell(self.tle, inclination_deg=self.inclination, inclination_tol_deg=self.inclination_tol_deg,
                                   altitude_km=_band(self.alt_band), pattern=self.pattern)
         if self.walker is not None:
             return WalkerShell.from_notation(self.walker, altitude_km=self.altitude, pattern=self.pattern or "delta")
@@ -239,7 +239,7 @@ def shells(
     table = Table(title=f"shells of {tle.name} (clusters of at least {min_sats} satellites)")
     for column in ("inclination", "altitude (km)", "median alt.", "satellites", "planes", "grid P x S", "pattern",
                    "RAAN spread", "select with"):
-        table.add_column(column, justify="left" if column == "select with" else "right")
+        table.add_column(column, justify="left" if column == "select with" else "right", no_wrap=True)
     for shell in found:
         low, high = shell.altitude_km
         table.add_row(f"{shell.inclination_deg:g} ± {shell.inclination_tol_deg:g}°", f"{low:g}-{high:g}",
@@ -247,7 +247,7 @@ def shells(
                       f"{shell.grid[0]} x {shell.grid[1]}", shell.pattern, f"{shell.raan_spread_deg:.0f}°",
                       f"--inclination {shell.inclination_deg:g} --inclination-tol {shell.inclination_tol_deg:g} "
                       f"--alt-band {low:g},{high:g}")
-    console = result_console()
+    console = result_console(min_width=180)
     console.print(table)
     if json_out is not None:
         write_json_atomic(json_out, {"file": str(tle), "min_sats": min_sats,

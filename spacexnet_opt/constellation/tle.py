@@ -20,9 +20,10 @@ Pipeline of :func:`load_tle_shell`:
    offset F (plane P-1 slot s to plane 0 slot s + F) is fitted the same way.
 
 Every dropped satellite is counted under its reason in :attr:`TleShell.report`.
-Since a wider band only adds satellites to the planes (RAAN gaps are only filled),
-and step 4 maximises the kept count, widening the band never keeps fewer satellites
-(unless new satellites fill a gap between two planes, merging them).
+A wider band only adds satellites to the planes (a RAAN gap can be filled, never
+opened) and step 4 maximises the kept count, so widening the band keeps at least as
+many satellites, unless the added satellites bridge two planes into one or move the
+common epoch enough to split a plane; the report says where every satellite went.
 
 :func:`find_shells` lists the shells of a file
 (:func:`~spacexnet_opt.constellation.shells.cluster_shells`) with the grid and
