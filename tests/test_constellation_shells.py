@@ -139,3 +139,29 @@ def test_missing_shell_lists_the_shells_of_the_file(tle_dir):
            "87.21 ± 0.05° 585-590 km (36 satellites)" in message
     with pytest.raises(InputError, match=r"its shells: 53\.03 ± 0\.05° 527-550 km \(1,478 satellites\); .* and 8 more$"):
         load_tle_shell(tle_dir / "Starlink.tle", inclination_deg=30)
+
+
+@pytest.mark.parametrize("pattern_line, pattern, detected", [("", "star", True), ('pattern = "delta"', "delta", False)])
+def test_a_scenario_tle_shell_detects_its_pattern_unless_given(tle_dir, tmp_path, pattern_line, pattern, detected):
+    from spacexnet_opt.build.resolvers import scenario_constellation
+    from spacexnet_opt.formats.scenario import parse_scenario
+
+    text = f"""format = "spacexnet-scenario"
+version = 1
+name = "oneweb"
+
+[constellation.tle]
+file = "{tle_dir / 'OneWeb.tle'}"
+inclination_deg = 87.9
+altitude_km = [1100.0, 1300.0]
+{pattern_line}
+
+[model]
+profile = "llama-moe-3.5b-2of8"
+
+[statistics]
+kind = "zipf"
+params = {{ exponent = 1.0 }}
+"""
+    shell = scenario_constellation(parse_scenario(text, source=tmp_path / "s.toml"), tmp_path / "s.toml")
+    assert (shell.pattern, shell.report.pattern_detected, shell.n_sats) == (pattern, detected, 259)
