@@ -175,7 +175,7 @@ def info(
         table.add_row(*row)
     console.print(table)
     if hasattr(shell, "report"):
-        for line in shell.report.lines():
+        for line in [*shell.report.lines(), shell.report.pattern_line()]:
             console.print(line)
     if plot is not None:
         _plot(plot, snaps, expected)

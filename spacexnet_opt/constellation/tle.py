@@ -158,12 +158,15 @@ class TleReport:
     raan_spread_deg: float
 
     def lines(self) -> list[str]:
-        """Human-readable summary: what was kept, the pattern and how it was chosen, one line per drop reason."""
-        how = "detected" if self.pattern_detected else "given"
-        out = [f"kept {self.n_kept} of {self.n_total} satellites ({self.n_planes_found} planes found)",
-               f"pattern {self.pattern}, {how}: kept planes span {self.raan_spread_deg:.0f}° of RAAN (star ~180°, delta ~360°)"]
+        """Human-readable summary, one line per reason."""
+        out = [f"kept {self.n_kept} of {self.n_total} satellites ({self.n_planes_found} planes found)"]
         out += [f"dropped {len(names)}: {reason}" for reason, names in self.dropped.items() if names]
         return out
+
+    def pattern_line(self) -> str:
+        """The pattern, whether it was detected or given, and the RAAN spread it follows from."""
+        how = "detected" if self.pattern_detected else "given"
+        return f"pattern {self.pattern}, {how}: kept planes span {self.raan_spread_deg:.0f}° of RAAN (star ~180°, delta ~360°)"
 
 
 @dataclass(frozen=True, eq=False)
