@@ -166,6 +166,7 @@ def test_alt_band_with_a_comma_or_a_space(cli, shared_data):
     (["nan,1210"], "expected LOW,HIGH with 0 < LOW <= HIGH km, got 'nan,1210'"),
     (["nan"], "expected two numbers LOW,HIGH in km such as 1190,1210, got 'nan'"),
     (["1190", "inf"], "expected LOW,HIGH with 0 < LOW <= HIGH km, got '1190,inf'"),
+    (["1 2", "--alt-band", "5"], "expected two numbers LOW,HIGH in km such as 1190,1210, got '5'"),
 ])
 def test_malformed_alt_band_is_one_line_naming_the_option(cli, shared_data, band, message):
     result = cli("constellation", "info", "--tle", shared_data / "tle" / "OneWeb.tle", "--alt-band", *band, "-T", "2")

@@ -95,10 +95,11 @@ class _ShellCommand(TyperCommand):
     """A command with the shell options; it also takes the older spelling ``--alt-band LOW HIGH``."""
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
-        args = list(args)
-        for k in range(len(args) - 2):
+        args, k = list(args), 0
+        while k + 2 < len(args):
             if args[k] == "--alt-band" and "," not in args[k + 1] and _is_number(args[k + 2]):
                 args[k + 1:k + 3] = [f"{args[k + 1]},{args[k + 2]}"]
+            k += 1
         return super().parse_args(ctx, args)
 
 
