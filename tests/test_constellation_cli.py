@@ -113,3 +113,85 @@ def test_hypatia_tles_are_valid_and_propagate_to_the_walker_positions(tmp_path):
         err, r, _ = sat.sgp4(2451544.5, 0.0)  # the TLE epoch, 2000-01-01 00:00 UTC
         assert err == 0
         assert np.linalg.norm(np.array(r) * 1e3 - pos[0, sat_id]) < 30e3  # SGP4 mean vs two-body elements
+
+
+def test_shells_lists_the_shells_and_writes_json(cli, tmp_path, shared_data):
+    from dataclasses import asdict
+
+    from spacexnet_opt.constellation import find_shells
+
+    path = shared_data / "tle" / "OneWeb.tle"
+    out = tmp_path / "shells.json"
+    result = cli("constellation", "shells", path, "--json", out)
+    assert result.exit_code == 0, result.output
+    for text in ("87.91 ± 0.05°", "1181-1226", "370", "7 x 37", "star", "--alt-band 1181,1226"):
+        assert text in result.output
+    doc = json.loads(out.read_text())
+    expected = [json.loads(json.dumps(asdict(s) | {"selection": s.selection()})) for s in find_shells(path)]
+    assert doc["shells"] == expected and doc["file"] == str(path) and doc["min_sats"] == 10
+    assert [s["n_sats"] for s in doc["shells"]] == [370, 36]
+    result = cli("constellation", "shells", path, "--min-sats", "40", "--json", out)
+    assert result.exit_code == 0 and [s["n_sats"] for s in json.loads(out.read_text())["shells"]] == [370]
+
+
+def test_shells_json_may_not_overwrite_the_tle_file(cli, tmp_path, shared_data):
+    tle = tmp_path / "OneWeb.tle"
+    tle.write_text((shared_data / "tle" / "OneWeb.tle").read_text())
+    result = cli("constellation", "shells", tle, "--json", tle)
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and "--json" in result.stderr
+    assert tle.read_text() == (shared_data / "tle" / "OneWeb.tle").read_text()
+
+
+def _kept_line(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("kept "))
+
+
+def test_alt_band_with_a_comma_or_a_space(cli, shared_data):
+    path = shared_data / "tle" / "OneWeb.tle"
+    runs = [cli("constellation", "info", "--tle", path, "--inclination", "87.9", "--alt-band", *band, "-T", "2")
+            for band in (["1190,1210"], ["1190", "1210"], ["1190, 1210"])]
+    assert all(r.exit_code == 0 for r in runs), [r.output for r in runs]
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+    assert _kept_line(runs[0].stdout) == "kept 148 of 426 satellites (5 planes found)"
+    assert "star / 0 (detected)" in runs[0].stdout and "pattern star, detected" in runs[0].stdout
+    wide = cli("constellation", "info", "--tle", path, "--inclination", "87.9", "--alt-band", "1100,1300", "-T", "2")
+    assert _kept_line(wide.stdout) == "kept 259 of 426 satellites (12 planes found)"
+
+
+@pytest.mark.parametrize("band, message", [
+    (["1190"], "expected two numbers LOW,HIGH in km such as 1190,1210, got '1190'"),
+    (["a,b"], "expected two numbers LOW,HIGH in km such as 1190,1210, got 'a,b'"),
+    (["1190,1210,1230"], "expected two numbers LOW,HIGH in km such as 1190,1210, got '1190,1210,1230'"),
+    (["1210,1190"], "expected LOW,HIGH with 0 < LOW <= HIGH km, got '1210,1190'"),
+    (["nan,1210"], "expected LOW,HIGH with 0 < LOW <= HIGH km, got 'nan,1210'"),
+    (["nan"], "expected two numbers LOW,HIGH in km such as 1190,1210, got 'nan'"),
+    (["1190", "inf"], "expected LOW,HIGH with 0 < LOW <= HIGH km, got '1190,inf'"),
+    (["1 2", "--alt-band", "5"], "expected two numbers LOW,HIGH in km such as 1190,1210, got '5'"),
+])
+def test_malformed_alt_band_is_one_line_naming_the_option(cli, shared_data, band, message):
+    result = cli("constellation", "info", "--tle", shared_data / "tle" / "OneWeb.tle", "--alt-band", *band, "-T", "2")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --alt-band: {message}\n"
+
+
+def test_missing_shell_exits_2_listing_the_shells(cli, shared_data):
+    path = shared_data / "tle" / "OneWeb.tle"
+    result = cli("constellation", "info", "--tle", path, "-T", "2")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: shell: no satellite of {path} has inclination 53 ± 0.1° and altitude 540-560 km; "
+                             "its shells: 87.91 ± 0.05° 1181-1226 km (370 satellites); "
+                             "87.21 ± 0.05° 585-590 km (36 satellites)\n")
+
+
+def test_pattern_given_on_the_command_line(cli, shared_data):
+    result = cli("constellation", "info", "--tle", shared_data / "tle" / "OneWeb.tle", "--inclination", "87.91",
+                 "--inclination-tol", "0.05", "--alt-band", "1181,1226", "--pattern", "delta", "-T", "2")
+    assert result.exit_code == 0, result.output
+    assert "(given)" in result.stdout and "pattern delta, given" in result.stdout
+    assert _kept_line(result.stdout) == "kept 259 of 426 satellites (12 planes found)"
+
+
+def test_bad_inclination_tolerance_names_the_option(cli, shared_data):
+    result = cli("constellation", "info", "--tle", shared_data / "tle" / "OneWeb.tle", "--inclination-tol", "0", "-T", "2")
+    assert result.exit_code == 2
+    assert result.stderr == "error: --inclination-tol: must be a positive number of degrees, got 0.0\n"

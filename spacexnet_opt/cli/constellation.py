@@ -1,4 +1,4 @@
-"""CLI commands: ``spacexnet constellation info | export | presets``.
+"""CLI commands: ``spacexnet constellation info | export | shells | presets``.
 
 >>> from typer.testing import CliRunner
 >>> from spacexnet_opt.cli.app import app
@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field, fields
+import math
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Optional, get_type_hints
 
 import numpy as np
 import typer
+from typer.core import TyperCommand
 
 from ..errors import InputError
 
@@ -22,9 +24,9 @@ _HELP_SOURCE = "Constellation"
 _HELP_ISL = "ISL snapshots"
 
 
-def _option(default, *flags: str, help: str, panel: str):
+def _option(default, *flags: str, help: str, panel: str, **extra):
     """A dataclass field carrying its Typer option (declared once, shared by the commands)."""
-    return field(metadata={"option": typer.Option(default, *flags, help=help, rich_help_panel=panel)})
+    return field(metadata={"option": typer.Option(default, *flags, help=help, rich_help_panel=panel, **extra)})
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,14 @@ class ShellOptions:
     preset_name: str = _option("paper", "--preset", help="Built-in shell (see `spacexnet constellation presets`).", panel=_HELP_SOURCE)
     walker: Optional[str] = _option(None, "--walker", help="Walker notation i:T/P/F, e.g. 87:1056/33/0 (overrides --preset).", panel=_HELP_SOURCE)
     altitude: float = _option(550.0, "--altitude", help="Altitude in km for --walker.", panel=_HELP_SOURCE)
-    pattern: str = _option("delta", "--pattern", help="star or delta, for --walker and --tle.", panel=_HELP_SOURCE)
-    tle: Optional[Path] = _option(None, "--tle", help="TLE file: select one shell of it (overrides --preset/--walker).", panel=_HELP_SOURCE)
+    pattern: Optional[str] = _option(None, "--pattern", help="star or delta (--walker: default delta; --tle: default "
+                                     "detected from the planes' RAAN spread).", panel=_HELP_SOURCE)
+    tle: Optional[Path] = _option(None, "--tle", help="TLE file: select one shell of it (overrides --preset/--walker; "
+                                  "`spacexnet constellation shells FILE` lists its shells).", panel=_HELP_SOURCE)
     inclination: float = _option(53.0, "--inclination", help="Inclination (deg) of the TLE shell.", panel=_HELP_SOURCE)
-    alt_band: tuple[float, float] = _option((540.0, 560.0), "--alt-band", help="Mean-altitude band (km) of the TLE shell.", panel=_HELP_SOURCE)
+    inclination_tol_deg: float = _option(0.1, "--inclination-tol", help="Inclination tolerance (deg) of the TLE shell.", panel=_HELP_SOURCE)
+    alt_band: str = _option("540,560", "--alt-band", help="Mean-altitude band LOW,HIGH (km) of the TLE shell.",
+                            panel=_HELP_SOURCE, metavar="LOW,HIGH")
     snapshots: int = _option(200, "--snapshots", "-T", help="Number of snapshots over --duration.", panel=_HELP_ISL)
     duration: Optional[float] = _option(None, "--duration", help="Seconds covered by the snapshots (default: one period).", panel=_HELP_ISL)
     max_rate: float = _option(0.12, "--max-rate", help="Angular-rate limit in rad/s; 0 disables the check.", panel=_HELP_ISL)
@@ -51,9 +57,10 @@ class ShellOptions:
         from ..constellation import WalkerShell, load_tle_shell, preset
 
         if self.tle is not None:
-            return load_tle_shell(self.tle, inclination_deg=self.inclination, altitude_km=self.alt_band, pattern=self.pattern)
+            return load_tle_shell(self.tle, inclination_deg=self.inclination, inclination_tol_deg=self.inclination_tol_deg,
+                                  altitude_km=_band(self.alt_band), pattern=self.pattern)
         if self.walker is not None:
-            return WalkerShell.from_notation(self.walker, altitude_km=self.altitude, pattern=self.pattern)
+            return WalkerShell.from_notation(self.walker, altitude_km=self.altitude, pattern=self.pattern or "delta")
         return preset(self.preset_name)
 
     def snapshots_of(self, shell):
@@ -67,6 +74,41 @@ class ShellOptions:
         config = IslConfig(min_clearance_km=self.clearance, max_range_km=self.max_range,
                            max_angular_rate=self.max_rate or None, survival=self.survival)
         return build_snapshots(shell, n_snapshots=self.snapshots, duration_s=self.duration, config=config, seed=self.seed)
+
+
+def _band(text: str) -> tuple[float, float]:
+    """``--alt-band``'s ``LOW,HIGH`` as two increasing positive km.
+
+    >>> _band("1190, 1210")
+    (1190.0, 1210.0)
+    """
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise InputError(f"expected two numbers LOW,HIGH in km such as 1190,1210, got {text!r}", field="--alt-band") from None
+    if not 0 < low <= high < math.inf:
+        raise InputError(f"expected LOW,HIGH with 0 < LOW <= HIGH km, got {text!r}", field="--alt-band")
+    return low, high
+
+
+class _ShellCommand(TyperCommand):
+    """A command with the shell options; it also takes the older spelling ``--alt-band LOW HIGH``."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        args, k = list(args), 0
+        while k + 2 < len(args):
+            if args[k] == "--alt-band" and "," not in args[k + 1] and _is_number(args[k + 2]):
+                args[k + 1:k + 3] = [f"{args[k + 1]},{args[k + 2]}"]
+            k += 1
+        return super().parse_args(ctx, args)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _with_shell_options(command):
@@ -121,7 +163,7 @@ def info(
         ("altitude", f"{shell.altitude_km:,.1f} km"),
         ("inclination", f"{shell.inclination_deg:.2f}°"),
         ("period", f"{shell.period_s / 60:.2f} min"),
-        ("pattern / F", f"{shell.pattern} / {shell.phasing}"),
+        ("pattern / F", f"{shell.pattern} / {shell.phasing}" + _pattern_source(shell)),
         ("+Grid links", f"{snaps.n_links:,}"),
         ("snapshots", f"{snaps.n_snapshots}"),
         ("feasible-link fraction", _mean(snaps.feasible, "{:.4f}")),
@@ -134,11 +176,18 @@ def info(
         table.add_row(*row)
     console.print(table)
     if hasattr(shell, "report"):
-        for line in shell.report.lines():
+        for line in [*shell.report.lines(), shell.report.pattern_line()]:
             console.print(line)
     if plot is not None:
         _plot(plot, snaps, expected)
         console.print(f"wrote {plot}")
+
+
+def _pattern_source(shell) -> str:
+    """`` (detected)`` or `` (given)`` for a TLE shell, nothing for a Walker shell."""
+    if not hasattr(shell, "report"):
+        return ""
+    return " (detected)" if shell.report.pattern_detected else " (given)"
 
 
 def _mean(values: np.ndarray, fmt: str) -> str:
@@ -175,6 +224,38 @@ def export(
         typer.echo(f"wrote {kind}: {path}")
 
 
+def shells(
+    tle: Path = typer.Argument(..., help="TLE file (2- or 3-line records)."),
+    min_sats: int = typer.Option(10, "--min-sats", min=1, help="Smallest group of satellites listed as a shell."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the shells to this JSON file."),
+) -> None:
+    """List the shells of a TLE file: inclination, altitude, planes, satellites, star or delta."""
+    from rich.table import Table
+
+    from ..constellation import find_shells
+    from ..fileio import write_json_atomic
+    from .console import result_console
+
+    found = find_shells(tle, min_sats=min_sats)
+    table = Table(title=f"shells of {tle.name} (clusters of at least {min_sats} satellites)")
+    for column in ("inclination", "altitude (km)", "median alt.", "satellites", "planes", "grid P x S", "pattern",
+                   "RAAN spread", "select with"):
+        table.add_column(column, justify="left" if column == "select with" else "right", no_wrap=True)
+    for shell in found:
+        low, high = shell.altitude_km
+        table.add_row(f"{shell.inclination_deg:g} ± {shell.inclination_tol_deg:g}°", f"{low:g}-{high:g}",
+                      f"{shell.median_altitude_km:,.0f}", f"{shell.n_sats:,}", f"{shell.n_planes}",
+                      f"{shell.grid[0]} x {shell.grid[1]}", shell.pattern, f"{shell.raan_spread_deg:.0f}°",
+                      f"--inclination {shell.inclination_deg:g} --inclination-tol {shell.inclination_tol_deg:g} "
+                      f"--alt-band {low:g},{high:g}")
+    console = result_console(min_width=180)
+    console.print(table)
+    if json_out is not None:
+        write_json_atomic(json_out, {"file": str(tle), "min_sats": min_sats,
+                                     "shells": [asdict(shell) | {"selection": shell.selection()} for shell in found]})
+        console.print(f"wrote {json_out}")
+
+
 def presets() -> None:
     """List the built-in shells with their Walker notation."""
     from rich.console import Console
@@ -193,7 +274,8 @@ def presets() -> None:
 def register(app: typer.Typer) -> None:
     """Add the ``constellation`` command group to the root app."""
     group = typer.Typer(no_args_is_help=True, help="Walker/TLE shells, ISL snapshots and shortest-path delays.")
-    group.command("info")(_with_shell_options(info))
-    group.command("export")(_with_shell_options(export))
+    group.command("info", cls=_ShellCommand)(_with_shell_options(info))
+    group.command("export", cls=_ShellCommand)(_with_shell_options(export))
+    group.command("shells")(shells)
     group.command("presets")(presets)
     app.add_typer(group, name="constellation")

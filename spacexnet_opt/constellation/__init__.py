@@ -9,7 +9,7 @@
 from .isl import IslConfig, IslSnapshots, build_snapshots, plus_grid_edges
 from .presets import PRESETS, min_separation_km, preset
 from .routing import DISCONNECTION_RULE, ExpectedDelays, expected_delays, iter_shortest_delays, shortest_delays
-from .tle import TleReport, TleShell, load_tle_shell, read_tle_file
+from .tle import TleReport, TleShell, TleShellSummary, find_shells, load_tle_shell, read_tle_file
 from .walker import WalkerShell
 
 Shell = WalkerShell | TleShell
@@ -23,6 +23,8 @@ __all__ = [
     "TleShell",
     "TleReport",
     "load_tle_shell",
+    "find_shells",
+    "TleShellSummary",
     "read_tle_file",
     "IslConfig",
     "IslSnapshots",

@@ -8,15 +8,26 @@ Pipeline of :func:`load_tle_shell`:
 3. propagate them with SGP4 to one common epoch (the latest TLE epoch) and
    group them into planes by right ascension of the ascending node (a new plane
    starts wherever sorted RAANs jump by more than ``plane_gap_deg``);
-4. make the grid rectangular: S is the largest count that at least
-   ``min_plane_fraction`` of the planes reach (or ``sats_per_plane``); planes with
-   fewer satellites are dropped; in planes with more, the satellite in the most
-   crowded position (smallest arc between its two neighbours) is dropped until S remain;
-5. order each plane by argument of latitude and rotate its slot numbering so
+4. make the grid rectangular: S is the count that keeps the most satellites,
+   ``S x (planes with at least S)`` (or ``sats_per_plane``, or the largest count that
+   ``min_plane_fraction`` of the planes reach); planes with fewer satellites are
+   dropped; in planes with more, the satellite in the most crowded position
+   (smallest arc between its two neighbours) is dropped until S remain;
+5. the pattern, unless given: star or delta from the RAAN spread of the kept
+   planes (:func:`~spacexnet_opt.constellation.shells.detect_pattern`);
+6. order each plane by argument of latitude and rotate its slot numbering so
    slot ``s`` faces slot ``s`` of the previous plane (nearest in phase); the seam
    offset F (plane P-1 slot s to plane 0 slot s + F) is fitted the same way.
 
 Every dropped satellite is counted under its reason in :attr:`TleShell.report`.
+A wider band only adds satellites to the planes (a RAAN gap can be filled, never
+opened) and step 4 maximises the kept count, so widening the band keeps at least as
+many satellites, unless the added satellites bridge two planes into one or move the
+common epoch enough to split a plane; the report says where every satellite went.
+
+:func:`find_shells` lists the shells of a file
+(:func:`~spacexnet_opt.constellation.shells.cluster_shells`) with the grid and
+pattern that :func:`load_tle_shell` would make of each.
 """
 
 from __future__ import annotations
@@ -26,14 +37,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import FileFormatError, InputError
 from ..fileio import read_text
+from .shells import cluster_shells, detect_pattern
 from .walker import EARTH_RADIUS_M, MU_EARTH_M3_S2, GridIds, check_shell
 
-__all__ = ["TleRecord", "TleReport", "TleShell", "read_tle_file", "load_tle_shell", "tle_checksum"]
+__all__ = ["TleRecord", "TleReport", "TleShell", "TleShellSummary", "read_tle_file", "load_tle_shell", "find_shells",
+           "tle_checksum"]
 
 _TLE_LENGTH = 69
 
@@ -127,18 +141,32 @@ class TleReport:
         Planes found by RAAN clustering before dropping small ones.
     dropped : dict of str -> tuple of str
         Names of the dropped satellites, by reason.
+    pattern : {"star", "delta"}
+        The shell's pattern.
+    pattern_detected : bool
+        True when the pattern was detected from ``raan_spread_deg``, False when it was given.
+    raan_spread_deg : float
+        Arc of right ascension covered by the kept planes.
     """
 
     n_total: int
     n_kept: int
     n_planes_found: int
     dropped: dict
+    pattern: str
+    pattern_detected: bool
+    raan_spread_deg: float
 
     def lines(self) -> list[str]:
         """Human-readable summary, one line per reason."""
         out = [f"kept {self.n_kept} of {self.n_total} satellites ({self.n_planes_found} planes found)"]
         out += [f"dropped {len(names)}: {reason}" for reason, names in self.dropped.items() if names]
         return out
+
+    def pattern_line(self) -> str:
+        """The pattern, whether it was detected or given, and the RAAN spread it follows from."""
+        how = "detected" if self.pattern_detected else "given"
+        return f"pattern {self.pattern}, {how}: kept planes span {self.raan_spread_deg:.0f}° of RAAN (star ~180°, delta ~360°)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,8 +233,9 @@ def _thin(arg_lat: np.ndarray, keep: int) -> np.ndarray:
 
 def load_tle_shell(path: str | os.PathLike, *, inclination_deg: float = 53.0,
                    altitude_km: Sequence[float] = (540.0, 560.0), inclination_tol_deg: float = 0.1,
-                   plane_gap_deg: float = 2.0, sats_per_plane: int | None = None, min_plane_fraction: float = 0.9,
-                   pattern: str = "delta", name: str | None = None) -> TleShell:
+                   plane_gap_deg: float = 2.0, sats_per_plane: int | None = None,
+                   min_plane_fraction: float | None = None, pattern: str | None = None,
+                   name: str | None = None) -> TleShell:
     """Select one shell of a TLE file and arrange it as a P x S grid (see the module docstring).
 
     Parameters
@@ -214,49 +243,174 @@ def load_tle_shell(path: str | os.PathLike, *, inclination_deg: float = 53.0,
     path : path-like
         TLE file (2- or 3-line records).
     inclination_deg, inclination_tol_deg, altitude_km : float, float, (low, high)
-        Keep satellites within the inclination tolerance and mean altitude ``a - 6378.137 km`` band.
+        Keep satellites within the inclination tolerance and mean altitude ``a - 6378.137 km`` band
+        (:meth:`TleShellSummary.selection` gives them for each shell of :func:`find_shells`).
     plane_gap_deg : float
         A RAAN jump larger than this starts a new plane.
-    sats_per_plane, min_plane_fraction : int or None, float
-        S; default: the largest S reached by ``min_plane_fraction`` of the planes.
-    pattern, name : {"delta", "star"}, str or None
-        Seam rule for +Grid; the shell's name.
+    sats_per_plane, min_plane_fraction : int or None, float or None
+        S; default: the S that keeps the most satellites, or, with ``min_plane_fraction``,
+        the largest S reached by that fraction of the planes.
+    pattern : {"star", "delta"} or None
+        Seam rule for +Grid; default: detected from the RAAN spread of the planes.
+    name : str or None
+        The shell's name.
 
     Returns
     -------
     TleShell
-        ``.report`` tells how many satellites were kept and why others were dropped.
+        ``.report`` tells how many satellites were kept, why others were dropped and how
+        the pattern was chosen.
+
+    Raises
+    ------
+    InputError
+        No satellite in the band (the message lists the file's largest shells), or a bad parameter.
 
     >>> shell = load_tle_shell("../shared/data/tle/Starlink.tle")  # doctest: +SKIP
-    >>> shell.n_planes, shell.sats_per_plane  # doctest: +SKIP
-    (71, 18)
+    >>> shell.n_planes, shell.sats_per_plane, shell.pattern  # doctest: +SKIP
+    (71, 18, 'delta')
     """
     low, high = (float(x) for x in altitude_km)
-    if not (0 < low <= high):
+    if not (0 < low <= high < math.inf):
         raise InputError(f"must be an increasing pair of positive km, got {tuple(altitude_km)}", field="altitude_km")
-    check_shell(inclination_deg=inclination_deg, pattern=pattern,
+    if not 0 < inclination_tol_deg < math.inf:
+        raise InputError(f"must be a positive number of degrees, got {inclination_tol_deg!r}", field="inclination_tol_deg")
+    check_shell(inclination_deg=inclination_deg, **({} if pattern is None else {"pattern": pattern}),
                 **({} if sats_per_plane is None else {"sats_per_plane": sats_per_plane}))
-    if not 0 < min_plane_fraction <= 1:
+    if min_plane_fraction is not None and not 0 < min_plane_fraction <= 1:
         raise InputError(f"must be in (0, 1], got {min_plane_fraction}", field="min_plane_fraction")
     records = read_tle_file(path)
     sel = _Selection(records)
     cand = sel.in_band(inclination_deg, inclination_tol_deg, low, high)
     if cand.size == 0:
-        raise InputError(f"no satellite of {path} has inclination {inclination_deg:g}° and altitude {low:g}-{high:g} km",
-                         field="shell")
+        shells = cluster_shells(sel.inc, sel.alt)
+        listed = "; ".join(_label(sel, ids) for ids in shells[:_LISTED_SHELLS])
+        more = f" and {len(shells) - _LISTED_SHELLS} more" if len(shells) > _LISTED_SHELLS else ""
+        raise InputError(f"no satellite of {path} has inclination {inclination_deg:g} ± {inclination_tol_deg:g}° "
+                         f"and altitude {low:g}-{high:g} km; its shells: {listed or 'none'}{more}", field="shell")
+    grid = _grid(sel, cand, plane_gap_deg=plane_gap_deg, sats_per_plane=sats_per_plane,
+                 min_plane_fraction=min_plane_fraction)
+    chosen = pattern or grid.pattern
+    aligned, phasing = _align(grid.planes, grid.arg_lat, chosen)
+    ids = grid.cand[np.concatenate(aligned)]
+    report = TleReport(len(records), len(ids), grid.n_planes_found, {k: v for k, v in sel.dropped.items() if v},
+                       pattern=chosen, pattern_detected=pattern is None, raan_spread_deg=grid.raan_spread_deg)
+    return TleShell(name=name or f"{Path(path).stem} {inclination_deg:g}° {low:g}-{high:g} km",
+                    n_planes=len(aligned), sats_per_plane=len(aligned[0]), records=tuple(records[i] for i in ids),
+                    epoch_jd=grid.epoch, period_s=float(np.mean(2 * math.pi / sel.mean_motion[ids])),
+                    altitude_km=float(np.mean(sel.alt[ids])), inclination_deg=float(np.mean(sel.inc[ids])),
+                    phasing=phasing, pattern=chosen, report=report)
+
+
+_LISTED_SHELLS = 3
+"""Shells named in the error about an empty selection."""
+
+
+@dataclass(frozen=True)
+class TleShellSummary:
+    """One shell of a TLE file, as found by :func:`find_shells`.
+
+    Attributes
+    ----------
+    inclination_deg, inclination_tol_deg : float, float
+        Centre and half-width (rounded up to 0.01°) of the shell's inclinations.
+    altitude_km : (float, float)
+        Lowest and highest mean altitude, rounded outwards to whole km.
+    median_altitude_km : float
+    n_sats : int
+        Satellites of the shell; exactly those that :meth:`selection` selects.
+    n_planes : int
+        Planes found by RAAN clustering (with the default 2° gap).
+    grid : (int, int)
+        P and S of the grid :func:`load_tle_shell` makes of the shell.
+    pattern : {"star", "delta"}
+        Detected from ``raan_spread_deg``, the arc of RAAN covered by the grid's planes.
+    """
+
+    inclination_deg: float
+    inclination_tol_deg: float
+    altitude_km: tuple
+    median_altitude_km: float
+    n_sats: int
+    n_planes: int
+    grid: tuple
+    pattern: str
+    raan_spread_deg: float
+
+    def selection(self) -> dict:
+        """Keyword arguments of :func:`load_tle_shell` that select this shell."""
+        return {"inclination_deg": self.inclination_deg, "inclination_tol_deg": self.inclination_tol_deg,
+                "altitude_km": self.altitude_km}
+
+
+def find_shells(path: str | os.PathLike, *, plane_gap_deg: float = 2.0, **tolerances) -> tuple[TleShellSummary, ...]:
+    """The shells of a TLE file, largest first (tolerances: see :func:`~.shells.cluster_shells`).
+
+    >>> shells = find_shells("../shared/data/tle/OneWeb.tle")  # doctest: +SKIP
+    >>> shells[0].n_sats, shells[0].pattern, shells[0].selection()  # doctest: +SKIP
+    (370, 'star', {'inclination_deg': 87.93, 'inclination_tol_deg': 0.06, 'altitude_km': (1181.0, 1226.0)})
+    """
+    sel = _Selection(read_tle_file(path))
+    summaries = []
+    for ids in cluster_shells(sel.inc, sel.alt, **tolerances):
+        grid = _grid(sel, ids, plane_gap_deg=plane_gap_deg, sats_per_plane=None, min_plane_fraction=None)
+        centre, tol, low, high = _box(sel, ids)
+        summaries.append(TleShellSummary(centre, tol, (low, high), float(np.median(sel.alt[ids])), len(ids),
+                                         grid.n_planes_found, (len(grid.planes), len(grid.planes[0])), grid.pattern,
+                                         grid.raan_spread_deg))
+    return tuple(summaries)
+
+
+def _box(sel: _Selection, ids: np.ndarray) -> tuple[float, float, float, float]:
+    """``(inclination, tolerance, low km, high km)`` of a box around ``ids`` that is at most 0.03° and 1 km wider
+    than they are (less than the clustering gaps, so it holds no satellite of another shell)."""
+    inc = sel.inc[ids]
+    centre = round(float(inc.min() + inc.max()) / 2, 2)
+    tol = (math.ceil(100 * max(inc.max() - centre, centre - inc.min()) - 1e-9) + 1) / 100
+    return centre, tol, float(math.floor(sel.alt[ids].min())), float(math.ceil(sel.alt[ids].max()))
+
+
+def _label(sel: _Selection, ids: np.ndarray) -> str:
+    """``53.02 ± 0.05° 527-550 km (1,478 satellites)``."""
+    centre, tol, low, high = _box(sel, ids)
+    return f"{centre:g} ± {tol:g}° {low:g}-{high:g} km ({len(ids):,} satellites)"
+
+
+class _Grid(NamedTuple):
+    """The planes of a selection made rectangular (positions into ``cand``) and their detected pattern."""
+
+    epoch: float
+    cand: np.ndarray
+    arg_lat: np.ndarray
+    n_planes_found: int
+    planes: list
+    pattern: str
+    raan_spread_deg: float
+
+
+def _grid(sel: _Selection, cand: np.ndarray, *, plane_gap_deg: float, sats_per_plane: int | None,
+          min_plane_fraction: float | None) -> _Grid:
+    """Steps 3-5 of the module docstring for the satellites ``cand``."""
     epoch, cand, raan, arg_lat = sel.phases(cand)
     planes = _split_planes(raan, plane_gap_deg)
-    if sats_per_plane is None:  # the largest S reached by min_plane_fraction of the planes
-        sats_per_plane = int(np.sort([len(p) for p in planes])[::-1][math.ceil(min_plane_fraction * len(planes)) - 1])
-    kept_planes = sel.fill_planes(planes, cand, arg_lat, sats_per_plane)
-    aligned, phasing = _align(kept_planes, arg_lat, pattern)
-    ids = cand[np.concatenate(aligned)]
-    report = TleReport(len(records), len(ids), len(planes), {k: v for k, v in sel.dropped.items() if v})
-    return TleShell(name=name or f"{Path(path).stem} {inclination_deg:g}° {low:g}-{high:g} km",
-                    n_planes=len(aligned), sats_per_plane=sats_per_plane, records=tuple(records[i] for i in ids),
-                    epoch_jd=float(epoch), period_s=float(np.mean(2 * math.pi / sel.mean_motion[ids])),
-                    altitude_km=float(np.mean(sel.alt[ids])), inclination_deg=float(np.mean(sel.inc[ids])),
-                    phasing=phasing, pattern=pattern, report=report)
+    n = sats_per_plane or _slots_per_plane(np.array([len(p) for p in planes]), min_plane_fraction)
+    kept = sel.fill_planes(planes, cand, arg_lat, n)
+    pattern, spread = detect_pattern([np.angle(np.exp(1j * raan[p]).mean()) for p in kept])
+    return _Grid(float(epoch), cand, arg_lat, len(planes), kept, pattern, math.degrees(spread))
+
+
+def _slots_per_plane(sizes: np.ndarray, min_plane_fraction: float | None) -> int:
+    """S from the plane sizes: the largest count reached by ``min_plane_fraction`` of the planes, or by
+    default the count that keeps the most satellites, ``S x (planes with at least S)`` (more planes on a tie).
+
+    >>> _slots_per_plane(np.array([50, 49, 37, 25, 7, 1]), None), _slots_per_plane(np.array([50, 49, 37, 25, 7, 1]), 0.9)
+    (37, 1)
+    """
+    sizes = np.sort(sizes)[::-1]
+    if min_plane_fraction is not None:
+        return int(sizes[math.ceil(min_plane_fraction * len(sizes)) - 1])
+    kept = sizes * np.arange(1, len(sizes) + 1)  # sizes[k] kept in each of the k + 1 largest planes
+    return int(sizes[len(sizes) - 1 - np.argmax(kept[::-1])])
 
 
 class _Selection:
