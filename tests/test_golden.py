@@ -57,7 +57,7 @@ def test_a_change_of_the_last_printed_digit_is_reported():
 @pytest.mark.parametrize("got, message", [
     (0.9498076, "feasible_link_fraction: golden 0.949807, got 0.949808"),  # the sixth significant digit
     (None, "feasible_link_fraction: golden 0.949807, got "),  # a metric gone NULL
-])
+], ids=["sixth-digit", "null"])
 def test_sweep_rows_are_ordered_by_parameters_and_a_moved_metric_is_reported(tmp_path, got, message):
     def database(path, value):
         db = ResultsDB(path, ["isl.survival"])
