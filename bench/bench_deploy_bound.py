@@ -97,9 +97,9 @@ def exact_lap(tau: np.ndarray, activation: np.ndarray, gateways: np.ndarray) -> 
 
 def main() -> None:
     from spacexnet_opt.deploy.assign import global_assignment
-    from spacexnet_opt.deploy.evaluation import evaluate_plans
+    from spacexnet_opt.deploy.evaluation import evaluate_deployments
     from spacexnet_opt.deploy.optimize import _shape_and_gateways
-    from spacexnet_opt.deploy.plan import Plan
+    from spacexnet_opt.evaluate import Deployment
     from spacexnet_opt.deploy.routes import gateway_legs
     from spacexnet_opt.evaluate import world_from_file
 
@@ -124,7 +124,7 @@ def main() -> None:
            "bound_propagation_s": float(np.maximum(bounds["tail"], bounds["tail-snapshot"]).sum())}
     hosts, status = global_assignment(legs.tau, activation, gw)
     linear = float((activation * np.take_along_axis(legs.tau, hosts, axis=1)).sum())
-    (ev,) = evaluate_plans(world, [Plan(gw, hosts[:, :, None], name="free")], tokens=0)
+    (ev,) = evaluate_deployments(world, [Deployment(gw, hosts[:, :, None], name="free")], tokens=0)
     doc["free_placement"] = {"status": status, "linear_objective_s": linear, "linear_over_k_s": linear / k,
                              "propagation_s": float(ev.snapshot.propagation_s.sum()), "s_per_token": ev.snapshot.total_s}
     _write(doc, args.out, start)

@@ -32,18 +32,17 @@ sys.path.insert(0, str(REPO))
 
 
 def _baselines(world, seeds: int, names):
-    from spacexnet_opt.deploy import plan_from_deployment
     from spacexnet_opt.reproduce.schemes import scheme_deployment
 
-    return {name: [plan_from_deployment(scheme_deployment(name, partition=world.partition, layers=world.layers,
-                                                          n_experts=world.n_experts, seed=s))
+    return {name: [scheme_deployment(name, partition=world.partition, layers=world.layers,
+                                                          n_experts=world.n_experts, seed=s)
                    for s in range(seeds)] for name in names}
 
 
 def _exact(world, plans) -> list[float]:
-    from spacexnet_opt.deploy import evaluate_plans
+    from spacexnet_opt.deploy import evaluate_deployments
 
-    return [ev.snapshot.total_s for ev in evaluate_plans(world, plans, tokens=0)]
+    return [ev.snapshot.total_s for ev in evaluate_deployments(world, plans, tokens=0)]
 
 
 def _placement(world, paper: bool):

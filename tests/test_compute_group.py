@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from spacexnet_opt.constellation import IslConfig
-from spacexnet_opt.deploy import evaluate_plans, load_deployment, plan_from_file
-from spacexnet_opt.deploy.compute_group import ComputeGroup, group_work, round_times, single_groups
+from spacexnet_opt.deploy import evaluate_deployments, load_deployment, deployment_from_file
+from spacexnet_opt.deploy.compute_group import group_work, round_times, single_groups
+from spacexnet_opt.evaluate import ComputeGroup, Deployment
 from spacexnet_opt.deploy.group_eval import evaluate_grouped, group_phases
 from spacexnet_opt.deploy.memory import satellite_bytes
 from spacexnet_opt.deploy.tp_optimize import layer_group, water_level, waterfill_shares
@@ -64,11 +65,10 @@ def test_three_satellites_two_layers_by_hand():
     assert ph.compute == pytest.approx([0.6 * s / 10 + router, 0.5 * s / 10 + router], rel=1e-12)
     # the whole token, end to end: layer 0 (gateway 0) has its expert on satellite 2 (the next gateway),
     # layer 1 (gateway 2) on satellite 1; each leg is 3 ms (the connected mean where the 1-2 link is down)
-    from spacexnet_opt.deploy import Plan
     from spacexnet_opt.evaluate import TraceLaw
 
     world.laws, world.times, world.assumptions = [TraceLaw([[0]])] * 2, compute.times(PROFILE), {}
-    plan = Plan([0, 2], [[[2]], [[1]]], groups=groups)
+    plan = Deployment([0, 2], [[[2]], [[1]]], groups=groups)
     ev = evaluate_grouped(world, plan, 0, None)
     t_exp = PROFILE.expert_gflop_per_token() / 10.0
     assert ev.snapshot.total_s == pytest.approx(layer0 + layer1 + 2 * (3e-3 + t_exp), rel=1e-12)
@@ -137,16 +137,15 @@ def tiny_world(tiny):
 
 @pytest.mark.parametrize("speeds", [False, True])
 def test_group_of_one_reproduces_todays_numbers(tiny_world, speeds):
-    from spacexnet_opt.deploy import plan_from_deployment
     from spacexnet_opt.reproduce.schemes import solved_deployment
 
     if speeds:   # per-satellite speeds: the gateway's own speed sets its time in both code paths
         factor = np.random.default_rng(3).uniform(0.5, 1.5, tiny_world.n_sats)
         tiny_world = tiny_world.with_compute(ComputeModel(speed_factor=factor))
 
-    plan = plan_from_deployment(solved_deployment(tiny_world.layers, objective="linear", method="sorted", name="x"))
+    plan = solved_deployment(tiny_world.layers, objective="linear", method="sorted", name="x")
     ones = replace(plan, groups=single_groups(plan.gateways))
-    a, b = evaluate_plans(tiny_world, [plan, ones], tokens=2000)
+    a, b = evaluate_deployments(tiny_world, [plan, ones], tokens=2000)
     assert a.snapshot.total_s == b.snapshot.total_s and a.analytic.total_s == b.analytic.total_s
     forced = evaluate_grouped(tiny_world, ones, 2000, np.random.default_rng([0, 0]))   # the grouped code path
     assert forced.snapshot.total_s == pytest.approx(a.snapshot.total_s, rel=1e-13)
@@ -160,7 +159,7 @@ def test_optimize_with_groups_writes_groups_that_beat_the_paper_model(cli, tiny,
     assert cli("optimize", tiny, "-o", tmp_path / "tp.json", "--compute-group", "waterfill").exit_code == 0
     assert cli("optimize", tiny, "-o", tmp_path / "base.json").exit_code == 0
     doc, base = load_deployment(tmp_path / "tp.json"), load_deployment(tmp_path / "base.json")
-    groups = plan_from_file(doc).groups
+    groups = deployment_from_file(doc).groups
     assert groups is not None and max(g.size for g in groups) > 1
     assert [e.gateway for e in doc.layers] == [e.gateway for e in base.layers]
     assert doc.predicted.s_per_token < base.predicted.s_per_token
@@ -216,7 +215,7 @@ def test_optimizer_caps_shares_by_memory_or_refuses_in_one_line(cli, tiny, tmp_p
     out = tmp_path / "tight.json"
     res = cli("optimize", tight, "-o", out, "--compute-group", "waterfill")
     assert res.exit_code == 0, res.output
-    plan = plan_from_file(load_deployment(out))
+    plan = deployment_from_file(load_deployment(out))
     use = satellite_bytes(PROFILE, plan.gateways, plan.hosts, plan.groups, n_sats=320, context_len=4096)
     assert use.total.max() <= 0.12e9 and min(g.shares.max() for g in plan.groups) < 1.0
     assert cli("evaluate", out, "--tokens", "100", "--json", tmp_path / "ev.json").exit_code == 0

@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from spacexnet_opt.deploy import Plan, load_deployment, plan_from_file, plan_to_file, save_deployment
+from spacexnet_opt.deploy import load_deployment, deployment_from_file, deployment_to_file, save_deployment
 from spacexnet_opt.deploy.assign import global_assignment
 from spacexnet_opt.formats.deployment import ScenarioRef
 from spacexnet_opt.deploy.gateways import layer_costs, ring_dp, sorted_hosts
 from spacexnet_opt.deploy.replicate import greedy_replicas, milp_replicas, replication_saving
+from spacexnet_opt.evaluate import Deployment
 from spacexnet_opt.errors import FileFormatError
 from spacexnet_opt.evaluate import CpsLaw
 
@@ -112,13 +113,13 @@ def test_replication_milp_is_exhaustive_optimum_and_greedy_within_its_bound():
 
 
 def test_deployment_file_round_trip(tmp_path):
-    plan = Plan(np.array([0, 5]), np.array([[[1, 7], [2, -1]], [[6, -1], [8, 3]]]), name="rt")
+    plan = Deployment(np.array([0, 5]), np.array([[[1, 7], [2, -1]], [[6, -1], [8, 3]]]), name="rt")
     ref = ScenarioRef(path="x.toml", sha256="0" * 64, kind="scenario")
-    doc = plan_to_file(plan, ref, methods="sorted", objectives=[0.1, 0.2])
+    doc = deployment_to_file(plan, ref, methods="sorted", objectives=[0.1, 0.2])
     save_deployment(doc, tmp_path / "d.json")
     back = load_deployment(tmp_path / "d.json")
     assert back == doc
-    again = plan_from_file(back)
+    again = deployment_from_file(back)
     assert np.array_equal(again.hosts, plan.hosts) and np.array_equal(again.gateways, plan.gateways)
     raw = json.loads((tmp_path / "d.json").read_text())
     raw["layers"][0]["next_gateway"] = 9

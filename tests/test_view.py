@@ -48,12 +48,7 @@ def test_token_goes_through_the_nearest_copy(world, deployment):
     rng = np.random.default_rng(0)
     spare = rng.integers(world.n_sats, size=deployment.experts.shape)
     hosts = np.stack([deployment.experts, spare], axis=2)
-
-    class Replicated:
-        gateways, name = deployment.gateways, "replicated"
-
-    Replicated.hosts = hosts
-    scene = make_scene(world, Replicated, frames=1, seed=1)
+    scene = make_scene(world, deployment.replace(hosts=hosts, name="replicated"), frames=1, seed=1)
     dist = dijkstra(world.snapshots.graph(int(scene.frames[0])), directed=True)
     for layer, chosen in enumerate(scene.token_sets):
         gw, after = deployment.gateways[layer], deployment.gateways[(layer + 1) % len(deployment.gateways)]

@@ -19,7 +19,7 @@ __all__ = ["register", "evaluate_deployment_command"]
 def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens: int, seed: int,
                                 gflops: Optional[float], context_len: int, link_seed: Optional[int]) -> None:
     """``spacexnet evaluate DEPLOYMENT``: the deployment on the world of its own scenario or instance."""
-    from ..deploy import evaluate_plans, load_deployment_world
+    from ..deploy import evaluate_deployments, load_deployment_world
     from ..fileio import write_json_atomic
     from .evaluate import evaluate_table, with_compute_options
 
@@ -30,7 +30,7 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
         world = with_compute_options(world, gflops=gflops, context_len=context_len)
         progress("building the world", 1, 1)
         memory = _group_memory(doc, plan, world, path)
-        ev = evaluate_plans(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
+        ev = evaluate_deployments(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
     out = ev.to_json()
     out["deployment"] = doc.name
     if memory is not None:
@@ -112,7 +112,7 @@ def register_optimize(app: typer.Typer) -> None:
         group_candidates: int = typer.Option(32, "--group-candidates", help="Nearest satellites considered per group."),
     ) -> None:
         """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
-        from ..deploy import plan_to_file, predicted_from, save_deployment, scenario_ref
+        from ..deploy import deployment_to_file, predicted_from, save_deployment, scenario_ref
         from ..deploy.optimize import optimize_deployment
         from ..evaluate import world_from_file
 
@@ -134,7 +134,7 @@ def register_optimize(app: typer.Typer) -> None:
 
                 result = optimize_grouped_cli(scenario, world, compute_group, group_size, group_candidates, levers)
         ev = result.evaluation
-        doc = plan_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
+        doc = deployment_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
                            objectives=ev.snapshot.propagation_s, decisions=result.decisions,
                            options={**result.options, "runtime_s": time.perf_counter() - start},
                            predicted=predicted_from(ev))

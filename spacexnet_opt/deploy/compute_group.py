@@ -31,9 +31,6 @@ run once per token at the first gateway with layer 0's group.
 >>> work = group_work(get_profile("llama-moe-3.5b-2of8"), context_len=4096)
 >>> [round(s / 7.28 * 1e3, 2) for s, r in work.rounds], round(work.router / 7.28 * 1e6, 2)   # ms, us
 ([27.65], 9.0)
->>> g = ComputeGroup([4, 7], [0.6, 0.4])
->>> g.size, g.remote(4)
-(2, 1)
 """
 
 from __future__ import annotations
@@ -43,46 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..formats.deployment import GroupEntry
-from ..formats.schema import SHARE_TOLERANCE
+from ..evaluate.deployment import ComputeGroup
 
-__all__ = ["ComputeGroup", "GroupWork", "group_work", "world_work", "round_times", "compute_only",
+__all__ = ["GroupWork", "group_work", "world_work", "round_times", "compute_only",
            "single_groups", "with_file_groups"]
-
-
-@dataclass(frozen=True, eq=False)
-class ComputeGroup:
-    """Members (n,) and their shares (n,) of one layer's split work."""
-
-    members: np.ndarray
-    shares: np.ndarray
-
-    def __post_init__(self):
-        members = np.asarray(self.members, dtype=np.int64).ravel()
-        shares = np.asarray(self.shares, dtype=float).ravel()
-        if len(members) == 0 or len(members) != len(shares):
-            raise InputError(f"needs one share per member, got {len(members)} members and {len(shares)} shares",
-                             field="compute_group")
-        if len(np.unique(members)) != len(members) or members.min() < 0:
-            raise InputError("members must be distinct non-negative satellite ids", field="compute_group.members")
-        if not (np.isfinite(shares).all() and (shares > 0).all()):
-            raise InputError("shares must be positive", field="compute_group.shares")
-        if abs(shares.sum() - 1.0) > SHARE_TOLERANCE:
-            raise InputError(f"shares must sum to 1 (within {SHARE_TOLERANCE:g}), got {shares.sum():.9g}",
-                             field="compute_group.shares")
-        object.__setattr__(self, "members", members)
-        object.__setattr__(self, "shares", shares / shares.sum())
-
-    @property
-    def size(self) -> int:
-        return len(self.members)
-
-    def remote(self, gateway: int) -> int:
-        """Members other than the gateway (the messages the gateway sends and receives per round)."""
-        return int((self.members != gateway).sum())
-
-    def entry(self) -> GroupEntry:
-        return GroupEntry(members=[int(m) for m in self.members], shares=[float(w) for w in self.shares])
 
 
 def single_groups(gateways) -> tuple:

@@ -16,9 +16,9 @@ from pathlib import Path
 from ..errors import InputError
 from ..formats.deployment import Decision, DeploymentFile, DeploymentLayer, Predicted, scenario_ref
 from .compute_group import with_file_groups
-from .plan import Plan, plan_from_deployment, plan_from_lists
+from ..evaluate.deployment import Deployment, deployment_from_lists
 
-__all__ = ["plan_to_file", "plan_from_file", "deployment_from_pair", "predicted_from", "save_scheme_deployments"]
+__all__ = ["deployment_to_file", "deployment_from_file", "deployment_from_pair", "predicted_from", "save_scheme_deployments"]
 
 
 def predicted_from(evaluation) -> Predicted:
@@ -29,7 +29,7 @@ def predicted_from(evaluation) -> Predicted:
                      analytic_s_per_token=evaluation.analytic.total_s)
 
 
-def plan_to_file(plan: Plan, ref, *, methods, objectives=None, decisions=(), options=None,
+def deployment_to_file(plan: Deployment, ref, *, methods, objectives=None, decisions=(), options=None,
                  predicted: Predicted | None = None) -> DeploymentFile:
     """The deployment file of ``plan`` on the scenario/instance ``ref`` (a :class:`ScenarioRef`).
 
@@ -47,9 +47,9 @@ def plan_to_file(plan: Plan, ref, *, methods, objectives=None, decisions=(), opt
                           options=dict(options or {}), decisions=list(decisions), layers=layers, predicted=predicted)
 
 
-def plan_from_file(doc: DeploymentFile) -> Plan:
+def deployment_from_file(doc: DeploymentFile) -> Deployment:
     """The plan a deployment file describes."""
-    plan = plan_from_lists([e.gateway for e in doc.layers], [e.experts for e in doc.layers], name=doc.name,
+    plan = deployment_from_lists([e.gateway for e in doc.layers], [e.experts for e in doc.layers], name=doc.name,
                            capacity=doc.capacity)
     return with_file_groups(plan, doc)
 
@@ -70,7 +70,7 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
         raise InputError("has no scenario.constellation.n_sats", field="scenario.constellation.n_sats",
                          source=instance_path)
     deployment = deployment_from_placement(placement, instance.layers, n_sats=n_sats, source=placement_path)
-    plan = plan_from_deployment(deployment)
+    plan = deployment
     layers = sorted(placement.layers, key=lambda e: e.layer)
     decision = Decision(
         decision="experts", method=placement.method, objective=placement.total_objective,
@@ -83,17 +83,17 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
     gateways = Decision(decision="gateways", method=str(rule),
                         status="GIVEN")
     ref = scenario_ref(instance_path, relative_to=Path(out).parent if out is not None else None)
-    return plan_to_file(plan, ref, methods=placement.method, objectives=[e.objective for e in layers],
+    return deployment_to_file(plan, ref, methods=placement.method, objectives=[e.objective for e in layers],
                         decisions=[gateways, decision], options={"converted_from": "instance + placement"})
 
 
 def save_scheme_deployments(plans: dict, out: str | os.PathLike, scenario: str | os.PathLike) -> None:
-    """Write ``deployment-<scheme>.json`` into ``out`` for every ``{scheme: Plan}`` (random schemes: first seed)."""
+    """Write ``deployment-<scheme>.json`` into ``out`` for every ``{scheme: Deployment}`` (random schemes: first seed)."""
     from ..formats.deployment import save_deployment
 
     out = Path(out)
     ref = scenario_ref(scenario, relative_to=out)
     for name, plan in plans.items():
-        doc = plan_to_file(plan, ref, methods=name, decisions=[Decision(decision="experts", method=name)],
+        doc = deployment_to_file(plan, ref, methods=name, decisions=[Decision(decision="experts", method=name)],
                            options={"scheme": name})
         save_deployment(doc.model_copy(update={"name": name}), out / f"deployment-{name}.json")

@@ -1,7 +1,7 @@
-"""Evaluate plans (with replicas) on a world: analytic, exact per-snapshot and Monte Carlo s/token.
+"""Evaluate deployments (with replicas, capacity, compute groups) on a world: analytic, exact per-snapshot and
+Monte Carlo s/token.
 
-A plan without replicas is an :class:`~spacexnet_opt.evaluate.Deployment` and
-is evaluated by :func:`spacexnet_opt.evaluate.evaluate_many` itself, so a
+A deployment without replicas, shared satellites or compute groups is evaluated by :func:`spacexnet_opt.evaluate.evaluate_many` itself, so a
 converted placement gives the numbers of ``spacexnet evaluate INSTANCE
 PLACEMENT`` exactly. With replicas, a token's leg in layer ``l`` goes to the
 copy of the expert with the least path delay ``D_t(g_l, c) + D_t(c, g_{l+1})``
@@ -13,9 +13,9 @@ chosen copy's per-satellite compute deviation is added after the choice.
 >>> from spacexnet_opt.constellation import WalkerShell, IslConfig, build_snapshots
 >>> snaps = build_snapshots(WalkerShell("t", 4, 12, 550.0, 87.0, pattern="star"), n_snapshots=2,
 ...                         config=IslConfig(survival=1.0, max_angular_rate=None))
->>> one = Plan([0, 3], [[[5, -1], [6, -1]], [[13, -1], [14, -1]]])
->>> two = Plan([0, 3], [[[5, 1], [6, -1]], [[13, -1], [14, -1]]])
->>> (a, _), (b, chosen) = plan_legs(snaps, [one, two])
+>>> one = Deployment([0, 3], [[[5, -1], [6, -1]], [[13, -1], [14, -1]]])
+>>> two = Deployment([0, 3], [[[5, 1], [6, -1]], [[13, -1], [14, -1]]])
+>>> (a, _), (b, chosen) = nearest_copy_legs(snaps, [one, two])
 >>> bool((b.delay_s <= a.delay_s + 1e-15).all()), bool((b.delay_s[:, 0, 0] < a.delay_s[:, 0, 0]).all())
 (True, True)
 >>> chosen[:, 0, 0].tolist()   # the copy on satellite 1 (next to gateway 0) serves expert 0
@@ -30,15 +30,14 @@ import numpy as np
 
 from ..errors import InputError
 from ..progress import Progress, no_progress
-from ..evaluate import Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
+from ..evaluate import Deployment, Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
 from ..evaluate.legs import LegDelays
 from .group_eval import evaluate_grouped, trivial_groups
-from .plan import Plan
 
-__all__ = ["plan_legs", "evaluate_plans", "check_plan", "load_deployment_world"]
+__all__ = ["nearest_copy_legs", "evaluate_deployments", "check_in_world", "load_deployment_world"]
 
 
-def check_plan(plan: Plan, *, n_sats: int, n_layers: int, n_experts: int, source=None) -> None:
+def check_in_world(plan: Deployment, *, n_sats: int, n_layers: int, n_experts: int, source=None) -> None:
     """Raise :class:`InputError` naming the first mismatch between ``plan`` and the world it runs on."""
     if plan.n_layers != n_layers:
         raise InputError(f"has {plan.n_layers} layers but the model has {n_layers} MoE layers", field="layers",
@@ -56,7 +55,7 @@ def check_plan(plan: Plan, *, n_sats: int, n_layers: int, n_experts: int, source
                          source=source)
 
 
-def plan_legs(snapshots, plans: Sequence[Plan], *, progress: Progress = no_progress,
+def nearest_copy_legs(snapshots, plans: Sequence[Deployment], *, progress: Progress = no_progress,
               deviations: Sequence[np.ndarray | None] | None = None) -> list[tuple[LegDelays, np.ndarray]]:
     """Per-snapshot path delay (T, L, E) through the nearest copy of every expert, one routing pass for all plans.
 
@@ -98,7 +97,7 @@ def plan_legs(snapshots, plans: Sequence[Plan], *, progress: Progress = no_progr
     return result
 
 
-def _deviation(world, plan: Plan) -> np.ndarray | None:
+def _deviation(world, plan: Deployment) -> np.ndarray | None:
     if not world.compute.heterogeneous:
         return None
     hosts = np.where(plan.hosts >= 0, plan.hosts, plan.hosts[:, :, :1])
@@ -118,7 +117,7 @@ def _contention(world, chosen: np.ndarray) -> np.ndarray:
     return world.times.expert_s * world.compute.satellite_gflops / world.compute.gflops(chosen)
 
 
-def _evaluation(world, plan: Plan, legs: LegDelays, chosen: np.ndarray, tokens: int, rng) -> Evaluation:
+def _evaluation(world, plan: Deployment, legs: LegDelays, chosen: np.ndarray, tokens: int, rng) -> Evaluation:
     from .contention import law_sets, shared_expected_max
 
     times = world.times
@@ -142,11 +141,11 @@ def _evaluation(world, plan: Plan, legs: LegDelays, chosen: np.ndarray, tokens: 
     if tokens:
         mc = simulate(legs.delay_s, world.laws, times, n_tokens=tokens, seed=rng, disconnected=legs.disconnected,
                       hosts=hosts, contention_s=contention)
-    return Evaluation(plan.primary(), analytic, snapshot, mc, float(legs.disconnected.mean()),
+    return Evaluation(plan, analytic, snapshot, mc, float(legs.disconnected.mean()),
                       {**world.assumptions, **notes})
 
 
-def evaluate_plans(world, plans: Sequence[Plan], *, tokens: int | Sequence[int] = 100_000, seed=0,
+def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Sequence[int] = 100_000, seed=0,
                    progress: Progress = no_progress) -> list[Evaluation]:
     """Evaluate plans on ``world``; plan ``j`` simulates with the stream ``(seed, j)`` like ``evaluate_many``.
 
@@ -154,19 +153,19 @@ def evaluate_plans(world, plans: Sequence[Plan], *, tokens: int | Sequence[int] 
     """
     counts = [tokens] * len(plans) if np.ndim(tokens) == 0 else list(tokens)
     for p in plans:
-        check_plan(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
+        check_in_world(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
     out: list = [None] * len(plans)
     for j in [j for j, p in enumerate(plans) if not trivial_groups(p)]:
         out[j] = evaluate_grouped(world, plans[j], counts[j], np.random.default_rng([seed, j]), progress=progress)
     plain = [j for j, p in enumerate(plans) if not p.replicated and not p.shares() and out[j] is None]
     if plain:
-        evs = evaluate_many(world, [plans[j].primary() for j in plain], tokens=[counts[j] for j in plain],
+        evs = evaluate_many(world, [plans[j] for j in plain], tokens=[counts[j] for j in plain],
                             seed=seed, progress=progress)
         for j, ev in zip(plain, evs):
             out[j] = ev
     rest = [j for j in range(len(plans)) if out[j] is None]
     if rest:
-        legs = plan_legs(world.snapshots, [plans[j] for j in rest], progress=progress,
+        legs = nearest_copy_legs(world.snapshots, [plans[j] for j in rest], progress=progress,
                          deviations=[_deviation(world, plans[j]) for j in rest])
         for j, (leg, chosen) in zip(rest, legs):
             out[j] = _evaluation(world, plans[j], leg, chosen, counts[j], np.random.default_rng([seed, j]))
@@ -176,7 +175,7 @@ def evaluate_plans(world, plans: Sequence[Plan], *, tokens: int | Sequence[int] 
 def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
     """``(doc, plan, world)`` of a deployment file: the file, its plan, and the world of its scenario/instance."""
     from ..evaluate import world_from_file
-    from .convert import plan_from_file
+    from .convert import deployment_from_file
     from ..formats.deployment import load_deployment, resolve_scenario
 
     doc = load_deployment(path)
@@ -188,10 +187,10 @@ def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
         raise InputError(f"{n:,} copies, more than the {world.n_sats:,} satellites", field=f"layers[{l}].experts[{i}]",
                          source=path)
     try:
-        plan = plan_from_file(doc)
+        plan = deployment_from_file(doc)
     except InputError as exc:
         raise type(exc)(exc.message, field=exc.field, source=path) from None
-    check_plan(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
+    check_in_world(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
     if plan.groups is not None:
         from .memory import check_world_memory
 

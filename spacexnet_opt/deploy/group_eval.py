@@ -29,12 +29,11 @@ from .compute_group import compute_only, round_times, world_work
 __all__ = ["GroupPhases", "group_phases", "trivial_groups", "evaluate_grouped"]
 
 
-def trivial_groups(plan) -> bool:
-    """True when ``plan`` has no groups or every group is its gateway alone."""
-    groups = getattr(plan, "groups", None)
-    if groups is None:
+def trivial_groups(deployment) -> bool:
+    """True when ``deployment`` has no groups or every group is its gateway alone."""
+    if deployment.groups is None:
         return True
-    return all(gr.size == 1 and gr.members[0] == g for gr, g in zip(groups, plan.gateways))
+    return all(gr.size == 1 and gr.members[0] == g for gr, g in zip(deployment.groups, deployment.gateways))
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,9 +111,9 @@ def _split(result, phases: GroupPhases, expert_s: float, per_token_s: float, *, 
 def evaluate_grouped(world, plan, tokens: int, rng, *, progress: Progress = no_progress):
     """The :class:`~spacexnet_opt.evaluate.Evaluation` of ``plan`` with its compute groups."""
     from ..evaluate.legs import LegDelays
-    from .evaluation import _deviation, _evaluation, plan_legs
+    from .evaluation import _deviation, _evaluation, nearest_copy_legs
 
-    legs, chosen = plan_legs(world.snapshots, [plan], deviations=[_deviation(world, plan)], progress=progress)[0]
+    legs, chosen = nearest_copy_legs(world.snapshots, [plan], deviations=[_deviation(world, plan)], progress=progress)[0]
     phases = group_phases(world, plan.gateways, plan.groups)
     gw_s, once_s = _at_gateways(world, plan.gateways)
     single = np.array([gr.size == 1 and gr.members[0] == g for gr, g in zip(plan.groups, plan.gateways)])

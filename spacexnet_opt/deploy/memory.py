@@ -15,7 +15,7 @@ keeps the whole latent, ``kv_lora_rank + qk_rope_head_dim`` per token and
 layer (every head reads all of it).
 
 >>> from spacexnet_opt.moe import get_profile
->>> from spacexnet_opt.deploy.compute_group import ComputeGroup
+>>> from spacexnet_opt.evaluate import ComputeGroup
 >>> p = get_profile("llama-moe-3.5b-2of8")
 >>> use = satellite_bytes(p, [0], [[1, 2]], [ComputeGroup([0, 5], [0.5, 0.5])], n_sats=8, context_len=4096)
 >>> [round(float(x) / 2**20, 2) for x in (use.weights[0], use.kv[5], use.weights[1])]   # MiB

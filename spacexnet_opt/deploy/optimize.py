@@ -63,7 +63,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..formats.deployment import Decision
-from .plan import Plan, plan_from_deployment
+from ..evaluate.deployment import Deployment
 
 __all__ = ["OptimizeResult", "optimize_deployment", "best_options", "GATEWAY_METHODS", "REPLICA_METHODS"]
 
@@ -75,7 +75,7 @@ REPLICA_METHODS = ("greedy", "milp")
 class OptimizeResult:
     """The chosen plan, its decisions and exact evaluation; ``own``: the levers' own plan's evaluation (kept or not)."""
 
-    plan: Plan
+    plan: Deployment
     methods: list
     decisions: list
     evaluation: object
@@ -177,7 +177,7 @@ def _replicate(world, plan, legs, activation, budget, method):
         k = int((hosts[l, i] >= 0).sum())
         hosts[l, i, k] = spare[c]
     hosts = hosts[:, :, : max(1, int((hosts >= 0).sum(axis=2).max()))]
-    return plan.with_hosts(hosts), choice
+    return plan.replace(hosts=hosts), choice
 
 
 def _shape_and_gateways(world, *, shape, ring, gateways, activation, n_candidates, opt_snapshots, say):
@@ -211,7 +211,7 @@ def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activa
         plan, method, status = baseline, "sorted", "OPTIMAL"
     else:
         hosts, method, status = _experts(world, subnets, shape, gw, legs, activation, capacity, say)
-        plan = Plan(gw, hosts, name="Space-XNet-opt", capacity=capacity)
+        plan = Deployment(gw, hosts, name="Space-XNet-opt", capacity=capacity)
     objective = float((activation * np.take_along_axis(legs.tau, plan.hosts[:, :, 0], axis=1)).sum()) \
         if legs is not None and capacity == 1 else None
     decision = Decision(decision="capacity" if capacity > 1 else "experts", method=method, objective=objective,
@@ -223,16 +223,16 @@ def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activa
 
 def _keep_better(world, plan, baseline, method, decisions, say):
     """Evaluate the plan and Space-XNet exactly; keep Space-XNet when it is better."""
-    from .evaluation import evaluate_plans
+    from .evaluation import evaluate_deployments
 
-    own, base_ev = evaluate_plans(world, [plan, baseline], tokens=0,
+    own, base_ev = evaluate_deployments(world, [plan, baseline], tokens=0,
                                   progress=lambda stage, d, t: say("exact evaluation", d, t))
     ev = own
     if base_ev.snapshot.total_s < ev.snapshot.total_s:
         decisions.append(Decision(decision="experts", method="Space-XNet kept", status="FEASIBLE",
                                   objective=base_ev.snapshot.total_s,
                                   detail={"optimised_s_per_token": ev.snapshot.total_s}))
-        plan, ev, method = Plan(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"
+        plan, ev, method = Deployment(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"
     return plan, method, ev, base_ev, own
 
 
@@ -250,8 +250,8 @@ def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gat
                "replicas": replicas, "replica_method": replica_method, "capacity": capacity,
                "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}
     activation = np.array([layer.activation for layer in world.layers])
-    baseline = plan_from_deployment(solved_deployment(world.layers, objective="linear", method="sorted",
-                                                      name="Space-XNet"))
+    baseline = solved_deployment(world.layers, objective="linear", method="sorted",
+                                                      name="Space-XNet")
     subnets, gw, decisions = _shape_and_gateways(world, shape=shape, ring=ring, gateways=gateways,
                                                  activation=activation, n_candidates=n_candidates,
                                                  opt_snapshots=opt_snapshots, say=say)
@@ -267,7 +267,7 @@ def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gat
                                   bound=choice.bound, status=choice.status, runtime_s=time.perf_counter() - start,
                                   detail={"objective": "saving of sum p E_t[min over copies D_t] (s)",
                                           "copies": len(choice.copies)}))
-    plan = Plan(plan.gateways, plan.hosts, name="Space-XNet-opt", capacity=capacity)
+    plan = Deployment(plan.gateways, plan.hosts, name="Space-XNet-opt", capacity=capacity)
     plan, method, ev, base_ev, own = _keep_better(world, plan, baseline, method, decisions, say)
     return OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options, own)
 

@@ -58,7 +58,7 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     OPTIMAL only for ``exact`` without a memory model, where the layers are
     independent -- with one, each layer is exact given the earlier layers).
     """
-    from .evaluation import evaluate_plans
+    from .evaluation import evaluate_deployments
     from .optimize import optimize_deployment
     from .tp_optimize import choose_groups, gateway_delays
 
@@ -79,7 +79,7 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
                                  context_len=world.compute.context_len, bytes_per_param=bytes_per_param,
                                  include_dense=world.compute.include_dense)
     runtime = time.perf_counter() - start
-    ev = evaluate_plans(world, [grouped], tokens=0, progress=progress)[0]
+    ev = evaluate_deployments(world, [grouped], tokens=0, progress=progress)[0]
     sizes = [c.group.size for c in choices]
     decision = Decision(decision="compute_group", method=group_method,
                         objective=float(sum(c.objective for c in choices)), bound=float(sum(c.bound for c in choices)),

@@ -42,7 +42,8 @@ import numpy as np
 from ..budget import MAX_EXACT_GROUP_S
 from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
-from .compute_group import ComputeGroup, round_times, world_work
+from ..evaluate.deployment import ComputeGroup
+from .compute_group import round_times, world_work
 
 __all__ = ["GROUP_METHODS", "GroupChoice", "water_level", "waterfill_shares", "layer_group", "choose_groups",
            "gateway_delays", "check_exact_work"]

@@ -8,8 +8,8 @@ routes every token on one topology snapshot (:mod:`~spacexnet_opt.evaluate.monte
 from .analytic import LayerLatency, analytic_latency, snapshot_latency
 from .api import Evaluation, evaluate, evaluate_many
 from .compute import PAPER_GFLOPS, ComputeModel, ComputeTimes
-from .deployment import (BASELINE_SCHEMES, Deployment, check_deployment, deployment_from_assignments,
-                         deployment_from_baseline, deployment_from_placement)
+from .deployment import (BASELINE_SCHEMES, ComputeGroup, Deployment, check_deployment, deployment_from_assignments,
+                         deployment_from_baseline, deployment_from_lists, deployment_from_placement)
 from .legs import LegDelays, deployment_legs, leg_delays
 from .montecarlo import MonteCarloResult, simulate
 from .sets import CpsLaw, PairLaw, SetLaw, TraceLaw, set_law
@@ -19,8 +19,8 @@ __all__ = [
     "LayerLatency", "analytic_latency", "snapshot_latency",
     "Evaluation", "evaluate", "evaluate_many",
     "PAPER_GFLOPS", "ComputeModel", "ComputeTimes",
-    "BASELINE_SCHEMES", "Deployment", "check_deployment", "deployment_from_assignments",
-    "deployment_from_baseline", "deployment_from_placement",
+    "BASELINE_SCHEMES", "ComputeGroup", "Deployment", "check_deployment", "deployment_from_assignments",
+    "deployment_from_baseline", "deployment_from_lists", "deployment_from_placement",
     "LegDelays", "deployment_legs", "leg_delays", "MonteCarloResult", "simulate",
     "CpsLaw", "PairLaw", "SetLaw", "TraceLaw", "set_law",
     "World", "laws_from_stats", "world_from_file", "world_from_instance", "world_from_scenario",

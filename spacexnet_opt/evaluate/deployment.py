@@ -1,6 +1,8 @@
-"""A deployment: the gateway and the expert satellites of every MoE layer.
+"""The one deployment type: gateways, expert copies, capacity and compute groups of every MoE layer.
 
-Built from an instance and a placement file (``spacexnet solve``), from a
+:class:`Deployment` is what every placement produces -- solved, baseline,
+optimised, converted or read from a deployment file -- and what the evaluator,
+the optimiser, ``reproduce``, the sweep engine and the view consume. Built from an instance and a placement file (``spacexnet solve``), from a
 random baseline of the paper (RandPlace, RandIntra, RandIntra-CG), or from
 per-layer assignments onto an instance's candidates. :func:`check_deployment`
 names what does not match: layer count, expert count, a satellite used twice in
@@ -18,12 +20,15 @@ over to the first one (the ring of the autoregressive loop).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
+from ..formats.deployment import GroupEntry
+from ..formats.schema import SHARE_TOLERANCE
 
 if TYPE_CHECKING:
     import os
@@ -32,7 +37,8 @@ if TYPE_CHECKING:
     from ..formats.placement import Placement
     from ..partition import RingPartition
 
-__all__ = ["Deployment", "BASELINE_SCHEMES", "check_deployment", "deployment_from_placement",
+__all__ = ["Deployment", "ComputeGroup", "BASELINE_SCHEMES", "check_deployment", "deployment_from_lists",
+           "deployment_from_placement",
            "deployment_from_baseline", "deployment_from_assignments"]
 
 BASELINE_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG")
@@ -40,19 +46,83 @@ BASELINE_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG")
 
 
 @dataclass(frozen=True, eq=False)
-class Deployment:
-    """Gateways (L,) and expert satellites (L, E): ``experts[l, i]`` hosts expert i of layer l."""
+class ComputeGroup:
+    """Members (n,) and their shares (n,) of one layer's split non-expert work (:mod:`~spacexnet_opt.deploy.compute_group`).
 
-    gateways: np.ndarray
-    experts: np.ndarray
-    name: str = ""
+    >>> g = ComputeGroup([4, 7], [0.6, 0.4])
+    >>> g.size, g.remote(4)
+    (2, 1)
+    """
+
+    members: np.ndarray
+    shares: np.ndarray
 
     def __post_init__(self):
-        object.__setattr__(self, "gateways", np.asarray(self.gateways, dtype=np.int64).ravel())
-        object.__setattr__(self, "experts", np.atleast_2d(np.asarray(self.experts, dtype=np.int64)))
-        if len(self.gateways) != len(self.experts):
-            raise InputError(f"{len(self.gateways)} gateways for {len(self.experts)} layers of experts",
-                             field="gateways")
+        members = np.asarray(self.members, dtype=np.int64).ravel()
+        shares = np.asarray(self.shares, dtype=float).ravel()
+        if len(members) == 0 or len(members) != len(shares):
+            raise InputError(f"needs one share per member, got {len(members)} members and {len(shares)} shares",
+                             field="compute_group")
+        if len(np.unique(members)) != len(members) or members.min() < 0:
+            raise InputError("members must be distinct non-negative satellite ids", field="compute_group.members")
+        if not (np.isfinite(shares).all() and (shares > 0).all()):
+            raise InputError("shares must be positive", field="compute_group.shares")
+        if abs(shares.sum() - 1.0) > SHARE_TOLERANCE:
+            raise InputError(f"shares must sum to 1 (within {SHARE_TOLERANCE:g}), got {shares.sum():.9g}",
+                             field="compute_group.shares")
+        object.__setattr__(self, "members", members)
+        object.__setattr__(self, "shares", shares / shares.sum())
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def remote(self, gateway: int) -> int:
+        """Members other than the gateway (the messages the gateway sends and receives per round)."""
+        return int((self.members != gateway).sum())
+
+    def entry(self) -> GroupEntry:
+        """The group as a deployment file stores it."""
+        return GroupEntry(members=[int(m) for m in self.members], shares=[float(w) for w in self.shares])
+
+
+@dataclass(frozen=True, eq=False)
+class Deployment:
+    """A whole deployment: gateways (L,), expert copies ``hosts`` (L, E, C), capacity, compute groups, a name.
+
+    ``hosts[l, i, c]`` is the satellite of copy ``c`` of expert ``i`` in layer
+    ``l`` (``-1`` pads experts with fewer copies; copy 0 is the primary). A
+    two-dimensional array (L, E) is one copy per expert. ``capacity`` is the
+    most experts of one layer a satellite may hold; ``groups`` (one
+    :class:`ComputeGroup` per layer, or None) split each layer's non-expert
+    work, which the gateway does alone without them.
+    """
+
+    gateways: np.ndarray
+    hosts: np.ndarray
+    name: str = ""
+    capacity: int = 1
+    groups: tuple[ComputeGroup, ...] | None = None
+
+    def __post_init__(self):
+        gateways = np.asarray(self.gateways, dtype=np.int64).ravel()
+        hosts = np.asarray(self.hosts, dtype=np.int64)
+        if hosts.ndim == 1 and len(gateways) == 1:
+            hosts = hosts[None, :]
+        if hosts.ndim == 2:
+            hosts = hosts[:, :, None]
+        if hosts.ndim != 3 or len(hosts) != len(gateways):
+            raise InputError(f"needs expert copies of shape (L, E, C) for {len(gateways)} layers, got {hosts.shape}",
+                             field="experts")
+        if hosts.size and (hosts[:, :, 0] < 0).any():
+            raise InputError("every expert needs at least one satellite", field="experts")
+        object.__setattr__(self, "gateways", gateways)
+        object.__setattr__(self, "hosts", hosts)
+        if self.groups is not None:
+            object.__setattr__(self, "groups", tuple(self.groups))
+            if len(self.groups) != len(gateways):
+                raise InputError(f"needs one compute group per layer ({len(gateways)}), got {len(self.groups)}",
+                                 field="compute_group")
 
     @property
     def n_layers(self) -> int:
@@ -60,12 +130,53 @@ class Deployment:
 
     @property
     def n_experts(self) -> int:
-        return self.experts.shape[1]
+        return self.hosts.shape[1]
+
+    @property
+    def experts(self) -> np.ndarray:
+        """(L, E): the primary copy of every expert (every copy when nothing is replicated)."""
+        return self.hosts[:, :, 0]
 
     @property
     def next_gateways(self) -> np.ndarray:
         """Gateway of the next layer on the ring, per layer."""
         return np.roll(self.gateways, -1)
+
+    @property
+    def n_replicas(self) -> int:
+        """Copies beyond the first, over all layers."""
+        return int((self.hosts[:, :, 1:] >= 0).sum())
+
+    @property
+    def replicated(self) -> bool:
+        return self.n_replicas > 0
+
+    def shares(self) -> bool:
+        """True when two expert copies of one layer sit on one satellite (capacity above one)."""
+        return any(len(np.unique(used)) < len(used) for used in (layer[layer >= 0] for layer in self.hosts))
+
+    def copies(self, layer: int, expert: int) -> list[int]:
+        row = self.hosts[layer, expert]
+        return [int(s) for s in row[row >= 0]]
+
+    def replace(self, **changes) -> "Deployment":
+        """This deployment with some fields changed (``hosts``, ``name``, ``groups`` ...)."""
+        return dataclasses.replace(self, **changes)
+
+
+def deployment_from_lists(gateways, experts, *, name: str = "", capacity: int = 1) -> Deployment:
+    """A deployment from per-layer lists of per-expert copy lists (the file layout).
+
+    >>> d = deployment_from_lists([0, 5], [[[1], [2, 9]], [[6], [7]]], name="toy")
+    >>> d.replicated, d.n_replicas, d.copies(0, 1), d.experts.tolist()
+    (True, 1, [2, 9], [[1, 2], [6, 7]])
+    """
+    width = max(len(copies) for layer in experts for copies in layer)
+    hosts = np.full((len(experts), len(experts[0]), width), -1, dtype=np.int64)
+    for l, layer in enumerate(experts):
+        for i, copies in enumerate(layer):
+            hosts[l, i, :len(copies)] = copies
+    return Deployment(np.asarray(gateways), hosts, name=name, capacity=capacity)
 
 
 def check_deployment(deployment: Deployment, *, n_sats: int, n_layers: int, n_experts: int,

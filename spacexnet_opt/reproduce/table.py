@@ -103,17 +103,17 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     where ``mean_s_per_token`` is the mean over placements, ``std_s`` the
     standard deviation over placements (0 for a deterministic scheme),
     ``ci95_s`` the Monte Carlo 95 % interval of the mean. ``keep``, a dict,
-    receives each scheme's first deployment (a :class:`~spacexnet_opt.deploy.Plan`). ``levers``: the
+    receives each scheme's first deployment (a :class:`~spacexnet_opt.evaluate.Deployment`). ``levers``: the
     options of the ``Space-XNet-opt(-tp)`` rows (default: the best levers for the world).
     """
-    from ..deploy import evaluate_plans
+    from ..deploy import evaluate_deployments
 
     _check_schemes(schemes)
     plan = _scheme_plans(world, schemes, seeds=seeds, seed=seed, layers=layers or {"center": world.layers},
                          method=method, progress=progress, levers=levers)
     per = {name: (max(tokens // seeds, 2) if tokens and base_scheme(name) in RANDOM_SCHEMES else tokens)
            for name in schemes}
-    routed = evaluate_plans(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
+    routed = evaluate_deployments(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
                             progress=progress)
     for name, d in plan:
         if keep is not None:
@@ -125,8 +125,7 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
 def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int,
                   layers: Mapping[str, list[LayerSubproblem]], method: str | None, progress: Progress,
                   levers: dict | None = None) -> list:
-    """``(scheme, Plan)`` pairs: every placement of every scheme (random ones ``seeds`` times)."""
-    from ..deploy import plan_from_deployment
+    """``(scheme, Deployment)`` pairs: every placement of every scheme (random ones ``seeds`` times)."""
 
     randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
     plan = []
@@ -134,12 +133,12 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
         progress(f"placing {name}", len(plan), 0)
         base = base_scheme(name)
         if base in RANDOM_SCHEMES:
-            plan += [(name, plan_from_deployment(d)) for n, d in randoms if n == base]
+            plan += [(name, d) for n, d in randoms if n == base]
         elif SCHEMES[name][0] == "optimised":
             plan.append((name, _optimised(world, progress, groups=name.endswith("-tp"), levers=levers)))
         else:
-            plan.append((name, plan_from_deployment(scheme_deployment(
-                base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method))))
+            plan.append((name, scheme_deployment(
+                base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method)))
     grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name][0] == "grouped"]
     if grouped:
         from ..deploy.tp_deploy import attach_groups

@@ -26,16 +26,13 @@ __all__ = ["write_view", "layer_figure", "results_figure"]
 def layer_figure(world, deployment):
     """Per-layer expected latency of ``deployment`` (snapshot expectation): propagation and compute stacked.
 
-    ``deployment``: an :class:`~spacexnet_opt.evaluate.Deployment` or a deployment
-    :class:`~spacexnet_opt.deploy.plan.Plan` (replicas, compute groups).
+    ``deployment``: an :class:`~spacexnet_opt.evaluate.Deployment` (with any replicas and compute groups).
     """
     import plotly.graph_objects as go
 
-    from ..deploy import evaluate_plans
-    from ..deploy.plan import Plan, plan_from_deployment
+    from ..deploy import evaluate_deployments
 
-    plan = deployment if isinstance(deployment, Plan) else plan_from_deployment(deployment)
-    latency = evaluate_plans(world, [plan], tokens=0)[0].snapshot
+    latency = evaluate_deployments(world, [deployment], tokens=0)[0].snapshot
     layers = list(range(len(latency.propagation_s)))
     fig = go.Figure([go.Bar(name="propagation", x=layers, y=latency.propagation_s),
                      go.Bar(name="compute", x=layers, y=latency.compute_s)])

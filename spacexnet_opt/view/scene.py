@@ -100,12 +100,9 @@ def token_path(snapshots, t: int, gateways: np.ndarray, hosts: np.ndarray, token
 def make_scene(world, deployment, *, frames: int = 12, seed: int = 0) -> Scene:
     """The scene of ``deployment`` on ``world`` at ``frames`` evenly spaced snapshots; ``seed`` draws the token.
 
-    ``deployment`` has ``gateways`` (L,) and either ``experts`` (L, E) or, with
-    replicas, ``hosts`` (L, E, C) padded with -1; a deployment plan's compute
-    groups (``groups``, :mod:`spacexnet_opt.deploy.compute_group`) are kept.
+    ``deployment``: an :class:`~spacexnet_opt.evaluate.Deployment`; its replicas and compute groups are drawn.
     """
-    hosts = getattr(deployment, "hosts", None)
-    hosts = np.asarray(deployment.experts)[:, :, None] if hosts is None else np.asarray(hosts)
+    hosts = deployment.hosts
     snaps = world.snapshots
     index = np.unique(np.linspace(0, snaps.n_snapshots - 1, min(frames, snaps.n_snapshots)).round().astype(int))
     times = np.asarray(snaps.times_s)[index]
@@ -119,7 +116,7 @@ def make_scene(world, deployment, *, frames: int = 12, seed: int = 0) -> Scene:
     paths = [token_path(snaps, t, deployment.gateways, hosts, token_sets) for t in index]
     return Scene(world.name, index, times, lonlat(positions, times), np.asarray(snaps.edges), up,
                  partition.band_of(), band_layers, np.asarray(deployment.gateways), hosts, activation, token_sets,
-                 paths, _groups(getattr(deployment, "groups", None)))
+                 paths, _groups(deployment.groups))
 
 
 def _groups(groups) -> tuple:
