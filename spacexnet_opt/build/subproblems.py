@@ -40,6 +40,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..constellation.paths import Legs, PathDelays, path_delays
+from ..constellation.routing import connected_average
 from ..formats.instance import LayerSubproblem, Trace
 from ..partition import RingPartition
 from .onboard import Onboard
@@ -101,9 +102,7 @@ def expected_path_latency(paths: Iterable[np.ndarray]) -> tuple[np.ndarray, np.n
         n += 1
     if total is None:
         raise InputError("at least one snapshot is needed", field="snapshots")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(connected > 0, total / np.maximum(connected, 1), np.inf)
-    return mean, 1.0 - connected / max(n, 1)
+    return connected_average(total, connected), 1.0 - connected / max(n, 1)
 
 
 def candidate_legs(partition: RingPartition, band_gateways: np.ndarray) -> tuple[Legs, np.ndarray]:

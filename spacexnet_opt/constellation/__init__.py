@@ -8,7 +8,9 @@
 
 from .isl import IslConfig, IslSnapshots, build_snapshots, plus_grid_edges
 from .presets import PRESETS, min_separation_km, preset
-from .routing import DISCONNECTION_RULE, ExpectedDelays, expected_delays, iter_shortest_delays, shortest_delays
+from .route_table import RouteTable, route_table
+from .routing import (DISCONNECTION_RULE, ExpectedDelays, connected_mean, expected_delays, iter_shortest_delays,
+                      shortest_delays)
 from .tle import TleReport, TleShell, TleShellSummary, find_shells, load_tle_shell, read_tle_file
 from .walker import WalkerShell
 
@@ -35,5 +37,8 @@ __all__ = [
     "expected_delays",
     "ExpectedDelays",
     "DISCONNECTION_RULE",
+    "connected_mean",
+    "RouteTable",
+    "route_table",
     "Shell",
 ]

@@ -31,12 +31,37 @@ import numpy as np
 from ..budget import check_routing
 from ..errors import InputError
 
-__all__ = ["default_workers", "shortest_delays", "iter_shortest_delays", "expected_delays", "ExpectedDelays", "DISCONNECTION_RULE"]
+__all__ = ["default_workers", "shortest_delays", "iter_shortest_delays", "expected_delays", "ExpectedDelays",
+           "DISCONNECTION_RULE", "connected_mean", "connected_average"]
 
 DISCONNECTION_RULE = (
     "mean_s = mean shortest-path delay over the snapshots in which the pair is connected "
     "(inf if never connected); p_disconnected = fraction of snapshots without a path"
 )
+
+
+def connected_average(total: np.ndarray, connected: np.ndarray) -> np.ndarray:
+    """The disconnection rule on streamed sums: ``total / connected`` where ``connected > 0``, else ``inf``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(connected > 0, total / np.maximum(connected, 1), np.inf)
+
+
+def connected_mean(delays: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The disconnection rule (:data:`DISCONNECTION_RULE`) on per-snapshot ``delays`` along ``axis``:
+    ``(filled, disconnected, mean)``.
+
+    ``mean`` is the mean over the finite entries (``inf`` where there is none),
+    ``filled`` is ``delays`` with every non-finite entry replaced by its mean, and
+    ``disconnected`` marks the replaced entries.
+
+    >>> filled, bad, mean = connected_mean(np.array([[1.0, np.inf], [3.0, np.inf]]))
+    >>> filled[:, 0].tolist(), bad[:, 1].tolist(), mean.tolist()
+    ([1.0, 3.0], [True, True], [2.0, inf])
+    """
+    delays = np.asarray(delays, dtype=float)
+    bad = ~np.isfinite(delays)
+    mean = connected_average(np.where(bad, 0.0, delays).sum(axis=axis), (~bad).sum(axis=axis))
+    return np.where(bad, np.expand_dims(mean, axis), delays), bad, mean
 
 
 def _sources(snapshots, sources) -> np.ndarray:
@@ -179,6 +204,4 @@ def expected_delays(snapshots, sources, *, snapshots_idx=None, workers: int | No
         ok = np.isfinite(dist)
         connected += ok
         total += np.where(ok, dist, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(connected > 0, total / np.maximum(connected, 1), np.inf)
-    return ExpectedDelays(src, mean, 1.0 - connected / len(idx), len(idx))
+    return ExpectedDelays(src, connected_average(total, connected), 1.0 - connected / len(idx), len(idx))

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..constellation import connected_mean, route_table
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..evaluate import Deployment, Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
@@ -63,8 +64,6 @@ def nearest_copy_legs(snapshots, plans: Sequence[Deployment], *, progress: Progr
 
     ``deviations[j]`` (L, E, C), optional: compute seconds added to the chosen copy of plan ``j``.
     """
-    from ..constellation import iter_shortest_delays
-
     sources = np.unique(np.concatenate([p.gateways for p in plans]))
     row = np.full(snapshots.n_sats, -1)
     row[sources] = np.arange(len(sources))
@@ -72,7 +71,8 @@ def nearest_copy_legs(snapshots, plans: Sequence[Deployment], *, progress: Progr
     out = [np.empty((n_t, p.n_layers, p.n_experts)) for p in plans]
     chosen = [np.empty((n_t, p.n_layers, p.n_experts), dtype=np.int64) for p in plans]
     devs = deviations or [None] * len(plans)
-    for t, dist in enumerate(iter_shortest_delays(snapshots, sources)):
+    table = route_table(snapshots).delays(sources, progress=progress)
+    for t, dist in enumerate(table):
         for p, arr, dev, pick in zip(plans, out, devs, chosen):
             valid = p.hosts >= 0
             hosts = np.where(valid, p.hosts, 0)
@@ -83,17 +83,14 @@ def nearest_copy_legs(snapshots, plans: Sequence[Deployment], *, progress: Progr
             pick[t] = np.take_along_axis(p.hosts, best, axis=2)[..., 0]
             if dev is not None:
                 arr[t] += np.take_along_axis(dev, best, axis=2)[..., 0]
-        progress("routing", t + 1, n_t)
     result = []
     for p, arr, pick in zip(plans, out, chosen):
-        bad = ~np.isfinite(arr)
-        n_ok = (~bad).sum(axis=0)
-        if (n_ok == 0).any():
-            l, i = np.argwhere(n_ok == 0)[0]
+        filled, bad, mean = connected_mean(arr)
+        if not np.isfinite(mean).all():
+            l, i = np.argwhere(~np.isfinite(mean))[0]
             raise InputError(f"layer {l}: no copy of expert {i} has a path to gateway {p.gateways[l]} or to the "
                              f"next gateway in any snapshot", field=f"layers[{l}].experts[{i}]")
-        mean = np.where(bad, 0.0, arr).sum(axis=0) / n_ok
-        result.append((LegDelays(np.where(bad, mean, arr), bad), pick))
+        result.append((LegDelays(filled, bad), pick))
     return result
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..constellation import connected_mean, route_table
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from .compute_group import compute_only, round_times, world_work
@@ -48,16 +49,11 @@ class GroupPhases:
 
 
 def _member_delays(snapshots, gateways, groups, progress: Progress = no_progress) -> list[np.ndarray]:
-    """One-way delays (T, n_l) from each layer's gateway to its group members, builder's disconnection rule."""
-    from ..constellation import iter_shortest_delays
-
+    """One-way delays (T, n_l) from each layer's gateway to its group members (the snapshots' route table)."""
     sources = np.unique(gateways)
     row = np.searchsorted(sources, gateways)
-    out = [np.empty((snapshots.n_snapshots, gr.size)) for gr in groups]
-    for t, dist in enumerate(iter_shortest_delays(snapshots, sources)):
-        for l, gr in enumerate(groups):
-            out[l][t] = dist[row[l], gr.members]
-        progress("routing compute groups", t + 1, snapshots.n_snapshots)
+    dist = route_table(snapshots).delays(sources, progress=progress)
+    out = [dist[:, row[l]][:, gr.members] for l, gr in enumerate(groups)]
     for l, d in enumerate(out):
         ok = np.isfinite(d)
         if not ok.any(axis=0).all():
@@ -77,9 +73,8 @@ def group_phases(world, gateways, groups, *, progress: Progress = no_progress) -
     phase, disc, comp = np.empty((n_t, len(groups))), np.zeros((n_t, len(groups)), dtype=bool), np.empty(len(groups))
     once, once_comp = np.zeros(n_t), 0.0
     for l, (gr, g, d) in enumerate(zip(groups, gateways, delays)):
-        bad = ~np.isfinite(d)
-        mean = np.where(bad, 0.0, d).sum(axis=0) / (~bad).sum(axis=0)
-        rtt = 2.0 * np.where(bad, mean, d)
+        filled, bad, _ = connected_mean(d)
+        rtt = 2.0 * filled
         f, f_g = compute.gflops(gr.members), float(compute.gflops([g])[0])
         phase[:, l] = round_times(rtt, gr, f, work.rounds, sigma, g) + work.router / f_g
         disc[:, l] = bad.any(axis=1)

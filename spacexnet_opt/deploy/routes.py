@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constellation import connected_mean, route_table
 from ..progress import Progress, no_progress
 
 __all__ = ["GatewayLegs", "gateway_legs", "candidate_delays"]
@@ -47,7 +48,7 @@ def candidate_delays(snapshots, sources, *, n_snapshots: int, graph=None) -> np.
 
 @dataclass(frozen=True, eq=False)
 class GatewayLegs:
-    """``tau`` (L, N): expected path latency through every satellite; ``delay`` (T, L, N) float32 or None."""
+    """``tau`` (L, N): expected path latency through every satellite; ``delay`` (T, L, N) or None."""
 
     gateways: np.ndarray
     tau: np.ndarray
@@ -56,25 +57,10 @@ class GatewayLegs:
 
 def gateway_legs(snapshots, gateways, *, keep: bool = False,
                  progress: Progress = no_progress) -> GatewayLegs:
-    """Route every snapshot from ``gateways`` (L,) and return the path latencies of every satellite per layer."""
-    from ..constellation import iter_shortest_delays
-
+    """The path latencies of every satellite per layer from ``gateways`` (L,), on the snapshots' route table."""
     gateways = np.asarray(gateways, dtype=np.int64)
     sources = np.unique(gateways)
+    dist = route_table(snapshots).delays(sources, progress=progress)
     first = np.searchsorted(sources, gateways)
-    second = np.roll(first, -1)
-    n_t, n = snapshots.n_snapshots, snapshots.n_sats
-    total = np.zeros((len(gateways), n))
-    connected = np.zeros((len(gateways), n), dtype=np.int64)
-    delay = np.empty((n_t, len(gateways), n), dtype=np.float32) if keep else None
-    for t, dist in enumerate(iter_shortest_delays(snapshots, sources)):
-        path = dist[first] + dist[second]
-        ok = np.isfinite(path)
-        total += np.where(ok, path, 0.0)
-        connected += ok
-        if keep:
-            delay[t] = path
-        progress("routing the gateways", t + 1, n_t)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tau = np.where(connected > 0, total / np.maximum(connected, 1), np.inf)
-    return GatewayLegs(gateways, tau, delay)
+    delay = dist[:, first] + dist[:, np.roll(first, -1)]
+    return GatewayLegs(gateways, connected_mean(delay)[2], delay if keep else None)

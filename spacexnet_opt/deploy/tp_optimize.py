@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..budget import MAX_EXACT_GROUP_S
+from ..constellation import connected_mean, route_table
 from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
 from ..evaluate.deployment import ComputeGroup
@@ -81,25 +82,14 @@ class GroupChoice:
 
 
 def gateway_delays(snapshots, gateways, *, progress: Progress = no_progress) -> np.ndarray:
-    """One-way delays (T, L, N) float32 from each layer's gateway, ``inf`` where no path."""
-    from ..constellation import iter_shortest_delays
-
-    sources, row = np.unique(gateways, return_inverse=True)
-    out = np.empty((snapshots.n_snapshots, len(gateways), snapshots.n_sats), dtype=np.float32)
-    for t, dist in enumerate(iter_shortest_delays(snapshots, sources)):
-        out[t] = dist[row]
-        progress("groups: routing", t + 1, snapshots.n_snapshots)
-    return out
+    """One-way delays (T, L, N) from each layer's gateway, ``inf`` where no path (the snapshots' route table)."""
+    return route_table(snapshots).delays(np.asarray(gateways, dtype=np.int64), progress=progress)
 
 
 def _round_trips(delays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Round trips (T, N) with the builder's disconnection rule, and their means (N,) (inf: never connected)."""
-    d = delays.astype(float)
-    bad = ~np.isfinite(d)
-    n_ok = (~bad).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n_ok > 0, np.where(bad, 0.0, d).sum(axis=0) / np.maximum(n_ok, 1), np.inf)
-    return 2.0 * np.where(bad, mean, d), 2.0 * mean
+    """Round trips (T, N) under the disconnection rule, and their means (N,) (inf: never connected)."""
+    filled, _, mean = connected_mean(delays)
+    return 2.0 * filled, 2.0 * mean
 
 
 def _objective(rtt, group, f, work, sigma, gateway) -> float:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..constellation.paths import Legs, PathDelays, route_paths
+from ..constellation.routing import connected_mean
 from ..errors import InputError
 from ..progress import Progress, no_progress
 
@@ -82,13 +83,11 @@ def leg_delays(snapshots: IslSnapshots, deployments: Sequence[Deployment], *, pa
     for d, leg in zip(deployments, legs):
         table = paths if paths is not None and paths.covers(leg) else routed
         arr = table.lookup(leg).reshape(-1, d.n_layers, d.n_experts)
-        bad = ~np.isfinite(arr)
-        n_ok = (~bad).sum(axis=0)
-        if (n_ok == 0).any():
-            l, i = np.argwhere(n_ok == 0)[0]
+        filled, bad, mean = connected_mean(arr)
+        if not np.isfinite(mean).all():
+            l, i = np.argwhere(~np.isfinite(mean))[0]
             raise InputError(f"layer {l}: expert {i} on satellite {d.experts[l, i]} has no path to gateway "
                              f"{d.gateways[l]} or to the next gateway {d.next_gateways[l]} in any snapshot",
                              field=f"layers[{l}].experts[{i}]")
-        mean = np.where(bad, 0.0, arr).sum(axis=0) / n_ok
-        result.append(LegDelays(np.where(bad, mean, arr), bad))
+        result.append(LegDelays(filled, bad))
     return result
