@@ -26,7 +26,10 @@ from ..fileio import check_nesting, read_json, read_text
 from . import flops
 from .hf import is_hf_config, profile_from_hf_config
 
-__all__ = ["ModelProfile", "PROFILES", "get_profile", "load_profile"]
+__all__ = ["ModelProfile", "PROFILES", "PROFILE_FILE_TYPES", "get_profile", "load_profile"]
+
+PROFILE_FILE_TYPES = (".toml", ".json")
+"""Suffixes :func:`load_profile` reads: a TOML or JSON profile, or a Hugging Face ``config.json``."""
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,8 @@ def get_profile(name: str) -> ModelProfile:
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
+    if path.suffix not in PROFILE_FILE_TYPES:
+        raise FileFormatError("unknown profile file type: expected .toml or .json", source=path)
     if path.suffix == ".toml":
         try:
             import tomllib
@@ -285,12 +290,10 @@ def _read_mapping(path: Path) -> dict[str, Any]:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise FileFormatError(f"invalid TOML: {exc}", source=path) from None
-    if path.suffix == ".json":
-        data = read_json(path)
-        if not isinstance(data, dict):
-            raise FileFormatError("expected a JSON object at top level", source=path)
-        return data
-    raise FileFormatError("unknown profile file type: expected .toml or .json", source=path)
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise FileFormatError("expected a JSON object at top level", source=path)
+    return data
 
 
 def load_profile(path: str | os.PathLike) -> ModelProfile:
