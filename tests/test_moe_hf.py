@@ -1,0 +1,167 @@
+"""Hugging Face config.json files: each family parsed, its parameter count checked, bad configs refused."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from spacexnet_opt.build.resolvers import scenario_profile
+from spacexnet_opt.errors import InputError
+from spacexnet_opt.formats.scenario import parse_scenario
+from spacexnet_opt.moe import PROFILES, get_profile, load_profile
+from spacexnet_opt.moe.hf import FAMILIES, profile_from_hf_config
+
+HF = Path(__file__).parent / "data" / "hf"
+
+# Published totals and actives (billions), from the model cards and papers:
+# Mixtral (mistral.ai, arXiv 2401.04088), Phi-3.5-MoE (model card), OLMoE (arXiv 2409.02060),
+# Qwen1.5-MoE (Qwen blog), Qwen3 (model cards), DeepSeek-V2 (arXiv 2405.04434), DeepSeek-V3
+# (arXiv 2412.19437), Kimi K2 (arXiv 2507.20534: 1.04T total, 32.6B active).
+PUBLISHED = {
+    "Mixtral-8x7B-v0.1": ("mixtral", 46.7, 12.9),
+    "Phi-3.5-MoE-instruct": ("phimoe", 41.9, 6.6),
+    "OLMoE-1B-7B-0924": ("olmoe", 6.9, 1.3),
+    "Qwen1.5-MoE-A2.7B": ("qwen2_moe", 14.3, 2.7),
+    "Qwen3-30B-A3B": ("qwen3_moe", 30.5, 3.3),
+    "Qwen3-235B-A22B": ("qwen3_moe", 235.0, 22.0),
+    "DeepSeek-V2-Lite": ("deepseek_v2", 15.7, None),
+    "DeepSeek-V2": ("deepseek_v2", 236.0, 21.0),
+    "DeepSeek-V3": ("deepseek_v3", 671.0, 37.0),
+    "Kimi-K2-Instruct": ("kimi_k2", 1040.0, 32.6),
+}
+
+
+def _config(name: str) -> dict:
+    return json.loads((HF / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_parameter_counts_match_the_published_figures(name):
+    # Weight matrices only (embedding and LM head included, norms and biases left out): within 2 %
+    # of each published figure, which is itself rounded to two or three significant digits.
+    family, total, active = PUBLISHED[name]
+    assert _config(name)["model_type"] == family
+    p = load_profile(HF / f"{name}.json")
+    assert p.name == name and p.source == str(HF / f"{name}.json")
+    assert p.total_params() / 1e9 == pytest.approx(total, rel=0.02)
+    if active is not None:
+        assert p.active_params() / 1e9 == pytest.approx(active, rel=0.02)
+
+
+def test_deepseek_v2_lite_active_count_leaves_out_the_input_embedding():
+    # Its card says 2.4B active: our 2.66B less the 102400 x 2048 input embedding is 2.45B.
+    p = load_profile(HF / "DeepSeek-V2-Lite.json")
+    assert (p.active_params() - p.vocab_size * p.hidden_size) / 1e9 == pytest.approx(2.4, rel=0.025)
+
+
+def test_every_family_has_a_shipped_config():
+    assert {family for family, _, _ in PUBLISHED.values()} == set(FAMILIES)
+
+
+@pytest.mark.parametrize(
+    "name, builtin",
+    [("Mixtral-8x7B-v0.1", "mixtral-8x7b"), ("Qwen1.5-MoE-A2.7B", "qwen1.5-moe-a2.7b"),
+     ("DeepSeek-V2-Lite", "deepseek-v2-lite"), ("DeepSeek-V3", "deepseek-v3"), ("Qwen3-30B-A3B", "qwen3-30b-a3b"),
+     ("Qwen3-235B-A22B", "qwen3-235b-a22b"), ("Kimi-K2-Instruct", "kimi-k2")],
+)
+def test_config_gives_the_builtin_profile_field_for_field(name, builtin):
+    parsed = load_profile(HF / f"{name}.json")
+    expected = get_profile(builtin)
+    assert dataclasses.replace(parsed, name=expected.name, source=expected.source) == expected
+
+
+def test_family_specific_fields_land_where_they_belong():
+    qwen15 = load_profile(HF / "Qwen1.5-MoE-A2.7B.json")
+    assert (qwen15.n_shared_experts, qwen15.shared_expert_ffn_dim, qwen15.expert_ffn_dim) == (1, 5632, 1408)
+    qwen3 = load_profile(HF / "Qwen3-30B-A3B.json")
+    assert (qwen3.n_heads, qwen3.n_kv_heads, qwen3.head_dim, qwen3.hidden_size) == (32, 4, 128, 2048)
+    v2lite = load_profile(HF / "DeepSeek-V2-Lite.json")
+    assert v2lite.q_lora_rank is None and v2lite.is_mla and v2lite.moe_layers == tuple(range(1, 27))
+    kimi = load_profile(HF / "Kimi-K2-Instruct.json")
+    assert (kimi.n_experts, kimi.top_k, kimi.n_heads, kimi.n_dense_layers, kimi.vocab_size) == (384, 8, 64, 1, 163840)
+    mixtral = load_profile(HF / "Mixtral-8x7B-v0.1.json")
+    assert mixtral.head_dim == 4096 // 32 and not mixtral.tied_embeddings
+
+
+def test_family_from_architectures_and_multimodal_text_config():
+    cfg = _config("OLMoE-1B-7B-0924")
+    by_arch = {k: v for k, v in cfg.items() if k != "model_type"}
+    assert profile_from_hf_config(by_arch, name="o") == profile_from_hf_config(cfg, name="o")
+    wrapped = {"model_type": "kimi_k25", "architectures": ["KimiK25ForConditionalGeneration"],
+               "text_config": _config("Kimi-K2-Instruct")}
+    assert profile_from_hf_config(wrapped, name="kimi-k2") == dataclasses.replace(get_profile("kimi-k2"), source="")
+
+
+def test_name_defaults_to_name_or_path_then_the_folder_of_a_config_json(tmp_path):
+    folder = tmp_path / "my-moe"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(_config("Mixtral-8x7B-v0.1")))
+    assert load_profile(folder / "config.json").name == "my-moe"
+    named = {**_config("Mixtral-8x7B-v0.1"), "_name_or_path": "mistralai/Mixtral-8x7B-v0.1"}
+    assert profile_from_hf_config(named).name == "Mixtral-8x7B-v0.1"
+
+
+def _write(tmp_path, cfg, name="config.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def test_unknown_family_is_one_line_naming_file_and_model_type(tmp_path, cli):
+    path = _write(tmp_path, {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 4096})
+    message = (f"{path}: model_type: unknown model family 'llama' (architectures ['LlamaForCausalLM']); "
+               f"supported model_type values: {', '.join(FAMILIES)}")
+    with pytest.raises(InputError) as info:
+        load_profile(path)
+    assert str(info.value) == message
+    result = cli("moe", "info", path)
+    assert result.exit_code == 2 and result.stderr == f"error: {message}\n"
+
+
+@pytest.mark.parametrize(
+    "base, change, field, message",
+    [
+        ("Mixtral-8x7B-v0.1", {"num_key_value_heads": 64}, "num_key_value_heads",
+         "64 key/value heads must divide the 32 attention heads"),
+        ("Qwen3-30B-A3B", {"num_experts_per_tok": 200}, "num_experts_per_tok", "top_k=200 exceeds n_experts=128"),
+        ("Qwen3-30B-A3B", {"moe_intermediate_size": None}, "moe_intermediate_size",
+         "missing: a qwen3_moe config must give it"),
+        ("OLMoE-1B-7B-0924", {"num_experts": "64"}, "num_experts", "must be an integer >= 1, got '64'"),
+        ("Mixtral-8x7B-v0.1", {"hidden_size": 4100}, "head_dim", "not given, and hidden_size 4100 is not a multiple"),
+        ("Qwen1.5-MoE-A2.7B", {"mlp_only_layers": [3]}, "mlp_only_layers", "dense layers [3] are not the leading"),
+        ("Qwen1.5-MoE-A2.7B", {"decoder_sparse_step": 2}, "decoder_sparse_step", "dense layers [0, 2, 4,"),
+        ("DeepSeek-V3", {"moe_layer_freq": 2}, "moe_layer_freq", "experts in every 2-th layer only"),
+        ("DeepSeek-V3", {"intermediate_size": 0}, "intermediate_size", "must be an integer >= 1, got 0"),
+        ("DeepSeek-V3", {"first_k_dense_replace": 61}, "first_k_dense_replace", "61 dense layers leave no MoE layer"),
+        ("Phi-3.5-MoE-instruct", {"tie_word_embeddings": "no"}, "tie_word_embeddings", "must be true or false"),
+    ],
+)
+def test_bad_values_name_the_config_key(tmp_path, cli, base, change, field, message):
+    path = _write(tmp_path, {**_config(base), **change})
+    with pytest.raises(InputError) as info:
+        load_profile(path)
+    assert str(info.value).startswith(f"{path}: {field}: {message}")
+    result = cli("moe", "info", path)
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {path}: {field}: {message}")
+    assert result.stderr.count("\n") == 1
+
+
+def test_leading_dense_qwen_layers_become_dense_layers(tmp_path):
+    p = load_profile(_write(tmp_path, {**_config("Qwen1.5-MoE-A2.7B"), "mlp_only_layers": [0, 1]}))
+    assert (p.n_dense_layers, p.dense_ffn_dim, p.moe_layers[0]) == (2, 5632, 2)
+
+
+def test_moe_info_and_a_scenario_both_read_a_config_json(cli, tmp_path):
+    config = _write(tmp_path, _config("Qwen3-30B-A3B"))
+    result = cli("moe", "info", config, "--json")
+    assert result.exit_code == 0
+    info = json.loads(result.output)
+    assert (info["name"], info["experts"], info["top_k"]) == (tmp_path.name, 128, 8)
+    assert info["total_params_billion"] == pytest.approx(30.5, rel=0.02)
+    text = ('format = "spacexnet-scenario"\nversion = 1\nname = "t"\n[constellation]\npreset = "paper"\n'
+            '[model]\nfile = "config.json"\n[statistics]\nkind = "zipf"\n')
+    scenario = tmp_path / "s.toml"
+    profile = scenario_profile(parse_scenario(text, source=scenario), scenario)
+    assert dataclasses.replace(profile, name="qwen3-30b-a3b", source="") == \
+        dataclasses.replace(PROFILES["qwen3-30b-a3b"], source="")
