@@ -203,6 +203,15 @@ def _llama_moe(name: str, n_experts: int, top_k: int, note: str = "") -> ModelPr
     )
 
 
+_DEEPSEEK_V3 = ModelProfile(
+    name="deepseek-v3", n_layers=61, n_dense_layers=3, n_experts=256, top_k=8, n_shared_experts=1,
+    hidden_size=7168, expert_ffn_dim=2048, dense_ffn_dim=18432, n_heads=128, n_kv_heads=128, head_dim=128,
+    vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
+    v_head_dim=128,
+    source="config.json of huggingface.co/deepseek-ai/DeepSeek-V3 (671B total, 37B active, arXiv 2412.19437); "
+           "the multi-token-prediction module is not counted",
+)
+
 _BUILTIN = (
     _llama_moe("llama-moe-3.5b-2of8", 8, 2, "; the model of Space-XNet (arXiv 2605.00515)"),
     _llama_moe("llama-moe-3.5b-4of16", 16, 4),
@@ -223,14 +232,7 @@ _BUILTIN = (
         vocab_size=102400, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128,
         source="config.json of huggingface.co/deepseek-ai/DeepSeek-V2-Lite (arXiv 2405.04434)",
     ),
-    ModelProfile(
-        name="deepseek-v3", n_layers=61, n_dense_layers=3, n_experts=256, top_k=8, n_shared_experts=1,
-        hidden_size=7168, expert_ffn_dim=2048, dense_ffn_dim=18432, n_heads=128, n_kv_heads=128, head_dim=128,
-        vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
-        v_head_dim=128,
-        source="config.json of huggingface.co/deepseek-ai/DeepSeek-V3 (671B total, 37B active, arXiv 2412.19437); "
-               "the multi-token-prediction module is not counted",
-    ),
+    _DEEPSEEK_V3,
     ModelProfile(
         name="qwen3-30b-a3b", n_layers=48, n_dense_layers=0, n_experts=128, top_k=8, n_shared_experts=0,
         hidden_size=2048, expert_ffn_dim=768, n_heads=32, n_kv_heads=4, head_dim=128, vocab_size=151936,
@@ -242,13 +244,10 @@ _BUILTIN = (
         hidden_size=4096, expert_ffn_dim=1536, n_heads=64, n_kv_heads=4, head_dim=128, vocab_size=151936,
         source="config.json of huggingface.co/Qwen/Qwen3-235B-A22B (235B total, 22B active)",
     ),
-    ModelProfile(
-        name="kimi-k2", n_layers=61, n_dense_layers=1, n_experts=384, top_k=8, n_shared_experts=1,
-        hidden_size=7168, expert_ffn_dim=2048, dense_ffn_dim=18432, n_heads=64, n_kv_heads=64, head_dim=128,
-        vocab_size=163840, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
-        v_head_dim=128,
+    dataclasses.replace(
+        _DEEPSEEK_V3, name="kimi-k2", n_dense_layers=1, n_experts=384, n_heads=64, n_kv_heads=64, vocab_size=163840,
         source="config.json of huggingface.co/moonshotai/Kimi-K2-Instruct (DeepSeek-V3 architecture with 384 "
-               "experts, 64 heads, first layer dense; 1.04T total, 32B active, arXiv 2507.20534)",
+               "experts, 64 heads, first layer dense; 1.04T total, 32.6B active, arXiv 2507.20534)",
     ),
 )
 
