@@ -143,8 +143,9 @@ def profile_from_hf_config(cfg: Mapping[str, Any], *, name: str | None = None,
         cfg = cfg["text_config"]
     family = _family(cfg, source)
     keys = {**_COMMON, **FAMILIES[family]}
+    fields = {**keys, **_OPTIONAL}
     values: dict[str, Any] = {}
-    for field, key in {**keys, **_OPTIONAL}.items():
+    for field, key in fields.items():
         if cfg.get(key) is None:
             if field in keys and field not in _MAY_BE_ABSENT:
                 raise InputError(f"missing: a {family} config must give it", field=key, source=source)
@@ -156,8 +157,8 @@ def profile_from_hf_config(cfg: Mapping[str, Any], *, name: str | None = None,
         if shared:
             values.update(n_shared_experts=1, shared_expert_ffn_dim=shared)
     elif cfg.get("moe_layer_freq", 1) != 1:
-        raise InputError(f"experts in every {cfg['moe_layer_freq']!r}-th layer only: a profile needs them in every "
-                         "layer after the dense ones (moe_layer_freq = 1)", field="moe_layer_freq", source=source)
+        raise InputError(f"must be 1, got {cfg['moe_layer_freq']!r}: a profile has experts in every layer after "
+                         "the leading dense ones", field="moe_layer_freq", source=source)
     if not values.get("n_dense_layers"):
         values.pop("dense_ffn_dim", None)
     values.setdefault("n_kv_heads", values["n_heads"])
@@ -166,7 +167,7 @@ def profile_from_hf_config(cfg: Mapping[str, Any], *, name: str | None = None,
     tied = cfg.get("tie_word_embeddings", False)
     if not isinstance(tied, bool):
         raise InputError(f"must be true or false, got {tied!r}", field="tie_word_embeddings", source=source)
-    fields = {**keys, **_OPTIONAL}
+    fields.setdefault("n_dense_layers", "mlp_only_layers")  # Qwen: the dense layers are listed there
     try:
         return ModelProfile(name=name or _default_name(cfg, source, family), tied_embeddings=tied,
                             source="" if source is None else str(source), **values)
