@@ -1,6 +1,7 @@
 """Hugging Face config.json files: each family parsed, its parameter count checked, bad configs refused."""
 
 import dataclasses
+import itertools
 import json
 from pathlib import Path
 
@@ -108,6 +109,14 @@ def _write(tmp_path, cfg, name="config.json"):
     return path
 
 
+@pytest.mark.parametrize("cfg", [{"model_type": ["mixtral"]}, {"architectures": [["MixtralForCausalLM"]]},
+                                 {"architectures": "MixtralForCausalLM"}])
+def test_family_fields_of_the_wrong_type_are_an_unknown_family(tmp_path, cfg):
+    path = _write(tmp_path, cfg)
+    with pytest.raises(InputError, match=f"^{path}: model_type: unknown model family "):
+        load_profile(path)
+
+
 def test_unknown_family_is_one_line_naming_file_and_model_type(tmp_path, cli):
     path = _write(tmp_path, {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 4096})
     message = (f"{path}: model_type: unknown model family 'llama' (architectures ['LlamaForCausalLM']); "
@@ -130,7 +139,8 @@ def test_unknown_family_is_one_line_naming_file_and_model_type(tmp_path, cli):
         ("OLMoE-1B-7B-0924", {"num_experts": "64"}, "num_experts", "must be an integer >= 1, got '64'"),
         ("Mixtral-8x7B-v0.1", {"hidden_size": 4100}, "head_dim", "not given, and hidden_size 4100 is not a multiple"),
         ("Qwen1.5-MoE-A2.7B", {"mlp_only_layers": [3]}, "mlp_only_layers", "dense layers [3] are not the leading"),
-        ("Qwen1.5-MoE-A2.7B", {"decoder_sparse_step": 2}, "decoder_sparse_step", "dense layers [0, 2, 4,"),
+        ("Qwen1.5-MoE-A2.7B", {"decoder_sparse_step": 2}, "decoder_sparse_step",
+         "a MoE layer every 2 layers leaves dense layers between them"),
         ("DeepSeek-V3", {"moe_layer_freq": 2}, "moe_layer_freq", "must be 1, got 2: a profile has experts in every"),
         ("Qwen3-30B-A3B", {"mlp_only_layers": list(range(48))}, "mlp_only_layers",
          "48 dense layers leave no MoE layer of 48"),
@@ -147,6 +157,23 @@ def test_bad_values_name_the_config_key(tmp_path, cli, base, change, field, mess
     result = cli("moe", "info", path)
     assert result.exit_code == 2 and result.stderr.startswith(f"error: {path}: {field}: {message}")
     assert result.stderr.count("\n") == 1
+
+
+def test_qwen_dense_layer_count_agrees_with_the_per_layer_rule():
+    # transformers: layer i has experts unless i is in mlp_only_layers or (i + 1) % decoder_sparse_step != 0.
+    tiny = {**_config("Qwen3-30B-A3B"), "num_experts": 4, "num_experts_per_tok": 2}
+    for n_layers, step in itertools.product(range(1, 7), range(1, 5)):
+        for size in range(4):
+            for only in itertools.combinations(range(-1, 8), size):
+                dense = [i for i in range(n_layers) if i in only or (i + 1) % step]
+                leading = dense == list(range(len(dense))) and len(dense) < n_layers
+                cfg = {**tiny, "num_hidden_layers": n_layers, "mlp_only_layers": list(only),
+                       "decoder_sparse_step": step}
+                try:
+                    got = profile_from_hf_config(cfg).n_dense_layers
+                except InputError:
+                    got = None
+                assert got == (len(dense) if leading else None), (n_layers, step, only)
 
 
 def test_leading_dense_qwen_layers_become_dense_layers(tmp_path):
@@ -167,3 +194,21 @@ def test_moe_info_and_a_scenario_both_read_a_config_json(cli, tmp_path):
     profile = scenario_profile(parse_scenario(text, source=scenario), scenario)
     assert dataclasses.replace(profile, name="qwen3-30b-a3b", source="") == \
         dataclasses.replace(PROFILES["qwen3-30b-a3b"], source="")
+
+
+WEIRD = [-1, 0, 1, 3, 1.5, 1e308, 10**30, "x", "", None, True, [], {}, [[]], [0, 1], [1, 3], {"a": 1}]
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_any_weird_value_of_any_key_gives_a_profile_or_an_input_error(name):
+    cfg = _config(name)
+    outcomes = {"profile": 0, "refused": 0}
+    for key in cfg:
+        for value in WEIRD:
+            try:
+                profile_from_hf_config({**cfg, key: value}, source="c.json")
+                outcomes["profile"] += 1
+            except InputError as exc:
+                assert str(exc).startswith("c.json: ") and "\n" not in str(exc)
+                outcomes["refused"] += 1
+    assert outcomes["profile"] and outcomes["refused"]

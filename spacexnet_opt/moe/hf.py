@@ -76,11 +76,11 @@ def is_hf_config(data: Mapping[str, Any]) -> bool:
 
 def _family(cfg: Mapping[str, Any], source) -> str:
     model_type = cfg.get("model_type")
-    if model_type in FAMILIES:
+    if isinstance(model_type, str) and model_type in FAMILIES:
         return model_type
     architectures = cfg.get("architectures")
     for arch in architectures if isinstance(architectures, list) else []:
-        if arch in _ARCHITECTURES:
+        if isinstance(arch, str) and arch in _ARCHITECTURES:
             return _ARCHITECTURES[arch]
     raise InputError(f"unknown model family {model_type!r} (architectures {architectures!r}); "
                      f"supported model_type values: {', '.join(FAMILIES)}", field="model_type", source=source)
@@ -94,17 +94,27 @@ def _count(cfg: Mapping[str, Any], key: str, minimum: int, source) -> int:
 
 
 def _leading_dense(cfg: Mapping[str, Any], n_layers: int, source) -> int:
-    """Qwen-MoE: the dense layers (``mlp_only_layers``, ``decoder_sparse_step``) must be the leading ones."""
+    """Qwen-MoE: the number of dense layers, which must be the leading ones.
+
+    Layer i is dense when listed in ``mlp_only_layers`` or when ``(i + 1) % decoder_sparse_step``
+    is not 0. Counted without a loop over the layers (a config may claim any number).
+    """
     only = cfg.get("mlp_only_layers") or []
     step = _count(cfg, "decoder_sparse_step", 1, source) if cfg.get("decoder_sparse_step") is not None else 1
     if not isinstance(only, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in only):
         raise InputError(f"must be a list of layer indices, got {only!r}", field="mlp_only_layers", source=source)
-    dense = [i for i in range(n_layers) if i in only or (i + 1) % step]
-    if dense != list(range(len(dense))):
-        field = "decoder_sparse_step" if step > 1 else "mlp_only_layers"
-        raise InputError(f"dense layers {dense} are not the leading layers; a profile models only leading "
-                         "dense layers", field=field, source=source)
-    return len(dense)
+    listed = {i for i in only if 0 <= i < n_layers}
+    if step == 1:
+        if listed != set(range(len(listed))):
+            raise InputError(f"dense layers {sorted(listed)} are not the leading layers; a profile models only "
+                             "leading dense layers", field="mlp_only_layers", source=source)
+        return len(listed)
+    # Sparse layers are i = step - 1, 2 step - 1, ...: a suffix of the layers only if at most the last one is.
+    sparse = n_layers // step - sum((i + 1) % step == 0 for i in listed)
+    if sparse > 1 or (sparse == 1 and (n_layers % step or n_layers - 1 in listed)):
+        raise InputError(f"a MoE layer every {step} layers leaves dense layers between them; a profile models "
+                         "only leading dense layers", field="decoder_sparse_step", source=source)
+    return n_layers - sparse
 
 
 def _default_name(cfg: Mapping[str, Any], source, family: str) -> str:
