@@ -49,6 +49,7 @@ _DEEPSEEK = {
 FAMILIES: dict[str, dict[str, str]] = {
     "mixtral": _MIXTRAL,
     "phimoe": _MIXTRAL,
+    "gpt_oss": _MIXTRAL,
     "olmoe": {"n_experts": "num_experts", "expert_ffn_dim": "intermediate_size"},
     "qwen2_moe": {**_QWEN, "shared_expert_ffn_dim": "shared_expert_intermediate_size"},
     "qwen3_moe": _QWEN,
@@ -60,7 +61,7 @@ FAMILIES: dict[str, dict[str, str]] = {
 
 _ARCHITECTURES = {
     "MixtralForCausalLM": "mixtral", "PhimoeForCausalLM": "phimoe", "PhiMoEForCausalLM": "phimoe",
-    "OlmoeForCausalLM": "olmoe",
+    "GptOssForCausalLM": "gpt_oss", "OlmoeForCausalLM": "olmoe",
     "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3MoeForCausalLM": "qwen3_moe",
     "DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3",
 }
