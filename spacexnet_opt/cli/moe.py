@@ -22,10 +22,10 @@ moe_app = typer.Typer(no_args_is_help=True, help="MoE model profiles and activat
 
 
 def _profile(spec: str):
-    """A built-in profile name, or a .toml/.json profile file."""
-    from ..moe import get_profile, load_profile
+    """A built-in profile name, or a .toml/.json profile file (or a Hugging Face config.json)."""
+    from ..moe.profiles import PROFILE_FILE_TYPES, get_profile, load_profile
 
-    return load_profile(spec) if Path(spec).suffix in (".toml", ".json") else get_profile(spec)
+    return load_profile(spec) if Path(spec).suffix in PROFILE_FILE_TYPES else get_profile(spec)
 
 
 def _stats(path: Path, profile: Optional[str], k: Optional[int]):
@@ -57,7 +57,8 @@ def profiles(context: int = typer.Option(4096, help="Context length for the GFLO
 
 @moe_app.command("info")
 def info(
-    profile: str = typer.Argument(..., help="Built-in profile name or a .toml/.json profile file."),
+    profile: str = typer.Argument(..., help="Built-in profile name, a .toml/.json profile file or a Hugging Face "
+                                            "config.json."),
     context: int = typer.Option(4096, help="Context length (keys each token attends to)."),
     bytes_per_element: int = typer.Option(2, help="Bytes per activation element (2 = bf16)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -79,6 +80,7 @@ def info(
         "total_gflop_per_token": p.total_gflop_per_token(context),
         f"total_tflop_per_{context}_tokens": p.total_gflop_per_token(context) * context / 1000,
         "active_params_billion": p.active_params() / 1e9,
+        "total_params_billion": p.total_params() / 1e9,
         "activation_bytes": p.activation_bytes(bytes_per_element),
     }
     if as_json:

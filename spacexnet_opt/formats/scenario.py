@@ -13,7 +13,7 @@ smallest file is::
     preset = "paper"
 
     [model]
-    profile = "llama-moe-3.5b-2-8"
+    profile = "llama-moe-3.5b-2of8"
 
     [statistics]
     kind = "zipf"
@@ -29,7 +29,7 @@ resolved against the scenario file's directory.
 ... [constellation]
 ... preset = "paper"
 ... [model]
-... profile = "llama-moe-3.5b-2-8"
+... profile = "llama-moe-3.5b-2of8"
 ... [statistics]
 ... kind = "zipf"
 ... ''', source="t.toml")
@@ -47,9 +47,9 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, InputError
 from ..budget import check_snapshots
 from ..fileio import check_nesting, read_text, write_text_atomic
 from .schema import SHARE_TOLERANCE, NonNegativeValue, PositiveValue, StrictModel, validate_document
@@ -171,7 +171,12 @@ class SnapshotSpec(StrictModel):
 
 
 class ModelSpec(StrictModel):
-    """A built-in profile name or a profile file (relative to the scenario file)."""
+    """A built-in profile name, or a profile file relative to the scenario file.
+
+    ``file`` is a ``.toml``/``.json`` profile or a Hugging Face ``config.json``
+    (see ``docs/moe.md``). A file name given as ``profile``, or a built-in name
+    given as ``file``, is refused with a hint to the other key.
+    """
 
     profile: str | None = None
     file: str | None = None
@@ -181,6 +186,32 @@ class ModelSpec(StrictModel):
         if (self.profile is None) == (self.file is None):
             raise ValueError("give exactly one of profile, file")
         return self
+
+    @field_validator("profile")
+    @classmethod
+    def _builtin(cls, name: str) -> str:
+        from ..moe.profiles import PROFILE_FILE_TYPES, get_profile
+
+        if Path(name).suffix in PROFILE_FILE_TYPES:
+            raise ValueError(f"{name!r} is a profile file, not a built-in profile: write file = {json.dumps(name)}")
+        try:
+            get_profile(name)
+        except InputError as exc:
+            raise ValueError(f"{exc.message}; a profile file (.toml, .json or a Hugging Face config.json) "
+                             "goes in file = \"...\"") from None
+        return name
+
+    @field_validator("file")
+    @classmethod
+    def _profile_file(cls, file: str) -> str:
+        from ..moe.profiles import PROFILE_FILE_TYPES, PROFILES
+
+        if Path(file).suffix in PROFILE_FILE_TYPES:
+            return file
+        if file.lower() in PROFILES:
+            raise ValueError(f"{file!r} is a built-in profile, not a file: write profile = {json.dumps(file)}")
+        raise ValueError(f"{file!r} is not a .toml or .json profile file (nor a Hugging Face config.json); "
+                         f"a built-in profile goes in profile = \"...\" (valid names: {', '.join(PROFILES)})")
 
 
 class StatisticsSpec(StrictModel):

@@ -8,6 +8,7 @@
 (4, 10, 2)
 """
 
+from .hf import profile_from_hf_config
 from .loaders import ProbabilityCapWarning, load_expert_load, load_trace, save_trace
 from .profiles import PROFILES, ModelProfile, get_profile, load_profile
 from .sampler import TopKSampler, cps_inclusion, cps_pairs, cps_sample, sample_sequential
@@ -15,7 +16,7 @@ from .stats import ActivationStats, TokenTrace, water_fill
 from .synthetic import synthetic_correlated, synthetic_dirichlet, synthetic_zipf
 
 __all__ = [
-    "ModelProfile", "PROFILES", "get_profile", "load_profile",
+    "ModelProfile", "PROFILES", "get_profile", "load_profile", "profile_from_hf_config",
     "ActivationStats", "TokenTrace", "water_fill",
     "load_expert_load", "load_trace", "save_trace", "ProbabilityCapWarning",
     "synthetic_zipf", "synthetic_dirichlet", "synthetic_correlated",

@@ -33,6 +33,7 @@ __all__ = [
     "lm_head_macs",
     "total_macs",
     "active_params",
+    "total_params",
 ]
 
 
@@ -108,3 +109,12 @@ def active_params(p: "ModelProfile", *, include_embeddings: bool = True) -> int:
     if not include_embeddings:
         params -= lm_head_macs(p)
     return params
+
+
+def total_params(p: "ModelProfile") -> int:
+    """Every weight matrix of the model: :func:`active_params` plus the routed experts a token skips.
+
+    Like the published totals, this counts the embedding table (once if tied) and
+    leaves out norms, biases and any multi-token-prediction module.
+    """
+    return active_params(p) + p.n_moe_layers * (p.n_experts - p.top_k) * expert_macs(p)

@@ -24,8 +24,12 @@ from typing import Any
 from ..errors import FileFormatError, InputError
 from ..fileio import check_nesting, read_json, read_text
 from . import flops
+from .hf import is_hf_config, profile_from_hf_config
 
-__all__ = ["ModelProfile", "PROFILES", "get_profile", "load_profile"]
+__all__ = ["ModelProfile", "PROFILES", "PROFILE_FILE_TYPES", "get_profile", "load_profile"]
+
+PROFILE_FILE_TYPES = (".toml", ".json")
+"""Suffixes :func:`load_profile` reads: a TOML or JSON profile, or a Hugging Face ``config.json``."""
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,15 @@ class ModelProfile:
         Always-active experts, run at the gateway with the attention.
     hidden_size, expert_ffn_dim : int
         Model width and the intermediate width of one routed (SwiGLU) expert.
-    n_heads, n_kv_heads, head_dim : int
-        Standard (multi-head or grouped-query) attention layout.
+    n_heads, n_kv_heads : int
+        Attention heads and key/value heads (grouped-query attention when fewer);
+        ``n_kv_heads`` must divide ``n_heads``.
     vocab_size : int
         Vocabulary (LM head and embedding rows).
+    head_dim : int, optional
+        Width of one attention head. Default ``hidden_size / n_heads`` (which must
+        then divide evenly), or ``v_head_dim`` for multi-head latent attention;
+        families such as Qwen3 declare it explicitly.
     shared_expert_ffn_dim : int, optional
         Width of one shared expert (default: ``expert_ffn_dim``).
     dense_ffn_dim : int, optional
@@ -73,8 +82,8 @@ class ModelProfile:
     expert_ffn_dim: int
     n_heads: int
     n_kv_heads: int
-    head_dim: int
     vocab_size: int
+    head_dim: int | None = None
     shared_expert_ffn_dim: int | None = None
     dense_ffn_dim: int | None = None
     q_lora_rank: int | None = None
@@ -111,6 +120,23 @@ class ModelProfile:
         if self.kv_lora_rank is not None and any(getattr(self, m) is None for m in mla):
             raise InputError(f"multi-head latent attention (kv_lora_rank) also needs {', '.join(mla)}",
                              field="kv_lora_rank", source=src)
+        self._check_heads(src)
+
+    def _check_heads(self, src: str | None) -> None:
+        """Key/value heads divide the attention heads; an omitted ``head_dim`` is derived."""
+        if self.n_kv_heads > self.n_heads or self.n_heads % self.n_kv_heads:
+            raise InputError(f"{self.n_kv_heads} key/value heads must divide the {self.n_heads} attention heads "
+                             "(each key/value head serves the same number of query heads)",
+                             field="n_kv_heads", source=src)
+        if self.head_dim is not None:
+            return
+        if self.is_mla:
+            object.__setattr__(self, "head_dim", self.v_head_dim)
+        elif self.hidden_size % self.n_heads:
+            raise InputError(f"not given, and hidden_size {self.hidden_size} is not a multiple of the "
+                             f"{self.n_heads} attention heads: give head_dim explicitly", field="head_dim", source=src)
+        else:
+            object.__setattr__(self, "head_dim", self.hidden_size // self.n_heads)
 
     @property
     def n_moe_layers(self) -> int:
@@ -156,6 +182,10 @@ class ModelProfile:
         """Parameters touched by one token (matrices only; norms are ignored)."""
         return flops.active_params(self, include_embeddings=include_embeddings)
 
+    def total_params(self) -> int:
+        """Parameters of the whole model (every expert; matrices only, embeddings counted)."""
+        return flops.total_params(self)
+
     def activation_bytes(self, bytes_per_element: int = 2) -> int:
         """Size of the hidden-state message handed between satellites (bf16 by default)."""
         if bytes_per_element <= 0:
@@ -172,6 +202,15 @@ def _llama_moe(name: str, n_experts: int, top_k: int, note: str = "") -> ModelPr
                f"FFN of width 11008 split into {n_experts} experts, arXiv 2406.16554){note}",
     )
 
+
+_DEEPSEEK_V3 = ModelProfile(
+    name="deepseek-v3", n_layers=61, n_dense_layers=3, n_experts=256, top_k=8, n_shared_experts=1,
+    hidden_size=7168, expert_ffn_dim=2048, dense_ffn_dim=18432, n_heads=128, n_kv_heads=128, head_dim=128,
+    vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
+    v_head_dim=128,
+    source="config.json of huggingface.co/deepseek-ai/DeepSeek-V3 (671B total, 37B active, arXiv 2412.19437); "
+           "the multi-token-prediction module is not counted",
+)
 
 _BUILTIN = (
     _llama_moe("llama-moe-3.5b-2of8", 8, 2, "; the model of Space-XNet (arXiv 2605.00515)"),
@@ -193,13 +232,22 @@ _BUILTIN = (
         vocab_size=102400, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128,
         source="config.json of huggingface.co/deepseek-ai/DeepSeek-V2-Lite (arXiv 2405.04434)",
     ),
+    _DEEPSEEK_V3,
     ModelProfile(
-        name="deepseek-v3", n_layers=61, n_dense_layers=3, n_experts=256, top_k=8, n_shared_experts=1,
-        hidden_size=7168, expert_ffn_dim=2048, dense_ffn_dim=18432, n_heads=128, n_kv_heads=128, head_dim=128,
-        vocab_size=129280, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64,
-        v_head_dim=128,
-        source="config.json of huggingface.co/deepseek-ai/DeepSeek-V3 (671B total, 37B active, arXiv 2412.19437); "
-               "the multi-token-prediction module is not counted",
+        name="qwen3-30b-a3b", n_layers=48, n_dense_layers=0, n_experts=128, top_k=8, n_shared_experts=0,
+        hidden_size=2048, expert_ffn_dim=768, n_heads=32, n_kv_heads=4, head_dim=128, vocab_size=151936,
+        source="config.json of huggingface.co/Qwen/Qwen3-30B-A3B (30.5B total, 3.3B active; head_dim 128 "
+               "declared, not hidden / heads)",
+    ),
+    ModelProfile(
+        name="qwen3-235b-a22b", n_layers=94, n_dense_layers=0, n_experts=128, top_k=8, n_shared_experts=0,
+        hidden_size=4096, expert_ffn_dim=1536, n_heads=64, n_kv_heads=4, head_dim=128, vocab_size=151936,
+        source="config.json of huggingface.co/Qwen/Qwen3-235B-A22B (235B total, 22B active)",
+    ),
+    dataclasses.replace(
+        _DEEPSEEK_V3, name="kimi-k2", n_dense_layers=1, n_experts=384, n_heads=64, n_kv_heads=64, vocab_size=163840,
+        source="config.json of huggingface.co/moonshotai/Kimi-K2-Instruct (DeepSeek-V3 architecture with 384 "
+               "experts, 64 heads, first layer dense; 1.04T total, 32.6B active, arXiv 2507.20534)",
     ),
 )
 
@@ -228,6 +276,8 @@ def get_profile(name: str) -> ModelProfile:
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
+    if path.suffix not in PROFILE_FILE_TYPES:
+        raise FileFormatError("unknown profile file type: expected .toml or .json", source=path)
     if path.suffix == ".toml":
         try:
             import tomllib
@@ -239,20 +289,20 @@ def _read_mapping(path: Path) -> dict[str, Any]:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise FileFormatError(f"invalid TOML: {exc}", source=path) from None
-    if path.suffix == ".json":
-        data = read_json(path)
-        if not isinstance(data, dict):
-            raise FileFormatError("expected a JSON object at top level", source=path)
-        return data
-    raise FileFormatError("unknown profile file type: expected .toml or .json", source=path)
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise FileFormatError("expected a JSON object at top level", source=path)
+    return data
 
 
 def load_profile(path: str | os.PathLike) -> ModelProfile:
-    """Read a user profile from a TOML or JSON file.
+    """Read a user profile from a TOML or JSON file, or a Hugging Face ``config.json``.
 
     The file holds the :class:`ModelProfile` fields at top level (or in a
     ``[profile]`` table). ``base = "mixtral-8x7b"`` starts from a built-in
-    profile and overrides only the keys given.
+    profile and overrides only the keys given. A JSON file with ``model_type``
+    or ``architectures`` is a Hugging Face config
+    (:func:`spacexnet_opt.moe.hf.profile_from_hf_config`).
 
     Raises
     ------
@@ -267,6 +317,8 @@ def load_profile(path: str | os.PathLike) -> ModelProfile:
     """
     path = Path(path)
     data = _read_mapping(path)
+    if path.suffix == ".json" and is_hf_config(data):
+        return profile_from_hf_config(data, source=path)
     if set(data) == {"profile"} and isinstance(data["profile"], dict):
         data = data["profile"]
     data = dict(data)
