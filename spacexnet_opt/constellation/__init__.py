@@ -8,7 +8,7 @@
 
 from .isl import IslConfig, IslSnapshots, build_snapshots, plus_grid_edges
 from .presets import PRESETS, min_separation_km, preset
-from .route_table import RouteTable, route_table
+from .route_table import RouteTable
 from .routing import (DISCONNECTION_RULE, ExpectedDelays, connected_mean, expected_delays, iter_shortest_delays,
                       shortest_delays)
 from .tle import TleReport, TleShell, TleShellSummary, find_shells, load_tle_shell, read_tle_file
@@ -39,6 +39,5 @@ __all__ = [
     "DISCONNECTION_RULE",
     "connected_mean",
     "RouteTable",
-    "route_table",
     "Shell",
 ]

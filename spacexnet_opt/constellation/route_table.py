@@ -1,6 +1,6 @@
 """One route table per set of snapshots: the per-snapshot delays from every source asked for, each routed once.
 
-:func:`route_table` returns the table of a snapshot set, memoised on the
+:meth:`RouteTable.of` returns the table of a snapshot set, memoised on the
 snapshot object (which the resolved setting builds once per run), so within one
 command every source is routed once, whichever step asks for it: the gateway
 legs of the optimiser, the nearest-copy legs of the evaluator, the delays to
@@ -12,12 +12,12 @@ the one place that rule is written.
 >>> from spacexnet_opt.constellation import WalkerShell, IslConfig, build_snapshots
 >>> snaps = build_snapshots(WalkerShell("t", 4, 12, 550.0, 87.0, pattern="star"), n_snapshots=3,
 ...                         config=IslConfig(survival=1.0, max_angular_rate=None))
->>> table = route_table(snaps)
+>>> table = RouteTable.of(snaps)
 >>> table.delays([0, 3]).shape, table.routed_sources, table.passes
 ((3, 2, 48), 2, 1)
 >>> _ = table.delays([3, 0]); table.passes        # already routed: looked up
 1
->>> route_table(snaps) is table
+>>> RouteTable.of(snaps) is table
 True
 """
 
@@ -33,7 +33,7 @@ from ..errors import ResourceError
 from ..progress import Progress, no_progress
 from .routing import connected_mean, iter_shortest_delays
 
-__all__ = ["RouteTable", "route_table"]
+__all__ = ["RouteTable"]
 
 _TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -71,6 +71,14 @@ class RouteTable:
         self._blocks.append(block)
         self.passes += 1
 
+    @classmethod
+    def of(cls, snapshots) -> "RouteTable":
+        """The route table of ``snapshots``, one per snapshot object for the life of that object."""
+        table = _TABLES.get(snapshots)
+        if table is None:
+            table = _TABLES[snapshots] = cls(snapshots)
+        return table
+
     def delays(self, sources: Sequence[int] | np.ndarray, *, progress: Progress = no_progress) -> np.ndarray:
         """(T, len(sources), N) float64 delays from ``sources`` (``inf``: no path in that snapshot)."""
         sources = np.asarray(sources, dtype=np.int64).ravel()
@@ -88,9 +96,3 @@ class RouteTable:
         return connected_mean(self.delays(sources, progress=progress))[2]
 
 
-def route_table(snapshots) -> RouteTable:
-    """The route table of ``snapshots``, one per snapshot object for the life of that object."""
-    table = _TABLES.get(snapshots)
-    if table is None:
-        table = _TABLES[snapshots] = RouteTable(snapshots)
-    return table

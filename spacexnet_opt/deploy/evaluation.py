@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..constellation import connected_mean, route_table
+from ..constellation import RouteTable, connected_mean
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..evaluate import Deployment, Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
@@ -71,7 +71,7 @@ def nearest_copy_legs(snapshots, plans: Sequence[Deployment], *, progress: Progr
     out = [np.empty((n_t, p.n_layers, p.n_experts)) for p in plans]
     chosen = [np.empty((n_t, p.n_layers, p.n_experts), dtype=np.int64) for p in plans]
     devs = deviations or [None] * len(plans)
-    table = route_table(snapshots).delays(sources, progress=progress)
+    table = RouteTable.of(snapshots).delays(sources, progress=progress)
     for t, dist in enumerate(table):
         for p, arr, dev, pick in zip(plans, out, devs, chosen):
             valid = p.hosts >= 0

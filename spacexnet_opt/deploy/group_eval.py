@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..constellation import connected_mean, route_table
+from ..constellation import RouteTable, connected_mean
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from .compute_group import compute_only, round_times, world_work
@@ -52,7 +52,7 @@ def _member_delays(snapshots, gateways, groups, progress: Progress = no_progress
     """One-way delays (T, n_l) from each layer's gateway to its group members (the snapshots' route table)."""
     sources = np.unique(gateways)
     row = np.searchsorted(sources, gateways)
-    dist = route_table(snapshots).delays(sources, progress=progress)
+    dist = RouteTable.of(snapshots).delays(sources, progress=progress)
     out = [dist[:, row[l]][:, gr.members] for l, gr in enumerate(groups)]
     for l, d in enumerate(out):
         ok = np.isfinite(d)

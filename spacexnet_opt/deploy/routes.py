@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constellation import connected_mean, route_table
+from ..constellation import RouteTable, connected_mean
 from ..progress import Progress, no_progress
 
 __all__ = ["GatewayLegs", "gateway_legs", "candidate_delays"]
@@ -60,7 +60,7 @@ def gateway_legs(snapshots, gateways, *, keep: bool = False,
     """The path latencies of every satellite per layer from ``gateways`` (L,), on the snapshots' route table."""
     gateways = np.asarray(gateways, dtype=np.int64)
     sources = np.unique(gateways)
-    dist = route_table(snapshots).delays(sources, progress=progress)
+    dist = RouteTable.of(snapshots).delays(sources, progress=progress)
     first = np.searchsorted(sources, gateways)
     delay = dist[:, first] + dist[:, np.roll(first, -1)]
     return GatewayLegs(gateways, connected_mean(delay)[2], delay if keep else None)

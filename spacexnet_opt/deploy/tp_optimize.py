@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..budget import MAX_EXACT_GROUP_S
-from ..constellation import connected_mean, route_table
+from ..constellation import RouteTable, connected_mean
 from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
 from ..evaluate.deployment import ComputeGroup
@@ -83,7 +83,7 @@ class GroupChoice:
 
 def gateway_delays(snapshots, gateways, *, progress: Progress = no_progress) -> np.ndarray:
     """One-way delays (T, L, N) from each layer's gateway, ``inf`` where no path (the snapshots' route table)."""
-    return route_table(snapshots).delays(np.asarray(gateways, dtype=np.int64), progress=progress)
+    return RouteTable.of(snapshots).delays(np.asarray(gateways, dtype=np.int64), progress=progress)
 
 
 def _round_trips(delays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
