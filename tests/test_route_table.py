@@ -51,3 +51,13 @@ def test_optimize_with_every_lever_routes_each_gateway_set_once(tmp_path):
     table = RouteTable.of(world.snapshots)
     assert table.passes == 1 and table.routed_sources == len(chosen)   # Space-XNet's legs come with the world
     assert chosen != center
+
+
+def test_one_off_sources_are_not_kept():
+    snaps = _snapshots()
+    table = RouteTable.of(snaps)
+    kept = table.delays([2])
+    mixed = table.delays([9, 2, 11], keep=False)
+    assert np.array_equal(mixed[:, 1], kept[:, 0])
+    assert np.array_equal(mixed[:, 0], np.stack(list(iter_shortest_delays(snaps, np.array([9]))))[:, 0])
+    assert (table.routed_sources, table.passes) == (1, 2)

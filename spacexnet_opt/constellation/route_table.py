@@ -52,9 +52,9 @@ class RouteTable:
     def routed_sources(self) -> int:
         return len(self._row)
 
-    def _route(self, missing: np.ndarray, progress: Progress) -> None:
+    def _route(self, missing: np.ndarray, progress: Progress, keep: bool = True) -> np.ndarray:
         n_t, n = self.snapshots.n_snapshots, self.snapshots.n_sats
-        need = (len(self._row) + len(missing)) * n_t * n * 8
+        need = (len(self._row) * keep + len(missing)) * n_t * n * 8
         if need > memory_ceiling():
             raise ResourceError(f"routing {len(self._row) + len(missing):,} sources over {n_t:,} snapshots of "
                                 f"{n:,} satellites would keep {need / 2**30:,.1f} GiB of delays (ceiling "
@@ -65,11 +65,13 @@ class RouteTable:
         for t, dist in enumerate(iter_shortest_delays(self.snapshots, missing)):
             block[t] = dist
             progress("routing", t + 1, n_t)
-        for k, s in enumerate(missing):
-            self._row[int(s)] = len(self._where)
-            self._where.append((len(self._blocks), k))
-        self._blocks.append(block)
         self.passes += 1
+        if keep:
+            for k, s in enumerate(missing):
+                self._row[int(s)] = len(self._where)
+                self._where.append((len(self._blocks), k))
+            self._blocks.append(block)
+        return block
 
     @classmethod
     def of(cls, snapshots) -> "RouteTable":
@@ -79,16 +81,24 @@ class RouteTable:
             table = _TABLES[snapshots] = cls(snapshots)
         return table
 
-    def delays(self, sources: Sequence[int] | np.ndarray, *, progress: Progress = no_progress) -> np.ndarray:
-        """(T, len(sources), N) float64 delays from ``sources`` (``inf``: no path in that snapshot)."""
+    def delays(self, sources: Sequence[int] | np.ndarray, *, keep: bool = True,
+               progress: Progress = no_progress) -> np.ndarray:
+        """(T, len(sources), N) float64 delays from ``sources`` (``inf``: no path in that snapshot).
+
+        Sources not yet in the table are routed in one pass and, with ``keep`` (default), kept for later
+        requests; ``keep=False`` suits many one-off sources (random baselines' gateways): memory stays
+        bounded by the request.
+        """
         sources = np.asarray(sources, dtype=np.int64).ravel()
         missing = np.array(sorted({int(s) for s in sources} - set(self._row)), dtype=np.int64)
-        if missing.size:
-            self._route(missing, progress)
+        fresh = self._route(missing, progress, keep) if missing.size else None
         out = np.empty((self.snapshots.n_snapshots, len(sources), self.snapshots.n_sats))
         for j, s in enumerate(sources):
-            block, k = self._where[self._row[int(s)]]
-            out[:, j] = self._blocks[block][:, k]
+            if int(s) in self._row:
+                block, k = self._where[self._row[int(s)]]
+                out[:, j] = self._blocks[block][:, k]
+            else:
+                out[:, j] = fresh[:, int(np.searchsorted(missing, s))]
         return out
 
     def expected(self, sources, *, progress: Progress = no_progress) -> np.ndarray:

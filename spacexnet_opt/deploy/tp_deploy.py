@@ -49,8 +49,11 @@ def _caps(world, plan, memory, bpp):
 
 def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: int = 16,
                          group_candidates: int = 32, memory=None, bytes_per_param: float = 2.0,
-                         progress: Progress = no_progress, **options):
+                         base=None, progress: Progress = no_progress, **options):
     """Optimise the placement (``options`` of ``optimize_deployment``) and then every layer's compute group.
+
+    ``base``: an :class:`~.optimize.OptimizeResult` already optimised on ``world`` (``options`` must then be
+    empty); its deployment gets the groups instead of a new optimisation.
 
     Returns the :class:`~.optimize.OptimizeResult` with ``plan.groups`` set and
     a ``compute_group`` decision (objective: sum of the layers' snapshot-exact
@@ -62,7 +65,9 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     from .optimize import optimize_deployment
     from .tp_optimize import choose_groups, gateway_delays
 
-    result = optimize_deployment(world, progress=progress, **options)
+    if base is not None and options:
+        raise ValueError(f"options {sorted(options)} given with an already optimised base")
+    result = base if base is not None else optimize_deployment(world, progress=progress, **options)
     start = time.perf_counter()
     plan = result.plan
     delays = gateway_delays(world.snapshots, plan.gateways, progress=progress)
@@ -112,6 +117,6 @@ def attach_groups(world, plans, *, method: str = "waterfill", group_size: int = 
     for start in range(0, len(gateways), chunk):   # (T, chunk, N) delays at a time: bounded memory
         part = gateways[start:start + chunk]
         chosen = choose_groups(world, part, method=method, max_size=group_size, n_candidates=group_candidates,
-                               delays=gateway_delays(world.snapshots, part), progress=progress)
+                               delays=gateway_delays(world.snapshots, part, keep=False), progress=progress)
         by_gateway.update({int(g): c.group for g, c in zip(part, chosen)})
     return [replace(p, groups=tuple(by_gateway[int(g)] for g in p.gateways)) for p in plans]

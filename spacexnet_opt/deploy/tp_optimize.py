@@ -81,9 +81,10 @@ class GroupChoice:
     status: str
 
 
-def gateway_delays(snapshots, gateways, *, progress: Progress = no_progress) -> np.ndarray:
-    """One-way delays (T, L, N) from each layer's gateway, ``inf`` where no path (the snapshots' route table)."""
-    return RouteTable.of(snapshots).delays(np.asarray(gateways, dtype=np.int64), progress=progress)
+def gateway_delays(snapshots, gateways, *, keep: bool = True, progress: Progress = no_progress) -> np.ndarray:
+    """One-way delays (T, L, N) from each layer's gateway, ``inf`` where no path (the snapshots' route table;
+    ``keep=False`` for many one-off gateways, which are then not kept in the table)."""
+    return RouteTable.of(snapshots).delays(np.asarray(gateways, dtype=np.int64), keep=keep, progress=progress)
 
 
 def _round_trips(delays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

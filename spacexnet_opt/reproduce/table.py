@@ -69,13 +69,15 @@ def _check_schemes(schemes: Sequence[str]) -> None:
         raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
 
 
-def _optimised(world: World, progress: Progress, *, groups: bool = False, levers: dict | None = None):
-    """Space-XNet-opt(-tp), optimised on the world's own (in-sample) statistics even when evaluated out of sample.
+def _optimised(world: World, names: Sequence[str], progress: Progress, *, levers: dict | None = None) -> dict:
+    """Space-XNet-opt and -opt-tp among ``names``, optimised once on the world's own (in-sample) statistics even
+    when evaluated out of sample: -opt-tp is -opt's deployment with compute groups added.
 
     ``levers``: ``optimize_deployment`` options, with ``group_method``, ``group_size``, ``group_candidates``
     for the compute groups (default: :func:`~spacexnet_opt.deploy.optimize.best_options`, waterfill groups).
     """
     from ..deploy.optimize import best_options, optimize_deployment
+    from ..deploy.tp_deploy import optimize_with_groups
     from ..evaluate import laws_from_stats
 
     stats = getattr(world.setting, "statistics", None)
@@ -83,12 +85,12 @@ def _optimised(world: World, progress: Progress, *, groups: bool = False, levers
         world = world.with_laws(laws_from_stats(stats), "in sample")
     options = best_options(world) if levers is None else dict(levers)
     group = {k: options.pop(k) for k in ("group_method", "group_size", "group_candidates") if k in options}
-    if groups:
-        from ..deploy.tp_deploy import optimize_with_groups
-
-        return replace(optimize_with_groups(world, **options, **group, progress=progress).plan,
-                       name="Space-XNet-opt-tp")
-    return optimize_deployment(world, **options, progress=progress).plan
+    result = optimize_deployment(world, **options, progress=progress)
+    out = {"Space-XNet-opt": result.plan}
+    if "Space-XNet-opt-tp" in names:
+        grouped = optimize_with_groups(world, **group, base=result, progress=progress)
+        out["Space-XNet-opt-tp"] = replace(grouped.plan, name="Space-XNet-opt-tp")
+    return out
 
 
 def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens: int = 100_000, seed: int = 0,
@@ -128,6 +130,8 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
     """``(scheme, Deployment)`` pairs: every placement of every scheme (random ones ``seeds`` times)."""
 
     randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
+    optimised = [name for name in schemes if SCHEMES[name][0] == "optimised"]
+    optimised = _optimised(world, optimised, progress, levers=levers) if optimised else {}
     plan = []
     for name in schemes:
         progress(f"placing {name}", len(plan), 0)
@@ -135,7 +139,7 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
         if base in RANDOM_SCHEMES:
             plan += [(name, d) for n, d in randoms if n == base]
         elif SCHEMES[name][0] == "optimised":
-            plan.append((name, _optimised(world, progress, groups=name.endswith("-tp"), levers=levers)))
+            plan.append((name, optimised[name]))
         else:
             plan.append((name, scheme_deployment(
                 base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method)))
