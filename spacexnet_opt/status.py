@@ -21,10 +21,12 @@ class Status(str, Enum):
     assignment with no optimality proof (heuristics, or exact methods used
     outside their exactness conditions). TIME_LIMIT: an exact backend stopped
     at its time limit; its incumbent (if any) and bound are reported.
-    INFEASIBLE: no valid assignment exists.
+    INFEASIBLE: no valid assignment exists. GIVEN: a decision taken as given,
+    not solved (a deployment's scenario gateways, a converted placement).
     """
 
     OPTIMAL = "OPTIMAL"
     FEASIBLE = "FEASIBLE"
     TIME_LIMIT = "TIME_LIMIT"
     INFEASIBLE = "INFEASIBLE"
+    GIVEN = "GIVEN"

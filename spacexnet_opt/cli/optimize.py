@@ -84,7 +84,7 @@ def _summary(result, title: str):
     for col in ("decision", "method", "status", "objective", "runtime (s)"):
         table.add_column(col)
     for d in result.decisions:
-        table.add_row(d.decision, d.method, d.status, "" if d.objective is None else f"{d.objective:.6g}",
+        table.add_row(d.decision, d.method, d.status.value, "" if d.objective is None else f"{d.objective:.6g}",
                       f"{d.runtime_s:.2f}")
     return table
 

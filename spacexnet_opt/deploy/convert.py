@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..status import Status
 from ..errors import InputError
 from ..formats.deployment import Decision, DeploymentFile, DeploymentLayer, Predicted, scenario_ref
 from .compute_group import with_file_groups
@@ -74,14 +75,14 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
     layers = sorted(placement.layers, key=lambda e: e.layer)
     decision = Decision(
         decision="experts", method=placement.method, objective=placement.total_objective,
-        status="OPTIMAL" if all(e.status.value == "OPTIMAL" for e in layers) else "FEASIBLE",
+        status=Status.OPTIMAL if all(e.status is Status.OPTIMAL for e in layers) else Status.FEASIBLE,
         runtime_s=sum(e.runtime_s for e in layers),
         detail={"placement_file": Path(placement_path).name, "objective": placement.objective,
                 "time_limit_s": placement.time_limit_s, "seed": placement.seed,
                 "layers": [{"status": e.status.value, "bound": e.bound, "runtime_s": e.runtime_s} for e in layers]})
     rule = instance.scenario.get("spec", {}).get("partition", {}).get("gateway", "center")
     gateways = Decision(decision="gateways", method=str(rule),
-                        status="GIVEN")
+                        status=Status.GIVEN)
     ref = scenario_ref(instance_path, relative_to=Path(out).parent if out is not None else None)
     return deployment_to_file(plan, ref, methods=placement.method, objectives=[e.objective for e in layers],
                         decisions=[gateways, decision], options={"converted_from": "instance + placement"})

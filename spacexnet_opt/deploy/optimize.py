@@ -61,6 +61,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..status import Status
 from ..errors import InputError
 from ..formats.deployment import Decision
 from ..evaluate.deployment import Deployment
@@ -151,14 +152,14 @@ def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
         return hosts, "global-lap", status
     hosts = subnet_hosts(legs.tau, subnets.members, gateways, activation)
     if capacity == 1:
-        return hosts, "sorted", "OPTIMAL"
+        return hosts, "sorted", Status.OPTIMAL
     times = world.times
     for l, members in enumerate(subnets.members):
         say("capacity: local search", l, len(subnets.members))
         cand = members[members != gateways[l]]
         contention = times.expert_s * world.compute.satellite_gflops / world.compute.gflops(cand)
         hosts[l] = capacity_hosts(legs.tau[l, cand], cand, activation[l], world.laws[l], capacity, contention)
-    status = "OPTIMAL" if exhaustive(len(cand), activation.shape[1]) else "FEASIBLE"
+    status = Status.OPTIMAL if exhaustive(len(cand), activation.shape[1]) else Status.FEASIBLE
     return hosts, "capacity-search", status
 
 
@@ -188,16 +189,16 @@ def _shape_and_gateways(world, *, shape, ring, gateways, activation, n_candidate
     regions = shape == "regions" or (shape == "free" and ring == "regions")
     subnets = region_subnets(world) if regions else band_subnets(world)
     decisions = [Decision(decision="shape", method=shape if shape != "free" else f"free on the {ring} ring",
-                          runtime_s=time.perf_counter() - start, status="FEASIBLE",
+                          runtime_s=time.perf_counter() - start, status=Status.FEASIBLE,
                           detail={"regions_not_connected": getattr(subnets, "disconnected_regions", 0)})]
     if gateways == "center":
-        decisions.append(Decision(decision="gateways", method="center", status="GIVEN"))
+        decisions.append(Decision(decision="gateways", method="center", status=Status.GIVEN))
         return subnets, subnets.centre, decisions
     start = time.perf_counter()
     gw, detail = _dp_gateways(world, subnets, activation, n_candidates=n_candidates, opt_snapshots=opt_snapshots,
                               say=say)
     decisions.append(Decision(decision="gateways", method="ring-dp", objective=detail["objective_after_s"],
-                              status="OPTIMAL", runtime_s=time.perf_counter() - start, detail=detail))
+                              status=Status.OPTIMAL, runtime_s=time.perf_counter() - start, detail=detail))
     return subnets, gw, decisions
 
 
@@ -208,14 +209,14 @@ def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activa
     start = time.perf_counter()
     legs = gateway_legs(world.snapshots, gw, keep=keep, progress=say) if keep or not paper else None
     if paper:
-        plan, method, status = baseline, "sorted", "OPTIMAL"
+        plan, method, status = baseline, "sorted", Status.OPTIMAL
     else:
         hosts, method, status = _experts(world, subnets, shape, gw, legs, activation, capacity, say)
         plan = Deployment(gw, hosts, name="Space-XNet-opt", capacity=capacity)
     objective = float((activation * np.take_along_axis(legs.tau, plan.hosts[:, :, 0], axis=1)).sum()) \
         if legs is not None and capacity == 1 else None
     decision = Decision(decision="capacity" if capacity > 1 else "experts", method=method, objective=objective,
-                        status="OPTIMAL" if status == "OPTIMAL" else "FEASIBLE", runtime_s=time.perf_counter() - start,
+                        status=Status.OPTIMAL if status == Status.OPTIMAL else Status.FEASIBLE, runtime_s=time.perf_counter() - start,
                         detail={"objective": "linear: sum_l sum_i p_li tau_l(s_li)" if capacity == 1 else
                                 "exact expected bottleneck with contention, per layer", "solver_status": status})
     return plan, method, legs, decision
@@ -229,7 +230,7 @@ def _keep_better(world, plan, baseline, method, decisions, say):
                                   progress=lambda stage, d, t: say("exact evaluation", d, t))
     ev = own
     if base_ev.snapshot.total_s < ev.snapshot.total_s:
-        decisions.append(Decision(decision="experts", method="Space-XNet kept", status="FEASIBLE",
+        decisions.append(Decision(decision="experts", method="Space-XNet kept", status=Status.FEASIBLE,
                                   objective=base_ev.snapshot.total_s,
                                   detail={"optimised_s_per_token": ev.snapshot.total_s}))
         plan, ev, method = Deployment(baseline.gateways, baseline.hosts, name="Space-XNet-opt"), base_ev, "sorted"

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..status import Status
 from ..errors import InputError
 
 MILP_LIMIT = 200_000
@@ -45,7 +46,7 @@ class ReplicaChoice:
     copies: tuple
     saving: float
     bound: float
-    status: str
+    status: Status
 
 
 def _gain(current: np.ndarray, spare: np.ndarray) -> np.ndarray:
@@ -82,7 +83,7 @@ def greedy_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarr
         gain[l, i] = activation[l, i] * np.maximum(cur[:, l, i, None] - spare[:, l], 0.0).mean(axis=0)
     # the bound sums the R largest marginal savings w.r.t. the greedy set over *all* copies (taken satellites too)
     top = np.partition(gain.ravel(), max(gain.size - budget, 0))[-budget:] if budget else np.zeros(0)
-    return ReplicaChoice(tuple(copies), saving, saving + float(top.clip(min=0).sum()), "FEASIBLE")
+    return ReplicaChoice(tuple(copies), saving, saving + float(top.clip(min=0).sum()), Status.FEASIBLE)
 
 
 def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray, budget: int):
@@ -134,4 +135,4 @@ def milp_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
         raise InputError(f"the replication MILP ended {pulp.LpStatus[status]}", field="replicas")
     copies = tuple(k for k, v in y.items() if (v.value() or 0) > 0.5)
     saving = replication_saving(current, spare, activation, copies)
-    return ReplicaChoice(copies, saving, saving, "OPTIMAL")
+    return ReplicaChoice(copies, saving, saving, Status.OPTIMAL)

@@ -22,6 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..status import Status
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..formats.deployment import Decision
@@ -88,7 +89,7 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     sizes = [c.group.size for c in choices]
     decision = Decision(decision="compute_group", method=group_method,
                         objective=float(sum(c.objective for c in choices)), bound=float(sum(c.bound for c in choices)),
-                        status="OPTIMAL" if group_method == "exact" and memory is None else "FEASIBLE",
+                        status=Status.OPTIMAL if group_method == "exact" and memory is None else Status.FEASIBLE,
                         runtime_s=runtime,
                         detail={"objective": "sum_l E_t[non-expert phase of layer l] (s), snapshot-exact",
                                 "bound": "sum_l sum_r water level over every satellite on expected round trips",

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..status import Status
 from ..budget import MAX_EXACT_GROUP_S
 from ..constellation import RouteTable, connected_mean
 from ..errors import InputError, ResourceError
@@ -78,7 +79,7 @@ class GroupChoice:
     group: ComputeGroup
     objective: float
     bound: float
-    status: str
+    status: Status
 
 
 def gateway_delays(snapshots, gateways, *, keep: bool = True, progress: Progress = no_progress) -> np.ndarray:
@@ -237,7 +238,7 @@ def layer_group(delays, gateway: int, compute, work, sigma: float, *, method: st
         raise InputError(f"layer {layer}: no group of at most {max_size} of the {len(cands)} nearest satellites "
                          f"holds the layer in the satellites' free memory", field=f"layers[{layer}].compute_group")
     obj += work.router / f_g
-    return GroupChoice(group, obj, _bound(mean_rtt, f, work, f_g), "OPTIMAL" if method == "exact" else "FEASIBLE")
+    return GroupChoice(group, obj, _bound(mean_rtt, f, work, f_g), Status.OPTIMAL if method == "exact" else Status.FEASIBLE)
 
 
 def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int = 16, n_candidates: int = 32,

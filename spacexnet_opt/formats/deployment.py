@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import InputError
+from ..status import Status
 from ..fileio import check_input_file, file_sha256, write_json_atomic
 from .schema import MAX_ID, SHARE_TOLERANCE, SatelliteId, StrictModel, load_document
 
@@ -94,7 +95,7 @@ class Decision(StrictModel):
     method: str
     objective: float | None = None
     bound: float | None = None
-    status: Literal["OPTIMAL", "FEASIBLE", "TIME_LIMIT", "GIVEN"] = "FEASIBLE"
+    status: Status = Status.FEASIBLE
     runtime_s: float = Field(default=0.0, ge=0)
     detail: dict[str, Any] | None = None
 
