@@ -106,7 +106,7 @@ def register_optimize(app: typer.Typer) -> None:
         opt_snapshots: int = typer.Option(0, "--opt-snapshots", min=0,
                                           help="Snapshots averaged for the gateway search's delays "
                                                "(0: the mean-delay ISL graph)."),
-        compute_group: str = typer.Option("none", "--compute-group",
+        group_method: str = typer.Option("none", "--compute-group",
                                           help="Split each layer's non-expert work: none (paper), waterfill, exact."),
         group_size: int = typer.Option(16, "--group-size", help="Most satellites in one compute group."),
         group_candidates: int = typer.Option(32, "--group-candidates", help="Nearest satellites considered per group."),
@@ -127,12 +127,12 @@ def register_optimize(app: typer.Typer) -> None:
             levers = dict(shape=shape, ring=ring, gateways=gateways, replicas=replicas,
                           replica_method=replica_method, capacity=capacity, n_candidates=candidates,
                           opt_snapshots=opt_snapshots, progress=progress)
-            if compute_group == "none":
+            if group_method == "none":
                 result = optimize_deployment(world, **levers)
             else:
                 from .tp import optimize_grouped_cli
 
-                result = optimize_grouped_cli(scenario, world, compute_group, group_size, group_candidates, levers)
+                result = optimize_grouped_cli(scenario, world, group_method, group_size, group_candidates, levers)
         ev = result.evaluation
         doc = deployment_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
                            objectives=ev.snapshot.propagation_s, decisions=result.decisions,

@@ -14,7 +14,7 @@ def optimize_grouped_cli(scenario, world, method: str, size: int, candidates: in
 
     if method not in GROUP_METHODS:
         raise InputError(f"unknown compute group {method!r}; valid: none, {', '.join(GROUP_METHODS)}",
-                         field="--compute-group")
+                         field="group_method")
     memory, bpp = scenario_memory(scenario, world.shell)
     return optimize_with_groups(world, group_method=method, group_size=size, group_candidates=candidates,
                                 memory=memory, bytes_per_param=bpp, **levers)

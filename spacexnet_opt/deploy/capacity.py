@@ -97,7 +97,7 @@ def capacity_hosts(tau: np.ndarray, candidates: np.ndarray, activation: np.ndarr
     ``tau`` and ``contention`` (seconds one more expert adds) are given per candidate.
     """
     if capacity < 1:
-        raise InputError(f"capacity below one expert ({capacity})", field="--capacity")
+        raise InputError(f"capacity below one expert ({capacity})", field="capacity")
     n = len(candidates)
 
     def value(rows):

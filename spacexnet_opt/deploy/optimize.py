@@ -89,12 +89,12 @@ def _check_capacity(world, shape, capacity):
     from .capacity import capacity_limit
 
     if capacity < 1:
-        raise InputError(f"capacity below one expert ({capacity})", field="--capacity")
+        raise InputError(f"capacity below one expert ({capacity})", field="capacity")
     limit = capacity_limit(world)
     if limit is not None and capacity > limit:
-        raise InputError(f"a satellite's memory holds only {limit} experts, not {capacity}", field="--capacity")
+        raise InputError(f"a satellite's memory holds only {limit} experts, not {capacity}", field="capacity")
     if capacity > 1 and shape == "free":
-        raise InputError("capacity above one works with the bands and regions shapes, not free", field="--capacity")
+        raise InputError("capacity above one works with the bands and regions shapes, not free", field="capacity")
 
 
 def _check(world, shape, ring, gateways, replicas, replica_method, n_candidates):
@@ -102,18 +102,18 @@ def _check(world, shape, ring, gateways, replicas, replica_method, n_candidates)
 
     for name, value, valid in (("shape", shape, SHAPES), ("ring", ring, SHAPES[:2]),
                                ("gateways", gateways, GATEWAY_METHODS),
-                               ("replica-method", replica_method, REPLICA_METHODS)):
+                               ("replica_method", replica_method, REPLICA_METHODS)):
         if value not in valid:
-            raise InputError(f"unknown {name} {value!r}; valid: {', '.join(valid)}", field=f"--{name}")
+            raise InputError(f"unknown {name.replace('_', ' ')} {value!r}; valid: {', '.join(valid)}", field=name)
     if replicas < 0:
-        raise InputError(f"must be non-negative, got {replicas}", field="--replicas")
+        raise InputError(f"must be non-negative, got {replicas}", field="replicas")
     if n_candidates < 1:
-        raise InputError(f"must be at least 1, got {n_candidates}", field="--gateway-candidates")
+        raise InputError(f"must be at least 1, got {n_candidates}", field="n_candidates")
     spare = world.n_sats - world.n_layers * (world.n_experts + 1)
     if replicas > spare:
         raise InputError(f"{replicas} replicas but only {spare} spare satellites "
                          f"({world.n_sats} - {world.n_layers} x ({world.n_experts} experts + 1 gateway))",
-                         field="--replicas")
+                         field="replicas")
 
 
 def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say):

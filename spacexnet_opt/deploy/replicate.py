@@ -100,7 +100,7 @@ def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
         raise InputError(f"budget {budget} is larger than the {n_spare} spare satellites", field="replicas")
     if n_layers * n_experts * n_spare * (n_t + 1) > MILP_LIMIT:
         raise InputError(f"{n_layers * n_experts * n_spare * (n_t + 1):,} variables are too many for the replication "
-                         f"MILP (limit {MILP_LIMIT:,}); use the greedy method", field="--replica-method")
+                         f"MILP (limit {MILP_LIMIT:,}); use the greedy method", field="replica_method")
     scale = 1.0 / max(float(np.max(current)), 1e-12)
     prob = pulp.LpProblem("replicas", pulp.LpMaximize)
     idx = [(l, i, s) for l in range(n_layers) for i in range(n_experts) for s in range(n_spare)]

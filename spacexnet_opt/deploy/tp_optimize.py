@@ -174,8 +174,8 @@ def check_exact_work(n_layers: int, n_candidates: int, max_size: int, n_snapshot
         raise ResourceError(f"exact compute groups would solve {n_layers} layers x {lps // n_layers:,} subsets "
                             f"(of at most {size} of {n_candidates} candidates) = {lps:,} LPs over {n_snapshots} "
                             f"snapshots, about {seconds:,.0f} s at {per_lp * 1e3:.1f} ms each (ceiling "
-                            f"{MAX_EXACT_GROUP_S} s); lower --group-candidates or --group-size, or use waterfill",
-                            field="--group-candidates")
+                            f"{MAX_EXACT_GROUP_S} s); lower the group candidates or size, or use waterfill",
+                            field="group_candidates")
     return seconds
 
 
@@ -251,13 +251,13 @@ def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int =
     """
     if method not in GROUP_METHODS:
         raise InputError(f"unknown compute-group method {method!r}; valid: {', '.join(GROUP_METHODS)}",
-                         field="--compute-group")
+                         field="group_method")
     if max_size < 1 or n_candidates < 1:
         raise InputError(f"group size and candidates must be at least 1, got {max_size} and {n_candidates}",
-                         field="--group-size")
+                         field="group_size")
     if method == "exact" and n_candidates > 12:
         raise InputError(f"exact enumeration is for small cases: at most 12 candidates, got {n_candidates}",
-                         field="--group-candidates")
+                         field="group_candidates")
     gateways = np.asarray(gateways, dtype=np.int64)
     work, sigma = world_work(world), world.snapshots.config.serialisation_s
     if method == "exact":
