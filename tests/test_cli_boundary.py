@@ -20,8 +20,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from spacexnet_opt.cli.boundary import BUG_EXIT_CODE, REPORT_BUG, BoundaryGroup
-from spacexnet_opt.cli.interrupt import INTERRUPTED
+from spacexnet_opt.cli.boundary import REPORT_BUG, BoundaryGroup
+from spacexnet_opt.cli.exit_codes import BUG_EXIT_CODE, INTERRUPTED
 from spacexnet_opt.errors import InputError
 
 

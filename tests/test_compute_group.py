@@ -14,7 +14,8 @@ from spacexnet_opt.constellation import IslConfig
 from spacexnet_opt.deploy import evaluate_deployments, load_deployment, deployment_from_file
 from spacexnet_opt.deploy.compute_group import group_work, round_times, single_groups
 from spacexnet_opt.evaluate import ComputeGroup, Deployment
-from spacexnet_opt.deploy.group_eval import evaluate_grouped, group_phases
+from spacexnet_opt.deploy.evaluation import evaluate_grouped
+from spacexnet_opt.deploy.group_eval import group_phases
 from spacexnet_opt.deploy.memory import satellite_bytes
 from spacexnet_opt.deploy.tp_optimize import layer_group, water_level, waterfill_shares
 from spacexnet_opt.evaluate import ComputeModel

@@ -161,7 +161,7 @@ def test_killed_worker_then_client_then_rerun_equals_a_serial_run(grid, tmp_path
                 extra='[set]\n"snapshots.count" = 12')
     serial = run_sweep(load_grid(path), tmp_path / "serial", workers=0)
     db = tmp_path / "dask" / "results.sqlite"
-    command = [sys.executable, "-c", "from spacexnet_opt.cli.app import main; main()", "sweep", str(path),
+    command = [sys.executable, "-c", "from spacexnet_opt.cli.interrupt import main; main()", "sweep", str(path),
                "--out", str(tmp_path / "dask"), "--workers", "2"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     family = []

@@ -14,7 +14,7 @@ import typer
 
 from .boundary import BoundaryGroup
 
-__all__ = ["app", "main"]
+__all__ = ["app"]
 
 # Modules of spacexnet_opt.cli, each with a ``register(app)`` function.
 COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate", "reproduce", "methods", "optimize",
@@ -32,9 +32,3 @@ app = typer.Typer(
 for _name in COMMAND_MODULES:
     importlib.import_module(f"{__package__}.{_name}").register(app)
 
-
-def main() -> None:
-    """Run the app (the console script itself is :func:`spacexnet_opt.cli.interrupt.main`)."""
-    from .interrupt import main as script
-
-    script()

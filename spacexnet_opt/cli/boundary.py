@@ -42,9 +42,9 @@ except ImportError:  # pragma: no cover - typer on click
 from ..errors import InputError, SpaceXNetError
 from ..fileio import check_output_path, discard_pending_outputs, written_in_place
 from .inputs import files_read
-from .interrupt import INTERRUPTED
+from .exit_codes import BAD_INPUT_EXIT_CODE, BUG_EXIT_CODE, INTERRUPTED, INTERRUPTED_EXIT_CODE
 
-__all__ = ["BoundaryGroup", "BUG_EXIT_CODE", "OUTPUT_FLAGS", "check_parameters", "output_parameters"]
+__all__ = ["BoundaryGroup", "OUTPUT_FLAGS", "check_parameters", "output_parameters"]
 
 OUTPUT_FLAGS = frozenset({"-o", "--output", "--out", "--out-dir", "--output-dir", "--json", "--csv", "--plot",
                           "--png", "--svg", "--pdf", "--save"})
@@ -55,9 +55,6 @@ POSITIVE_OPTIONS = frozenset({"gflops", "satellite_gflops", "duration", "altitud
 
 MAX_TIME_LIMIT_S = 1_000_000
 """Longest time limit accepted: a limit beyond it is a typo, and some searches run until their limit."""
-
-BUG_EXIT_CODE = 70
-"""Exit code of an internal error (``EX_SOFTWARE`` of sysexits.h), distinct from ``compare``'s 1."""
 
 REPORT_BUG = ("error: internal error ({name}); this is a bug in spacexnet-opt, please report it with the "
               "command line and the traceback above")
@@ -203,7 +200,7 @@ class BoundaryGroup(TyperGroup):
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
-            _fail(_usage_line(exc), 2)
+            _fail(_usage_line(exc), BAD_INPUT_EXIT_CODE)
 
     def invoke(self, ctx):
         _guard_tree(self)
@@ -216,16 +213,16 @@ class BoundaryGroup(TyperGroup):
             except (typer.Exit, typer.Abort, NoArgsIsHelpError):
                 raise
             except UsageError as exc:
-                _fail(_usage_line(exc), 2)
+                _fail(_usage_line(exc), BAD_INPUT_EXIT_CODE)
             except SpaceXNetError as exc:
-                _fail(f"error: {_one_line(exc)}", 2)
+                _fail(f"error: {_one_line(exc)}", BAD_INPUT_EXIT_CODE)
             except KeyboardInterrupt:
                 discard_pending_outputs()
-                _fail(INTERRUPTED, 130)
+                _fail(INTERRUPTED, INTERRUPTED_EXIT_CODE)
             except OSError as exc:
-                _fail(_os_line(exc), 2)
+                _fail(_os_line(exc), BAD_INPUT_EXIT_CODE)
             except MemoryError:
-                _fail("error: out of memory; lower the size of the request (see docs/reliability.md)", 2)
+                _fail("error: out of memory; lower the size of the request (see docs/reliability.md)", BAD_INPUT_EXIT_CODE)
             except Exception as exc:
                 traceback.print_exc()
                 _fail(REPORT_BUG.format(name=type(exc).__name__), BUG_EXIT_CODE)

@@ -13,10 +13,9 @@ import threading
 from pathlib import Path
 
 from ..fileio import discard_pending_outputs
+from .exit_codes import INTERRUPTED, INTERRUPTED_EXIT_CODE
 
-__all__ = ["INTERRUPTED", "exit_on_interrupt", "main"]
-
-INTERRUPTED = "error: interrupted (Ctrl-C); nothing written"
+__all__ = ["exit_on_interrupt", "main"]
 
 
 def _children() -> list[int]:
@@ -55,7 +54,7 @@ def exit_on_interrupt() -> None:
                 pass
         sys.stderr.write(INTERRUPTED + "\n")
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(INTERRUPTED_EXIT_CODE)
 
     threading.Thread(target=watch, name="sigint-watcher", daemon=True).start()
 

@@ -25,6 +25,7 @@ chosen copy's per-satellite compute deviation is added after the choice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..evaluate import Deployment, Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
 from ..evaluate.legs import LegDelays
-from .group_eval import evaluate_grouped, trivial_groups
+from .group_eval import group_phases, trivial_groups
 
 __all__ = ["nearest_copy_legs", "evaluate_deployments", "check_in_world", "load_deployment_world"]
 
@@ -193,3 +194,43 @@ def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
 
         check_world_memory(plan, world, scenario, source=path)
     return doc, plan, world
+
+
+def _at_gateways(world, gateways) -> tuple[np.ndarray, float]:
+    """Today's gateway time per layer and once-per-token time at the first gateway (per-satellite speeds)."""
+    times, compute = world.times, world.compute
+    slow = compute.satellite_gflops / compute.gflops(gateways)
+    return times.gateway_s * slow, times.per_token_s * float(slow[0])
+
+
+def _split(result, phases: GroupPhases, expert_s: float, per_token_s: float, *, has_per_token: bool):
+    """``result`` (LayerLatency or MonteCarloResult) with compute = group compute, the rest propagation."""
+    compute = phases.compute + expert_s
+    prop = result.propagation_s + result.compute_s - compute
+    prop[0] -= phases.once_compute - per_token_s
+    fields = {"propagation_s": prop, "compute_s": compute}
+    if has_per_token:
+        fields["per_token_s"] = phases.once_compute
+    return replace(result, **fields)
+
+
+def evaluate_grouped(world, plan, tokens: int, rng, *, progress: Progress = no_progress):
+    """The :class:`~spacexnet_opt.evaluate.Evaluation` of ``plan`` with its compute groups."""
+    legs, chosen = nearest_copy_legs(world.snapshots, [plan], deviations=[_deviation(world, plan)], progress=progress)[0]
+    phases = group_phases(world, plan.gateways, plan.groups)
+    gw_s, once_s = _at_gateways(world, plan.gateways)
+    single = np.array([gr.size == 1 and gr.members[0] == g for gr, g in zip(plan.groups, plan.gateways)])
+    shift = np.where(single[None, :], 0.0, phases.phase - gw_s[None, :])
+    if not single[0]:
+        shift[:, 0] += phases.once - once_s
+    legs = LegDelays(legs.delay_s + shift[:, :, None], legs.disconnected | phases.disconnected[:, :, None])
+    ev = _evaluation(world, plan, legs, chosen, tokens, rng)
+    times = world.times
+    assumptions = {**ev.assumptions, "compute_groups": "each layer's attention (and shared experts) split over its "
+                   "group: hidden state scattered from the gateway, partial sums gathered there, per snapshot"}
+    mc = ev.montecarlo
+    return replace(ev, analytic=_split(ev.analytic, phases, times.expert_s, times.per_token_s, has_per_token=True),
+                   snapshot=_split(ev.snapshot, phases, times.expert_s, times.per_token_s, has_per_token=True),
+                   montecarlo=None if mc is None else _split(mc, phases, times.expert_s, times.per_token_s,
+                                                             has_per_token=False),
+                   assumptions=assumptions)
