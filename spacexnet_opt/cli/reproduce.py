@@ -73,8 +73,8 @@ def _reading_guide(doc: dict, out: Optional[Path]) -> list[str]:
 
 
 def _chosen_schemes(schemes: Optional[str], spec, scenario: Path) -> tuple[str, ...]:
-    """The ``--schemes`` list, checked against the scenario's model (None: the defaults it can run, with a note
-    for each one left out)."""
+    """The ``--schemes`` list, checked against the scenario's model before any work (None: the defaults it can
+    run, with a note for each one left out; ``reproduce_table`` records them)."""
     from ..build.resolvers import scenario_profile
     from ..reproduce.schemes import model_schemes
 
@@ -121,7 +121,7 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
     start = time.perf_counter()
     kept: dict = {}
     with progress_bar() as bar:
-        doc = reproduce_table(spec, scenario, schemes=chosen, seeds=seeds or (3 if quick else 10),
+        doc = reproduce_table(spec, scenario, schemes=None if schemes is None else chosen, seeds=seeds or (3 if quick else 10),
                               tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
                               snapshots=snapshots, compute=compute, statistics=stats,
                               progress=stage_reporter(bar), keep=kept)
