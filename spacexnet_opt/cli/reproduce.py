@@ -26,8 +26,8 @@ Gflops = Annotated[Optional[float], typer.Option("--gflops",
                                                  help="Satellite throughput in GFLOPS (default: scenario's, 7.28).")]
 ContextLen = Annotated[int, typer.Option("--context-len", min=0, help="Attention context at the gateway.")]
 Schemes = Annotated[Optional[str], typer.Option(
-    "--schemes", help="Comma-separated schemes (default: every scheme but the -tp baselines that the scenario's "
-                      "model can run; Space-XNet-top2 needs top-2 routing).")]
+    "--schemes", help="Comma-separated schemes (default: those the scenario's model can run, without the -tp "
+                      "baselines; Space-XNet-top2 needs top-2 routing).")]
 CONTEXT_LEN = 4096
 
 
@@ -121,7 +121,8 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
     start = time.perf_counter()
     kept: dict = {}
     with progress_bar() as bar:
-        doc = reproduce_table(spec, scenario, schemes=None if schemes is None else chosen, seeds=seeds or (3 if quick else 10),
+        doc = reproduce_table(spec, scenario, schemes=None if schemes is None else chosen,
+                              seeds=seeds or (3 if quick else 10),
                               tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
                               snapshots=snapshots, compute=compute, statistics=stats,
                               progress=stage_reporter(bar), keep=kept)
