@@ -36,7 +36,8 @@ def test_reproduce_paper_writes_table2(cli, scenario, tmp_path):
     # every scheme pays the same compute (but the one with compute groups); only propagation differs
     compute = {round(row["compute_s_per_token"], 12) for name, row in rows.items() if not name.endswith("-tp")}
     assert len(compute) == 1 and doc["assumptions"]["compute"]["satellite_gflops"] == 7.28
-    assert rows["Space-XNet"]["paper_s_per_token"] == [1.02, 1.07]
+    # a shell of 10 planes is not the paper's: none of the paper's numbers beside it (tests/test_reproduce_any.py)
+    assert doc["assumptions"]["paper_scenario"] is False and not any("paper_s_per_token" in r for r in rows.values())
     # Space-XNet-opt is never worse than Space-XNet, and every scheme's deployment is written beside table2.json
     assert rows["Space-XNet-opt"]["snapshot_exact_s_per_token"] <= rows["Space-XNet"]["snapshot_exact_s_per_token"]
     assert rows["Space-XNet-opt-tp"]["snapshot_exact_s_per_token"] < rows["Space-XNet-opt"]["snapshot_exact_s_per_token"]

@@ -50,6 +50,17 @@ def _fmt(value: float | None, spec: str = ".6g") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _is_qaplib(jobs) -> bool:
+    """True for the jobs of a QAPLIB file: they place facilities on locations, not experts on satellites."""
+    return jobs[0].satellites is None
+
+
+def _unit(jobs) -> str:
+    """The objective's unit (in parentheses in the tables: rich reads brackets as markup): an instance layer's
+    objective is its expected latency in seconds, a QAPLIB cost has none."""
+    return "unitless" if _is_qaplib(jobs) else "s"
+
+
 def solve_command(
     instance: Path = typer.Argument(..., help="Instance file (spacexnet-instance JSON) or QAPLIB .dat file."),
     method: Optional[str] = typer.Option(
@@ -67,8 +78,6 @@ def solve_command(
                                                help=OPTION_HELP),
 ) -> None:
     """Solve the expert placement of every layer with one method and write a placement file."""
-    from rich.table import Table
-
     from ..formats.placement import save_placement
     from ..solve.from_instance import load_problems, placement_from_results, solve_jobs
     from .console import progress_bar, result_console, stage_reporter
@@ -99,17 +108,34 @@ def solve_command(
         save_placement(placement, output)
 
     console = result_console(120)
-    table = Table(title=f"{instance.name}: {method}, objective {placement.objective}")
-    for col in ("layer", "status", "objective", "bound", "gap", "best known", "time [s]"):
-        table.add_column(col, justify="left" if col == "status" else "right")
-    for job, result in zip(jobs, results):
-        best = job.problem_best_known
-        table.add_row(str(job.layer), result.status.value, _fmt(result.objective), _fmt(result.bound),
-                      _fmt(result.gap, ".2%"), _fmt(best), f"{result.runtime_s:.3f}")
-    console.print(table)
+    console.print(_solve_table(jobs, results, title=f"{instance.name}: {method}, objective {placement.objective}"))
     total = ("-- (a layer has no placement)" if placement.total_objective is None
              else f"{placement.total_objective:.10g}")
-    console.print(f"total objective {total}" + (f"; written to {output}" if output else ""))
+    unit = "" if placement.total_objective is None or _is_qaplib(jobs) else " s"
+    console.print(f"total objective {total}{unit}" + (f"; written to {output}" if output else ""))
+
+
+def _solve_table(jobs, results, *, title: str):
+    """``solve``'s table: a row per layer (per QAPLIB instance, by name, with its gap to the ``.sln`` value)."""
+    from rich.table import Table
+
+    from ..solve.compare import reference_gap
+
+    qaplib = _is_qaplib(jobs)
+    columns = (["instance", "status", f"cost ({_unit(jobs)})", "bound", "gap to bound", "best known (.sln)",
+                "gap to best known"] if qaplib else
+               ["layer", "status", f"objective ({_unit(jobs)})", f"bound ({_unit(jobs)})", "gap to bound"])
+    table = Table(title=title)
+    for col in (*columns, "time (s)"):
+        table.add_column(col, justify="left" if col in ("instance", "status") else "right")
+    for job, result in zip(jobs, results):
+        best = job.problem_best_known
+        label = job.problem.name if qaplib else str(job.layer)
+        digits = ".10g" if qaplib else ".6g"  # QAPLIB costs are integers of up to 10 digits
+        extra = [_fmt(best, digits), _fmt(reference_gap(result.objective, best), ".2%")] if qaplib else []
+        table.add_row(label, result.status.value, _fmt(result.objective, digits), _fmt(result.bound, digits),
+                      _fmt(result.gap, ".2%"), *extra, f"{result.runtime_s:.3f}")
+    return table
 
 
 def compare_command(
@@ -152,9 +178,10 @@ def compare_command(
         with _option_values(options):
             result = compare(problems, names, time_limit=time_limit, options=options, seed=seed, progress=tick)
     console, err_console = result_console(120), Console(stderr=True)
-    kinds = sorted({"qap" if jobs[0].satellites is None else objective or "linear" for jobs in problems.values()})
+    kinds = sorted({f"{'qap' if _is_qaplib(jobs) else objective or 'linear'} ({_unit(jobs)})"
+                    for jobs in problems.values()})
     table = Table(title=f"compare: objective {', '.join(kinds)}, time limit {_fmt(time_limit)} s")
-    for col in ("instance", "method", "status", "objective", "bound", "reference", "gap", "time [s]"):
+    for col in ("instance", "method", "status", "objective", "bound", "reference", "gap to reference", "time (s)"):
         table.add_column(col, justify="left" if col in ("instance", "method", "status") else "right")
     for row in result.rows:
         table.add_row(row.instance, row.method, row.status, _fmt(row.objective), _fmt(row.bound),

@@ -18,18 +18,22 @@ not in :data:`DEFAULT_SCHEMES`: on the mega shell they route every random gatewa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import InputError
 from ..evaluate.deployment import BASELINE_SCHEMES, Deployment, deployment_from_baseline
 from ..formats.instance import Instance, LayerSubproblem
 
 if TYPE_CHECKING:
+    from ..moe import ModelProfile
     from ..partition import RingPartition
 
-__all__ = ["SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment", "scheme_rules", "base_scheme"]
+__all__ = ["SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment",
+           "scheme_rules", "base_scheme", "scheme_obstacle", "model_schemes"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
 RANDOM_SCHEMES = BASELINE_SCHEMES
@@ -45,7 +49,69 @@ SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solv
 SCHEMES |= {"Space-XNet-opt-tp": ("optimised", "optimize", "best_options + waterfill compute groups")} \
     | {f"{name}-tp": ("grouped", name, "waterfill compute groups") for name in PAPER_SCHEMES}
 DEFAULT_SCHEMES = tuple(name for name, spec in SCHEMES.items() if spec[0] != "grouped")
-"""What ``reproduce`` runs without ``--schemes``: the baselines with groups are asked for by name."""
+"""What ``reproduce`` runs without ``--schemes`` (less what the model cannot run, :func:`model_schemes`): the
+baselines with groups are asked for by name."""
+
+
+def scheme_obstacle(name: str, *, top_k: int, n_experts: int) -> str | None:
+    """Why scheme ``name`` cannot run on a model routing ``top_k`` of ``n_experts`` experts, or None.
+
+    Only a solved scheme's objective and method restrict the model: ``Space-XNet-top2``'s objective is the
+    exact latency of top-2 routing, and its ``brute`` search enumerates the ``n_experts!`` expert orders on
+    the fastest candidates, at most :data:`~spacexnet_opt.solve.backends.brute.MAX_ASSIGNMENTS`.
+
+    >>> scheme_obstacle("Space-XNet-top2", top_k=8, n_experts=16)
+    'needs top-2 routing, the model routes top-8'
+    >>> scheme_obstacle("Space-XNet-top2", top_k=2, n_experts=16)
+    "searches all 16! orders of the experts, more than brute's limit of 1,000,000"
+    >>> scheme_obstacle("Space-XNet", top_k=8, n_experts=256) is None
+    True
+    """
+    from ..solve.backends.brute import MAX_ASSIGNMENTS
+
+    kind, *spec = SCHEMES[base_scheme(name)]
+    if kind != "solved":
+        return None
+    objective, method, _ = spec
+    if objective == "top2" and top_k != 2:
+        return f"needs top-2 routing, the model routes top-{top_k}"
+    if method == "brute" and math.factorial(n_experts) > MAX_ASSIGNMENTS:
+        return f"searches all {n_experts}! orders of the experts, more than brute's limit of {MAX_ASSIGNMENTS:,}"
+    return None
+
+
+def model_schemes(profile: ModelProfile, schemes: Sequence[str] | None = None, *,
+                  field: str = "schemes") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The schemes to run on a model, checked before any work: ``(schemes, notes)``.
+
+    ``schemes`` None: :data:`DEFAULT_SCHEMES` less those the model cannot run, with one note per scheme
+    left out. Given schemes run as given; an unknown one, or one the model cannot run
+    (:func:`scheme_obstacle`), raises :class:`~spacexnet_opt.errors.InputError` naming ``field``.
+
+    >>> from spacexnet_opt.moe import get_profile
+    >>> chosen, notes = model_schemes(get_profile("qwen1.5-moe-a2.7b"))
+    >>> "Space-XNet-top2" in chosen, notes
+    (False, ('Space-XNet-top2 left out: it needs top-2 routing, the model routes top-4 (qwen1.5-moe-a2.7b)',))
+    >>> model_schemes(get_profile("qwen1.5-moe-a2.7b"), ["Space-XNet-top2"])
+    Traceback (most recent call last):
+    ...
+    spacexnet_opt.errors.InputError: schemes: Space-XNet-top2 needs top-2 routing, the model routes top-4 \
+(qwen1.5-moe-a2.7b); schemes it can run: RandPlace, RandIntra, RandIntra-CG, Space-XNet, Space-XNet-median, \
+Space-XNet-opt, Space-XNet-opt-tp, RandPlace-tp, RandIntra-tp, RandIntra-CG-tp, Space-XNet-tp
+    """
+    unknown = [s for s in schemes or () if s not in SCHEMES]
+    if unknown or schemes is not None and not schemes:
+        what = f"unknown scheme {unknown[0]!r}" if unknown else "no scheme given"
+        raise InputError(f"{what}; valid schemes: {', '.join(SCHEMES)}", field=field)
+    obstacles = {name: scheme_obstacle(name, top_k=profile.top_k, n_experts=profile.n_experts) for name in SCHEMES}
+    if schemes is None:
+        return (tuple(s for s in DEFAULT_SCHEMES if obstacles[s] is None),
+                tuple(f"{s} left out: it {obstacles[s]} ({profile.name})" for s in DEFAULT_SCHEMES if obstacles[s]))
+    bad = next((s for s in schemes if obstacles[s]), None)
+    if bad is not None:
+        raise InputError(f"{bad} {obstacles[bad]} ({profile.name}); schemes it can run: "
+                         f"{', '.join(s for s in SCHEMES if obstacles[s] is None)}", field=field)
+    return tuple(schemes), ()
 
 
 def solved_deployment(layers: list[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:

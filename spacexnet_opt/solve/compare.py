@@ -29,7 +29,7 @@ from ..progress import Progress, no_progress
 from .from_instance import LayerJob, solve_jobs
 from .result import SolveResult, Status
 
-__all__ = ["CompareRow", "Comparison", "compare", "inconsistencies"]
+__all__ = ["CompareRow", "Comparison", "compare", "inconsistencies", "reference_gap"]
 
 _RTOL = 1e-9
 
@@ -86,14 +86,25 @@ def inconsistencies(instance: str, jobs: Sequence[LayerJob], results: Mapping[st
     return issues
 
 
+def reference_gap(objective: float | None, reference: float | None) -> float | None:
+    """``(objective - reference) / |reference|`` (negative: better than the reference), or None without both.
+
+    >>> reference_gap(102.0, 100.0), reference_gap(99.0, 100.0), reference_gap(None, 100.0)
+    (0.02, -0.01, None)
+    """
+    if objective is None or reference is None:
+        return None
+    return (objective - reference) / max(abs(reference), 1e-12)
+
+
 def _row(instance: str, method: str, results: list[SolveResult], reference: float | None) -> CompareRow:
     runtime = sum(r.runtime_s for r in results)
     objective = None if any(r.objective is None for r in results) else sum(r.objective for r in results)
     bound = None if any(r.bound is None for r in results) else sum(r.bound for r in results)
     order = [Status.INFEASIBLE, Status.TIME_LIMIT, Status.FEASIBLE, Status.OPTIMAL]
     status = min((r.status for r in results), key=order.index).value
-    gap = None if objective is None or reference is None else (objective - reference) / max(abs(reference), 1e-12)
-    return CompareRow(instance, method, status, objective, bound, reference, gap, runtime)
+    return CompareRow(instance, method, status, objective, bound, reference, reference_gap(objective, reference),
+                      runtime)
 
 
 def compare(
