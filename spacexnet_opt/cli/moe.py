@@ -23,7 +23,8 @@ moe_app = typer.Typer(no_args_is_help=True, help="MoE model profiles and activat
 
 def _profile(spec: str):
     """A built-in profile name, or a .toml/.json profile file (or a Hugging Face config.json)."""
-    from ..moe.profiles import PROFILE_FILE_TYPES, get_profile, load_profile
+    from ..moe.profile_files import PROFILE_FILE_TYPES, load_profile
+    from ..moe.profiles import get_profile
 
     return load_profile(spec) if Path(spec).suffix in PROFILE_FILE_TYPES else get_profile(spec)
 

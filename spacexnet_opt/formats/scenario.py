@@ -190,7 +190,8 @@ class ModelSpec(StrictModel):
     @field_validator("profile")
     @classmethod
     def _builtin(cls, name: str) -> str:
-        from ..moe.profiles import PROFILE_FILE_TYPES, get_profile
+        from ..moe.profile_files import PROFILE_FILE_TYPES
+        from ..moe.profiles import get_profile
 
         if Path(name).suffix in PROFILE_FILE_TYPES:
             raise ValueError(f"{name!r} is a profile file, not a built-in profile: write file = {json.dumps(name)}")
@@ -204,7 +205,8 @@ class ModelSpec(StrictModel):
     @field_validator("file")
     @classmethod
     def _profile_file(cls, file: str) -> str:
-        from ..moe.profiles import PROFILE_FILE_TYPES, PROFILES
+        from ..moe.profile_files import PROFILE_FILE_TYPES
+        from ..moe.profiles import PROFILES
 
         if Path(file).suffix in PROFILE_FILE_TYPES:
             return file

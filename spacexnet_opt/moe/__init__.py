@@ -10,7 +10,8 @@
 
 from .hf import profile_from_hf_config
 from .loaders import ProbabilityCapWarning, load_expert_load, load_trace, save_trace
-from .profiles import PROFILES, ModelProfile, get_profile, load_profile
+from .profile_files import load_profile
+from .profiles import PROFILES, ModelProfile, get_profile
 from .sampler import TopKSampler, cps_inclusion, cps_pairs, cps_sample, sample_sequential
 from .stats import ActivationStats, TokenTrace, water_fill
 from .synthetic import synthetic_correlated, synthetic_dirichlet, synthetic_zipf

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .profiles import ModelProfile
 
 __all__ = ["FAMILIES", "is_hf_config", "profile_from_hf_config"]
 
@@ -148,8 +149,6 @@ def profile_from_hf_config(cfg: Mapping[str, Any], *, name: str | None = None,
         An unknown family (listing the supported ``model_type`` values), a
         missing or non-integer key, or an impossible layout, naming the key.
     """
-    from .profiles import ModelProfile
-
     if isinstance(cfg.get("text_config"), Mapping) and "model_type" in cfg["text_config"]:
         cfg = cfg["text_config"]
     family = _family(cfg, source)
