@@ -138,13 +138,13 @@ def tiny_world(tiny):
 
 @pytest.mark.parametrize("speeds", [False, True])
 def test_group_of_one_reproduces_todays_numbers(tiny_world, speeds):
-    from spacexnet_opt.reproduce.schemes import solved_deployment
+    from spacexnet_opt.evaluate import deployment_from_solver
 
     if speeds:   # per-satellite speeds: the gateway's own speed sets its time in both code paths
         factor = np.random.default_rng(3).uniform(0.5, 1.5, tiny_world.n_sats)
         tiny_world = tiny_world.with_compute(ComputeModel(speed_factor=factor))
 
-    plan = solved_deployment(tiny_world.layers, objective="linear", method="sorted", name="x")
+    plan = deployment_from_solver(tiny_world.layers, objective="linear", method="sorted", name="x")
     ones = replace(plan, groups=single_groups(plan.gateways))
     a, b = evaluate_deployments(tiny_world, [plan, ones], tokens=2000)
     assert a.snapshot.total_s == b.snapshot.total_s and a.analytic.total_s == b.analytic.total_s

@@ -104,12 +104,13 @@ def test_sweeps_without_out_fail_before_the_table_runs(cli, scenario):
 
 def test_median_scheme_matches_a_world_built_with_median_gateways(scenario):
     from spacexnet_opt.evaluate import evaluate, world_from_scenario
-    from spacexnet_opt.reproduce import reproduce_table, solved_deployment
+    from spacexnet_opt.evaluate import deployment_from_solver
+    from spacexnet_opt.reproduce import reproduce_table
 
     spec = load_scenario(scenario)
     doc = reproduce_table(spec, scenario, schemes=("Space-XNet-median",), seeds=2, tokens=0, snapshots=4)
     median_world = world_from_scenario(spec.model_copy(update={"snapshots": spec.snapshots.model_copy(
         update={"count": 4})}), source=scenario, gateway_rule="median")
-    deployment = solved_deployment(median_world.layers, objective="linear", method="sorted", name="median")
+    deployment = deployment_from_solver(median_world.layers, objective="linear", method="sorted", name="median")
     expected = evaluate(median_world, deployment, tokens=0).snapshot.total_s
     assert doc["schemes"]["Space-XNet-median"]["mean_s_per_token"] == pytest.approx(expected, rel=1e-12)

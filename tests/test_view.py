@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from spacexnet_opt.evaluate import Deployment, world_from_scenario
 from spacexnet_opt.formats.scenario import parse_scenario
-from spacexnet_opt.reproduce.schemes import solved_deployment
+from spacexnet_opt.evaluate import deployment_from_solver
 from spacexnet_opt.view import make_scene, map_figure, results_figure
 
 from test_evaluate_cli import TINY
@@ -23,7 +23,7 @@ def world():
 
 @pytest.fixture(scope="module")
 def deployment(world):
-    return solved_deployment(world.layers, objective="linear", method="sorted", name="Space-XNet")
+    return deployment_from_solver(world.layers, objective="linear", method="sorted", name="Space-XNet")
 
 
 def _is_route(snaps, t, leg) -> bool:

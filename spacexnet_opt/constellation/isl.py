@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..budget import check_snapshots
-from ..formats.schema import MAX_MAGNITUDE
+from ..limits import MAX_MAGNITUDE
 from ..errors import InputError
 from .walker import EARTH_RADIUS_M
 

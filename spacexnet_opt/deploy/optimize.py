@@ -242,7 +242,7 @@ def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gat
                         n_candidates: int = 16, opt_snapshots: int = 0,
                         progress: Callable[[str, int, int], None] | None = None) -> OptimizeResult:
     """Optimise the deployment of ``world`` with the levers switched on (see the module docstring)."""
-    from ..reproduce.schemes import solved_deployment
+    from ..evaluate.deployment import deployment_from_solver
 
     _check(world, shape, ring, gateways, replicas, replica_method, n_candidates)
     _check_capacity(world, shape, capacity)
@@ -251,7 +251,7 @@ def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gat
                "replicas": replicas, "replica_method": replica_method, "capacity": capacity,
                "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}
     activation = np.array([layer.activation for layer in world.layers])
-    baseline = solved_deployment(world.layers, objective="linear", method="sorted",
+    baseline = deployment_from_solver(world.layers, objective="linear", method="sorted",
                                                       name="Space-XNet")
     subnets, gw, decisions = _shape_and_gateways(world, shape=shape, ring=ring, gateways=gateways,
                                                  activation=activation, n_candidates=n_candidates,

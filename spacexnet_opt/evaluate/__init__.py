@@ -9,7 +9,8 @@ from .analytic import LayerLatency, analytic_latency, snapshot_latency
 from .api import Evaluation, evaluate, evaluate_many
 from .compute import PAPER_GFLOPS, ComputeModel, ComputeTimes
 from .deployment import (BASELINE_SCHEMES, ComputeGroup, Deployment, check_deployment, deployment_from_assignments,
-                         deployment_from_baseline, deployment_from_lists, deployment_from_placement)
+                         deployment_from_baseline, deployment_from_lists, deployment_from_placement,
+                         deployment_from_solver)
 from .legs import LegDelays, deployment_legs, leg_delays
 from .montecarlo import MonteCarloResult, simulate
 from .sets import CpsLaw, PairLaw, SetLaw, TraceLaw, set_law
@@ -20,7 +21,7 @@ __all__ = [
     "Evaluation", "evaluate", "evaluate_many",
     "PAPER_GFLOPS", "ComputeModel", "ComputeTimes",
     "BASELINE_SCHEMES", "ComputeGroup", "Deployment", "check_deployment", "deployment_from_assignments",
-    "deployment_from_baseline", "deployment_from_lists", "deployment_from_placement",
+    "deployment_from_baseline", "deployment_from_lists", "deployment_from_placement", "deployment_from_solver",
     "LegDelays", "deployment_legs", "leg_delays", "MonteCarloResult", "simulate",
     "CpsLaw", "PairLaw", "SetLaw", "TraceLaw", "set_law",
     "World", "laws_from_stats", "world_from_file", "world_from_instance", "world_from_scenario",

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
-from ..formats.schema import MAX_MAGNITUDE, MIN_POSITIVE
+from ..limits import MAX_MAGNITUDE, MIN_POSITIVE
 
 if TYPE_CHECKING:
     from ..moe import ModelProfile

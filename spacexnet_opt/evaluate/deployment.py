@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, SolverError
+from ..formats.instance import Instance
 from ..formats.deployment import GroupEntry
-from ..formats.schema import SHARE_TOLERANCE
+from ..limits import SHARE_TOLERANCE
+from ..solve.from_instance import solve_instance
 
 if TYPE_CHECKING:
     import os
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Deployment", "ComputeGroup", "BASELINE_SCHEMES", "check_deployment", "deployment_from_lists",
            "deployment_from_placement",
-           "deployment_from_baseline", "deployment_from_assignments"]
+           "deployment_from_baseline", "deployment_from_assignments", "deployment_from_solver"]
 
 BASELINE_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG")
 """Placement methods evaluated against the scenario rather than the instance's candidate lists."""
@@ -286,3 +288,12 @@ def deployment_from_assignments(instance_layers: Sequence[LayerSubproblem], assi
     """Expert ``i`` of layer ``l`` on candidate ``assignments[l][i]`` of the instance layer ``l``."""
     experts = [np.asarray(layer.satellites)[np.asarray(a, dtype=np.int64)] for layer, a in zip(instance_layers, assignments)]
     return Deployment(np.array([layer.gateway for layer in instance_layers]), np.stack(experts), name=name)
+
+
+def deployment_from_solver(layers: Sequence[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:
+    """Solve every layer subproblem with ``method`` under ``objective`` (seed 0) and return the deployment."""
+    placement = solve_instance(Instance(scenario={"name": name}, layers=layers), method, objective=objective, rng=0)
+    if placement.total_objective is None:
+        raise SolverError(f"{method} found no placement for some layer of {name}")
+    experts = np.array([entry.experts for entry in placement.layers])
+    return Deployment(np.array([layer.gateway for layer in layers]), experts, name=name)

@@ -27,27 +27,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..errors import FileFormatError, InputError
 from ..fileio import read_json
+from ..limits import MAX_ID, MAX_MAGNITUDE, MIN_POSITIVE, SHARE_TOLERANCE
 
 __all__ = ["StrictModel", "validate_document", "load_document", "MAX_ID", "MAX_MAGNITUDE", "MIN_POSITIVE",
            "SHARE_TOLERANCE", "SatelliteId", "Probability", "PositiveValue", "NonNegativeValue"]
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_ID = 2**31 - 1
-"""Largest satellite or expert id any file may hold (ids index numpy arrays)."""
-
-MAX_MAGNITUDE = 1e100
-"""Largest magnitude of a stored real value: sums and products of such values stay finite."""
-
-SHARE_TOLERANCE = 1e-6
-"""How far shares (of satellites, of a compute group's work) may sum from 1 before they are refused; they are
-never rescaled silently."""
-
-MIN_POSITIVE = 1e-100
-"""Smallest positive stored value (speeds, sizes): ratios of stored values stay finite too."""
-
 SatelliteId = Annotated[int, Field(ge=0, le=MAX_ID)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
 def _in_positive_range(value: float) -> float:
     if not MIN_POSITIVE <= value <= MAX_MAGNITUDE:
         raise ValueError(f"Input should be greater than 0 (from {MIN_POSITIVE:g} to {MAX_MAGNITUDE:g}), got {value!r}")

@@ -2,9 +2,9 @@
 
 from .paper import default_scenario, reproduce_table, write_table
 from .sweeps import QUICK_SWEEPS, SWEEPS, plot_sweep, reproduce_sweeps, sweep_spec
-from .schemes import PAPER_SCHEMES, SCHEMES, scheme_deployment, solved_deployment
+from .schemes import PAPER_SCHEMES, SCHEMES, scheme_deployment
 from .table import PAPER_TABLE2, run_schemes
 
 __all__ = ["SWEEPS", "QUICK_SWEEPS", "default_scenario", "reproduce_sweeps", "reproduce_table", "sweep_spec", "plot_sweep",
-           "write_table", "PAPER_SCHEMES", "SCHEMES", "scheme_deployment", "solved_deployment", "PAPER_TABLE2",
+           "write_table", "PAPER_SCHEMES", "SCHEMES", "scheme_deployment", "PAPER_TABLE2",
            "run_schemes"]

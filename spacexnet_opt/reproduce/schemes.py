@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
-from ..evaluate.deployment import BASELINE_SCHEMES, Deployment, deployment_from_baseline
+from ..evaluate.deployment import BASELINE_SCHEMES, Deployment, deployment_from_baseline, deployment_from_solver
 from ..formats.instance import Instance, LayerSubproblem
 
 if TYPE_CHECKING:
     from ..moe import ModelProfile
     from ..partition import RingPartition
 
-__all__ = ["SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "solved_deployment", "scheme_deployment",
+__all__ = ["SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "scheme_deployment",
            "scheme_rules", "base_scheme", "scheme_obstacle", "model_schemes"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
@@ -114,18 +114,6 @@ Space-XNet-opt, Space-XNet-opt-tp, RandPlace-tp, RandIntra-tp, RandIntra-CG-tp, 
     return tuple(schemes), ()
 
 
-def solved_deployment(layers: list[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:
-    """Solve every layer subproblem with ``method`` under ``objective`` and return the deployment."""
-    from ..errors import SolverError
-    from ..solve.from_instance import solve_instance
-
-    placement = solve_instance(Instance(scenario={"name": name}, layers=layers), method, objective=objective, rng=0)
-    if placement.total_objective is None:
-        raise SolverError(f"{method} found no placement for some layer of {name}")
-    experts = np.array([entry.experts for entry in placement.layers])
-    return Deployment(np.array([layer.gateway for layer in layers]), experts, name=name)
-
-
 def scheme_deployment(name: str, *, partition: RingPartition, layers: Mapping[str, list[LayerSubproblem]],
                       n_experts: int, seed: int = 0, method: str | None = None) -> Deployment:
     """The deployment of scheme ``name``: random schemes use ``seed``, solved ones the layers of their gateway
@@ -139,7 +127,7 @@ def scheme_deployment(name: str, *, partition: RingPartition, layers: Mapping[st
     objective, own_method, rule = spec
     if rule not in layers:
         raise ValueError(f"scheme {name} needs the subproblems of {rule} gateways")
-    return solved_deployment(layers[rule], objective=objective, method=method or own_method, name=name)
+    return deployment_from_solver(layers[rule], objective=objective, method=method or own_method, name=name)
 
 
 def base_scheme(name: str) -> str:

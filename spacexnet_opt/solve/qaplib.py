@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import FileFormatError
 from ..fileio import read_text
-from ..formats.schema import MAX_MAGNITUDE
+from ..limits import MAX_MAGNITUDE
 from .problems import QAPProblem
 
 __all__ = ["load_qaplib", "read_qaplib_solution"]
