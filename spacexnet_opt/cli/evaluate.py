@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from pathlib import Path
 from typing import Optional
 
@@ -10,7 +12,10 @@ import typer
 
 from .console import progress_bar, result_console, stage_reporter
 
-__all__ = ["register", "with_compute_options", "evaluate_table"]
+__all__ = ["register", "with_compute_options", "evaluate_table", "write_layer_outputs", "LAYER_COLUMNS"]
+
+LAYER_COLUMNS = ("layer", "gateway", "mean_s", "propagation_s", "compute_s", "analytic_s")
+"""The ``--csv`` columns: one row per MoE layer, the ``layers`` rows of the ``--json`` document."""
 
 
 def evaluate_table(doc: dict, title: str):
@@ -30,6 +35,26 @@ def evaluate_table(doc: dict, title: str):
     comp = sum(layer["compute_s"] for layer in doc["layers"]) + doc["per_token_compute_s"]
     table.add_row("of which propagation / compute", f"{prop:.4f} / {comp:.4f}")
     return table
+
+
+def write_layer_outputs(doc: dict, *, plot: Optional[Path], csv_path: Optional[Path], title: str) -> None:
+    """Write the evaluation ``doc``'s per-layer rows as a PNG bar chart (``--plot``) and as CSV (``--csv``)."""
+    from ..fileio import write_text_atomic
+    from ..plotting import plot_layer_latency
+
+    if csv_path is not None:
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=LAYER_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(doc["layers"])
+        write_text_atomic(csv_path, text.getvalue())
+        typer.echo(f"wrote {csv_path} ({len(doc['layers'])} layers)")
+    if plot is not None:
+        per_token = doc["per_token_compute_s"]
+        total = f"{doc['mean_s_per_token']:.4f} s/token" + (f" (with {per_token:.4f} s per token outside the layers)"
+                                                             if per_token else "")
+        plot_layer_latency(doc["layers"], plot, title=f"{title}: {total}")
+        typer.echo(f"wrote {plot}")
 
 
 def with_compute_options(world, *, gflops: float | None, context_len: int):
@@ -59,6 +84,10 @@ def register(app: typer.Typer) -> None:
                                                                            "gateway."),
         link_seed: Optional[int] = typer.Option(None, "--link-seed", help="Redraw link failures with this seed "
                                                                           "(default: the scenario's)."),
+        plot: Optional[Path] = typer.Option(None, "--plot", help="Write each layer's s/token (propagation and "
+                                                                 "compute stacked) as a PNG chart."),
+        csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write one row per layer as CSV: "
+                                                                    + ", ".join(LAYER_COLUMNS) + "."),
     ) -> None:
         """Seconds per generated token of a deployment: analytic and Monte Carlo."""
         from ..errors import InputError
@@ -71,8 +100,9 @@ def register(app: typer.Typer) -> None:
         if placement is None:
             from .optimize import evaluate_deployment_command
 
-            evaluate_deployment_command(target, json_out=json_out, tokens=tokens, seed=seed, gflops=gflops,
-                                        context_len=context_len, link_seed=link_seed)
+            doc = evaluate_deployment_command(target, json_out=json_out, tokens=tokens, seed=seed, gflops=gflops,
+                                              context_len=context_len, link_seed=link_seed)
+            write_layer_outputs(doc, plot=plot, csv_path=csv_path, title=doc["deployment"] or target.name)
             return
         with progress_bar() as bar:
             progress = stage_reporter(bar)
@@ -96,3 +126,4 @@ def register(app: typer.Typer) -> None:
         if json_out is not None:
             write_json_atomic(json_out, doc)
             typer.echo(f"wrote {json_out}")
+        write_layer_outputs(doc, plot=plot, csv_path=csv_path, title=f"{Path(placement).name} on {target.name}")

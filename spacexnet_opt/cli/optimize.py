@@ -17,8 +17,9 @@ __all__ = ["register", "evaluate_deployment_command"]
 
 
 def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens: int, seed: int,
-                                gflops: Optional[float], context_len: int, link_seed: Optional[int]) -> None:
-    """``spacexnet evaluate DEPLOYMENT``: the deployment on the world of its own scenario or instance."""
+                                gflops: Optional[float], context_len: int, link_seed: Optional[int]) -> dict:
+    """``spacexnet evaluate DEPLOYMENT``: the deployment on the world of its own scenario or instance; returns the
+    evaluation document (the ``--json`` one)."""
     from ..deploy import evaluate_plans, load_deployment_world
     from ..fileio import write_json_atomic
     from .evaluate import evaluate_table, with_compute_options
@@ -46,6 +47,7 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
     if json_out is not None:
         write_json_atomic(json_out, out)
         typer.echo(f"wrote {json_out}")
+    return out
 
 
 def _group_memory(doc, plan, world, path):
