@@ -52,6 +52,7 @@ def plot_layer_latency(layers, path: str | os.PathLike, *, title: str) -> None:
     ax.bar(layer, compute, bottom=propagation, label="compute", color="#dd8452")
     if all("analytic_s" in row for row in layers):
         ax.plot(layer, [row["analytic_s"] for row in layers], "k_", markersize=9, label="analytic (paper formula)")
-    ax.set(xlabel="MoE layer", ylabel="s per token", title=title, xlim=(min(layer, default=0) - 0.6, max(layer, default=0) + 0.6))
+    ax.set(xlabel="MoE layer", ylabel="s per token", title=title,
+           xlim=(min(layer, default=0) - 0.6, max(layer, default=0) + 0.6))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small", frameon=False)
     save_figure(fig, path)

@@ -4,4 +4,5 @@ from .figure import TRACE_NAMES, map_figure, subnet_colours
 from .page import layer_figure, results_figure, write_view
 from .scene import Scene, make_scene
 
-__all__ = ["TRACE_NAMES", "map_figure", "subnet_colours", "layer_figure", "results_figure", "write_view", "Scene", "make_scene"]
+__all__ = ["TRACE_NAMES", "map_figure", "subnet_colours", "layer_figure", "results_figure", "write_view", "Scene",
+           "make_scene"]

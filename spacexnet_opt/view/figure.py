@@ -75,7 +75,8 @@ def _segments(lonlat: np.ndarray, pairs: np.ndarray, *, across_date_line: bool =
         keep = np.abs(a[:, 0] - b[:, 0]) < 180.0
         a, b = a[keep], b[keep]
     gap = np.full((len(a), 1), np.nan)
-    return _with_gaps(np.hstack([a[:, :1], b[:, :1], gap]).ravel()), _with_gaps(np.hstack([a[:, 1:], b[:, 1:], gap]).ravel())
+    lon, lat = (np.hstack([a[:, i:i + 1], b[:, i:i + 1], gap]).ravel() for i in (0, 1))
+    return _with_gaps(lon), _with_gaps(lat)
 
 
 def _with_gaps(values: np.ndarray) -> list:
@@ -151,12 +152,14 @@ def _styles(scene) -> dict[str, dict]:
                          "marker": {"size": size.round(1).tolist(), "color": "rgba(255,200,40,0.85)",
                                     "line": {"color": "black", "width": 0.5}}},
         "replicas": {"mode": "markers", "text": replica_text, "hoverinfo": "text", "showlegend": bool(replica_text),
-                     "marker": {"size": 9, "symbol": "circle-open", "color": "rgba(255,200,40,1)", "line": {"width": 2}}},
+                     "marker": {"size": 9, "symbol": "circle-open", "color": "rgba(255,200,40,1)",
+                                "line": {"width": 2}}},
         "compute groups": _group_style(scene),
         "token path": {"mode": "lines", "line": {"color": "#ff2bd6", "width": 3}, "hoverinfo": "skip"},
-        "gateways": {"mode": "markers", "text": [f"gateway of layer {l}: sat {g}" for l, g in enumerate(scene.gateways)],
-                     "hoverinfo": "text", "marker": {"size": 11, "symbol": "diamond", "color": "white",
-                                                     "line": {"color": "black", "width": 1}}},
+        "gateways": {"mode": "markers", "hoverinfo": "text",
+                     "text": [f"gateway of layer {l}: sat {g}" for l, g in enumerate(scene.gateways)],
+                     "marker": {"size": 11, "symbol": "diamond", "color": "white",
+                                "line": {"color": "black", "width": 1}}},
     }
 
 
@@ -194,7 +197,8 @@ def _globe_layout(scene) -> dict:
                                                "subunits")}
     grid = {"showgrid": True, "gridcolor": GRID, "dtick": 30}
     return {**off, "domain": {"x": [0.64, 1.0], "y": [0.0, 1.0]}, "bgcolor": "rgba(0,0,0,0)",
-            "projection": {"type": "orthographic", "rotation": {"lon": float(lon), "lat": float(np.clip(lat, -45, 45))}},
+            "projection": {"type": "orthographic",
+                           "rotation": {"lon": float(lon), "lat": float(np.clip(lat, -45, 45))}},
             "showframe": True, "framecolor": SHORE, "lonaxis": grid, "lataxis": grid}
 
 
@@ -209,7 +213,7 @@ def map_figure(scene, *, up_links: bool | None = None):
     import plotly.graph_objects as go
 
     styles, earth = _styles(scene), _earth()
-    flat, globe = {**earth, **_moving(scene, 0, up_links, globe=False)}, {**earth, **_moving(scene, 0, up_links, globe=True)}
+    flat, globe = ({**earth, **_moving(scene, 0, up_links, globe=g)} for g in (False, True))
     traces = ([go.Scatter(name=n, legendgroup=n, x=flat[n][0], y=flat[n][1], **styles[n]) for n in MAP_TRACES]
               + [go.Scattergeo(name=n, legendgroup=n, lon=globe[n][0], lat=globe[n][1], geo="geo",
                                **{**styles[n], "showlegend": False}) for n in GLOBE_TRACES])
