@@ -70,7 +70,8 @@ def register(app: typer.Typer) -> None:
                                                     "directory) to chart beside the map."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the sampled token whose path is drawn."),
     ) -> None:
-        """Write one offline HTML page: satellites, ISLs, subnets, gateways, experts, a token's path, a slider.
+        """Write one offline HTML page: a map and a globe with satellites, ISLs, subnets, gateways, experts,
+        a token's path and coastlines, on one slider over the snapshots.
 
         A deployment file also shows its expert replicas and compute groups.
         """

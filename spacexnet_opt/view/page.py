@@ -1,4 +1,4 @@
-"""One self-contained HTML page: the map, the per-layer latency bars and, given results, the schemes' s/token.
+"""One self-contained HTML page: map and globe, the per-layer latency bars and, given results, the schemes' s/token.
 
 plotly.js is inlined, so the page opens offline and makes no network request.
 ``results`` may be a ``reproduce`` output (``table2.json``: each scheme's mean
