@@ -11,9 +11,10 @@ from scipy.sparse.csgraph import dijkstra
 from spacexnet_opt.evaluate import Deployment, world_from_scenario
 from spacexnet_opt.formats.scenario import parse_scenario
 from spacexnet_opt.reproduce.schemes import solved_deployment
-from spacexnet_opt.view import TRACE_NAMES, make_scene, map_figure, results_figure, subnet_colours
+from spacexnet_opt.view import (GLOBE_TRACES, TRACE_NAMES, globe_figure, make_scene, map_figure, results_figure,
+                                subnet_colours)
 from spacexnet_opt.view.coast import coastlines, land_rings
-from spacexnet_opt.view.figure import GLOBE_TRACES, MAP_TRACES, SUBNET_PALETTE
+from spacexnet_opt.view.figure import SUBNET_PALETTE
 
 from test_evaluate_cli import TINY
 
@@ -80,7 +81,7 @@ def test_view_cli_with_reproduce_and_sweep_outputs(cli, tmp_path):
                  "--results", tmp_path / "table2.json")
     assert result.exit_code == 0 and "320 satellites, 2 snapshots" in result.output
     html = (tmp_path / "v.html").read_text()
-    assert html.count("Plotly.newPlot") == 3 and "<script src=" not in html
+    assert html.count("Plotly.newPlot") == 4 and "<script src=" not in html  # map, globe, layers, results
     bad = cli("view", tmp_path / "tiny.toml", "-o", tmp_path / "w.html", "--results", tmp_path / "tiny.toml")
     assert bad.exit_code == 2 and "not a sweep results database" in bad.output
     assert not (tmp_path / "w.html").exists()
@@ -119,11 +120,10 @@ def test_scene_without_groups_draws_no_rings(world, deployment):
     assert scene.groups == () and len(ring.x) == 0 and ring.showlegend is False
 
 
-def _in_frame(fig, f: int, name: str, *, globe: bool = False):
-    """The trace ``name`` of the map (or the globe) in animation frame ``f``."""
-    index = len(MAP_TRACES) + GLOBE_TRACES.index(name) if globe else MAP_TRACES.index(name)
+def _in_frame(fig, f: int, name: str, names: tuple = TRACE_NAMES):
+    """The trace ``name`` of ``fig`` (whose traces are ``names``) in animation frame ``f``."""
     frame = fig.frames[f]
-    return frame.data[list(frame.traces).index(index)]
+    return frame.data[list(frame.traces).index(names.index(name))]
 
 
 def _lab(hex_colour: str) -> np.ndarray:
@@ -156,21 +156,22 @@ def test_satellites_coloured_by_subnet_along_the_ring(world, deployment):
 
 def test_map_and_globe_layers_and_ranges(world, deployment):
     scene = make_scene(world, deployment, frames=2, seed=1)
-    fig = map_figure(scene)
-    assert [t.name for t in fig.data] == list(TRACE_NAMES)
-    for names in (MAP_TRACES, GLOBE_TRACES):  # gateways above the token path, land and coasts below all
+    flat, globe = map_figure(scene), globe_figure(scene)
+    assert [t.name for t in flat.data] == list(TRACE_NAMES) and [t.name for t in globe.data] == list(GLOBE_TRACES)
+    for names in (TRACE_NAMES, GLOBE_TRACES):  # gateways above the token path, land and coasts below all
         assert names.index("gateways") > names.index("token path") > names.index("satellites")
         assert names.index("coastlines") < names.index("satellites")
-    assert tuple(fig.layout.xaxis.range) == (-180, 180) and fig.layout.xaxis.constrain == "domain"
-    assert fig.layout.geo.projection.type == "orthographic"
-    assert not any(fig.layout.geo[f"show{layer}"] for layer in ("coastlines", "land", "ocean", "countries", "lakes"))
-    globe = fig.data[len(MAP_TRACES):]
-    assert {t.type for t in globe} == {"scattergeo"} and {t.type for t in fig.data[:len(MAP_TRACES)]} == {"scatter"}
-    for f in range(2):  # both views follow the slider
-        assert np.allclose(np.c_[_in_frame(fig, f, "satellites", globe=True).lon,
-                                 _in_frame(fig, f, "satellites", globe=True).lat], scene.lonlat[f])
-        assert np.allclose(_in_frame(fig, f, "gateways").x, scene.lonlat[f, scene.gateways, 0])
-    assert not {"land", "coastlines", "ocean"} & {TRACE_NAMES[i] for i in fig.frames[0].traces}
+    assert tuple(flat.layout.xaxis.range) == (-180, 180) and flat.layout.xaxis.constrain == "domain"
+    assert globe.layout.geo.projection.type == "orthographic"
+    assert not any(globe.layout.geo[f"show{layer}"] for layer in ("coastlines", "land", "ocean", "countries", "lakes"))
+    assert {t.type for t in globe.data} == {"scattergeo"} and {t.type for t in flat.data} == {"scatter"}
+    assert [f.name for f in globe.frames] == [f.name for f in flat.frames] == ["0", "1"]  # one slider for both
+    for f in range(2):
+        on_globe = _in_frame(globe, f, "satellites", GLOBE_TRACES)
+        assert np.allclose(np.c_[on_globe.lon, on_globe.lat], scene.lonlat[f])
+        assert np.allclose(_in_frame(flat, f, "gateways").x, scene.lonlat[f, scene.gateways, 0])
+    for fig, names in ((flat, TRACE_NAMES), (globe, GLOBE_TRACES)):  # what stands still is drawn once
+        assert not {"land", "coastlines", "ocean"} & {names[i] for i in fig.frames[0].traces}
 
 
 def test_coastline_drawn_from_the_shipped_outline():

