@@ -44,8 +44,9 @@ HEIGHT = 560
 SUBNET_PALETTE = ("#22FFA7", "#BC7196", "#F6F926", "#DC587D", "#86CE00", "#FC6955", "#00B5F7", "#FF9616",
                   "#7E7DCD", "#FD3216", "#C9FBE5", "#FE00CE", "#E3EE9E", "#6A76FC", "#479B55", "#EEA6FB",
                   "#B68E00", "#FF0092", "#0DF9FF", "#D626FF", "#FED4C4", "#00FE35", "#E48F72")
-"""Plotly's qualitative Light24 without its darkest colour, ordered so that consecutive colours differ by a
-CIE76 colour difference of at least 103, and the first (the ring's closing neighbour) from every other by 42."""
+"""Plotly's qualitative Light24 without its grey blue #6E899C (too close to the ocean), ordered so that
+consecutive colours differ by a CIE76 colour difference of at least 103, and the first (the ring's closing
+neighbour) from every other by 42."""
 RING_CLOSER = 19
 """Palette index of the last subnet when the ring would otherwise close on the first subnet's colour."""
 NO_SUBNET = "#8a8a8a"
