@@ -128,3 +128,58 @@ def test_unknown_placement_name_exit_2(cli, built):
     inst, _ = built
     result = cli("evaluate", inst, "NoSuchScheme")
     assert result.exit_code == 2 and "not a baseline name" in result.stderr
+
+
+def _csv_rows(path):
+    import csv
+
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _assert_layer_outputs(doc, csv_path, png_path):
+    """The CSV holds the JSON's per-layer numbers exactly; the PNG is a real chart."""
+    from PIL import Image
+
+    from spacexnet_opt.cli.evaluate import LAYER_COLUMNS
+
+    rows = _csv_rows(csv_path)
+    assert list(rows[0]) == list(LAYER_COLUMNS) and len(rows) == len(doc["layers"])
+    for row, layer in zip(rows, doc["layers"]):
+        assert {k: (int if k in ("layer", "gateway") else float)(v) for k, v in row.items()} == \
+            {k: layer[k] for k in LAYER_COLUMNS}
+    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(png_path) as image:
+        assert image.format == "PNG" and image.width > 400 and image.height > 200
+        assert len(np.unique(np.asarray(image.convert("RGB")).reshape(-1, 3), axis=0)) > 20  # bars, text: not blank
+
+
+def test_evaluate_writes_layer_csv_and_plot(cli, built, tiny):
+    inst, plc = built
+    out, table, png = tiny / "layers.json", tiny / "layers.csv", tiny / "layers.png"
+    result = cli("evaluate", inst, plc, "--tokens", 2000, "--json", out, "--csv", table, "--plot", png)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {table} (32 layers)" in result.output and f"wrote {png}" in result.output
+    doc = json.loads(out.read_text())
+    _assert_layer_outputs(doc, table, png)
+    # the layers add up to the token's mean (with the per-token compute at the gateway)
+    rows = _csv_rows(table)
+    assert sum(float(r["mean_s"]) for r in rows) + doc["per_token_compute_s"] == pytest.approx(doc["mean_s_per_token"])
+
+
+def test_evaluate_deployment_file_writes_layer_csv_and_plot(cli, tiny):
+    dep = tiny / "dep.json"
+    assert cli("optimize", tiny / "tiny.toml", "-o", dep).exit_code == 0
+    out, table, png = tiny / "dep-eval.json", tiny / "dep-layers.csv", tiny / "dep-layers.png"
+    result = cli("evaluate", dep, "--tokens", 0, "--json", out, "--csv", table, "--plot", png)
+    assert result.exit_code == 0, result.output
+    _assert_layer_outputs(json.loads(out.read_text()), table, png)
+
+
+@pytest.mark.parametrize("option", ["--csv", "--plot"])
+def test_evaluate_refuses_to_write_over_an_input(cli, built, option):
+    inst, plc = built
+    before = plc.read_bytes()
+    result = cli("evaluate", inst, plc, "--tokens", 0, option, plc)
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and option in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and plc.read_bytes() == before

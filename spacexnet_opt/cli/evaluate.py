@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from pathlib import Path
 from typing import Optional
 
@@ -10,7 +12,11 @@ import typer
 
 from .console import progress_bar, result_console, stage_reporter
 
-__all__ = ["register", "with_compute_options", "evaluate_table"]
+__all__ = ["register", "with_compute_options", "evaluate_table", "write_layer_outputs", "evaluate_deployment_command",
+           "LAYER_COLUMNS"]
+
+LAYER_COLUMNS = ("layer", "gateway", "mean_s", "propagation_s", "compute_s", "analytic_s")
+"""The ``--csv`` columns: one row per MoE layer, the ``layers`` rows of the ``--json`` document."""
 
 
 def evaluate_table(doc: dict, title: str):
@@ -32,11 +38,75 @@ def evaluate_table(doc: dict, title: str):
     return table
 
 
+def write_layer_outputs(doc: dict, *, plot: Optional[Path], csv_path: Optional[Path], title: str) -> None:
+    """Write the evaluation ``doc``'s per-layer rows as a PNG bar chart (``--plot``) and as CSV (``--csv``)."""
+    from ..fileio import write_text_atomic
+    from ..plotting import plot_layer_latency
+
+    if csv_path is not None:
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=LAYER_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(doc["layers"])
+        write_text_atomic(csv_path, text.getvalue())
+        typer.echo(f"wrote {csv_path} ({len(doc['layers'])} layers)")
+    if plot is not None:
+        per_token = doc["per_token_compute_s"]
+        total = f"{doc['mean_s_per_token']:.4f} s/token" + (f" (with {per_token:.4f} s per token outside the layers)"
+                                                             if per_token else "")
+        plot_layer_latency(doc["layers"], plot, title=f"{title}: {total}")
+        typer.echo(f"wrote {plot}")
+
+
 def with_compute_options(world, *, gflops: float | None, context_len: int):
     """``world`` with the ``--gflops`` and ``--context-len`` options applied."""
     return world.with_compute(dataclasses.replace(
         world.compute, context_len=context_len,
         satellite_gflops=world.compute.satellite_gflops if gflops is None else gflops))
+
+
+def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens: int, seed: int,
+                                gflops: Optional[float], context_len: int, link_seed: Optional[int]) -> dict:
+    """``spacexnet evaluate DEPLOYMENT``: the deployment on the world of its own scenario or instance; returns the
+    evaluation document (the ``--json`` one)."""
+    from ..deploy import evaluate_deployments, load_deployment_world
+    from ..fileio import write_json_atomic
+
+    with progress_bar() as bar:
+        progress = stage_reporter(bar)
+        progress("building the world", 0, 1)
+        doc, plan, world = load_deployment_world(path, link_seed=link_seed)
+        world = with_compute_options(world, gflops=gflops, context_len=context_len)
+        progress("building the world", 1, 1)
+        memory = _group_memory(doc, plan, world, path)
+        ev = evaluate_deployments(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
+    out = ev.to_json()
+    out["deployment"] = doc.name
+    if memory is not None:
+        out["satellite_memory"] = memory
+    if plan.replicated:
+        out["replicas"] = plan.n_replicas
+    if doc.predicted is not None:
+        out["predicted_s_per_token"] = doc.predicted.s_per_token
+    console = result_console()
+    console.print(evaluate_table(out, f"{doc.name} ({path})"))
+    if doc.predicted is not None:
+        console.print(f"predicted by the optimiser: {doc.predicted.s_per_token:.4f} s/token (exact snapshot mean)")
+    if json_out is not None:
+        write_json_atomic(json_out, out)
+        typer.echo(f"wrote {json_out}")
+    return out
+
+
+def _group_memory(doc, plan, world, path):
+    """Bytes every compute-group member holds at the evaluated context (refused over the scenario's memory)."""
+    if plan.groups is None:
+        return None
+    from ..formats.deployment import resolve_scenario
+    from ..deploy.memory import check_world_memory, memory_summary
+
+    use = check_world_memory(plan, world, resolve_scenario(doc, path), source=path)
+    return memory_summary(plan, use, world.compute.context_len)
 
 
 def register(app: typer.Typer) -> None:
@@ -59,6 +129,10 @@ def register(app: typer.Typer) -> None:
                                                                            "gateway."),
         link_seed: Optional[int] = typer.Option(None, "--link-seed", help="Redraw link failures with this seed "
                                                                           "(default: the scenario's)."),
+        plot: Optional[Path] = typer.Option(None, "--plot", help="Write each layer's s/token (propagation and "
+                                                                 "compute stacked) as a PNG chart."),
+        csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write one row per layer as CSV: "
+                                                                    + ", ".join(LAYER_COLUMNS) + "."),
     ) -> None:
         """Seconds per generated token of a deployment: analytic and Monte Carlo."""
         from ..errors import InputError
@@ -69,10 +143,10 @@ def register(app: typer.Typer) -> None:
         if tokens == 1:
             raise InputError("must be 0 or at least 2", field="--tokens")
         if placement is None:
-            from .optimize import evaluate_deployment_command
 
-            evaluate_deployment_command(target, json_out=json_out, tokens=tokens, seed=seed, gflops=gflops,
-                                        context_len=context_len, link_seed=link_seed)
+            doc = evaluate_deployment_command(target, json_out=json_out, tokens=tokens, seed=seed, gflops=gflops,
+                                              context_len=context_len, link_seed=link_seed)
+            write_layer_outputs(doc, plot=plot, csv_path=csv_path, title=doc["deployment"] or target.name)
             return
         with progress_bar() as bar:
             progress = stage_reporter(bar)
@@ -96,3 +170,4 @@ def register(app: typer.Typer) -> None:
         if json_out is not None:
             write_json_atomic(json_out, doc)
             typer.echo(f"wrote {json_out}")
+        write_layer_outputs(doc, plot=plot, csv_path=csv_path, title=f"{Path(placement).name} on {target.name}")

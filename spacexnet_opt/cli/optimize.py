@@ -1,8 +1,4 @@
-"""CLI commands ``optimize`` (scenario -> deployment file) and ``convert`` (instance + placement -> deployment file).
-
-``spacexnet evaluate DEPLOYMENT`` (one argument) is served by
-:func:`evaluate_deployment_command` from here.
-"""
+"""CLI commands ``optimize`` (scenario -> deployment file) and ``convert`` (instance + placement -> deployment file)."""
 
 from __future__ import annotations
 
@@ -13,50 +9,7 @@ import typer
 
 from .console import progress_bar, result_console, stage_reporter
 
-__all__ = ["register", "evaluate_deployment_command"]
-
-
-def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens: int, seed: int,
-                                gflops: Optional[float], context_len: int, link_seed: Optional[int]) -> None:
-    """``spacexnet evaluate DEPLOYMENT``: the deployment on the world of its own scenario or instance."""
-    from ..deploy import evaluate_deployments, load_deployment_world
-    from ..fileio import write_json_atomic
-    from .evaluate import evaluate_table, with_compute_options
-
-    with progress_bar() as bar:
-        progress = stage_reporter(bar)
-        progress("building the world", 0, 1)
-        doc, plan, world = load_deployment_world(path, link_seed=link_seed)
-        world = with_compute_options(world, gflops=gflops, context_len=context_len)
-        progress("building the world", 1, 1)
-        memory = _group_memory(doc, plan, world, path)
-        ev = evaluate_deployments(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
-    out = ev.to_json()
-    out["deployment"] = doc.name
-    if memory is not None:
-        out["satellite_memory"] = memory
-    if plan.replicated:
-        out["replicas"] = plan.n_replicas
-    if doc.predicted is not None:
-        out["predicted_s_per_token"] = doc.predicted.s_per_token
-    console = result_console()
-    console.print(evaluate_table(out, f"{doc.name} ({path})"))
-    if doc.predicted is not None:
-        console.print(f"predicted by the optimiser: {doc.predicted.s_per_token:.4f} s/token (exact snapshot mean)")
-    if json_out is not None:
-        write_json_atomic(json_out, out)
-        typer.echo(f"wrote {json_out}")
-
-
-def _group_memory(doc, plan, world, path):
-    """Bytes every compute-group member holds at the evaluated context (refused over the scenario's memory)."""
-    if plan.groups is None:
-        return None
-    from ..formats.deployment import resolve_scenario
-    from ..deploy.memory import check_world_memory, memory_summary
-
-    use = check_world_memory(plan, world, resolve_scenario(doc, path), source=path)
-    return memory_summary(plan, use, world.compute.context_len)
+__all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:

@@ -71,15 +71,16 @@ def register(app: typer.Typer) -> None:
                                                     "directory) to chart beside the map."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the sampled token whose path is drawn."),
     ) -> None:
-        """Write one offline HTML page: satellites, ISLs, subnets, gateways, experts, a token's path, a slider.
+        """Write one offline HTML page: a map and a globe with satellites, ISLs, subnets, gateways, experts,
+        a token's path and coastlines, on one slider over the snapshots.
 
         A deployment file also shows its expert replicas and compute groups.
         """
-        from ..view import layer_figure, make_scene, map_figure, results_figure, write_view
+        from ..view import globe_figure, layer_figure, make_scene, map_figure, results_figure, write_view
 
         world, deployment, label = _world_and_deployment(instance, placement)
         scene = make_scene(world, deployment, frames=frames, seed=seed)
-        figures = [map_figure(scene, up_links=up_links), layer_figure(world, deployment)]
+        figures = [(map_figure(scene, up_links=up_links), globe_figure(scene)), layer_figure(world, deployment)]
         if results is not None:
             figures.append(results_figure(results))
         size = write_view(out, figures, title=f"{world.name}: {label}")

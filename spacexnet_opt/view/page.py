@@ -1,4 +1,4 @@
-"""One self-contained HTML page: the map, the per-layer latency bars and, given results, the schemes' s/token.
+"""One self-contained HTML page: map and globe, the per-layer latency bars and, given results, the schemes' s/token.
 
 plotly.js is inlined, so the page opens offline and makes no network request.
 ``results`` may be a ``reproduce`` output (``table2.json``: each scheme's mean
@@ -96,15 +96,39 @@ def results_figure(path: str | os.PathLike):
 
 
 def write_view(path: str | os.PathLike, figures: list, *, title: str) -> int:
-    """Write ``figures`` into one self-contained HTML file (plotly.js inlined); returns its size in bytes."""
-    parts = []
-    for i, fig in enumerate(figures):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=f"view-{i}", auto_play=False,
-                                 config={"displaylogo": False, "responsive": True}))
+    """Write ``figures`` into one self-contained HTML file (plotly.js inlined); returns its size in bytes.
+
+    An entry of ``figures`` may be a tuple of figures, drawn side by side (the
+    first at 62 % of the width); the first one's slider then also moves the
+    others to its frame (:func:`~.figure.globe_figure` beside
+    :func:`~.figure.map_figure`). The figures' divs are ``view-0``, ``view-1``
+    ... in order.
+    """
+    rows, parts, links, n = [f if isinstance(f, tuple) else (f,) for f in figures], [], [], 0
+    for row in rows:
+        ids = [f"view-{n + i}" for i in range(len(row))]
+        cells = [fig.to_html(full_html=False, include_plotlyjs=n + i == 0, div_id=div, auto_play=False,
+                             config={"displaylogo": False, "responsive": True})
+                 for i, (fig, div) in enumerate(zip(row, ids))]
+        if len(row) == 1:
+            parts.append(cells[0])
+        else:
+            widths = ["flex: 0 0 62%"] + ["flex: 1 1 0"] * (len(row) - 1)
+            parts.append("<div style=\"display: flex\">" + "".join(
+                f"<div style=\"{w}; min-width: 0\">{cell}</div>" for w, cell in zip(widths, cells)) + "</div>")
+            links.append(ids)
+        n += len(row)
     title = html.escape(title)
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
             f"<body style=\"font-family: sans-serif; margin: 12px\">\n<h2>{title}</h2>\n"
-            + "\n".join(parts) + f"\n<script>window.spacexnetView = {json.dumps({'figures': len(figures)})};"
-            "</script>\n</body></html>\n")
+            + "\n".join(parts) + f"\n<script>window.spacexnetView = {json.dumps({'figures': n})};\n"
+            + _FOLLOW_SLIDER.replace("LINKS", json.dumps(links)) + "</script>\n</body></html>\n")
     write_text_atomic(path, page)
     return len(page.encode("utf-8"))
+
+
+_FOLLOW_SLIDER = """for (const [lead, ...others] of LINKS) {
+  document.getElementById(lead).on("plotly_sliderchange", (event) => others.forEach((id) => Plotly.animate(
+    id, [event.step.args[0][0]], {mode: "immediate", frame: {duration: 0, redraw: true}, transition: {duration: 0}})));
+}
+"""
