@@ -10,13 +10,32 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..fileio import discard_pending_outputs
 
-__all__ = ["INTERRUPTED", "exit_on_interrupt", "main"]
+__all__ = ["INTERRUPTED", "exit_on_interrupt", "interrupt_message", "main"]
 
 INTERRUPTED = "error: interrupted (Ctrl-C); nothing written"
+
+# what Ctrl-C prints: INTERRUPTED, or the message of a command that keeps what it finished
+_message: Callable[[], str] = lambda: INTERRUPTED
+
+
+@contextmanager
+def interrupt_message(message: Callable[[], str]) -> Iterator[None]:
+    """While inside, Ctrl-C prints ``message()`` (evaluated then) instead of :data:`INTERRUPTED`.
+
+    For a command that commits results as it goes (``sweep``) and must say what it kept.
+    """
+    global _message
+    before, _message = _message, message
+    try:
+        yield
+    finally:
+        _message = before
 
 
 def _children() -> list[int]:
@@ -53,7 +72,7 @@ def exit_on_interrupt() -> None:
                 os.kill(pid, signal.SIGTERM)
             except OSError:
                 pass
-        sys.stderr.write(INTERRUPTED + "\n")
+        sys.stderr.write(_message() + "\n")
         sys.stderr.flush()
         os._exit(130)
 
