@@ -28,6 +28,9 @@ SCHEMES = ("tcp", "tls", "ws", "wss")
 """Protocols of a scheduler address (Dask's network comms)."""
 CONNECT_TIMEOUT_S = 5.0
 """Default wait for a scheduler to answer."""
+LOCAL_CONFIG = {"distributed.worker.profile.enabled": False}
+"""Dask settings of the local cluster: no sampling profiler, whose thread takes the GIL every 10 ms
+from a point's routing (which holds it)."""
 _ADDRESS = re.compile(r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/\[\]\s]+)?"
                       r"(?::(?P<port>[^/]*))?(?P<rest>.*)")
 
@@ -71,6 +74,7 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
     InputError
         Field ``scheduler``: the address is malformed, or no scheduler answered within ``connect_timeout`` s.
     """
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -81,6 +85,7 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise _bad(scheduler, f"no Dask scheduler answered within {connect_timeout:g} s "
                                   f"({reason[:160]})") from None
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=logging.ERROR)  # no fixed port to clash on
+    with dask.config.set(LOCAL_CONFIG):  # handed to the worker processes by their nannies
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR)  # no fixed port to clash on
     return Client(cluster), cluster

@@ -57,13 +57,11 @@ def _distributed(todo: list[Point], source: str, record: Callable[[Point, dict],
     """Every point as a Dask task on ``client``; each shell's snapshots one task shared by its points."""
     from dask.distributed import as_completed
 
-    shells, waiting = {}, Counter(shell_key(p) for p in todo)
-    for point in todo:
-        key = shell_key(point)
-        if key not in shells:
-            shells[key] = client.submit(shell_snapshots, point.spec, source, key=f"shell-{key}")
-    futures = {client.submit(run_point, p.spec, source, list(p.schemes), p.run, shells[shell_key(p)],
-                             p.levers, key=f"point-{p.hash}"): p for p in todo}
+    waiting = Counter(shell_key(p) for p in todo)
+    shells = {key: client.submit(shell_snapshots, point.spec, source, key=f"shell-{key}", priority=cost(point))
+              for key, point in {shell_key(p): p for p in reversed(todo)}.items() if waiting[key] > 1}
+    futures = {client.submit(run_point, p.spec, source, list(p.schemes), p.run, shells.get(shell_key(p)),
+                             p.levers, key=f"point-{p.hash}", priority=cost(p)): p for p in todo}
     for future in as_completed(futures):
         point = futures.pop(future)
         if future.status == "finished":
@@ -73,8 +71,19 @@ def _distributed(todo: list[Point], source: str, record: Callable[[Point, dict],
             record(point, {"error": f"{type(error).__name__}: {error}"})
         future.release()
         waiting[shell_key(point)] -= 1
-        if not waiting[shell_key(point)]:  # the shell's last point: its snapshots leave the cluster
+        if not waiting[shell_key(point)] and shell_key(point) in shells:  # its snapshots leave the cluster
             shells.pop(shell_key(point)).release()
+
+
+def cost(point: Point) -> int:
+    """A point's Dask priority: satellites x snapshots, so the largest shells start first and the
+    small points fill the end (the last worker to finish waits less)."""
+    from ..constellation.presets import PRESETS
+
+    shell = point.spec.constellation
+    walker = shell.walker or PRESETS.get(shell.preset)
+    satellites = walker.n_planes * walker.sats_per_plane if walker is not None else 1  # a TLE shell: unknown
+    return satellites * point.spec.snapshots.count
 
 
 def run_sweep(grid: Grid, out: str | os.PathLike, *, workers: int | None = None, scheduler: str | None = None,
