@@ -41,7 +41,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import FileFormatError, InputError
-from ..fileio import MAX_NESTING, check_nesting, read_text
+from ..fileio import _TOML_STRING, MAX_NESTING, check_nesting, read_text  # strings and comments of TOML
 from ..formats.schema import StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
@@ -155,7 +155,8 @@ class Grid(StrictModel):
         """The base scenario file: ``scenario`` relative to the grid file's directory.
 
         A bare name (no directory part, ``"paper.toml"`` or ``"paper"``) that is not next to the
-        grid file is the shipped scenario of that name, ``instances/<name>.toml``, found as
+        grid file (as given, or with ``.toml`` added) is the shipped scenario of that name,
+        ``instances/<name>.toml``, found as
         ``spacexnet reproduce`` finds its default scenario (the checkout's, else the working
         directory's); so a grid copied out of ``instances/`` still runs.
         """
@@ -164,8 +165,11 @@ class Grid(StrictModel):
             return path
         from ..reproduce.paper import default_scenario
 
-        shipped = default_scenario(self.scenario.removesuffix(".toml"))
-        return shipped if shipped.is_file() else path
+        name = self.scenario.removesuffix(".toml")
+        for candidate in (path.with_name(f"{name}.toml"), default_scenario(name)):
+            if candidate.is_file():
+                return candidate
+        return path
 
     def size(self) -> int:
         """The number of points (repeats included), by arithmetic: no point is built.
@@ -208,15 +212,38 @@ def _axis(name: str, spec: Any) -> dict:
     raise ValueError(f"axis {name!r}: expected a list of values or a table with field and values")
 
 
+def _check_dotted_keys(text: str, source) -> None:
+    """Refuse a dotted key (``a.b.c = 1``, ``[a.b.c]``) of more than :data:`MAX_NESTING` parts before
+    ``tomllib`` sees it (its time grows with the square of the depth)."""
+    bare = _TOML_STRING.sub('""', text)
+    for line_no, line in enumerate(bare.splitlines(), start=1):
+        if line.split("=", 1)[0].count(".") >= MAX_NESTING:
+            raise FileFormatError(f"nesting deeper than {MAX_NESTING} levels", source=source, line=line_no)
+
+
+def _depth(data: Any) -> int:
+    """How deep ``data`` nests (dicts and lists), counted without recursion."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
 def parse_grid(text: str, *, source: str | os.PathLike = "<grid>") -> Grid:
     """Parse and validate grid TOML ``text`` (the points are checked by :func:`~.points.grid_points`)."""
     check_nesting(text, source=source, toml=True)
+    _check_dotted_keys(text, source)
     try:
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FileFormatError(f"invalid TOML: {exc}", source=source) from None
-    except RecursionError:  # dotted keys nest tables without brackets
-        raise FileFormatError(f"nesting deeper than {MAX_NESTING} levels", source=source) from None
+    if _depth(data) > MAX_NESTING:  # dotted keys (a.b.c = 1) nest tables without brackets
+        raise FileFormatError(f"nesting deeper than {MAX_NESTING} levels", source=source)
     if not isinstance(data, dict):
         return validate_document(Grid, data, kind=GRID_FORMAT, version=GRID_VERSION, source=source)
     data["source"] = str(source)
