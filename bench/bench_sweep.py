@@ -8,12 +8,14 @@ what the load left it.
 ``--fig7`` runs ``instances/fig7.toml`` (21 distinct points on the paper's shell, 200 snapshots,
 4 schemes, 3 seeds) in this process and then on a 2-worker cluster (the sweep's own local-cluster
 settings), and prints the wall ratio, the CPU seconds of each and whether the numbers agree.
-``--scaling`` starts ``dask scheduler`` on 127.0.0.1 and 1, 2 and 4 ``dask worker`` processes
+``--profile`` prints what one Fig. 7 point costs and ships (the routing share
+of its time, the size of its snapshots and scenario, its CPU with 1 and 2 routing threads, and as a task on a
+2-worker cluster). ``--scaling`` starts ``dask scheduler`` on 127.0.0.1 and 1, 2 and 4 ``dask worker`` processes
 (one thread each) and runs a 24-point grid on the paper's shell (50 snapshots) on each, printing
 points per second. ``--reproduce`` runs the Fig. 7 grid on 2 workers and then
 ``reproduce_sweeps`` (the ``reproduce paper --sweeps`` loop) and compares their numbers.
 Every process started is stopped before the bench ends.
-Run: .venv/bin/python bench/bench_sweep.py [--fig7] [--scaling] [--reproduce]   (default: --fig7 --scaling)
+Run: .venv/bin/python bench/bench_sweep.py [--profile] [--fig7] [--scaling] [--reproduce]   (default: --fig7 --scaling)
 """
 
 import json
@@ -89,6 +91,63 @@ def fig7() -> None:
           f"2 workers {dask_s:.1f} s wall (+{startup:.1f} s cluster start) / {dask_cpu:.1f} s CPU (client and "
           f"workers); wall ratio {serial_s / dask_s:.2f}, CPU ratio {dask_cpu / serial_cpu:.2f}; "
           f"same numbers: {same}; load average {os.getloadavg()[0]:.1f}")
+
+
+def _point_cpu(spec, source, schemes, run, levers, routing_threads=None) -> float:
+    """CPU seconds of one point, its snapshots built in the same call (a Dask task of its own)."""
+    from spacexnet_opt.constellation import routing
+    from spacexnet_opt.sweep.task import run_point, shell_snapshots
+
+    default = routing.default_workers
+    if routing_threads is not None:
+        routing.default_workers = lambda: routing_threads
+    try:
+        start = time.process_time()
+        run_point(spec, source, schemes, run, shell_snapshots(spec, source), levers)
+        return time.process_time() - start
+    finally:
+        routing.default_workers = default
+
+
+def profile() -> None:
+    """What one Fig. 7 point costs and ships: routing share, snapshot size, routing threads, in a worker."""
+    import cProfile
+    import pickle
+    import pstats
+
+    from spacexnet_opt.sweep import distinct, grid_points
+    from spacexnet_opt.sweep.task import run_point, shell_snapshots
+
+    grid = load_grid(ROOT / "instances" / "fig7.toml")
+    points = [p for p in distinct(grid_points(grid)) if p.params["link_survival"] in (0.8, 0.85, 0.9, 1.0)
+              and p.params["max_angular_rate"] == 0.12 and p.params["altitude_km"] == 550.0
+              and p.params["constellation_size"] == "33x32"]
+    source = str(grid.base_path().resolve())
+    args = [(p.spec, source, list(p.schemes), p.run, p.levers) for p in points]
+    start = time.perf_counter()
+    snapshots = shell_snapshots(points[0].spec, source)
+    built = time.perf_counter() - start
+    _point_cpu(*args[0])  # imports and first-use work out of the figures
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_point(*args[0][:4], snapshots, args[0][4])
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    total = max(v[3] for v in stats.values())
+    routing = max(v[3] for k, v in stats.items() if k[2] == "route_paths")
+    threads = {n: [round(_point_cpu(*a, routing_threads=n), 2) for a in args[:2]] for n in (1, 2)}
+    print(f"one point: snapshots built in {built:.2f} s, {len(pickle.dumps(snapshots)) / 1e6:.1f} MB pickled; "
+          f"scenario {len(pickle.dumps(points[0].spec)) / 1e3:.1f} kB pickled; routing {routing / total:.0%} of "
+          f"the point's time; CPU s with 1 / 2 routing threads: {threads[1]} / {threads[2]}")
+    client, cluster = connect(workers=2)
+    try:
+        client.run(lambda: __import__("spacexnet_opt.sweep.task") and None)
+        cpu = client.gather([client.submit(_point_cpu, *a, pure=False) for a in args])
+    finally:
+        client.close()
+        cluster.close()
+    print(f"the same points as tasks on 2 workers, CPU s each: {[round(c, 2) for c in cpu]}; "
+          f"load average {os.getloadavg()[0]:.1f}")
 
 
 def _start(command: list[str]) -> subprocess.Popen:
@@ -167,7 +226,7 @@ def against_reproduce() -> None:
 
 
 if __name__ == "__main__":
-    parts = {"--fig7": fig7, "--scaling": scaling, "--reproduce": against_reproduce}
+    parts = {"--profile": profile, "--fig7": fig7, "--scaling": scaling, "--reproduce": against_reproduce}
     chosen = [flag for flag in parts if flag in sys.argv] or ["--fig7", "--scaling"]
     for flag in chosen:
         parts[flag]()
