@@ -64,7 +64,8 @@ def _one_line(result) -> str:
      + '"seeds.links" = [' + ", ".join(map(str, range(1000))) + "]\n",
      "grid.toml: axes: 2,000,000 points, over the limit of 100,000 (--max-points): checking them alone would "
      "take about 33.3 min and running them at least 2.3 days on one core"),
-    (GRID.replace("tiny.toml", "missing.toml"), "missing.toml: file not found"),
+    (GRID.replace("tiny.toml", "missing.toml"), "grid.toml: scenario: "),
+    (GRID.replace("tiny.toml", "missing.toml"), "missing.toml: file not found (a path relative to the grid file"),
 ])
 def test_bad_grid_is_one_line_and_writes_nothing(cli, files, tmp_path, text, message):
     files.write_text(text)
@@ -116,11 +117,12 @@ def _newer_schema(path):
 
 
 @pytest.mark.parametrize("make, message", [
-    (_foreign_results, "results.sqlite: results: not a spacexnet-opt results database (tables: results; "
+    (_foreign_results, "results.sqlite: results: not a sweep results database (tables: results; "
                        "user_version 0)"),
-    (_other_program, "results.sqlite: application_id: another program's SQLite database (application_id 0x2a)"),
+    (_other_program, "results.sqlite: application_id: not a sweep results database (application_id 0x2a: another "
+                     "program's)"),
     (_newer_schema, "results.sqlite: user_version: results schema version 2 is newer than this spacexnet-opt's 1"),
-    (lambda p: p.write_text("id,name\n1,theirs\n"), "results.sqlite: not an SQLite database"),
+    (lambda p: p.write_text("id,name\n1,theirs\n"), "results.sqlite: not a sweep results database (not an SQLite file)"),
     (lambda p: p.mkdir(), "results.sqlite: is a directory, not a results database"),
 ])
 def test_a_database_not_ours_is_refused_untouched(cli, files, tmp_path, make, message):
@@ -144,7 +146,7 @@ def test_a_truncated_database_is_refused_untouched(cli, files, tmp_path):
     database.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     before = _digest(database)
     line = _one_line(cli("sweep", files, "--out", tmp_path / "out", "--workers", 0))
-    assert line.startswith(f"error: {database}: not a readable SQLite database (")
+    assert line.startswith(f"error: {database}: not a sweep results database (unreadable SQLite: ")
     assert _digest(database) == before
 
 
@@ -172,7 +174,7 @@ def test_a_locked_database_is_waited_for_then_refused(cli, files, tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         f"note: {database}: locked by another process; waiting up to 0.3 s",
-        f"error: {database}: locked by another process; gave up after 0 s"]
+        f"error: {database}: locked by another process; gave up after waiting 0.3 s"]
     assert _digest(database) == before
 
 
@@ -201,6 +203,16 @@ def test_an_unreachable_scheduler_fails_in_bounded_time_leaving_no_directory(cli
     line = _one_line(cli("sweep", files, "--out", tmp_path / "out", "--scheduler", address,
                          "--connect-timeout", 1))
     assert line.startswith(f"error: --scheduler: '{address}': no Dask scheduler answered within 1 s (")
+    assert not (tmp_path / "out").exists()
+
+
+def test_too_many_local_workers_are_refused_first(cli, files, tmp_path):
+    import os
+
+    most = 4 * os.cpu_count()
+    assert _one_line(cli("sweep", files, "--out", tmp_path / "out", "--workers", 10**6)) == (
+        f"error: --workers: at most {most} local workers (4 per core), got 1000000; for more, start a cluster "
+        "and give --scheduler")
     assert not (tmp_path / "out").exists()
 
 

@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         """Run every unfinished point of GRID_FILE; a re-run skips the points already in DIR/results.sqlite."""
         from ..fileio import discard_pending_outputs
         from ..sweep import DB_NAME, ResultsDB, distinct, load_grid, run_sweep
-        from ..sweep.cluster import check_scheduler
+        from ..sweep.cluster import check_scheduler, check_workers
         from ..sweep.db import inspect_results
         from ..sweep.plot import plot_axes
         from ..sweep.points import check_size
@@ -66,6 +66,7 @@ def register(app: typer.Typer) -> None:
 
         if scheduler is not None:
             check_scheduler(scheduler)
+        check_workers(workers)
         grid = load_grid(grid_file)
         check_size(grid, max_points=max_points)
         database = Path(out) / DB_NAME

@@ -22,12 +22,14 @@ import re
 
 from ..errors import InputError
 
-__all__ = ["SCHEMES", "CONNECT_TIMEOUT_S", "check_scheduler", "connect"]
+__all__ = ["SCHEMES", "CONNECT_TIMEOUT_S", "MAX_WORKERS_PER_CORE", "check_scheduler", "check_workers", "connect"]
 
 SCHEMES = ("tcp", "tls", "ws", "wss")
 """Protocols of a scheduler address (Dask's network comms)."""
 CONNECT_TIMEOUT_S = 5.0
 """Default wait for a scheduler to answer."""
+MAX_WORKERS_PER_CORE = 4
+"""Most local worker processes per core (each a Python process of about 120 MiB)."""
 LOCAL_CONFIG = {"distributed.worker.profile.enabled": False}
 """Dask settings of the local cluster: no sampling profiler, whose thread takes the GIL every 10 ms
 from a point's routing (which holds it)."""
@@ -65,6 +67,14 @@ def check_scheduler(address: str) -> str:
     return f"{scheme}://{found['host']}:{int(found['port'])}"
 
 
+def check_workers(workers: int | None) -> None:
+    """Refuse more local workers than :data:`MAX_WORKERS_PER_CORE` per core (field ``workers``)."""
+    most = MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if workers is not None and workers > most:
+        raise InputError(f"at most {most} local workers ({MAX_WORKERS_PER_CORE} per core), got {workers}; for "
+                         "more, start a cluster and give --scheduler", field="workers")
+
+
 def connect(*, workers: int | None = None, scheduler: str | None = None,
             connect_timeout: float = CONNECT_TIMEOUT_S):
     """``(client, cluster)``: a client of ``scheduler``, or of a new local cluster (then ``cluster`` is it).
@@ -85,6 +95,7 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise _bad(scheduler, f"no Dask scheduler answered within {connect_timeout:g} s "
                                   f"({reason[:160]})") from None
+    check_workers(workers)
     with dask.config.set(LOCAL_CONFIG):  # handed to the worker processes by their nannies
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=logging.ERROR)  # no fixed port to clash on

@@ -33,7 +33,7 @@ then refused the same way.
 >>> inspect_results(db.path)
 Traceback (most recent call last):
 ...
-spacexnet_opt.errors.FileFormatError: .../r.sqlite: not an SQLite database
+spacexnet_opt.errors.FileFormatError: .../r.sqlite: not a sweep results database (not an SQLite file)
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ import os
 import sqlite3
 import stat
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,12 +84,11 @@ def _waiting(path: Path, action: Callable[[], object], lock_timeout: float, noti
     if notify is not None:
         notify(f"{path}: locked by another process; waiting up to {lock_timeout:g} s")
     conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
-    start = time.monotonic()
     try:
         return action()
     except sqlite3.Error as exc:
         if _is_locked(exc):
-            raise InputError(f"locked by another process; gave up after {time.monotonic() - start:.0f} s",
+            raise InputError(f"locked by another process; gave up after waiting {lock_timeout:g} s",
                              source=path) from None
         raise
 
@@ -109,7 +107,7 @@ def _kind(conn, path: Path) -> str:
     tables = _schema(conn)
     problems = conn.execute("PRAGMA quick_check").fetchall()
     if problems != [("ok",)]:
-        raise FileFormatError(f"corrupt SQLite database ({problems[0][0]})", source=path)
+        raise FileFormatError(f"not a sweep results database (corrupt: {problems[0][0]})", source=path)
     if app_id == APPLICATION_ID:
         if version > SCHEMA_VERSION:
             raise FileFormatError(f"results schema version {version} is newer than this spacexnet-opt's "
@@ -121,10 +119,10 @@ def _kind(conn, path: Path) -> str:
     elif app_id == 0 and version == SCHEMA_VERSION and _our_tables(tables):
         return "legacy"
     if app_id not in (0, APPLICATION_ID):
-        raise FileFormatError(f"another program's SQLite database (application_id {app_id:#x}), not a "
-                              "spacexnet-opt results database", field="application_id", source=path)
+        raise FileFormatError(f"not a sweep results database (application_id {app_id:#x}: another "
+                              "program's)", field="application_id", source=path)
     found = ", ".join(tables) or "none"
-    raise FileFormatError(f"not a spacexnet-opt results database (tables: {found}; user_version {version})",
+    raise FileFormatError(f"not a sweep results database (tables: {found}; user_version {version})",
                           field="results" if "results" in tables else "user_version", source=path)
 
 
@@ -159,13 +157,13 @@ def _recognise(path: Path, *, lock_timeout: float, notify: Notify | None) -> tup
     if not magic:
         return None, "new"
     if magic != SQLITE_MAGIC:
-        raise FileFormatError("not an SQLite database", source=path)
+        raise FileFormatError("not a sweep results database (not an SQLite file)", source=path)
     conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=0, isolation_level=None)
     try:
         return conn, _waiting(path, lambda: _kind(conn, path), lock_timeout, notify, conn)
     except sqlite3.Error as exc:
         conn.close()
-        raise FileFormatError(f"not a readable SQLite database ({exc})", source=path) from None
+        raise FileFormatError(f"not a sweep results database (unreadable SQLite: {exc})", source=path) from None
     except BaseException:
         conn.close()
         raise

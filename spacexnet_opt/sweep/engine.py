@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cluster import CONNECT_TIMEOUT_S, check_scheduler, connect
+from .cluster import CONNECT_TIMEOUT_S, check_scheduler, check_workers, connect
 from .db import DB_NAME, LOCK_TIMEOUT_S, ResultsDB, inspect_results
 from .grid import Grid
 from .points import Point, distinct, grid_points, shell_key
@@ -124,6 +124,7 @@ def run_sweep(grid: Grid, out: str | os.PathLike, *, workers: int | None = None,
     start = time.perf_counter()
     if scheduler is not None:
         check_scheduler(scheduler)
+    check_workers(workers)
     database = Path(out) / DB_NAME
     inspect_results(database, lock_timeout=lock_timeout)
     points = distinct(grid_points(grid)) if points is None else points

@@ -130,6 +130,10 @@ def _named_fields(grid: Grid) -> list[tuple[str, str]]:
 
 def _base(grid: Grid) -> dict:
     """The base scenario as a document (a preset turned into Walker parameters when an axis needs it)."""
+    if not grid.base_path().is_file():
+        raise InputError(f"{grid.base_path()}: {'not a file' if grid.base_path().exists() else 'file not found'} "
+                         "(a path relative to the grid file, or the name of a scenario in instances/)",
+                         field="scenario", source=grid.source)
     spec = load_scenario(grid.base_path())
     data = spec.model_dump(mode="json", exclude_none=True)
     if any(f.startswith("constellation.walker.") for f, _ in _named_fields(grid)) and spec.constellation.walker is None:
