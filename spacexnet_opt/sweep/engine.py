@@ -58,10 +58,10 @@ def _distributed(todo: list[Point], source: str, record: Callable[[Point, dict],
     from dask.distributed import as_completed
 
     waiting = Counter(shell_key(p) for p in todo)
-    shells = {key: client.submit(shell_snapshots, point.spec, source, key=f"shell-{key}", priority=cost(point))
+    shells = {key: client.submit(shell_snapshots, point.spec, source, key=f"shell-{key}", priority=_priority(point))
               for key, point in {shell_key(p): p for p in reversed(todo)}.items() if waiting[key] > 1}
     futures = {client.submit(run_point, p.spec, source, list(p.schemes), p.run, shells.get(shell_key(p)),
-                             p.levers, key=f"point-{p.hash}", priority=cost(p)): p for p in todo}
+                             p.levers, key=f"point-{p.hash}", priority=_priority(p)): p for p in todo}
     for future in as_completed(futures):
         point = futures.pop(future)
         if future.status == "finished":
@@ -75,7 +75,7 @@ def _distributed(todo: list[Point], source: str, record: Callable[[Point, dict],
             shells.pop(shell_key(point)).release()
 
 
-def cost(point: Point) -> int:
+def _priority(point: Point) -> int:
     """A point's Dask priority: satellites x snapshots, so the largest shells start first and the
     small points fill the end (the last worker to finish waits less)."""
     from ..constellation.presets import PRESETS
@@ -128,11 +128,10 @@ def run_sweep(grid: Grid, out: str | os.PathLike, *, workers: int | None = None,
     database = Path(out) / DB_NAME
     inspect_results(database, lock_timeout=lock_timeout)
     points = distinct(grid_points(grid)) if points is None else points
-    text = Path(grid.source).read_text(encoding="utf-8") if Path(grid.source).is_file() else ""
     client, cluster = (None, None) if workers == 0 and scheduler is None else \
         connect(workers=workers, scheduler=scheduler, connect_timeout=connect_timeout)
     try:
-        db = ResultsDB(database, grid.columns(), grid_text=text, grid_name=grid.name, lock_timeout=lock_timeout)
+        db = _open(grid, database, lock_timeout)
         try:
             summary = _run(db, points, str(grid.base_path().resolve()), client, progress)
         finally:
@@ -143,6 +142,19 @@ def run_sweep(grid: Grid, out: str | os.PathLike, *, workers: int | None = None,
         if cluster is not None:
             cluster.close()
     return SweepSummary(*summary, time.perf_counter() - start, database)
+
+
+def _open(grid: Grid, database: Path, lock_timeout: float) -> ResultsDB:
+    """The results database of ``grid`` at ``database``, its directory created; if that fails, a
+    directory this call created is removed again (when still empty)."""
+    created = not database.parent.exists()
+    text = Path(grid.source).read_text(encoding="utf-8") if Path(grid.source).is_file() else ""
+    try:
+        return ResultsDB(database, grid.columns(), grid_text=text, grid_name=grid.name, lock_timeout=lock_timeout)
+    except BaseException:
+        if created and database.parent.is_dir() and not any(database.parent.iterdir()):
+            database.parent.rmdir()
+        raise
 
 
 def _run(db: ResultsDB, points: list[Point], source: str, client, progress: Progress | None) -> tuple[int, ...]:
