@@ -245,7 +245,7 @@ _TOML_STRING = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.
 def check_nesting(text: str, *, source: str | os.PathLike, toml: bool = False, limit: int = MAX_NESTING) -> None:
     """Refuse ``text`` whose brackets nest deeper than ``limit``, before a recursive parser sees it.
 
-    Brackets inside strings (and TOML comments) do not count.
+    Brackets inside strings (and TOML comments) do not count; in TOML the parts of a dotted key count too.
 
     >>> check_nesting("[" * 3 + "]" * 3, source="a.json")
     >>> check_nesting("[" * 65 + "]" * 65, source="a.json")
@@ -254,6 +254,10 @@ def check_nesting(text: str, *, source: str | os.PathLike, toml: bool = False, l
     spacexnet_opt.errors.FileFormatError: a.json:1: nesting deeper than 64 levels
     """
     bare = (_TOML_STRING if toml else _JSON_STRING).sub("", text)
+    if toml:  # a dotted key (a.b.c = 1, [a.b.c]) nests tables without brackets; tomllib's time grows as its square
+        for line_no, line in enumerate(bare.splitlines(), start=1):
+            if line.split("=", 1)[0].count(".") >= limit:
+                raise FileFormatError(f"nesting deeper than {limit} levels", source=source, line=line_no)
     if bare.count("[") + bare.count("{") <= limit:
         return
     depth = 0

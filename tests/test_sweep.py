@@ -211,3 +211,26 @@ def test_optimize_levers_as_axes_record_the_optimized_rows(cli, grid, tmp_path):
     assert clash.exit_code == 2 and clash.output.strip() == (
         f"error: {tmp_path / 'grid.toml'}: schemes[0]: Space-XNet-opt is the row of the optimize. levers this grid "
         "sets; drop it from schemes")
+
+
+def test_ctrl_c_says_what_was_kept(cli, grid, tmp_path, monkeypatch):
+    from spacexnet_opt.cli.exit_codes import INTERRUPTED, interrupted_line
+    from spacexnet_opt.sweep import engine, task
+
+    calls = []
+
+    def interrupted_second(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return task.run_point(*args)
+
+    monkeypatch.setattr(engine, "run_point", interrupted_second)
+    result = cli("sweep", grid('"isl.survival" = [0.9, 1.0]'), "--out", tmp_path / "out", "--workers", 0)
+    database = tmp_path / "out" / "results.sqlite"
+    assert result.exit_code == 130
+    assert result.output.strip() == (f"error: interrupted (Ctrl-C); 1 of 2 points kept in {database} "
+                                     "(the same command resumes)")
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT COUNT(DISTINCT point_hash) FROM results").fetchone() == (1,)
+    assert interrupted_line() == INTERRUPTED  # the console script's message is back once the sweep ends

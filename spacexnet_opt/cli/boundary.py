@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - typer on click
 from ..errors import InputError, SpaceXNetError
 from ..fileio import check_output_path, discard_pending_outputs, written_in_place
 from .inputs import files_read
-from .exit_codes import BAD_INPUT_EXIT_CODE, BUG_EXIT_CODE, INTERRUPTED, INTERRUPTED_EXIT_CODE
+from .exit_codes import BAD_INPUT_EXIT_CODE, BUG_EXIT_CODE, INTERRUPTED_EXIT_CODE, interrupted_line
 
 __all__ = ["BoundaryGroup", "OUTPUT_FLAGS", "check_parameters", "output_parameters"]
 
@@ -218,7 +218,7 @@ class BoundaryGroup(TyperGroup):
                 _fail(f"error: {_one_line(exc)}", BAD_INPUT_EXIT_CODE)
             except KeyboardInterrupt:
                 discard_pending_outputs()
-                _fail(INTERRUPTED, INTERRUPTED_EXIT_CODE)
+                _fail(interrupted_line(), INTERRUPTED_EXIT_CODE)
             except OSError as exc:
                 _fail(_os_line(exc), BAD_INPUT_EXIT_CODE)
             except MemoryError:

@@ -13,10 +13,9 @@ import threading
 from pathlib import Path
 
 from ..fileio import discard_pending_outputs
-from .exit_codes import INTERRUPTED, INTERRUPTED_EXIT_CODE
+from .exit_codes import INTERRUPTED_EXIT_CODE, interrupted_line
 
 __all__ = ["exit_on_interrupt", "main"]
-
 
 def _children() -> list[int]:
     """Process ids of this process's children (Linux /proc; empty elsewhere)."""
@@ -52,7 +51,7 @@ def exit_on_interrupt() -> None:
                 os.kill(pid, signal.SIGTERM)
             except OSError:
                 pass
-        sys.stderr.write(INTERRUPTED + "\n")
+        sys.stderr.write(interrupted_line() + "\n")
         sys.stderr.flush()
         os._exit(INTERRUPTED_EXIT_CODE)
 

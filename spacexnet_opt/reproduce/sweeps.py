@@ -93,10 +93,11 @@ def _tick(value) -> str:
         return str(value).replace("x", "×")
 
 
-def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike) -> None:
+def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike, *,
+               error_bars: str = "±1 std over placement seeds") -> None:
     """Write the PNG of one sweep: total s/token (left) and propagation s/token on a log axis (right).
 
-    Error bars are one standard deviation over the random schemes' placement seeds.
+    Error bars are the rows' ``std_s``; ``error_bars`` says what that spread is (in the title).
     """
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -136,7 +137,7 @@ def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike) -> Non
     axes[1].set_ylabel("propagation (s / token)")
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=min(len(names), 6), fontsize=8, frameon=False)
-    fig.suptitle(f"sweep of {parameter}; error bars: ±1 std over placement seeds", fontsize=10)
+    fig.suptitle(f"sweep of {parameter}; error bars: {error_bars}", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     save_figure(fig, Path(path))
 

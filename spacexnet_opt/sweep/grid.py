@@ -31,6 +31,7 @@ value is one :class:`~spacexnet_opt.errors.InputError` before any task runs.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 import sys
@@ -40,7 +41,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import FileFormatError, InputError
-from ..fileio import read_text
+from ..fileio import MAX_NESTING, check_nesting, read_text
 from ..formats.schema import StrictModel, validate_document
 
 if sys.version_info >= (3, 11):
@@ -52,6 +53,10 @@ __all__ = ["GRID_FORMAT", "GRID_VERSION", "Axis", "Grid", "RunSettings", "parse_
 
 GRID_FORMAT = "spacexnet-grid"
 GRID_VERSION = 1
+MAX_SEEDS = 1000
+"""Most placements per random scheme (``run.seeds``) at one point."""
+MAX_TOKENS = 10_000_000
+"""Most Monte Carlo tokens per scheme (``run.tokens``) at one point."""
 
 
 class RunSettings(StrictModel):
@@ -62,8 +67,8 @@ class RunSettings(StrictModel):
     ``method``: solver method of the solved schemes (None: each scheme's own).
     """
 
-    seeds: int = Field(default=3, ge=1)
-    tokens: int = Field(default=0, ge=0)
+    seeds: int = Field(default=3, ge=1, le=MAX_SEEDS)
+    tokens: int = Field(default=0, ge=0, le=MAX_TOKENS)
     method: str | None = None
 
     @field_validator("method")
@@ -147,8 +152,36 @@ class Grid(StrictModel):
         return self
 
     def base_path(self) -> Path:
-        """The base scenario file."""
-        return Path(self.source).parent / self.scenario
+        """The base scenario file: ``scenario`` relative to the grid file's directory.
+
+        A bare name (no directory part, ``"paper.toml"`` or ``"paper"``) that is not next to the
+        grid file (as given, or with ``.toml`` added) is the shipped scenario of that name,
+        ``instances/<name>.toml``, found as
+        ``spacexnet reproduce`` finds its default scenario (the checkout's, else the working
+        directory's); so a grid copied out of ``instances/`` still runs.
+        """
+        path = Path(self.source).parent / self.scenario
+        if path.exists() or Path(self.scenario).name != self.scenario:
+            return path
+        from ..reproduce.paper import default_scenario
+
+        name = self.scenario.removesuffix(".toml")
+        for candidate in (path.with_name(f"{name}.toml"), default_scenario(name)):
+            if candidate.is_file():
+                return candidate
+        return path
+
+    def size(self) -> int:
+        """The number of points (repeats included), by arithmetic: no point is built.
+
+        >>> grid = Grid(name="t", scenario="s.toml", axes={"a": [1, 2, 3], "b": [1, 2]})
+        >>> grid.size(), grid.model_copy(update={"design": "one-at-a-time"}).size()
+        (6, 5)
+        """
+        lengths = [len(a.values) for a in self.axes]
+        if self.design == "factorial":
+            return math.prod(lengths)
+        return sum(lengths) if self.design == "one-at-a-time" else len(self.points)
 
     def columns(self) -> list[str]:
         """Database columns of the point parameters: axis names, or the fields the points set."""
@@ -179,12 +212,28 @@ def _axis(name: str, spec: Any) -> dict:
     raise ValueError(f"axis {name!r}: expected a list of values or a table with field and values")
 
 
+def _depth(data: Any) -> int:
+    """How deep ``data`` nests (dicts and lists), counted without recursion."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
 def parse_grid(text: str, *, source: str | os.PathLike = "<grid>") -> Grid:
     """Parse and validate grid TOML ``text`` (the points are checked by :func:`~.points.grid_points`)."""
+    check_nesting(text, source=source, toml=True)
     try:
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FileFormatError(f"invalid TOML: {exc}", source=source) from None
+    if _depth(data) > MAX_NESTING:  # dotted keys (a.b.c = 1) nest tables without brackets
+        raise FileFormatError(f"nesting deeper than {MAX_NESTING} levels", source=source)
     if not isinstance(data, dict):
         return validate_document(Grid, data, kind=GRID_FORMAT, version=GRID_VERSION, source=source)
     data["source"] = str(source)

@@ -3,7 +3,8 @@
 For an axis of a ``one-at-a-time`` grid the plot uses the points that vary
 that axis; for a ``factorial`` grid every point, averaged over the other axes
 (error bars: the spread over those points; with one point per value, the
-spread over placement seeds). An axis that sets several fields
+spread over placement seeds, none for a scheme with one placement such as
+Space-XNet); the title says which (:func:`error_bars`). An axis that sets several fields
 (``33x32``) is placed at the product of its values (satellites).
 
 >>> _x("33x32", 0), _x(0.95, 0), _x("sorted", 2)
@@ -25,7 +26,7 @@ import numpy as np
 
 from .db import ResultsDB
 from .grid import Grid
-from .points import grid_points
+from .points import Point, grid_points
 
 __all__ = ["plot_axes"]
 
@@ -58,23 +59,46 @@ def _axis_rows(rows: list[dict], column: str, order: list) -> list[dict]:
                 continue
             means = np.array([r["mean_s_per_token"] for r in mine])
             std = float(means.std(ddof=1)) if len(mine) > 1 else float(mine[0]["std_s"] or 0.0)
-            out.append({"value": value, "x": _x(value, index), "scheme": scheme, "std_s": std,
+            out.append({"value": value, "x": _x(value, index), "scheme": scheme, "std_s": std, "points": len(mine),
                         "mean_s_per_token": float(means.mean()),
                         "propagation_s_per_token": float(np.mean([r["propagation_s_per_token"] for r in mine]))})
     return out
 
 
-def plot_axes(grid: Grid, database: str | os.PathLike, out: str | os.PathLike) -> list[Path]:
-    """Write ``sweep_<axis>.png`` into ``out`` for every axis of ``grid``; returns the paths written."""
+def error_bars(table: list[dict]) -> str:
+    """What the error bars of ``table`` (rows of :func:`_axis_rows`) show, for the plot's title.
+
+    >>> error_bars([{"scheme": "A", "points": 1, "std_s": 0.2}, {"scheme": "B", "points": 1, "std_s": 0.0}])
+    '±1 std over placement seeds (none for B: one placement)'
+    >>> error_bars([{"scheme": "A", "points": 4, "std_s": 0.2}, {"scheme": "B", "points": 4, "std_s": 0.1}])
+    "±1 std over the other axes' 4 points at each value"
+    """
+    counts = {r["points"] for r in table}
+    if counts == {1}:
+        flat = [s for s in dict.fromkeys(r["scheme"] for r in table)
+                if not any(r["std_s"] for r in table if r["scheme"] == s)]
+        return "±1 std over placement seeds" + (f" (none for {', '.join(flat)}: one placement)" if flat else "")
+    if 1 not in counts:
+        return f"±1 std over the other axes' {counts.pop()} points at each value" if len(counts) == 1 else \
+            "±1 std over the other axes' points at each value"
+    return "±1 std over the other axes' points (over placement seeds where a value has one point)"
+
+
+def plot_axes(grid: Grid, database: str | os.PathLike, out: str | os.PathLike, *,
+              points: list[Point] | None = None) -> list[Path]:
+    """Write ``sweep_<axis>.png`` into ``out`` for every axis of ``grid``; returns the paths written.
+
+    ``points``: ``grid_points(grid)`` when already computed (only their hashes are used).
+    """
     from ..reproduce.sweeps import plot_sweep
 
-    db = ResultsDB(database, grid.columns())
+    db = ResultsDB(database, readonly=True)
     try:
         rows = db.rows("WHERE error IS NULL")
     finally:
         db.close()
     steps = grid.steps()
-    hashes = [p.hash for p in grid_points(grid)]
+    hashes = [p.hash for p in (grid_points(grid) if points is None else points)]
     written = []
     for column in grid.columns():
         if grid.design == "one-at-a-time":
@@ -88,6 +112,6 @@ def plot_axes(grid: Grid, database: str | os.PathLike, out: str | os.PathLike) -
         if not table:
             continue
         path = Path(out) / f"sweep_{re.sub(r'[^A-Za-z0-9_.-]+', '_', column)}.png"
-        plot_sweep(table, column, path)
+        plot_sweep(table, column, path, error_bars=error_bars(table))
         written.append(path)
     return written

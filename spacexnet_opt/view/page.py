@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +41,14 @@ def layer_figure(world, deployment):
 
 
 def _sweep_rows(path: Path) -> list[tuple[str, float]]:
-    path = path / "results.sqlite" if path.is_dir() else path
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        return conn.execute("SELECT scheme, mean_s_per_token FROM results WHERE error IS NULL").fetchall()
+    """``(scheme, s/token)`` of every successful row of a sweep's results database (or its directory)."""
+    from ..sweep.db import DB_NAME, ResultsDB
+
+    db = ResultsDB(path / DB_NAME if path.is_dir() else path, readonly=True)
+    try:
+        return [(r["scheme"], r["mean_s_per_token"]) for r in db.rows("WHERE error IS NULL")]
+    finally:
+        db.close()
 
 
 def _table_figure(path: Path):
@@ -81,10 +85,7 @@ def results_figure(path: str | os.PathLike):
     if path.suffix == ".json":
         fig = _table_figure(path)
     else:
-        try:
-            rows = _sweep_rows(path)
-        except sqlite3.Error as exc:
-            raise InputError(f"not a sweep results database ({exc})", source=path) from None
+        rows = _sweep_rows(path)
         fig = go.Figure()
         for scheme in dict.fromkeys(s for s, _ in rows):
             values = np.sort([v for s, v in rows if s == scheme])
