@@ -38,7 +38,9 @@ def _build(tmp_path, compute: str, name="s.toml"):
 
 
 def test_choices_give_exact_shares_seeded():
-    spec = ComputeSpec(gflops={"choices": [7.28, 3.7], "shares": [1, 1]})
+    with pytest.raises(ValueError, match=r"shares must sum to 1 \(within 1e-06\), got 2"):
+        ComputeSpec(gflops={"choices": [7.28, 3.7], "shares": [1, 1]})   # refused, never rescaled
+    spec = ComputeSpec(gflops={"choices": [7.28, 3.7], "shares": [0.5, 0.5]})
     a, b, c = (draw_onboard(spec, 1056, seed=s).gflops for s in (0, 0, 1))
     assert (a == 7.28).sum() == 528 and (a == 3.7).sum() == 528
     assert np.array_equal(a, b) and not np.array_equal(a, c)
