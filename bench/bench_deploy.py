@@ -51,8 +51,8 @@ def configs(replicas: int, capacity: int, all_shape: str) -> dict:
 
 
 def main() -> None:
-    from spacexnet_opt.deploy.optimize import optimize_deployment
-    from spacexnet_opt.deploy.routes import gateway_legs
+    from spacexnet_opt.optimize.deployment import optimize_deployment
+    from spacexnet_opt.optimize.gateway_legs import gateway_legs
     from spacexnet_opt.evaluate import world_from_file
     from spacexnet_opt.plotting import pyplot, save_figure
 

@@ -96,11 +96,11 @@ def exact_lap(tau: np.ndarray, activation: np.ndarray, gateways: np.ndarray) -> 
 
 
 def main() -> None:
-    from spacexnet_opt.deploy.assign import global_assignment
-    from spacexnet_opt.deploy.evaluation import evaluate_deployments
-    from spacexnet_opt.deploy.optimize import _shape_and_gateways
+    from spacexnet_opt.optimize.assign import global_assignment
+    from spacexnet_opt.evaluate.deployments import evaluate_deployments
+    from spacexnet_opt.optimize.deployment import _shape_and_gateways
     from spacexnet_opt.evaluate import Deployment
-    from spacexnet_opt.deploy.routes import gateway_legs
+    from spacexnet_opt.optimize.gateway_legs import gateway_legs
     from spacexnet_opt.evaluate import world_from_file
 
     parser = argparse.ArgumentParser()

@@ -40,13 +40,13 @@ def _baselines(world, seeds: int, names):
 
 
 def _exact(world, plans) -> list[float]:
-    from spacexnet_opt.deploy import evaluate_deployments
+    from spacexnet_opt.evaluate import evaluate_deployments
 
     return [ev.snapshot.total_s for ev in evaluate_deployments(world, plans, tokens=0)]
 
 
 def _placement(world, paper: bool):
-    from spacexnet_opt.deploy.optimize import best_options, optimize_deployment
+    from spacexnet_opt.optimize.deployment import best_options, optimize_deployment
 
     options = {} if paper else best_options(world)
     start = time.perf_counter()
@@ -55,7 +55,7 @@ def _placement(world, paper: bool):
 
 
 def _sweep(world, plan, sizes, candidates):
-    from spacexnet_opt.deploy.tp_optimize import choose_groups, gateway_delays
+    from spacexnet_opt.optimize.group_choice import choose_groups, gateway_delays
 
     delays = gateway_delays(world.snapshots, plan.gateways)
     rows = []
@@ -74,7 +74,7 @@ def _sweep(world, plan, sizes, candidates):
 
 def _compute_floor(world, size: int) -> float:
     """Non-expert compute per token if ``size`` members at the base speed shared it with no distance."""
-    from spacexnet_opt.deploy.compute_group import world_work
+    from spacexnet_opt.evaluate.compute_group import world_work
 
     work, f = world_work(world), world.compute.satellite_gflops
     layer = sum(split / size + rep for split, rep in work.rounds) / f + work.router / f
@@ -105,8 +105,8 @@ def _plot(doc, out: Path):
 
 
 def main() -> None:
-    from spacexnet_opt.deploy.memory import scenario_memory
-    from spacexnet_opt.deploy.tp_deploy import attach_groups, optimize_with_groups
+    from spacexnet_opt.evaluate.memory import scenario_memory
+    from spacexnet_opt.optimize.compute_groups import attach_groups, optimize_with_groups
     from spacexnet_opt.evaluate import world_from_file
 
     parser = argparse.ArgumentParser()

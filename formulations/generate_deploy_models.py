@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spacexnet_opt.deploy.replicate import replica_model, replication_saving
+from spacexnet_opt.optimize.replicas import replica_model, replication_saving
 from spacexnet_opt.solve.export import FORMATS, export_model
 from spacexnet_opt.solve.problems import LinearProblem
 

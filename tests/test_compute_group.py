@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from spacexnet_opt.constellation import IslConfig
-from spacexnet_opt.deploy import evaluate_deployments, load_deployment, deployment_from_file
-from spacexnet_opt.deploy.compute_group import group_work, round_times, single_groups
+from spacexnet_opt.evaluate import evaluate_deployments, deployment_from_file
+from spacexnet_opt.formats.deployment import load_deployment
+from spacexnet_opt.evaluate.compute_group import group_work, round_times, single_groups
 from spacexnet_opt.evaluate import ComputeGroup, Deployment
-from spacexnet_opt.deploy.evaluation import evaluate_grouped
-from spacexnet_opt.deploy.group_eval import group_phases
-from spacexnet_opt.deploy.memory import satellite_bytes
-from spacexnet_opt.deploy.tp_optimize import layer_group, water_level, waterfill_shares
+from spacexnet_opt.evaluate.deployments import evaluate_grouped
+from spacexnet_opt.evaluate.group_phases import group_phases
+from spacexnet_opt.evaluate.memory import satellite_bytes
+from spacexnet_opt.optimize.group_choice import layer_group, water_level, waterfill_shares
 from spacexnet_opt.evaluate import ComputeModel
 from spacexnet_opt.moe import get_profile
 
@@ -108,7 +109,7 @@ def test_exact_group_beats_brute_force_and_waterfill_sits_between_bound_and_exac
     sigma = 1e-5
     exact = layer_group(delays, 0, compute, work, sigma, method="exact", max_size=3, n_candidates=5)
     water = layer_group(delays, 0, compute, work, sigma, method="waterfill", max_size=3, n_candidates=5)
-    from spacexnet_opt.deploy.tp_optimize import _round_trips
+    from spacexnet_opt.optimize.group_choice import _round_trips
 
     rtt, mean = _round_trips(delays)
     cands = np.argsort(len(work.rounds) * mean + sum(r for _, r in work.rounds) / compute.gflops(np.arange(n)),
@@ -209,7 +210,7 @@ def test_memory_of_a_split_layer():
 
 
 def test_optimizer_caps_shares_by_memory_or_refuses_in_one_line(cli, tiny, tmp_path):
-    from spacexnet_opt.deploy.memory import satellite_bytes
+    from spacexnet_opt.evaluate.memory import satellite_bytes
 
     tight = tmp_path / "tight.toml"
     tight.write_text(TINY.replace('[model]', '[compute]\nmemory_gb = 0.12\n\n[model]'))

@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from spacexnet_opt.deploy import load_deployment, deployment_from_file, deployment_to_file, save_deployment
-from spacexnet_opt.deploy.assign import global_assignment
+from spacexnet_opt.formats.deployment import load_deployment, save_deployment
+from spacexnet_opt.evaluate import deployment_from_file, deployment_to_file
+from spacexnet_opt.optimize.assign import global_assignment
 from spacexnet_opt.formats.deployment import ScenarioRef
-from spacexnet_opt.deploy.gateways import layer_costs, ring_dp, sorted_hosts
-from spacexnet_opt.deploy.replicate import greedy_replicas, milp_replicas, replication_saving
+from spacexnet_opt.optimize.gateways import layer_costs, ring_dp, sorted_hosts
+from spacexnet_opt.optimize.replicas import greedy_replicas, milp_replicas, replication_saving
 from spacexnet_opt.evaluate import Deployment
 from spacexnet_opt.errors import FileFormatError
 from spacexnet_opt.evaluate import CpsLaw
@@ -201,8 +202,8 @@ def test_bad_options_are_one_line_errors(cli, tiny, tmp_path, options, message):
 
 
 def test_contention_expectation_matches_enumeration_and_local_search_matches_exhaustive():
-    from spacexnet_opt.deploy.capacity import capacity_hosts
-    from spacexnet_opt.deploy.contention import shared_expected_max
+    from spacexnet_opt.optimize.capacity import capacity_hosts
+    from spacexnet_opt.evaluate.contention import shared_expected_max
 
     rng = np.random.default_rng(6)
     law = CpsLaw(np.array([0.8, 0.5, 0.3, 0.25, 0.15]), 2)
@@ -244,7 +245,7 @@ def test_evaluate_refuses_a_changed_scenario(cli, tmp_path):
 
 def test_balanced_regions_match_exhaustive_search():
     """The regions' transportation step: 8 satellites into 2 regions of 4, every split tried."""
-    from spacexnet_opt.deploy.shapes import _balanced
+    from spacexnet_opt.optimize.shapes import _balanced
 
     rng = np.random.default_rng(7)
     dist = rng.uniform(0, 1, (2, 8))

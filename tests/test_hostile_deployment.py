@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from spacexnet_opt.cli.app import app
-from spacexnet_opt.deploy import load_deployment_world
+from spacexnet_opt.evaluate import load_deployment_world
 from spacexnet_opt.errors import SpaceXNetError
 
 from hostile import assert_one_error_line, tree_digest

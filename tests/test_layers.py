@@ -21,7 +21,7 @@ LAYERS = [
     {"build"},
     {"solve"},
     {"evaluate"},
-    {"deploy"},
+    {"optimize"},
     {"reproduce", "sweep"},
     {"view"},
     {"cli"},

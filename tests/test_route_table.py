@@ -38,7 +38,7 @@ def test_expected_is_the_disconnection_rule():
 
 def test_optimize_with_every_lever_routes_each_gateway_set_once(tmp_path):
     """The ring-DP gateways are routed once, for the legs, the replicas, the groups and the evaluation."""
-    from spacexnet_opt.deploy.tp_deploy import optimize_with_groups
+    from spacexnet_opt.optimize.compute_groups import optimize_with_groups
     from spacexnet_opt.evaluate import world_from_file
 
     from test_hostile_deployment import TINY

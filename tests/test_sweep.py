@@ -187,7 +187,7 @@ def test_killed_worker_then_client_then_rerun_equals_a_serial_run(grid, tmp_path
 
 def test_optimize_levers_as_axes_record_the_optimized_rows(cli, grid, tmp_path):
     """A lever point's Space-XNet-opt(-tp) rows are what ``spacexnet optimize`` predicts with the same levers."""
-    from spacexnet_opt.deploy import load_deployment
+    from spacexnet_opt.formats.deployment import load_deployment
 
     path = grid('"optimize.replicas" = [0, 8]',
                 extra='schemes = ["Space-XNet"]\n[set]\n"optimize.compute_group" = "waterfill"\n'

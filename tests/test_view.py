@@ -83,7 +83,7 @@ def test_view_cli_with_reproduce_and_sweep_outputs(cli, tmp_path):
 
 
 def test_deployment_file_view_draws_replicas_and_compute_groups(cli, tmp_path):
-    from spacexnet_opt.deploy import load_deployment_world
+    from spacexnet_opt.evaluate import load_deployment_world
 
     (tmp_path / "tiny.toml").write_text(TINY)
     dep = tmp_path / "dep.json"

@@ -69,7 +69,7 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
                                 gflops: Optional[float], context_len: int, link_seed: Optional[int]) -> dict:
     """``spacexnet evaluate DEPLOYMENT``: the deployment on the world of its own scenario or instance; returns the
     evaluation document (the ``--json`` one)."""
-    from ..deploy import evaluate_deployments, load_deployment_world
+    from ..evaluate import evaluate_deployments, load_deployment_world
     from ..fileio import write_json_atomic
 
     with progress_bar() as bar:
@@ -103,7 +103,7 @@ def _group_memory(doc, plan, world, path):
     if plan.groups is None:
         return None
     from ..formats.deployment import resolve_scenario
-    from ..deploy.memory import check_world_memory, memory_summary
+    from ..evaluate.memory import check_world_memory, memory_summary
 
     use = check_world_memory(plan, world, resolve_scenario(doc, path), source=path)
     return memory_summary(plan, use, world.compute.context_len)

@@ -12,6 +12,21 @@ from .console import progress_bar, result_console, stage_reporter
 __all__ = ["register"]
 
 
+def _optimize_with_groups(scenario, world, method: str, size: int, candidates: int, levers: dict):
+    """:func:`~spacexnet_opt.optimize.compute_groups.optimize_with_groups` with the scenario's memory model."""
+    from ..evaluate.memory import scenario_memory
+    from ..optimize.compute_groups import optimize_with_groups
+    from ..optimize.group_choice import GROUP_METHODS
+    from ..errors import InputError
+
+    if method not in GROUP_METHODS:
+        raise InputError(f"unknown compute group {method!r}; valid: none, {', '.join(GROUP_METHODS)}",
+                         field="group_method")
+    memory, bpp = scenario_memory(scenario, world.shell)
+    return optimize_with_groups(world, group_method=method, group_size=size, group_candidates=candidates,
+                                memory=memory, bytes_per_param=bpp, **levers)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``optimize`` and ``convert`` commands to the root app."""
 
@@ -22,7 +37,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "-o", "--out", help="Deployment file to write (atomically)."),
     ) -> None:
         """Convert an instance + placement pair into a deployment file (lossless)."""
-        from ..deploy import deployment_from_pair, save_deployment
+        from ..evaluate import deployment_from_pair
+        from ..formats.deployment import save_deployment
 
         save_deployment(deployment_from_pair(instance, placement, out=out), out)
         typer.echo(f"wrote {out}")
@@ -65,8 +81,9 @@ def register_optimize(app: typer.Typer) -> None:
         group_candidates: int = typer.Option(32, "--group-candidates", help="Nearest satellites considered per group."),
     ) -> None:
         """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
-        from ..deploy import deployment_to_file, predicted_from, save_deployment, scenario_ref
-        from ..deploy.optimize import optimize_deployment
+        from ..evaluate import deployment_to_file, predicted_from
+        from ..formats.deployment import save_deployment, scenario_ref
+        from ..optimize.deployment import optimize_deployment
         from ..evaluate import world_from_file
 
         import time
@@ -83,9 +100,7 @@ def register_optimize(app: typer.Typer) -> None:
             if group_method == "none":
                 result = optimize_deployment(world, **levers)
             else:
-                from .tp import optimize_grouped_cli
-
-                result = optimize_grouped_cli(scenario, world, group_method, group_size, group_candidates, levers)
+                result = _optimize_with_groups(scenario, world, group_method, group_size, group_candidates, levers)
         ev = result.evaluation
         doc = deployment_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
                            objectives=ev.snapshot.propagation_s, decisions=result.decisions,

@@ -131,7 +131,7 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
     if out is not None:
         write_table(doc, out)
         typer.echo(f"wrote {out / 'table2.json'}")
-        from ..deploy import save_scheme_deployments
+        from ..evaluate import save_scheme_deployments
 
         save_scheme_deployments(kept, out, scenario)
         typer.echo(f"wrote {len(kept)} deployment files (deployment-SCHEME.json) to {out}")

@@ -38,7 +38,7 @@ def _is_deployment(path: Path) -> bool:
 def _world_and_deployment(target: Path, placement: Optional[Path]):
     """``(world, deployment, label)``: a deployment file's plan on its own scenario, or an instance's placement."""
     if _is_deployment(target):
-        from ..deploy import load_deployment_world
+        from ..evaluate import load_deployment_world
         from ..errors import InputError
 
         if placement is not None:

@@ -49,7 +49,7 @@ BASELINE_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG")
 
 @dataclass(frozen=True, eq=False)
 class ComputeGroup:
-    """Members (n,) and their shares (n,) of one layer's split non-expert work (:mod:`~spacexnet_opt.deploy.compute_group`).
+    """Members (n,) and their shares (n,) of one layer's split non-expert work (:mod:`~spacexnet_opt.evaluate.compute_group`).
 
     >>> g = ComputeGroup([4, 7], [0.6, 0.4])
     >>> g.size, g.remote(4)

@@ -10,7 +10,7 @@ its method and objective; ``predicted`` holds the s/token the optimiser
 expected, which ``evaluate`` must reproduce within its Monte Carlo interval.
 
 ``compute_group`` (optional, per layer): the satellites sharing the layer's
-non-expert work and their shares (:mod:`spacexnet_opt.deploy.compute_group`);
+non-expert work and their shares (:mod:`spacexnet_opt.evaluate.compute_group`);
 absent, the gateway computes it alone.
 
 >>> layer = DeploymentLayer(layer=0, gateway=4, next_gateway=4, experts=[[1], [2, 7]], method="sorted",

@@ -7,8 +7,8 @@ probability against candidates sorted by expected path latency). Added:
 exhaustive search over the E fastest candidates), ``Space-XNet-median``
 (median gateways instead of central ones, then the sorted rule) and
 ``Space-XNet-opt`` (the whole deployment optimised by ``spacexnet optimize``
-with :func:`spacexnet_opt.deploy.optimize.best_options`). With compute groups
-(:mod:`spacexnet_opt.deploy.tp_deploy`): ``Space-XNet-opt-tp`` and, for the
+with :func:`spacexnet_opt.optimize.deployment.best_options`). With compute groups
+(:mod:`spacexnet_opt.optimize.compute_groups`): ``Space-XNet-opt-tp`` and, for the
 second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...,
 not in :data:`DEFAULT_SCHEMES`: on the mega shell they route every random gateway).
 

@@ -74,10 +74,10 @@ def _optimised(world: World, names: Sequence[str], progress: Progress, *, levers
     when evaluated out of sample: -opt-tp is -opt's deployment with compute groups added.
 
     ``levers``: ``optimize_deployment`` options, with ``group_method``, ``group_size``, ``group_candidates``
-    for the compute groups (default: :func:`~spacexnet_opt.deploy.optimize.best_options`, waterfill groups).
+    for the compute groups (default: :func:`~spacexnet_opt.optimize.deployment.best_options`, waterfill groups).
     """
-    from ..deploy.optimize import best_options, optimize_deployment
-    from ..deploy.tp_deploy import optimize_with_groups
+    from ..optimize.deployment import best_options, optimize_deployment
+    from ..optimize.compute_groups import optimize_with_groups
     from ..evaluate import laws_from_stats
 
     stats = getattr(world.setting, "statistics", None)
@@ -108,7 +108,7 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     receives each scheme's first deployment (a :class:`~spacexnet_opt.evaluate.Deployment`). ``levers``: the
     options of the ``Space-XNet-opt(-tp)`` rows (default: the best levers for the world).
     """
-    from ..deploy import evaluate_deployments
+    from ..evaluate import evaluate_deployments
 
     _check_schemes(schemes)
     plan = _scheme_plans(world, schemes, seeds=seeds, seed=seed, layers=layers or {"center": world.layers},
@@ -145,7 +145,7 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
                 base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method)))
     grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name][0] == "grouped"]
     if grouped:
-        from ..deploy.tp_deploy import attach_groups
+        from ..optimize.compute_groups import attach_groups
 
         for j, p in zip(grouped, attach_groups(world, [plan[j][1] for j in grouped], progress=progress)):
             plan[j] = (plan[j][0], p)

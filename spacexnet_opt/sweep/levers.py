@@ -1,7 +1,7 @@
 """The ``optimize.`` fields of a grid: the levers of ``spacexnet optimize`` as axes.
 
 A point that sets any ``optimize.`` field runs
-:func:`~spacexnet_opt.deploy.optimize.optimize_deployment` with those levers
+:func:`~spacexnet_opt.optimize.deployment.optimize_deployment` with those levers
 (the others at ``spacexnet optimize``'s defaults) on its world and records a
 ``Space-XNet-opt`` row; with ``compute_group`` other than ``none`` also a
 ``Space-XNet-opt-tp`` row (the same levers, then every layer's compute group).
@@ -35,9 +35,9 @@ LEVER_SCHEMES = ("Space-XNet-opt", "Space-XNet-opt-tp")
 
 
 def _valid_names(field: str) -> tuple[str, ...]:
-    from ..deploy.optimize import GATEWAY_METHODS, REPLICA_METHODS
-    from ..deploy.shapes import SHAPES
-    from ..deploy.tp_optimize import GROUP_METHODS
+    from ..optimize.deployment import GATEWAY_METHODS, REPLICA_METHODS
+    from ..optimize.shapes import SHAPES
+    from ..optimize.group_choice import GROUP_METHODS
 
     return {"shape": SHAPES, "ring": SHAPES[:2], "gateways": GATEWAY_METHODS, "replica_method": REPLICA_METHODS,
             "compute_group": ("none", *GROUP_METHODS)}[field]

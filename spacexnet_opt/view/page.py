@@ -29,7 +29,7 @@ def layer_figure(world, deployment):
     """
     import plotly.graph_objects as go
 
-    from ..deploy import evaluate_deployments
+    from ..evaluate import evaluate_deployments
 
     latency = evaluate_deployments(world, [deployment], tokens=0)[0].snapshot
     layers = list(range(len(latency.propagation_s)))

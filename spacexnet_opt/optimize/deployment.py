@@ -118,7 +118,7 @@ def _check(world, shape, ring, gateways, replicas, replica_method, n_candidates)
 
 def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say):
     from .gateways import layer_costs, ring_dp
-    from .routes import candidate_delays
+    from .gateway_legs import candidate_delays
     from .shapes import gateway_candidates, mean_delay_graph
 
     graph = mean_delay_graph(world.snapshots)
@@ -164,7 +164,7 @@ def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
 
 
 def _replicate(world, plan, legs, activation, budget, method):
-    from .replicate import greedy_replicas, milp_replicas
+    from .replicas import greedy_replicas, milp_replicas
 
     used = np.unique(np.concatenate([plan.gateways, plan.hosts.ravel()]))
     spare = np.setdiff1d(np.arange(world.n_sats), used)
@@ -204,7 +204,7 @@ def _shape_and_gateways(world, *, shape, ring, gateways, activation, n_candidate
 
 def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activation, say):
     """Experts on the routed gateways: ``(plan, method, legs, decision)``."""
-    from .routes import gateway_legs
+    from .gateway_legs import gateway_legs
 
     start = time.perf_counter()
     legs = gateway_legs(world.snapshots, gw, keep=keep, progress=say) if keep or not paper else None
@@ -224,7 +224,7 @@ def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activa
 
 def _keep_better(world, plan, baseline, method, decisions, say):
     """Evaluate the plan and Space-XNet exactly; keep Space-XNet when it is better."""
-    from .evaluation import evaluate_deployments
+    from ..evaluate.deployments import evaluate_deployments
 
     own, base_ev = evaluate_deployments(world, [plan, baseline], tokens=0,
                                   progress=lambda stage, d, t: say("exact evaluation", d, t))

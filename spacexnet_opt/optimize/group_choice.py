@@ -45,7 +45,7 @@ from ..constellation import RouteTable, connected_mean
 from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
 from ..evaluate.deployment import ComputeGroup
-from .compute_group import round_times, world_work
+from ..evaluate.compute_group import round_times, world_work
 
 __all__ = ["GROUP_METHODS", "GroupChoice", "water_level", "waterfill_shares", "layer_group", "choose_groups",
            "gateway_delays", "check_exact_work"]

@@ -32,7 +32,7 @@ __all__ = ["optimize_with_groups", "attach_groups"]
 
 def _caps(world, plan, memory, bpp):
     """``caps(l, chosen)``: share limits of layer ``l`` in the memory the experts and earlier groups leave."""
-    from .memory import expert_bytes, group_bytes, share_caps
+    from ..evaluate.memory import expert_bytes, group_bytes, share_caps
 
     c = world.compute
     options = dict(context_len=c.context_len, bytes_per_param=bpp, include_dense=c.include_dense)
@@ -62,9 +62,9 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     OPTIMAL only for ``exact`` without a memory model, where the layers are
     independent -- with one, each layer is exact given the earlier layers).
     """
-    from .evaluation import evaluate_deployments
-    from .optimize import optimize_deployment
-    from .tp_optimize import choose_groups, gateway_delays
+    from ..evaluate.deployments import evaluate_deployments
+    from .deployment import optimize_deployment
+    from .group_choice import choose_groups, gateway_delays
 
     if base is not None and options:
         raise ValueError(f"options {sorted(options)} given with an already optimised base")
@@ -79,7 +79,7 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     grouped = replace(plan, groups=tuple(c.group for c in choices))
     use = None
     if memory is not None:
-        from .memory import check_group_memory
+        from ..evaluate.memory import check_group_memory
 
         use = check_group_memory(grouped, world.profile, memory, n_sats=world.n_sats,
                                  context_len=world.compute.context_len, bytes_per_param=bytes_per_param,
@@ -111,7 +111,7 @@ def attach_groups(world, plans, *, method: str = "waterfill", group_size: int = 
     Groups depend only on the gateway, so each distinct gateway is solved once;
     this gives every baseline the same compute groups as the optimised scheme.
     """
-    from .tp_optimize import choose_groups, gateway_delays
+    from .group_choice import choose_groups, gateway_delays
 
     gateways = np.unique(np.concatenate([p.gateways for p in plans]))
     by_gateway = {}

@@ -17,7 +17,7 @@ from ..status import Status
 from ..errors import InputError
 from ..formats.deployment import Decision, DeploymentFile, DeploymentLayer, Predicted, scenario_ref
 from .compute_group import with_file_groups
-from ..evaluate.deployment import Deployment, deployment_from_lists
+from .deployment import Deployment, deployment_from_lists, deployment_from_placement
 
 __all__ = ["deployment_to_file", "deployment_from_file", "deployment_from_pair", "predicted_from", "save_scheme_deployments"]
 
@@ -61,7 +61,6 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
 
     The placement is checked against the instance exactly as ``spacexnet evaluate`` checks it.
     """
-    from ..evaluate import deployment_from_placement
     from ..formats.instance import load_instance
     from ..formats.placement import load_placement
 

@@ -32,9 +32,12 @@ import numpy as np
 from ..constellation import RouteTable, connected_mean
 from ..errors import InputError
 from ..progress import Progress, no_progress
-from ..evaluate import Deployment, Evaluation, LayerLatency, analytic_latency, evaluate_many, simulate, snapshot_latency
-from ..evaluate.legs import LegDelays
-from .group_eval import group_phases, trivial_groups
+from .analytic import LayerLatency, analytic_latency, snapshot_latency
+from .api import Evaluation, evaluate_many
+from .deployment import Deployment
+from .montecarlo import simulate
+from .legs import LegDelays
+from .group_phases import group_phases, trivial_groups
 
 __all__ = ["nearest_copy_legs", "evaluate_deployments", "check_in_world", "load_deployment_world"]
 
@@ -172,7 +175,7 @@ def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Se
 
 def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
     """``(doc, plan, world)`` of a deployment file: the file, its plan, and the world of its scenario/instance."""
-    from ..evaluate import world_from_file
+    from .world import world_from_file
     from .convert import deployment_from_file
     from ..formats.deployment import load_deployment, resolve_scenario
 

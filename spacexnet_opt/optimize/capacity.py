@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from ..errors import InputError
-from .contention import shared_expected_max
+from ..evaluate.contention import shared_expected_max
 from .gateways import sorted_hosts
 
 __all__ = ["capacity_hosts", "capacity_limit", "exhaustive", "EXHAUSTIVE_LIMIT"]

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..evaluate.deployment import ComputeGroup
+from .deployment import ComputeGroup
 
 __all__ = ["GroupWork", "group_work", "world_work", "round_times", "compute_only",
            "single_groups", "with_file_groups"]
