@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 CHILD = """
 import json, resource, sys, time
-from spacexnet_opt.build import build_from_file
+from spacexnet_opt.setting import build_from_file
 from spacexnet_opt.formats.instance import save_instance
 import spacexnet_opt.constellation, spacexnet_opt.moe, scipy.sparse.csgraph  # imports are not timed
 start = time.perf_counter()

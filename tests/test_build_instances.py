@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spacexnet_opt.build import build_from_file
+from spacexnet_opt.setting import build_from_file
 from spacexnet_opt.formats.instance import dumps_instance, load_instance
 from spacexnet_opt.formats.scenario import load_scenario
 

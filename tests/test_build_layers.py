@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from spacexnet_opt.build import expected_path_latency, layer_subproblems
+from spacexnet_opt.setting import expected_path_latency, layer_subproblems
 from spacexnet_opt.errors import InputError
 from spacexnet_opt.formats.instance import Instance, dumps_instance, load_instance, save_instance
 from spacexnet_opt.partition import GridShape, choose_gateways, ring_partition

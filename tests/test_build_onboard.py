@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scenario_text import small_scenario
 
-from spacexnet_opt.build import build_from_file
+from spacexnet_opt.setting import build_from_file
 from spacexnet_opt.errors import FileFormatError, InputError
 from spacexnet_opt.evaluate import (
     TraceLaw,
@@ -20,7 +20,7 @@ from spacexnet_opt.evaluate import (
 from spacexnet_opt.evaluate.deployment import deployment_from_assignments
 from spacexnet_opt.formats.instance import load_instance, save_instance
 from spacexnet_opt.moe import get_profile
-from spacexnet_opt.build.onboard import draw_onboard, exact_share_counts, expert_memory_gb
+from spacexnet_opt.setting.onboard import draw_onboard, exact_share_counts, expert_memory_gb
 from spacexnet_opt.formats.scenario import ComputeSpec, load_scenario, parse_scenario
 from spacexnet_opt.solve.backends.closed_form import sorted_assignment
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scenario_text import small_scenario
 
-from spacexnet_opt.build import build_instance, resolve_setting, setting_layers
-from spacexnet_opt.build import setting as setting_module
+from spacexnet_opt.setting import build_instance, resolve_setting, setting_layers
+from spacexnet_opt.setting import setting as setting_module
 from spacexnet_opt.constellation.isl import IslSnapshots
 from spacexnet_opt.evaluate import (deployment_from_baseline, evaluate, leg_delays, world_from_instance,
                                     world_from_scenario)

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from scenario_text import small_scenario
 
-from spacexnet_opt.build import build_from_file
-from spacexnet_opt.build.resolvers import scenario_isl_config
+from spacexnet_opt.setting import build_from_file
+from spacexnet_opt.setting.resolvers import scenario_isl_config
 from spacexnet_opt.constellation import build_snapshots, preset
 from spacexnet_opt.errors import FileFormatError, InputError
 from spacexnet_opt.formats.instance import load_instance
 from spacexnet_opt.moe import TopKSampler, get_profile
 from spacexnet_opt.formats.scenario import parse_scenario
 from spacexnet_opt.solve.from_instance import layer_problem
-from spacexnet_opt.build.traces import exact_trace, merge_trace
+from spacexnet_opt.setting.traces import exact_trace, merge_trace
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 SMALL = small_scenario(snapshots=2, fold=8, diameter_snapshots=0)

@@ -143,7 +143,7 @@ def test_missing_shell_lists_the_shells_of_the_file(tle_dir):
 
 @pytest.mark.parametrize("pattern_line, pattern, detected", [("", "star", True), ('pattern = "delta"', "delta", False)])
 def test_a_scenario_tle_shell_detects_its_pattern_unless_given(tle_dir, tmp_path, pattern_line, pattern, detected):
-    from spacexnet_opt.build.resolvers import scenario_constellation
+    from spacexnet_opt.setting.resolvers import scenario_constellation
     from spacexnet_opt.formats.scenario import parse_scenario
 
     text = f"""format = "spacexnet-scenario"

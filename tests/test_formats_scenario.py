@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from scenario_text import HEAD, small_scenario
 
-from spacexnet_opt.build import build_from_file
+from spacexnet_opt.setting import build_from_file
 from spacexnet_opt.errors import FileFormatError
 from spacexnet_opt.formats.instance import load_instance
 from spacexnet_opt.formats.scenario import load_scenario, parse_scenario

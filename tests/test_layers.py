@@ -18,7 +18,7 @@ LAYERS = [
     {"", "errors", "status", "limits", "budget", "progress", "fileio", "plotting"},
     {"constellation", "moe", "partition"},
     {"formats"},
-    {"build"},
+    {"setting"},
     {"solve"},
     {"evaluate"},
     {"optimize"},

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spacexnet_opt.build.resolvers import scenario_profile
+from spacexnet_opt.setting.resolvers import scenario_profile
 from spacexnet_opt.errors import InputError
 from spacexnet_opt.formats.scenario import parse_scenario
 from spacexnet_opt.moe import PROFILES, get_profile, load_profile

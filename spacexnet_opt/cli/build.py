@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary table."),
     ) -> None:
         """Build the instance file of a scenario: one placement subproblem per MoE layer."""
-        from ..build import build_from_file
+        from ..setting import build_from_file
         from ..formats.instance import save_instance
 
         start = time.perf_counter()
@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
     @app.command("partition")
     def partition(scenario: Path = typer.Argument(..., help="Scenario file (TOML).")) -> None:
         """Show a scenario's ring bands, their layers, sizes and central gateways (no routing)."""
-        from ..build import setting_from_file
+        from ..setting import setting_from_file
 
         setting = setting_from_file(scenario)
         shell, part, center = setting.shell, setting.partition, setting.gateways("center")

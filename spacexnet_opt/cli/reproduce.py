@@ -75,7 +75,7 @@ def _reading_guide(doc: dict, out: Optional[Path]) -> list[str]:
 def _chosen_schemes(schemes: Optional[str], spec, scenario: Path) -> tuple[str, ...]:
     """The ``--schemes`` list, checked against the scenario's model before any work (None: the defaults it can
     run, with a note for each one left out; ``reproduce_table`` records them)."""
-    from ..build.resolvers import scenario_profile
+    from ..setting.resolvers import scenario_profile
     from ..reproduce.schemes import model_schemes
 
     given = None if schemes is None else tuple(s.strip() for s in schemes.split(",") if s.strip())

@@ -154,7 +154,7 @@ def scenario_memory(path, shell) -> tuple[np.ndarray | None, float]:
     """
     from pathlib import Path
 
-    from ..build.resolvers import scenario_onboard
+    from ..setting.resolvers import scenario_onboard
     from ..formats.scenario import Scenario, load_scenario
     from ..formats.schema import validate_document
 

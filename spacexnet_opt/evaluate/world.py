@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..build.setting import Setting, resolve_setting
+from ..setting.setting import Setting, resolve_setting
 from ..errors import InputError
 from ..formats.instance import Instance, LayerSubproblem
 from ..formats.scenario import Scenario
@@ -175,9 +175,9 @@ def world_from_setting(setting: Setting, *, compute: ComputeModel | None = None,
     """The world of a setting: its layers under ``gateway_rule`` (default: the scenario's), laws from its statistics.
 
     ``paths`` holds the routed candidate legs of that rule (and possibly more,
-    see :func:`~spacexnet_opt.build.route_candidates`); routed here when not given.
+    see :func:`~spacexnet_opt.setting.route_candidates`); routed here when not given.
     """
-    from ..build import route_candidates, setting_layers
+    from ..setting import route_candidates, setting_layers
 
     progress("constellation", 0, 1)
     compute = compute or _compute_model(setting)
@@ -195,7 +195,7 @@ def world_from_scenario(spec: Scenario, *, source: str | os.PathLike, compute: C
                         snapshots: IslSnapshots | None = None, progress: Progress = no_progress) -> World:
     """The world of a parsed scenario (``source``: the scenario file, for relative paths and messages).
 
-    ``snapshots``: the scenario's snapshots when already built (:func:`~spacexnet_opt.build.resolve_setting`).
+    ``snapshots``: the scenario's snapshots when already built (:func:`~spacexnet_opt.setting.resolve_setting`).
     """
     setting = resolve_setting(spec, source, link_seed=link_seed, snapshots=snapshots)
     return world_from_setting(setting, compute=compute, gateway_rule=gateway_rule, progress=progress)

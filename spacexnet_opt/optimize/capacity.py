@@ -43,7 +43,7 @@ EXHAUSTIVE_LIMIT = 50_000
 
 def capacity_limit(world) -> int | None:
     """Experts one satellite's memory holds (least memory over the candidates), or None without a memory model."""
-    from ..build.onboard import expert_memory_gb
+    from ..setting.onboard import expert_memory_gb
 
     memory = [min(layer.memory_gb) for layer in world.layers if layer.memory_gb is not None]
     if not memory:

@@ -36,7 +36,7 @@ def candidate_delays(snapshots, sources, *, n_snapshots: int, graph=None) -> np.
     all: fast on large shells; it over-estimates the mean of per-snapshot
     shortest delays slightly, since a mean of minima is at most the minimum of means).
     """
-    from ..build import member_delay_function
+    from ..setting import member_delay_function
 
     sources = np.asarray(sources, dtype=np.int64)
     if n_snapshots == 0:

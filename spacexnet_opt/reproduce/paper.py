@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..build import resolve_setting
+from ..setting import resolve_setting
 from ..evaluate import ComputeModel, laws_from_stats
 from ..fileio import write_json_atomic
 from ..formats.scenario import Scenario, load_scenario, resolve_path
@@ -65,7 +65,7 @@ def scenario_setting_key(spec: Scenario, source: str | os.PathLike, *, gflops: f
     >>> key["shell"]["n_planes"], key["model"]["top_k"], key["compute"]["satellite_gflops"]
     (33, 2, 7.28)
     """
-    from ..build.resolvers import scenario_constellation, scenario_isl_config, scenario_profile
+    from ..setting.resolvers import scenario_constellation, scenario_isl_config, scenario_profile
 
     source = Path(source)
     tle = spec.constellation.tle

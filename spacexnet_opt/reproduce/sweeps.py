@@ -24,7 +24,7 @@ import math
 import os
 from pathlib import Path
 
-from ..build import Setting, resolve_setting
+from ..setting import Setting, resolve_setting
 from ..evaluate import ComputeModel
 from ..fileio import write_text_atomic
 from ..formats.scenario import Scenario
@@ -55,7 +55,7 @@ SWEEP_AXES = {
 SWEEP_MARKS = {"max_angular_rate": [(0.12 * math.pi / 180, "0.12 deg/s = 0.0021 rad/s", "--")]}
 
 def _walker(spec: Scenario, source: str | os.PathLike):
-    from ..build.resolvers import scenario_constellation
+    from ..setting.resolvers import scenario_constellation
     from ..errors import InputError
     from ..formats.scenario import WalkerSpec
 

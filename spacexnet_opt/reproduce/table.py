@@ -19,7 +19,7 @@ from ..progress import Progress, no_progress
 from .schemes import RANDOM_SCHEMES, SCHEMES, base_scheme, scheme_deployment, scheme_rules
 
 if TYPE_CHECKING:
-    from ..build import Setting
+    from ..setting import Setting
     from ..partition import RingPartition
 
 __all__ = ["PAPER_TABLE2", "random_deployments", "scheme_world", "run_schemes"]
@@ -49,7 +49,7 @@ def scheme_world(setting: Setting, schemes: Sequence[str], *, seeds: int, seed: 
     them routes nothing again. Returns the world (layers of the scenario's rule)
     and the layers per rule (``"center"``: the world's).
     """
-    from ..build import route_candidates, setting_layers
+    from ..setting import route_candidates, setting_layers
     from ..evaluate import deployment_legs, world_from_setting
 
     _check_schemes(schemes)

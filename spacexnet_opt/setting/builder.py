@@ -1,10 +1,10 @@
 """Setting -> instance: one expert-placement subproblem per MoE layer.
 
-:func:`build_instance` takes a resolved :class:`~spacexnet_opt.build.setting.Setting`,
+:func:`build_instance` takes a resolved :class:`~spacexnet_opt.setting.setting.Setting`,
 routes the candidate legs of its gateways over the snapshots once
 (:func:`~spacexnet_opt.constellation.paths.route_paths`), assembles the layers
-(:mod:`spacexnet_opt.build.subproblems`) and records how
-(:mod:`spacexnet_opt.build.scenario_record`);
+(:mod:`spacexnet_opt.setting.subproblems`) and records how
+(:mod:`spacexnet_opt.setting.scenario_record`);
 :func:`~spacexnet_opt.formats.instance.save_instance` writes the compact,
 byte-reproducible instance file.
 """

@@ -12,7 +12,7 @@ into subnets (:attr:`Setting.partition`) and where each subnet's gateway sits
 (:meth:`Setting.gateways`, one memoised answer per rule). A new choice
 (subnet shapes, replicas, compute groups) becomes a field or method here,
 resolved from the scenario in :func:`resolve_setting`; the builder
-(:func:`spacexnet_opt.build.setting_layers`) and the evaluator read it from
+(:func:`spacexnet_opt.setting.setting_layers`) and the evaluator read it from
 the setting and nowhere else.
 
 >>> from spacexnet_opt.formats.scenario import parse_scenario

@@ -1,6 +1,6 @@
 """The per-layer expert-placement subproblems of an instance.
 
-:mod:`spacexnet_opt.build` makes the constellation, the model profile and the
+:mod:`spacexnet_opt.setting` makes the constellation, the model profile and the
 activation statistics, cuts the shell into a ring of bands
 (:mod:`spacexnet_opt.partition`), chooses a gateway per band and routes from
 the gateways over every snapshot. Then,
@@ -15,7 +15,7 @@ has none. Candidates never connected in any snapshot are dropped (counted in
 ``scenario.report.dropped_candidates``). Floats are rounded to 9 significant
 digits so rebuilt files are byte-identical.
 
-Onboard compute (:func:`spacexnet_opt.build.onboard.draw_onboard`): with
+Onboard compute (:func:`spacexnet_opt.setting.onboard.draw_onboard`): with
 heterogeneous speeds every layer gets per-candidate ``gflops`` and the cost
 ``cost[i][c] = activation[i] * (tau_s[c] + expert_gflop / gflops[c])``
 (computed from the rounded stored values); with a memory model it gets

@@ -1,6 +1,6 @@
 """The ``scenario`` record of an instance file: what was built, from what, and by which rules.
 
-Floats are rounded like the layers (:func:`spacexnet_opt.build.subproblems.round_significant`)
+Floats are rounded like the layers (:func:`spacexnet_opt.setting.subproblems.round_significant`)
 and every input file is named with its sha256, so a rebuilt file is byte-identical.
 """
 
@@ -59,7 +59,7 @@ def compute_record(setting: Setting, layers: list[LayerSubproblem], dropped: int
 
 def scenario_record(setting: Setting, band_gw: np.ndarray, diameters: np.ndarray | None, n_diam: int,
                     dropped: int) -> dict[str, Any]:
-    """The scenario record of a built instance (the inputs of :func:`spacexnet_opt.build.build_instance`)."""
+    """The scenario record of a built instance (the inputs of :func:`spacexnet_opt.setting.build_instance`)."""
     spec, source, shell, profile = setting.spec, setting.source, setting.shell, setting.profile
     stats, config, snaps, partition = setting.statistics, setting.isl, setting.snapshots, setting.partition
     files = {}
