@@ -6,7 +6,7 @@ group by the fast method (``waterfill``) for each largest size in ``--sizes``;
 exact mean s/token (every token meets one snapshot, the value the Monte Carlo
 of ``spacexnet evaluate`` converges to), the water-level lower bound of the
 non-expert phases, and the end-to-end optimisation time of
-``optimize_with_groups`` (world built once, not timed). The paper's random
+``optimize_deployment`` with ``compute_group`` (world built once, not timed). The paper's random
 baselines (``--seeds`` placements each) are evaluated without and with the
 same groups. Writes a JSON summary and a PNG.
 
@@ -46,11 +46,11 @@ def _exact(world, plans) -> list[float]:
 
 
 def _placement(world, paper: bool):
-    from spacexnet_opt.optimize.deployment import best_options, optimize_deployment
+    from spacexnet_opt.optimize import Levers, best_options, optimize_deployment
 
-    options = {} if paper else best_options(world)
+    options = Levers() if paper else best_options(world)
     start = time.perf_counter()
-    result = optimize_deployment(world, **options)
+    result = optimize_deployment(world, options)
     return result, options, time.perf_counter() - start
 
 
@@ -106,7 +106,7 @@ def _plot(doc, out: Path):
 
 def main() -> None:
     from spacexnet_opt.evaluate.memory import scenario_memory
-    from spacexnet_opt.optimize.compute_groups import attach_groups, optimize_with_groups
+    from spacexnet_opt.optimize import attach_groups, optimize_deployment
     from spacexnet_opt.evaluate import world_from_file
 
     parser = argparse.ArgumentParser()
@@ -125,8 +125,8 @@ def main() -> None:
     placed, options, placement_s = _placement(world, args.paper_placement)
     memory, bpp = scenario_memory(args.scenario, world.shell)
     start = time.perf_counter()
-    full = optimize_with_groups(world, group_size=max(sizes), group_candidates=args.group_candidates,
-                                memory=memory, bytes_per_param=bpp, **options)
+    full = optimize_deployment(world, options, compute_group="waterfill", group_size=max(sizes),
+                               group_candidates=args.group_candidates, memory=memory, bytes_per_param=bpp)
     tp_s = time.perf_counter() - start
     print(f"{args.scenario}: world {build_s:.1f} s; placement + groups {tp_s:.1f} s "
           f"({full.evaluation.snapshot.total_s:.4f} s/token)", flush=True)
@@ -142,7 +142,7 @@ def main() -> None:
                            "ratio_same_groups": grouped_s / full.evaluation.snapshot.total_s}
         print(f"  {name}: {plain_s:.4f} s/token ({baselines[name]['ratio_paper_model']:.2f}x), with the same "
               f"groups {grouped_s:.4f} ({baselines[name]['ratio_same_groups']:.2f}x)", flush=True)
-    doc = {"scenario": args.scenario, "placement_options": options, "world_build_s": build_s,
+    doc = {"scenario": args.scenario, "placement_options": options.model_dump(), "world_build_s": build_s,
            "placement_s": placement_s, "optimize_with_groups_s": tp_s,
            "space_xnet_opt_s": placed.evaluation.snapshot.total_s,
            "space_xnet_opt_tp_s": full.evaluation.snapshot.total_s,

@@ -190,7 +190,8 @@ def test_converted_placement_evaluates_like_the_pair(cli, tiny, tmp_path):
     (["--replicas", "100000"], "--replicas: 100000 replicas but only 32 spare satellites "
                                "(320 - 32 x (8 experts + 1 gateway))"),
     (["--gateways", "best"], "--gateways: unknown gateways 'best'; valid: center, dp"),
-    (["--capacity", "0"], "--capacity: capacity below one expert (0)"),
+    (["--capacity", "0"], "--capacity: must be at least 1, got 0"),
+    (["--replicas", "-2"], "--replicas: must be at least 0, got -2"),
     (["--shape", "free", "--capacity", "2"], "--capacity: capacity above one works with the bands and regions "
                                              "shapes, not free"),
 ])

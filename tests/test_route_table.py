@@ -38,14 +38,14 @@ def test_expected_is_the_disconnection_rule():
 
 def test_optimize_with_every_lever_routes_each_gateway_set_once(tmp_path):
     """The ring-DP gateways are routed once, for the legs, the replicas, the groups and the evaluation."""
-    from spacexnet_opt.optimize.compute_groups import optimize_with_groups
+    from spacexnet_opt.optimize import optimize_deployment
     from spacexnet_opt.evaluate import world_from_file
 
     from test_hostile_deployment import TINY
 
     (tmp_path / "sc.toml").write_text(TINY)
     world = world_from_file(tmp_path / "sc.toml")
-    result = optimize_with_groups(world, gateways="dp", replicas=8, capacity=2)
+    result = optimize_deployment(world, gateways="dp", replicas=8, capacity=2, compute_group="waterfill")
     center = {int(layer.gateway) for layer in world.layers}
     chosen = {int(g) for g in result.plan.gateways}
     table = RouteTable.of(world.snapshots)

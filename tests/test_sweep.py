@@ -62,11 +62,12 @@ def _content(db) -> list[tuple]:
     ('"optimize.replicas" = [-1]', "grid.toml: axes.optimize.replicas[0]: optimize.replicas: Input should be "
                                    "greater than or equal to 0"),
     ('"optimize.compute_group" = ["tp"]', "axes.optimize.compute_group[0]: optimize.compute_group: unknown "
-                                          "compute_group 'tp'; valid: none, waterfill, exact"),
+                                          "compute group 'tp'; valid: none, waterfill, exact"),
     ('"optimize.replica" = [1]', "grid.toml: axes.optimize.replica: unknown field 'replica' in optimize; valid: "
                                  "shape, ring, gateways, replicas,"),
     ('"optimize.shape" = ["free"]\n"optimize.capacity" = [2]',
-     "grid.toml: axes.optimize.capacity[0]: optimize: capacity above one works with the bands and regions shapes"),
+     "grid.toml: axes.optimize.capacity[0]: optimize.capacity: capacity above one works with the bands and regions "
+     "shapes"),
 ])
 def test_bad_grid_is_one_line_before_any_task(cli, grid, tmp_path, axes, message):
     result = cli("sweep", grid(axes), "--out", tmp_path / "out", "--workers", 0)

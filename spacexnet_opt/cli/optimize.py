@@ -12,21 +12,6 @@ from .console import progress_bar, result_console, stage_reporter
 __all__ = ["register"]
 
 
-def _optimize_with_groups(scenario, world, method: str, size: int, candidates: int, levers: dict):
-    """:func:`~spacexnet_opt.optimize.compute_groups.optimize_with_groups` with the scenario's memory model."""
-    from ..evaluate.memory import scenario_memory
-    from ..optimize.compute_groups import optimize_with_groups
-    from ..optimize.group_choice import GROUP_METHODS
-    from ..errors import InputError
-
-    if method not in GROUP_METHODS:
-        raise InputError(f"unknown compute group {method!r}; valid: none, {', '.join(GROUP_METHODS)}",
-                         field="group_method")
-    memory, bpp = scenario_memory(scenario, world.shell)
-    return optimize_with_groups(world, group_method=method, group_size=size, group_candidates=candidates,
-                                memory=memory, bytes_per_param=bpp, **levers)
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``optimize`` and ``convert`` commands to the root app."""
 
@@ -71,36 +56,34 @@ def register_optimize(app: typer.Typer) -> None:
         replicas: int = typer.Option(0, "--replicas", help="Budget R of expert copies on spare satellites."),
         replica_method: str = typer.Option("greedy", "--replica-method", help="greedy (bounded) or milp (exact, small)."),
         capacity: int = typer.Option(1, "--capacity", help="Experts of one layer per satellite (memory permitting)."),
-        candidates: int = typer.Option(16, "--gateway-candidates", help="Gateway candidates per layer for dp."),
+        gateway_candidates: int = typer.Option(16, "--gateway-candidates", help="Gateway candidates per layer for dp."),
         opt_snapshots: int = typer.Option(0, "--opt-snapshots", min=0,
                                           help="Snapshots averaged for the gateway search's delays "
                                                "(0: the mean-delay ISL graph)."),
-        group_method: str = typer.Option("none", "--compute-group",
+        compute_group: str = typer.Option("none", "--compute-group",
                                           help="Split each layer's non-expert work: none (paper), waterfill, exact."),
         group_size: int = typer.Option(16, "--group-size", help="Most satellites in one compute group."),
         group_candidates: int = typer.Option(32, "--group-candidates", help="Nearest satellites considered per group."),
     ) -> None:
         """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
-        from ..evaluate import deployment_to_file, predicted_from
+        from ..evaluate import deployment_to_file, predicted_from, world_from_file
+        from ..evaluate.memory import scenario_memory
         from ..formats.deployment import save_deployment, scenario_ref
-        from ..optimize.deployment import optimize_deployment
-        from ..evaluate import world_from_file
+        from ..optimize import Levers, optimize_deployment
 
         import time
 
+        levers = Levers.of(shape=shape, ring=ring, gateways=gateways, replicas=replicas, replica_method=replica_method,
+                           capacity=capacity, gateway_candidates=gateway_candidates, opt_snapshots=opt_snapshots,
+                           compute_group=compute_group, group_size=group_size, group_candidates=group_candidates)
         start = time.perf_counter()
         with progress_bar() as bar:
             progress = stage_reporter(bar)
             progress("building the world", 0, 1)
             world = world_from_file(scenario)
             progress("building the world", 1, 1)
-            levers = dict(shape=shape, ring=ring, gateways=gateways, replicas=replicas,
-                          replica_method=replica_method, capacity=capacity, n_candidates=candidates,
-                          opt_snapshots=opt_snapshots, progress=progress)
-            if group_method == "none":
-                result = optimize_deployment(world, **levers)
-            else:
-                result = _optimize_with_groups(scenario, world, group_method, group_size, group_candidates, levers)
+            memory, bpp = scenario_memory(scenario, world.shell) if levers.groups else (None, 2.0)
+            result = optimize_deployment(world, levers, memory=memory, bytes_per_param=bpp, progress=progress)
         ev = result.evaluation
         doc = deployment_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
                            objectives=ev.snapshot.propagation_s, decisions=result.decisions,

@@ -14,11 +14,11 @@ def _deployment(world, placement: Optional[Path]):
     """The placement file's deployment, or the Space-XNet scheme's when none is given."""
     from ..evaluate import deployment_from_placement
     from ..evaluate.deployment import deployment_from_solver
-    from ..reproduce.schemes import SOLVED
+    from ..reproduce.schemes import SCHEMES
 
     if placement is None:
-        objective, method, _ = SOLVED["Space-XNet"]
-        return deployment_from_solver(world.layers, objective=objective, method=method, name="Space-XNet")
+        scheme = SCHEMES["Space-XNet"]
+        return deployment_from_solver(world.layers, objective=scheme.objective, method=scheme.method, name="Space-XNet")
     from ..formats.placement import load_placement
 
     return deployment_from_placement(load_placement(placement), world.layers, n_sats=world.n_sats, source=placement)

@@ -1,4 +1,4 @@
-"""``optimize_with_groups``: a deployment of :func:`~.optimize.optimize_deployment` plus a compute group per layer.
+"""The compute-group lever: a deployment of :func:`~.deployment.optimize_deployment` plus a group per layer.
 
 The placement levers (shape, gateways, replicas) are optimised first under
 the paper's compute model; then every layer's group is chosen for its gateway
@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..formats.deployment import Decision
 
-__all__ = ["optimize_with_groups", "attach_groups"]
+__all__ = ["add_compute_groups", "attach_groups"]
 
 
 def _caps(world, plan, memory, bpp):
@@ -48,32 +48,26 @@ def _caps(world, plan, memory, bpp):
     return caps
 
 
-def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: int = 16,
-                         group_candidates: int = 32, memory=None, bytes_per_param: float = 2.0,
-                         base=None, progress: Progress = no_progress, **options):
-    """Optimise the placement (``options`` of ``optimize_deployment``) and then every layer's compute group.
+def add_compute_groups(world, result, *, method: str = "waterfill", group_size: int = 16,
+                       group_candidates: int = 32, memory=None, bytes_per_param: float = 2.0,
+                       progress: Progress = no_progress):
+    """Every layer's compute group for the deployment of ``result`` (an :class:`~.deployment.OptimizeResult`
+    of ``world``), kept only if it is faster.
 
-    ``base``: an :class:`~.optimize.OptimizeResult` already optimised on ``world`` (``options`` must then be
-    empty); its deployment gets the groups instead of a new optimisation.
-
-    Returns the :class:`~.optimize.OptimizeResult` with ``plan.groups`` set and
+    Returns the :class:`~.deployment.OptimizeResult` with ``plan.groups`` set and
     a ``compute_group`` decision (objective: sum of the layers' snapshot-exact
     non-expert phases; bound: the water-level lower bound of that sum; status
     OPTIMAL only for ``exact`` without a memory model, where the layers are
     independent -- with one, each layer is exact given the earlier layers).
     """
     from ..evaluate.deployments import evaluate_deployments
-    from .deployment import optimize_deployment
     from .group_choice import choose_groups, gateway_delays
 
-    if base is not None and options:
-        raise ValueError(f"options {sorted(options)} given with an already optimised base")
-    result = base if base is not None else optimize_deployment(world, progress=progress, **options)
     start = time.perf_counter()
     plan = result.plan
     delays = gateway_delays(world.snapshots, plan.gateways, progress=progress)
 
-    choices = choose_groups(world, plan.gateways, method=group_method, max_size=group_size,
+    choices = choose_groups(world, plan.gateways, method=method, max_size=group_size,
                             n_candidates=group_candidates, delays=delays, progress=progress,
                             caps=None if memory is None else _caps(world, plan, memory, bytes_per_param))
     grouped = replace(plan, groups=tuple(c.group for c in choices))
@@ -87,9 +81,9 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
     runtime = time.perf_counter() - start
     ev = evaluate_deployments(world, [grouped], tokens=0, progress=progress)[0]
     sizes = [c.group.size for c in choices]
-    decision = Decision(decision="compute_group", method=group_method,
+    decision = Decision(decision="compute_group", method=method,
                         objective=float(sum(c.objective for c in choices)), bound=float(sum(c.bound for c in choices)),
-                        status=Status.OPTIMAL if group_method == "exact" and memory is None else Status.FEASIBLE,
+                        status=Status.OPTIMAL if method == "exact" and memory is None else Status.FEASIBLE,
                         runtime_s=runtime,
                         detail={"objective": "sum_l E_t[non-expert phase of layer l] (s), snapshot-exact",
                                 "bound": "sum_l sum_r water level over every satellite on expected round trips",
@@ -97,10 +91,10 @@ def optimize_with_groups(world, *, group_method: str = "waterfill", group_size: 
                                 "sizes": sizes, "max_bytes_per_satellite": None if use is None else
                                 float(use.total.max())})
     if ev.snapshot.total_s >= result.evaluation.snapshot.total_s:
-        decision = decision.model_copy(update={"method": f"{group_method} (not kept: no gain)"})
+        decision = decision.model_copy(update={"method": f"{method} (not kept: no gain)"})
         return replace(result, decisions=[*result.decisions, decision])
     return replace(result, plan=grouped, evaluation=ev, decisions=[*result.decisions, decision],
-                   options={**result.options, "compute_group": group_method, "group_size": group_size,
+                   options={**result.options, "compute_group": method, "group_size": group_size,
                             "group_candidates": group_candidates})
 
 

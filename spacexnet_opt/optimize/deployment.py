@@ -1,6 +1,6 @@
 """``optimize_deployment``: the paper's deployment, with each lever switchable on its own.
 
-Levers (defaults = the paper's deployment, Space-XNet):
+Levers (one validated :class:`~.levers.Levers` record; defaults = the paper's deployment, Space-XNet):
 
 ``shape``
     ``bands`` (ring bands), ``regions`` (equal compact regions on a TSP ring),
@@ -10,7 +10,7 @@ Levers (defaults = the paper's deployment, Space-XNet):
     :mod:`.shapes` and :mod:`.assign`.
 ``gateways``
     ``center`` (the scenario's rule for bands, the region seed for regions) or
-    ``dp`` (all gateways jointly, exact ring DP over ``n_candidates`` per
+    ``dp`` (all gateways jointly, exact ring DP over ``gateway_candidates`` per
     layer on expected delays averaged over ``opt_snapshots`` snapshots, or on
     the mean-delay ISL graph when 0, the default; :mod:`.gateways`).
 ``replicas``
@@ -20,6 +20,11 @@ Levers (defaults = the paper's deployment, Space-XNet):
     Experts of one layer a satellite may hold (default 1), at most what its
     memory holds when the scenario has a memory model; co-activated experts on
     one satellite run one after another (:mod:`.capacity`). Subnet shapes only.
+``compute_group``
+    ``none`` (the gateway computes the layer's non-expert work alone),
+    ``waterfill`` or ``exact``: every layer's work split over a group of at
+    most ``group_size`` of its ``group_candidates`` nearest satellites, chosen
+    on the optimised deployment (:mod:`.compute_groups`).
 
 Once the gateways are fixed every snapshot is routed again from them, the
 experts are placed on the exact expected path latencies, and the result is
@@ -65,11 +70,10 @@ from ..status import Status
 from ..errors import InputError
 from ..formats.deployment import Decision
 from ..evaluate.deployment import Deployment
+from .compute_groups import add_compute_groups
+from .levers import Levers
 
-__all__ = ["OptimizeResult", "optimize_deployment", "best_options", "GATEWAY_METHODS", "REPLICA_METHODS"]
-
-GATEWAY_METHODS = ("center", "dp")
-REPLICA_METHODS = ("greedy", "milp")
+__all__ = ["OptimizeResult", "optimize_deployment", "best_options"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,30 +89,15 @@ class OptimizeResult:
     own: object = None
 
 
-def _check_capacity(world, shape, capacity):
+def _check_capacity(world, capacity):
     from .capacity import capacity_limit
 
-    if capacity < 1:
-        raise InputError(f"capacity below one expert ({capacity})", field="capacity")
     limit = capacity_limit(world)
     if limit is not None and capacity > limit:
         raise InputError(f"a satellite's memory holds only {limit} experts, not {capacity}", field="capacity")
-    if capacity > 1 and shape == "free":
-        raise InputError("capacity above one works with the bands and regions shapes, not free", field="capacity")
 
 
-def _check(world, shape, ring, gateways, replicas, replica_method, n_candidates):
-    from .shapes import SHAPES
-
-    for name, value, valid in (("shape", shape, SHAPES), ("ring", ring, SHAPES[:2]),
-                               ("gateways", gateways, GATEWAY_METHODS),
-                               ("replica_method", replica_method, REPLICA_METHODS)):
-        if value not in valid:
-            raise InputError(f"unknown {name.replace('_', ' ')} {value!r}; valid: {', '.join(valid)}", field=name)
-    if replicas < 0:
-        raise InputError(f"must be non-negative, got {replicas}", field="replicas")
-    if n_candidates < 1:
-        raise InputError(f"must be at least 1, got {n_candidates}", field="n_candidates")
+def _check_replicas(world, replicas):
     spare = world.n_sats - world.n_layers * (world.n_experts + 1)
     if replicas > spare:
         raise InputError(f"{replicas} replicas but only {spare} spare satellites "
@@ -237,15 +226,23 @@ def _keep_better(world, plan, baseline, method, decisions, say):
     return plan, method, ev, base_ev, own
 
 
-def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gateways: str = "center",
-                        replicas: int = 0, replica_method: str = "greedy", capacity: int = 1,
-                        n_candidates: int = 16, opt_snapshots: int = 0,
-                        progress: Callable[[str, int, int], None] | None = None) -> OptimizeResult:
-    """Optimise the deployment of ``world`` with the levers switched on (see the module docstring)."""
+def optimize_deployment(world, levers: Levers | None = None, *, memory: float | None = None,
+                        bytes_per_param: float = 2.0, progress: Callable[[str, int, int], None] | None = None,
+                        **values) -> OptimizeResult:
+    """Optimise the deployment of ``world`` with ``levers`` (default: the paper's), changed by ``values``
+    (lever names and values, :class:`~.levers.Levers`), see the module docstring.
+
+    ``memory`` (GB per satellite) and ``bytes_per_param`` bound the compute groups' shares when the scenario
+    has a memory model.
+    """
     from ..evaluate.deployment import deployment_from_solver
 
-    _check(world, shape, ring, gateways, replicas, replica_method, n_candidates)
-    _check_capacity(world, shape, capacity)
+    levers = Levers.of(levers, **values)
+    shape, ring, gateways, capacity = levers.shape, levers.ring, levers.gateways, levers.capacity
+    replicas, replica_method, n_candidates = levers.replicas, levers.replica_method, levers.gateway_candidates
+    opt_snapshots = levers.opt_snapshots
+    _check_replicas(world, replicas)
+    _check_capacity(world, capacity)
     say = progress or (lambda stage, done, total: None)
     options = {"shape": shape, "ring": ring if shape == "free" else shape, "gateways": gateways,
                "replicas": replicas, "replica_method": replica_method, "capacity": capacity,
@@ -270,10 +267,15 @@ def optimize_deployment(world, *, shape: str = "bands", ring: str = "bands", gat
                                           "copies": len(choice.copies)}))
     plan = Deployment(plan.gateways, plan.hosts, name="Space-XNet-opt", capacity=capacity)
     plan, method, ev, base_ev, own = _keep_better(world, plan, baseline, method, decisions, say)
-    return OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options, own)
+    result = OptimizeResult(plan, [method] * plan.n_layers, decisions, ev, base_ev, options, own)
+    if levers.groups:
+        result = add_compute_groups(world, result, method=levers.compute_group, group_size=levers.group_size,
+                                    group_candidates=levers.group_candidates, memory=memory,
+                                    bytes_per_param=bytes_per_param, progress=say)
+    return result
 
 
-def best_options(world) -> dict:
+def best_options(world) -> Levers:
     """The levers ``Space-XNet-opt`` switches on for ``world`` (the rows of ``reproduce``).
 
     Small layers (at most 64 experts, the paper's 8): gateways by the ring DP,
@@ -288,6 +290,6 @@ def best_options(world) -> dict:
     limit = capacity_limit(world)
     if world.n_experts <= 64:
         spare = world.n_sats - world.n_layers * (world.n_experts + 1)
-        return {"gateways": "dp", "capacity": max(1, min(8, world.n_experts, limit or 8)),
-                "replicas": max(0, min(64, spare))}
-    return {"capacity": max(1, min(4, limit or 4))}
+        return Levers(gateways="dp", capacity=max(1, min(8, world.n_experts, limit or 8)),
+                      replicas=max(0, min(64, spare)))
+    return Levers(capacity=max(1, min(4, limit or 4)))

@@ -155,7 +155,7 @@ def reproduce_table(spec: Scenario, source: str | os.PathLike, *, schemes: Seque
         "seeds": seeds,
         "tokens_per_scheme": tokens,
         "std_s": "standard deviation over placement seeds (0 for deterministic schemes)",
-        "scheme_solvers": {name: list(SCHEMES[name][1:]) for name in schemes},
+        "scheme_solvers": {name: SCHEMES[name].recipe() for name in schemes},
         "schemes_left_out": list(left_out),
         "paper_scenario": paper_reference,
     }

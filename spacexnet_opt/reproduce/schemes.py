@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -32,23 +33,50 @@ if TYPE_CHECKING:
     from ..moe import ModelProfile
     from ..partition import RingPartition
 
-__all__ = ["SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "scheme_deployment",
+__all__ = ["Scheme", "SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "scheme_deployment",
            "scheme_rules", "base_scheme", "scheme_obstacle", "model_schemes"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
 RANDOM_SCHEMES = BASELINE_SCHEMES
-# scheme -> (objective, method, gateway rule) for the solved schemes
-SOLVED = {
-    "Space-XNet": ("linear", "sorted", "center"),
-    "Space-XNet-top2": ("top2", "brute", "center"),
-    "Space-XNet-median": ("linear", "sorted", "median"),
-}
-SCHEMES = {name: ("random", name, None) for name in RANDOM_SCHEMES} | {n: ("solved",) + v for n, v in SOLVED.items()} \
-    | {"Space-XNet-opt": ("optimised", "optimize", "best_options")}
-# compute groups (issue 12): the optimised deployment with groups, and every paper scheme given the same groups
-SCHEMES |= {"Space-XNet-opt-tp": ("optimised", "optimize", "best_options + waterfill compute groups")} \
-    | {f"{name}-tp": ("grouped", name, "waterfill compute groups") for name in PAPER_SCHEMES}
-DEFAULT_SCHEMES = tuple(name for name, spec in SCHEMES.items() if spec[0] != "grouped")
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One placement scheme: how its deployment is made.
+
+    ``kind``: ``random`` (a seeded baseline of the paper), ``solved`` (the ring
+    subnets' layers solved by ``method`` under ``objective`` with the gateways
+    of ``gateway_rule``), ``optimised`` (``spacexnet optimize`` with
+    ``levers``), or ``grouped`` (scheme ``base`` given compute groups).
+    """
+
+    name: str
+    kind: Literal["random", "solved", "optimised", "grouped"]
+    objective: str | None = None
+    method: str | None = None
+    gateway_rule: str | None = None
+    base: str | None = None
+    levers: str | None = None
+
+    def recipe(self) -> list:
+        """What ``table2.json`` records of the scheme under ``assumptions.scheme_solvers``."""
+        return {"random": [self.name, None], "solved": [self.objective, self.method, self.gateway_rule],
+                "optimised": [self.method, self.levers], "grouped": [self.base, self.levers]}[self.kind]
+
+
+_GROUPS = "waterfill compute groups"
+SCHEMES: Mapping[str, Scheme] = {s.name: s for s in (
+    *(Scheme(name, "random") for name in RANDOM_SCHEMES),
+    Scheme("Space-XNet", "solved", objective="linear", method="sorted", gateway_rule="center"),
+    Scheme("Space-XNet-top2", "solved", objective="top2", method="brute", gateway_rule="center"),
+    Scheme("Space-XNet-median", "solved", objective="linear", method="sorted", gateway_rule="median"),
+    Scheme("Space-XNet-opt", "optimised", method="optimize", levers="best_options"),
+    # compute groups: the optimised deployment with groups, and every paper scheme given the same groups
+    Scheme("Space-XNet-opt-tp", "optimised", method="optimize", levers=f"best_options + {_GROUPS}"),
+    *(Scheme(f"{name}-tp", "grouped", base=name, levers=_GROUPS) for name in PAPER_SCHEMES),
+)}
+"""Every scheme by name."""
+DEFAULT_SCHEMES = tuple(name for name, scheme in SCHEMES.items() if scheme.kind != "grouped")
 """What ``reproduce`` runs without ``--schemes`` (less what the model cannot run, :func:`model_schemes`): the
 baselines with groups are asked for by name."""
 
@@ -69,13 +97,12 @@ def scheme_obstacle(name: str, *, top_k: int, n_experts: int) -> str | None:
     """
     from ..solve.backends.brute import MAX_ASSIGNMENTS
 
-    kind, *spec = SCHEMES[base_scheme(name)]
-    if kind != "solved":
+    scheme = SCHEMES[base_scheme(name)]
+    if scheme.kind != "solved":
         return None
-    objective, method, _ = spec
-    if objective == "top2" and top_k != 2:
+    if scheme.objective == "top2" and top_k != 2:
         return f"needs top-2 routing, the model routes top-{top_k}"
-    if method == "brute" and math.factorial(n_experts) > MAX_ASSIGNMENTS:
+    if scheme.method == "brute" and math.factorial(n_experts) > MAX_ASSIGNMENTS:
         return f"searches all {n_experts}! orders of the experts, more than brute's limit of {MAX_ASSIGNMENTS:,}"
     return None
 
@@ -119,15 +146,15 @@ def scheme_deployment(name: str, *, partition: RingPartition, layers: Mapping[st
     """The deployment of scheme ``name``: random schemes use ``seed``, solved ones the layers of their gateway
     rule and their own solver (or ``method``)."""
     try:
-        kind, *spec = SCHEMES[name]
+        scheme = SCHEMES[name]
     except KeyError:
         raise ValueError(f"unknown scheme {name!r}; valid schemes: {', '.join(SCHEMES)}") from None
-    if kind == "random":
+    if scheme.kind == "random":
         return deployment_from_baseline(partition, n_experts, scheme=name, seed=seed)
-    objective, own_method, rule = spec
-    if rule not in layers:
-        raise ValueError(f"scheme {name} needs the subproblems of {rule} gateways")
-    return deployment_from_solver(layers[rule], objective=objective, method=method or own_method, name=name)
+    if scheme.gateway_rule not in layers:
+        raise ValueError(f"scheme {name} needs the subproblems of {scheme.gateway_rule} gateways")
+    return deployment_from_solver(layers[scheme.gateway_rule], objective=scheme.objective,
+                                  method=method or scheme.method, name=name)
 
 
 def base_scheme(name: str) -> str:
@@ -136,10 +163,10 @@ def base_scheme(name: str) -> str:
     >>> base_scheme("Space-XNet-tp"), base_scheme("Space-XNet-opt-tp")
     ('Space-XNet', 'Space-XNet-opt-tp')
     """
-    return SCHEMES[name][1] if name in SCHEMES and SCHEMES[name][0] == "grouped" else name
+    return SCHEMES[name].base if name in SCHEMES and SCHEMES[name].kind == "grouped" else name
 
 
 def scheme_rules(schemes: Sequence[str]) -> list[str]:
     """The gateway rules the solved schemes among ``schemes`` need (their own or their base's), in first-use order."""
     bases = [base_scheme(s) for s in schemes]
-    return list(dict.fromkeys(SCHEMES[s][3] for s in bases if s in SCHEMES and SCHEMES[s][0] == "solved"))
+    return list(dict.fromkeys(SCHEMES[s].gateway_rule for s in bases if s in SCHEMES and SCHEMES[s].kind == "solved"))

@@ -73,22 +73,22 @@ def _optimised(world: World, names: Sequence[str], progress: Progress, *, levers
     """Space-XNet-opt and -opt-tp among ``names``, optimised once on the world's own (in-sample) statistics even
     when evaluated out of sample: -opt-tp is -opt's deployment with compute groups added.
 
-    ``levers``: ``optimize_deployment`` options, with ``group_method``, ``group_size``, ``group_candidates``
-    for the compute groups (default: :func:`~spacexnet_opt.optimize.deployment.best_options`, waterfill groups).
+    ``levers``: the :class:`~spacexnet_opt.optimize.Levers` values (default:
+    :func:`~spacexnet_opt.optimize.best_options`; the groups of -opt-tp by ``waterfill`` unless they say otherwise).
     """
-    from ..optimize.deployment import best_options, optimize_deployment
-    from ..optimize.compute_groups import optimize_with_groups
     from ..evaluate import laws_from_stats
+    from ..optimize import Levers, add_compute_groups, best_options, optimize_deployment
 
     stats = getattr(world.setting, "statistics", None)
     if stats is not None:
         world = world.with_laws(laws_from_stats(stats), "in sample")
-    options = best_options(world) if levers is None else dict(levers)
-    group = {k: options.pop(k) for k in ("group_method", "group_size", "group_candidates") if k in options}
-    result = optimize_deployment(world, **options, progress=progress)
+    levers = best_options(world) if levers is None else Levers.of(**levers)
+    result = optimize_deployment(world, levers.without_groups(), progress=progress)
     out = {"Space-XNet-opt": result.plan}
     if "Space-XNet-opt-tp" in names:
-        grouped = optimize_with_groups(world, **group, base=result, progress=progress)
+        grouped = add_compute_groups(world, result, method=levers.compute_group if levers.groups else "waterfill",
+                                     group_size=levers.group_size, group_candidates=levers.group_candidates,
+                                     progress=progress)
         out["Space-XNet-opt-tp"] = replace(grouped.plan, name="Space-XNet-opt-tp")
     return out
 
@@ -130,7 +130,7 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
     """``(scheme, Deployment)`` pairs: every placement of every scheme (random ones ``seeds`` times)."""
 
     randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
-    optimised = [name for name in schemes if SCHEMES[name][0] == "optimised"]
+    optimised = [name for name in schemes if SCHEMES[name].kind == "optimised"]
     optimised = _optimised(world, optimised, progress, levers=levers) if optimised else {}
     plan = []
     for name in schemes:
@@ -138,12 +138,12 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
         base = base_scheme(name)
         if base in RANDOM_SCHEMES:
             plan += [(name, d) for n, d in randoms if n == base]
-        elif SCHEMES[name][0] == "optimised":
+        elif SCHEMES[name].kind == "optimised":
             plan.append((name, optimised[name]))
         else:
             plan.append((name, scheme_deployment(
                 base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method)))
-    grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name][0] == "grouped"]
+    grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name].kind == "grouped"]
     if grouped:
         from ..optimize.compute_groups import attach_groups
 

@@ -43,7 +43,8 @@ from ..errors import InputError, ResourceError
 from ..formats.scenario import Scenario, load_scenario
 from ..formats.schema import validate_document
 from .grid import Grid, RunSettings, check_schemes
-from .levers import LEVER_SCHEMES, OPTIMIZE, OptimizeLevers
+from ..optimize.levers import Levers
+from .levers import LEVER_SCHEMES, OPTIMIZE, lever_schemes
 
 __all__ = ["Point", "MAX_POINTS", "check_size", "grid_points", "distinct", "shell_key"]
 
@@ -84,7 +85,7 @@ def _model_of(annotation) -> type[BaseModel] | None:
 def _check_path(path: str) -> None:
     """Raise ValueError unless ``path`` names a field of the scenario (or of the run settings)."""
     prefix = next((p for p in (RUN, OPTIMIZE) if path.startswith(p)), "")
-    model: type[BaseModel] | None = {RUN: RunSettings, OPTIMIZE: OptimizeLevers}.get(prefix, Scenario)
+    model: type[BaseModel] | None = {RUN: RunSettings, OPTIMIZE: Levers}.get(prefix, Scenario)
     parts = path[len(prefix):].split(".")
     for depth, part in enumerate(parts):
         if model is None:  # inside a free-form table (statistics.params)
@@ -162,7 +163,7 @@ def _resolve(grid: Grid, base: dict, assignment: dict, where: str) -> tuple[Scen
         else:
             _set(data, path, value)
     settings = _settings(RunSettings, run, RUN, where, grid)
-    optimize = _settings(OptimizeLevers, levers, OPTIMIZE, where, grid) if _has_levers(grid) else None
+    optimize = _settings(Levers, levers, OPTIMIZE, where, grid) if _has_levers(grid) else None
     try:
         spec = validate_document(Scenario, data, kind="spacexnet-scenario", version=1, source=grid.source)
     except InputError as exc:
@@ -184,7 +185,7 @@ def _check_lever_schemes(grid: Grid) -> None:
 
 def _param(base: dict, grid: Grid, path: str):
     if path.startswith(OPTIMIZE):
-        return getattr(OptimizeLevers(), path[len(OPTIMIZE):])
+        return getattr(Levers(), path[len(OPTIMIZE):])
     return getattr(grid.run, path[len(RUN):]) if path.startswith(RUN) else _get(base, path)
 
 
@@ -272,8 +273,8 @@ def grid_points(grid: Grid, *, max_points: int = MAX_POINTS, progress: Callable[
         if levers is not None:
             content["optimize"] = levers.model_dump()
         digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
-        schemes = tuple(grid.schemes) + (levers.schemes() if levers is not None else ())
-        options = tuple(levers.options().items()) if levers is not None else None
+        schemes = tuple(grid.schemes) + (lever_schemes(levers) if levers is not None else ())
+        options = tuple(levers.model_dump().items()) if levers is not None else None
         points.append(Point(index, params, spec, run, digest, schemes, options))
     if progress is not None:
         progress(total, total)
