@@ -91,7 +91,7 @@ class RouteTable:
         """
         sources = np.asarray(sources, dtype=np.int64).ravel()
         missing = np.array(sorted({int(s) for s in sources} - set(self._row)), dtype=np.int64)
-        fresh = self._route(missing, progress, keep) if missing.size else None
+        fresh = self._route(missing, progress, keep) if missing.size else np.empty((self.snapshots.n_snapshots, 0, 0))
         out = np.empty((self.snapshots.n_snapshots, len(sources), self.snapshots.n_sats))
         for j, s in enumerate(sources):
             if int(s) in self._row:

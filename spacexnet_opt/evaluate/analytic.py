@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -51,7 +52,7 @@ class LayerLatency:
         return self.propagation_s + self.compute_s
 
 
-def _result(propagation: np.ndarray, times: ComputeTimes) -> LayerLatency:
+def _result(propagation: ArrayLike, times: ComputeTimes) -> LayerLatency:
     propagation = np.asarray(propagation, dtype=float)
     compute = np.full(len(propagation), times.gateway_s + times.expert_s)
     return LayerLatency(float(propagation.sum() + compute.sum() + times.per_token_s), propagation, compute,

@@ -99,7 +99,7 @@ def evaluate_many(world: World, deployments: Sequence[Deployment], *, tokens: in
     progress : Progress, optional
         ``progress("routing", done_snapshots, total)`` while routing legs the world has not routed yet.
     """
-    counts = [tokens] * len(deployments) if np.ndim(tokens) == 0 else list(tokens)
+    counts = [int(tokens)] * len(deployments) if isinstance(tokens, (int, np.integer)) else [int(n) for n in tokens]
     all_legs = leg_delays(world.snapshots, deployments, paths=world.paths, progress=progress)
     return [_one(world, d, legs, n, np.random.default_rng([seed, j]))
             for j, (d, legs, n) in enumerate(zip(deployments, all_legs, counts))]

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from ..limits import MAX_MAGNITUDE, MIN_POSITIVE
@@ -88,7 +89,7 @@ class ComputeModel:
         """True when satellites run at different speeds."""
         return self.speed_factor is not None and bool(np.ptp(self.speed_factor) > 0)
 
-    def gflops(self, satellites: np.ndarray) -> np.ndarray:
+    def gflops(self, satellites: ArrayLike) -> np.ndarray:
         """Effective GFLOPS of each satellite id in ``satellites`` (any shape)."""
         satellites = np.asarray(satellites, dtype=np.int64)
         if self.speed_factor is None:
@@ -134,7 +135,7 @@ class ComputeModel:
     def record(self) -> dict:
         """The assumptions as a JSON-ready dict (per-satellite speeds summarised)."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "speed_factor"}
-        if self.heterogeneous:
+        if self.speed_factor is not None:
             speeds = self.gflops(np.arange(len(self.speed_factor)))
             out["per_satellite_gflops"] = {"min": float(f"{speeds.min():.9g}"), "mean": float(f"{speeds.mean():.9g}"),
                                            "max": float(f"{speeds.max():.9g}"),

@@ -48,7 +48,7 @@ __all__ = ["GroupWork", "group_work", "world_work", "round_times", "compute_only
 
 def single_groups(gateways) -> tuple:
     """One group per layer holding only its gateway (today's model)."""
-    return tuple(ComputeGroup([int(g)], [1.0]) for g in np.asarray(gateways).ravel())
+    return tuple(ComputeGroup(np.array([int(g)]), np.array([1.0])) for g in np.asarray(gateways).ravel())
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def with_file_groups(plan, doc):
     groups = []
     for l, (entry, g) in enumerate(zip(entries, plan.gateways)):
         if entry is None:
-            groups.append(ComputeGroup([int(g)], [1.0]))
+            groups.append(ComputeGroup(np.array([int(g)]), np.array([1.0])))
             continue
         try:
             groups.append(ComputeGroup(entry.members, entry.shares))

@@ -292,7 +292,8 @@ def deployment_from_assignments(instance_layers: Sequence[LayerSubproblem], assi
 
 def deployment_from_solver(layers: Sequence[LayerSubproblem], *, objective: str, method: str, name: str) -> Deployment:
     """Solve every layer subproblem with ``method`` under ``objective`` (seed 0) and return the deployment."""
-    placement = solve_instance(Instance(scenario={"name": name}, layers=layers), method, objective=objective, rng=0)
+    placement = solve_instance(Instance(scenario={"name": name}, layers=list(layers)), method, objective=objective,
+                               rng=0)
     if placement.total_objective is None:
         raise SolverError(f"{method} found no placement for some layer of {name}")
     experts = np.array([entry.experts for entry in placement.layers])

@@ -37,7 +37,7 @@ from .api import Evaluation, evaluate_many
 from .deployment import Deployment
 from .montecarlo import simulate
 from .legs import LegDelays
-from .group_phases import group_phases, trivial_groups
+from .group_phases import GroupPhases, group_phases, trivial_groups
 
 __all__ = ["nearest_copy_legs", "evaluate_deployments", "check_in_world", "load_deployment_world"]
 
@@ -152,7 +152,7 @@ def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Se
 
     Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged.
     """
-    counts = [tokens] * len(plans) if np.ndim(tokens) == 0 else list(tokens)
+    counts = [int(tokens)] * len(plans) if isinstance(tokens, (int, np.integer)) else [int(n) for n in tokens]
     for p in plans:
         check_in_world(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
     out: list = [None] * len(plans)

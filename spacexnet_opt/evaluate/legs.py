@@ -82,6 +82,7 @@ def leg_delays(snapshots: IslSnapshots, deployments: Sequence[Deployment], *, pa
     result = []
     for d, leg in zip(deployments, legs):
         table = paths if paths is not None and paths.covers(leg) else routed
+        assert table is not None  # every leg is in ``paths`` or was routed
         arr = table.lookup(leg).reshape(-1, d.n_layers, d.n_experts)
         filled, bad, mean = connected_mean(arr)
         if not np.isfinite(mean).all():

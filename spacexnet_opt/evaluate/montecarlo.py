@@ -75,7 +75,7 @@ def _expert_times(delay_s: np.ndarray, snap: np.ndarray, layer: int, sets: np.nd
     """(n, k) time through each activated expert of layer ``layer``: its path delay, plus the contention of
     the other activated experts sharing its satellite (they run one after another)."""
     prop = delay_s[snap, layer, sets]
-    if hosts is None:
+    if hosts is None or contention_s is None:
         return prop
     h = hosts[snap, layer, sets]
     return prop + contention_s[snap, layer, sets] * ((h[:, :, None] == h[:, None, :]).sum(axis=2) - 1)

@@ -59,13 +59,13 @@ class CpsLaw:
         """Probability of activating exactly ``subset`` (for brute-force checks on tiny layers)."""
         from itertools import combinations
 
-        subset = set(int(i) for i in subset)
+        chosen = set(int(i) for i in subset)
         sure = set(np.flatnonzero(self.sure).tolist())
-        if len(subset) != self.k or not sure <= subset:
+        if len(chosen) != self.k or not sure <= chosen:
             return 0.0
         free = [i for i in range(len(self.weights)) if i not in sure]
         total = sum(np.prod(self.weights[list(c)]) for c in combinations(free, self.k_free))
-        return float(np.prod(self.weights[sorted(subset - sure)]) / total)
+        return float(np.prod(self.weights[sorted(chosen - sure)]) / total)
 
     def expected_max(self, x: np.ndarray) -> np.ndarray:
         """``E max_{i in A} x_i`` for ``x`` of shape (..., E), exactly."""

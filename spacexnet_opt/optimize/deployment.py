@@ -61,13 +61,13 @@ True
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..status import Status
 from ..errors import InputError
+from ..progress import Progress, no_progress
 from ..formats.deployment import Decision
 from ..evaluate.deployment import Deployment
 from .compute_groups import add_compute_groups
@@ -227,7 +227,7 @@ def _keep_better(world, plan, baseline, method, decisions, say):
 
 
 def optimize_deployment(world, levers: Levers | None = None, *, memory: float | None = None,
-                        bytes_per_param: float = 2.0, progress: Callable[[str, int, int], None] | None = None,
+                        bytes_per_param: float = 2.0, progress: Progress | None = None,
                         **values) -> OptimizeResult:
     """Optimise the deployment of ``world`` with ``levers`` (default: the paper's), changed by ``values``
     (lever names and values, :class:`~.levers.Levers`), see the module docstring.
@@ -243,7 +243,7 @@ def optimize_deployment(world, levers: Levers | None = None, *, memory: float | 
     opt_snapshots = levers.opt_snapshots
     _check_replicas(world, replicas)
     _check_capacity(world, capacity)
-    say = progress or (lambda stage, done, total: None)
+    say: Progress = progress or no_progress
     options = {"shape": shape, "ring": ring if shape == "free" else shape, "gateways": gateways,
                "replicas": replicas, "replica_method": replica_method, "capacity": capacity,
                "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}

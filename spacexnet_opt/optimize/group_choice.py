@@ -133,7 +133,7 @@ def _group(members, shares) -> ComputeGroup:
     return ComputeGroup(np.asarray(members)[keep], shares[keep] / shares[keep].sum())
 
 
-def _exact(rtt, cands, f, work, sigma, gateway, max_size, cap) -> tuple[ComputeGroup, float]:
+def _exact(rtt, cands, f, work, sigma, gateway, max_size, cap) -> tuple[ComputeGroup | None, float]:
     best, best_obj = None, np.inf
     for size in range(1, max_size + 1):
         for subset in itertools.combinations(range(len(cands)), size):
@@ -186,10 +186,10 @@ def _prefix(rtt, cands, f, work, sigma, gateway, n, shares):
 
 
 def _waterfill(rtt, mean_rtt, cands, f, work, sigma, gateway, max_size, cap,
-               refine: int = 2) -> tuple[ComputeGroup, float]:
+               refine: int = 2) -> tuple[ComputeGroup | None, float]:
     split = sum(s for s, _ in work.rounds)
     offset = len(work.rounds) * mean_rtt + sum(r for _, r in work.rounds) / f
-    tried = []   # (objective with water-filling shares, n): cheap, every prefix
+    tried: list[tuple[float, int]] = []   # (objective with water-filling shares, n): cheap, every prefix
     for n in range(1, min(max_size, len(cands)) + 1):
         shares = waterfill_shares(offset[:n], f[:n], split)
         if tried and (shares <= 1e-9).any():
@@ -265,7 +265,7 @@ def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int =
                          work.rounds)
     if delays is None:
         delays = gateway_delays(world.snapshots, gateways, progress=progress)
-    out = []
+    out: list[GroupChoice] = []
     for l, g in enumerate(gateways):
         progress("groups: layers", l, len(gateways))
         out.append(layer_group(delays[:, l], int(g), world.compute, work, sigma, method=method, max_size=max_size,

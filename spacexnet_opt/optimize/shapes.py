@@ -65,7 +65,7 @@ def mean_delay_graph(snapshots):
                       shape=(n, n)).tocsr()
 
 
-def _balanced(dist: np.ndarray, sizes: np.ndarray, arcs: int) -> np.ndarray:
+def _balanced(dist: np.ndarray, sizes: np.ndarray, arcs: int) -> np.ndarray | None:
     """Region of every satellite: min total delay to its seed with region ``r`` of size ``sizes[r]`` (min-cost flow)."""
     from ortools.graph.python import min_cost_flow
 
