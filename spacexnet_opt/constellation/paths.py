@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ..progress import Progress, no_progress
+from .routing import iter_shortest_delays
 
 if TYPE_CHECKING:
     from .isl import IslSnapshots
@@ -122,7 +123,6 @@ def route_paths(snapshots: IslSnapshots, legs: Sequence[Legs], *, progress: Prog
     workers : int, optional
         Routing threads (:func:`~spacexnet_opt.constellation.routing.iter_shortest_delays`).
     """
-    from .routing import iter_shortest_delays
 
     merged = Legs(*(np.concatenate(part) for part in zip(*(Legs(*leg).flat() for leg in legs))))
     sources = np.unique(np.concatenate([merged.gateways, merged.next_gateways]))

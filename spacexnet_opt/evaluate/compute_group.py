@@ -41,6 +41,7 @@ import numpy as np
 
 from ..errors import InputError
 from .deployment import ComputeGroup
+from ..moe import flops
 
 __all__ = ["GroupWork", "group_work", "world_work", "round_times", "compute_only",
            "single_groups", "with_file_groups"]
@@ -62,8 +63,6 @@ class GroupWork:
 
 
 def _attention_round(profile, context_len: int) -> tuple[float, float]:
-    from ..moe import flops
-
     h = profile.hidden_size
     rep = 0
     if profile.is_mla:
@@ -75,7 +74,6 @@ def _attention_round(profile, context_len: int) -> tuple[float, float]:
 def group_work(profile, *, context_len: int = 4096, include_dense: bool = True,
                include_lm_head: bool = False) -> GroupWork:
     """The split, replicated and gateway-only work of ``profile`` (sums to the compute model's GFLOP)."""
-    from ..moe import flops
 
     attention = _attention_round(profile, context_len)
     rounds = [attention]

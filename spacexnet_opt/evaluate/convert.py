@@ -15,9 +15,11 @@ from pathlib import Path
 
 from ..status import Status
 from ..errors import InputError
-from ..formats.deployment import Decision, DeploymentFile, DeploymentLayer, Predicted, scenario_ref
+from ..formats.deployment import Decision, DeploymentFile, DeploymentLayer, Predicted, save_deployment, scenario_ref
 from .compute_group import with_file_groups
 from .deployment import Deployment, deployment_from_lists, deployment_from_placement
+from ..formats.instance import load_instance
+from ..formats.placement import load_placement
 
 __all__ = ["deployment_to_file", "deployment_from_file", "deployment_from_pair", "predicted_from", "save_scheme_deployments"]
 
@@ -61,8 +63,6 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
 
     The placement is checked against the instance exactly as ``spacexnet evaluate`` checks it.
     """
-    from ..formats.instance import load_instance
-    from ..formats.placement import load_placement
 
     instance, placement = load_instance(instance_path), load_placement(placement_path)
     n_sats = instance.scenario.get("constellation", {}).get("n_sats")
@@ -89,7 +89,6 @@ def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str |
 
 def save_scheme_deployments(plans: dict, out: str | os.PathLike, scenario: str | os.PathLike) -> None:
     """Write ``deployment-<scheme>.json`` into ``out`` for every ``{scheme: Deployment}`` (random schemes: first seed)."""
-    from ..formats.deployment import save_deployment
 
     out = Path(out)
     ref = scenario_ref(scenario, relative_to=out)

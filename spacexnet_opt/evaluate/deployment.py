@@ -31,6 +31,7 @@ from ..formats.instance import Instance
 from ..formats.deployment import GroupEntry
 from ..limits import SHARE_TOLERANCE
 from ..solve.from_instance import solve_instance
+from ..partition import baseline_placement
 
 if TYPE_CHECKING:
     import os
@@ -275,7 +276,6 @@ def _matched_layers(placement, instance_layers, source) -> list:
 
 def deployment_from_baseline(partition: RingPartition, n_experts: int, *, scheme: str, seed: int | np.random.Generator | None = None) -> Deployment:
     """A random baseline of the paper (RandPlace, RandIntra, RandIntra-CG) on a ring partition, seeded."""
-    from ..partition import baseline_placement
 
     if scheme not in BASELINE_SCHEMES:
         raise ValueError(f"unknown baseline {scheme!r}; valid baselines: {', '.join(BASELINE_SCHEMES)}")

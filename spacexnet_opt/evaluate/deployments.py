@@ -38,6 +38,11 @@ from .deployment import Deployment
 from .montecarlo import simulate
 from .legs import LegDelays
 from .group_phases import GroupPhases, group_phases, trivial_groups
+from .contention import law_sets, shared_expected_max
+from .world import world_from_file
+from .convert import deployment_from_file
+from ..formats.deployment import load_deployment, resolve_scenario
+from .memory import check_world_memory
 
 __all__ = ["nearest_copy_legs", "evaluate_deployments", "check_in_world", "load_deployment_world"]
 
@@ -119,8 +124,6 @@ def _contention(world, chosen: np.ndarray) -> np.ndarray:
 
 
 def _evaluation(world, plan: Deployment, legs: LegDelays, chosen: np.ndarray, tokens: int, rng) -> Evaluation:
-    from .contention import law_sets, shared_expected_max
-
     times = world.times
     notes = {"replicas": "a token's leg goes to the copy with the least path delay in its snapshot"}
     hosts = contention = None
@@ -175,9 +178,6 @@ def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Se
 
 def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
     """``(doc, plan, world)`` of a deployment file: the file, its plan, and the world of its scenario/instance."""
-    from .world import world_from_file
-    from .convert import deployment_from_file
-    from ..formats.deployment import load_deployment, resolve_scenario
 
     doc = load_deployment(path)
     scenario = resolve_scenario(doc, path)
@@ -193,7 +193,6 @@ def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
         raise type(exc)(exc.message, field=exc.field, source=path) from None
     check_in_world(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
     if plan.groups is not None:
-        from .memory import check_world_memory
 
         check_world_memory(plan, world, scenario, source=path)
     return doc, plan, world

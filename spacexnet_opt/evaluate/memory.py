@@ -29,6 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..moe import flops
+from ..setting.resolvers import scenario_onboard
+from ..formats.scenario import Scenario, load_scenario
+from ..formats.schema import validate_document
+from ..formats.instance import load_instance
 
 __all__ = ["SatelliteBytes", "satellite_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory",
            "check_world_memory", "scenario_memory", "memory_summary"]
@@ -50,7 +55,6 @@ class SatelliteBytes:
 
 def _layer_params(profile) -> tuple[float, float]:
     """(split, replicated) parameters of one MoE layer's non-expert work (the router excluded)."""
-    from ..moe import flops
 
     h = profile.hidden_size
     rep = h * (profile.kv_lora_rank + profile.qk_rope_head_dim) + h * (profile.q_lora_rank or 0) \
@@ -74,7 +78,6 @@ def _layer_parts(profile, *, context_len: int, bytes_per_param: float, first: bo
     ``w * n_kv * per_head`` per share and one ``per_head`` counted as fixed only
     where it is larger (members below one head), see :func:`group_bytes`.
     """
-    from ..moe import flops
 
     split, rep = _layer_params(profile)
     kv_full = float(_kv_numbers(profile, np.ones(1), context_len)[0]) * KV_BYTES
@@ -95,7 +98,6 @@ def _layer_parts(profile, *, context_len: int, bytes_per_param: float, first: bo
 def group_bytes(profile, group, gateway: int, *, n_sats: int, first: bool, context_len: int = 4096,
                 bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
     """Weights and KV-cache bytes (N,) one layer's group adds (the router at the gateway included)."""
-    from ..moe import flops
 
     split, rep = _layer_params(profile)
     dense = profile.n_dense_layers if (first and include_dense) else 0
@@ -125,7 +127,6 @@ def share_caps(profile, free_bytes, *, first: bool, context_len: int = 4096, byt
 
 def expert_bytes(profile, experts, *, n_sats: int, bytes_per_param: float = 2.0) -> np.ndarray:
     """Weight bytes (N,) of the expert copies ``experts`` (any shape, ``-1`` padding) per satellite."""
-    from ..moe import flops
 
     out = np.zeros(n_sats)
     hosts = np.asarray(experts, dtype=np.int64).ravel()
@@ -136,7 +137,6 @@ def expert_bytes(profile, experts, *, n_sats: int, bytes_per_param: float = 2.0)
 def satellite_bytes(profile, gateways, experts, groups, *, n_sats: int, context_len: int = 4096,
                     bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
     """Weights and KV-cache bytes of every satellite; ``experts`` (L, E, C) or (L, E) ids, ``-1`` padding."""
-    from ..moe import flops
 
     weights, kv = expert_bytes(profile, experts, n_sats=n_sats, bytes_per_param=bytes_per_param), np.zeros(n_sats)
     for l, (gr, g) in enumerate(zip(groups, np.asarray(gateways).ravel())):
@@ -154,15 +154,11 @@ def scenario_memory(path, shell) -> tuple[np.ndarray | None, float]:
     """
     from pathlib import Path
 
-    from ..setting.resolvers import scenario_onboard
-    from ..formats.scenario import Scenario, load_scenario
-    from ..formats.schema import validate_document
 
     path = Path(path)
     if path.suffix.lower() == ".toml":
         spec, where = load_scenario(path), path
     else:
-        from ..formats.instance import load_instance
 
         scenario = load_instance(path).scenario
         spec = validate_document(Scenario, scenario.get("spec"), kind="spacexnet-scenario", version=1, source=path)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from ..errors import InputError
+from ..moe import TopKSampler
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -47,8 +48,6 @@ class CpsLaw:
     kind = "cps"
 
     def __init__(self, p: ArrayLike, k: int):
-        from ..moe import TopKSampler
-
         self.sampler = TopKSampler(np.asarray(p, dtype=float), int(k))
         self.k = int(k)
         self.sure = self.sampler.sure[0]

@@ -27,11 +27,14 @@ import numpy as np
 
 from ..setting.setting import Setting, resolve_setting
 from ..errors import InputError
-from ..formats.instance import Instance, LayerSubproblem
-from ..formats.scenario import Scenario
+from ..formats.instance import Instance, LayerSubproblem, load_instance
+from ..formats.scenario import Scenario, load_scenario
 from ..progress import Progress, no_progress
 from .compute import ComputeModel, ComputeTimes
 from .sets import CpsLaw, PairLaw, SetLaw, TraceLaw, set_law
+from ..setting import route_candidates, setting_layers
+from ..formats.schema import validate_document
+from .legs import LegDelays
 
 if TYPE_CHECKING:
     from ..constellation import IslSnapshots, Shell
@@ -128,7 +131,6 @@ class World:
         expectation and the Monte Carlo simulation all charge it exactly. The
         same ``legs`` when every satellite runs at the same speed.
         """
-        from .legs import LegDelays
 
         if not self.compute.heterogeneous:
             return legs
@@ -177,7 +179,6 @@ def world_from_setting(setting: Setting, *, compute: ComputeModel | None = None,
     ``paths`` holds the routed candidate legs of that rule (and possibly more,
     see :func:`~spacexnet_opt.setting.route_candidates`); routed here when not given.
     """
-    from ..setting import route_candidates, setting_layers
 
     progress("constellation", 0, 1)
     compute = compute or _compute_model(setting)
@@ -208,7 +209,6 @@ def world_from_instance(instance: Instance, *, source: str | os.PathLike, comput
     The statistics the instance was built from are not loaded: the layers carry
     their activation laws.
     """
-    from ..formats.schema import validate_document
 
     source = Path(source)
     block = instance.scenario.get("spec")
@@ -241,10 +241,8 @@ def world_from_file(path: str | os.PathLike, **options) -> World:
     """A world from a scenario (``.toml``) or an instance (JSON) file."""
     path = Path(path)
     if path.suffix.lower() == ".toml":
-        from ..formats.scenario import load_scenario
 
         return world_from_scenario(load_scenario(path), source=path, **options)
-    from ..formats.instance import load_instance
 
     options.pop("gateway_rule", None)
     return world_from_instance(load_instance(path), source=path, **options)

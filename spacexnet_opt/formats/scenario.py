@@ -53,6 +53,9 @@ from ..errors import FileFormatError, InputError
 from ..budget import check_snapshots
 from ..fileio import check_nesting, read_text, write_text_atomic
 from .schema import SHARE_TOLERANCE, NonNegativeValue, PositiveValue, StrictModel, validate_document
+from ..moe.profile_files import PROFILE_FILE_TYPES
+from ..moe.profiles import PROFILES, get_profile
+from ..constellation.presets import PRESETS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -190,9 +193,6 @@ class ModelSpec(StrictModel):
     @field_validator("profile")
     @classmethod
     def _builtin(cls, name: str) -> str:
-        from ..moe.profile_files import PROFILE_FILE_TYPES
-        from ..moe.profiles import get_profile
-
         if Path(name).suffix in PROFILE_FILE_TYPES:
             raise ValueError(f"{name!r} is a profile file, not a built-in profile: write file = {json.dumps(name)}")
         try:
@@ -205,9 +205,6 @@ class ModelSpec(StrictModel):
     @field_validator("file")
     @classmethod
     def _profile_file(cls, file: str) -> str:
-        from ..moe.profile_files import PROFILE_FILE_TYPES
-        from ..moe.profiles import PROFILES
-
         if Path(file).suffix in PROFILE_FILE_TYPES:
             return file
         if file.lower() in PROFILES:
@@ -400,7 +397,6 @@ class Scenario(StrictModel):
         if shell.walker is not None:
             n_sats = shell.walker.n_planes * shell.walker.sats_per_plane
         else:
-            from ..constellation.presets import PRESETS
 
             n_sats = PRESETS[shell.preset].n_sats if shell.preset in PRESETS else None
         if n_sats is not None:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from .gateways import sorted_hosts
 
 __all__ = ["subnet_hosts", "global_assignment"]
 
 
 def subnet_hosts(tau: np.ndarray, members, gateways: np.ndarray, activation: np.ndarray) -> np.ndarray:
     """Sorted rule inside every layer's subnet (its gateway excluded): satellite ids (L, E)."""
-    from .gateways import sorted_hosts
 
     out = np.empty(activation.shape, dtype=np.int64)
     for l, mem in enumerate(members):

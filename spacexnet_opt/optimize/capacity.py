@@ -34,6 +34,7 @@ import numpy as np
 from ..errors import InputError
 from ..evaluate.contention import shared_expected_max
 from .gateways import sorted_hosts
+from ..setting.onboard import expert_memory_gb
 
 __all__ = ["capacity_hosts", "capacity_limit", "exhaustive", "EXHAUSTIVE_LIMIT"]
 
@@ -43,7 +44,6 @@ EXHAUSTIVE_LIMIT = 50_000
 
 def capacity_limit(world) -> int | None:
     """Experts one satellite's memory holds (least memory over the candidates), or None without a memory model."""
-    from ..setting.onboard import expert_memory_gb
 
     memory = [min(layer.memory_gb) for layer in world.layers if layer.memory_gb is not None]
     if not memory:

@@ -26,13 +26,15 @@ from ..status import Status
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..formats.deployment import Decision
+from ..evaluate.memory import check_group_memory, expert_bytes, group_bytes, share_caps
+from ..evaluate.deployments import evaluate_deployments
+from .group_choice import choose_groups, gateway_delays
 
 __all__ = ["add_compute_groups", "attach_groups"]
 
 
 def _caps(world, plan, memory, bpp):
     """``caps(l, chosen)``: share limits of layer ``l`` in the memory the experts and earlier groups leave."""
-    from ..evaluate.memory import expert_bytes, group_bytes, share_caps
 
     c = world.compute
     options = dict(context_len=c.context_len, bytes_per_param=bpp, include_dense=c.include_dense)
@@ -60,8 +62,6 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
     OPTIMAL only for ``exact`` without a memory model, where the layers are
     independent -- with one, each layer is exact given the earlier layers).
     """
-    from ..evaluate.deployments import evaluate_deployments
-    from .group_choice import choose_groups, gateway_delays
 
     start = time.perf_counter()
     plan = result.plan
@@ -73,7 +73,6 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
     grouped = replace(plan, groups=tuple(c.group for c in choices))
     use = None
     if memory is not None:
-        from ..evaluate.memory import check_group_memory
 
         use = check_group_memory(grouped, world.profile, memory, n_sats=world.n_sats,
                                  context_len=world.compute.context_len, bytes_per_param=bytes_per_param,
@@ -105,7 +104,6 @@ def attach_groups(world, plans, *, method: str = "waterfill", group_size: int = 
     Groups depend only on the gateway, so each distinct gateway is solved once;
     this gives every baseline the same compute groups as the optimised scheme.
     """
-    from .group_choice import choose_groups, gateway_delays
 
     gateways = np.unique(np.concatenate([p.gateways for p in plans]))
     by_gateway = {}

@@ -69,9 +69,16 @@ from ..status import Status
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..formats.deployment import Decision
-from ..evaluate.deployment import Deployment
+from ..evaluate.deployment import Deployment, deployment_from_solver
 from .compute_groups import add_compute_groups
 from .levers import Levers
+from .capacity import capacity_hosts, capacity_limit, exhaustive
+from .gateways import layer_costs, ring_dp
+from .gateway_legs import candidate_delays, gateway_legs
+from .shapes import band_subnets, gateway_candidates, mean_delay_graph, region_subnets
+from .assign import global_assignment, subnet_hosts
+from .replicas import greedy_replicas, milp_replicas
+from ..evaluate.deployments import evaluate_deployments
 
 __all__ = ["OptimizeResult", "optimize_deployment", "best_options"]
 
@@ -90,8 +97,6 @@ class OptimizeResult:
 
 
 def _check_capacity(world, capacity):
-    from .capacity import capacity_limit
-
     limit = capacity_limit(world)
     if limit is not None and capacity > limit:
         raise InputError(f"a satellite's memory holds only {limit} experts, not {capacity}", field="capacity")
@@ -106,10 +111,6 @@ def _check_replicas(world, replicas):
 
 
 def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say):
-    from .gateways import layer_costs, ring_dp
-    from .gateway_legs import candidate_delays
-    from .shapes import gateway_candidates, mean_delay_graph
-
     graph = mean_delay_graph(world.snapshots)
     say("gateways: candidates", 0, 1)
     cands = gateway_candidates(subnets, graph, n_candidates)
@@ -133,9 +134,6 @@ def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say
 
 
 def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
-    from .assign import global_assignment, subnet_hosts
-    from .capacity import capacity_hosts, exhaustive
-
     if shape == "free":
         hosts, status = global_assignment(legs.tau, activation, gateways)
         return hosts, "global-lap", status
@@ -153,8 +151,6 @@ def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
 
 
 def _replicate(world, plan, legs, activation, budget, method):
-    from .replicas import greedy_replicas, milp_replicas
-
     used = np.unique(np.concatenate([plan.gateways, plan.hosts.ravel()]))
     spare = np.setdiff1d(np.arange(world.n_sats), used)
     delay = np.where(np.isfinite(legs.delay), legs.delay, np.nanmax(legs.tau[np.isfinite(legs.tau)]) * 4)
@@ -172,7 +168,6 @@ def _replicate(world, plan, legs, activation, budget, method):
 
 def _shape_and_gateways(world, *, shape, ring, gateways, activation, n_candidates, opt_snapshots, say):
     """Subnets and gateways, with their decisions."""
-    from .shapes import band_subnets, region_subnets
 
     start = time.perf_counter()
     regions = shape == "regions" or (shape == "free" and ring == "regions")
@@ -193,7 +188,6 @@ def _shape_and_gateways(world, *, shape, ring, gateways, activation, n_candidate
 
 def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activation, say):
     """Experts on the routed gateways: ``(plan, method, legs, decision)``."""
-    from .gateway_legs import gateway_legs
 
     start = time.perf_counter()
     legs = gateway_legs(world.snapshots, gw, keep=keep, progress=say) if keep or not paper else None
@@ -213,7 +207,6 @@ def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activa
 
 def _keep_better(world, plan, baseline, method, decisions, say):
     """Evaluate the plan and Space-XNet exactly; keep Space-XNet when it is better."""
-    from ..evaluate.deployments import evaluate_deployments
 
     own, base_ev = evaluate_deployments(world, [plan, baseline], tokens=0,
                                   progress=lambda stage, d, t: say("exact evaluation", d, t))
@@ -235,7 +228,6 @@ def optimize_deployment(world, levers: Levers | None = None, *, memory: float | 
     ``memory`` (GB per satellite) and ``bytes_per_param`` bound the compute groups' shares when the scenario
     has a memory model.
     """
-    from ..evaluate.deployment import deployment_from_solver
 
     levers = Levers.of(levers, **values)
     shape, ring, gateways, capacity = levers.shape, levers.ring, levers.gateways, levers.capacity
@@ -285,7 +277,6 @@ def best_options(world) -> Levers:
     bands, greedy fill -- on the mega shell the best measured lever for its
     time (docs/deployment.md).
     """
-    from .capacity import capacity_limit
 
     limit = capacity_limit(world)
     if world.n_experts <= 64:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..constellation import RouteTable, connected_mean
 from ..progress import Progress, no_progress
+from ..setting import member_delay_function
 
 __all__ = ["GatewayLegs", "gateway_legs", "candidate_delays"]
 
@@ -36,7 +37,6 @@ def candidate_delays(snapshots, sources, *, n_snapshots: int, graph=None) -> np.
     all: fast on large shells; it over-estimates the mean of per-snapshot
     shortest delays slightly, since a mean of minima is at most the minimum of means).
     """
-    from ..setting import member_delay_function
 
     sources = np.asarray(sources, dtype=np.int64)
     if n_snapshots == 0:

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..status import Status
 from ..errors import InputError
+from ..solve.milp_models import cbc_path, import_pulp
 
 MILP_LIMIT = 200_000
 """Most variables (copies x (snapshots + 1)) the replication MILP is built for."""
@@ -91,7 +92,6 @@ def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
 
     The objective (maximised) is the saving divided by the largest current delay (coefficients near 1).
     """
-    from ..solve.milp_models import import_pulp
 
     pulp = import_pulp()
     n_t, n_layers, n_experts = current.shape
@@ -126,7 +126,6 @@ def replica_model(current: np.ndarray, spare: np.ndarray, activation: np.ndarray
 def milp_replicas(current: np.ndarray, spare: np.ndarray, activation: np.ndarray, budget: int, *,
                   time_limit: float | None = 60.0) -> ReplicaChoice:
     """The exact facility-location MILP (PuLP + CBC); small cases only (variables ~ L E S T)."""
-    from ..solve.milp_models import cbc_path, import_pulp
 
     pulp = import_pulp()
     prob, y = replica_model(current, spare, activation, budget)

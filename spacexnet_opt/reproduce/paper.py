@@ -24,6 +24,7 @@ from ..formats.scenario import Scenario, load_scenario, resolve_path
 from ..progress import Progress, no_progress
 from .schemes import SCHEMES, model_schemes
 from .table import PAPER_TABLE2, run_schemes, scheme_world
+from ..setting.resolvers import scenario_constellation, scenario_isl_config, scenario_profile
 
 if TYPE_CHECKING:
     from ..moe import ActivationStats
@@ -65,7 +66,6 @@ def scenario_setting_key(spec: Scenario, source: str | os.PathLike, *, gflops: f
     >>> key["shell"]["n_planes"], key["model"]["top_k"], key["compute"]["satellite_gflops"]
     (33, 2, 7.28)
     """
-    from ..setting.resolvers import scenario_constellation, scenario_isl_config, scenario_profile
 
     source = Path(source)
     tle = spec.constellation.tle

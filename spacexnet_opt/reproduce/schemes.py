@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import InputError
 from ..evaluate.deployment import BASELINE_SCHEMES, Deployment, deployment_from_baseline, deployment_from_solver
 from ..formats.instance import Instance, LayerSubproblem
+from ..solve.backends.brute import MAX_ASSIGNMENTS
 
 if TYPE_CHECKING:
     from ..moe import ModelProfile
@@ -95,7 +96,6 @@ def scheme_obstacle(name: str, *, top_k: int, n_experts: int) -> str | None:
     >>> scheme_obstacle("Space-XNet", top_k=8, n_experts=256) is None
     True
     """
-    from ..solve.backends.brute import MAX_ASSIGNMENTS
 
     scheme = SCHEMES[base_scheme(name)]
     if scheme.kind != "solved":

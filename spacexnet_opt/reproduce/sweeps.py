@@ -27,11 +27,14 @@ from pathlib import Path
 from ..setting import Setting, resolve_setting
 from ..evaluate import ComputeModel
 from ..fileio import write_text_atomic
-from ..formats.scenario import Scenario
+from ..formats.scenario import Scenario, WalkerSpec
 from ..progress import Progress, no_progress
 from .paper import with_snapshots
 from .schemes import PAPER_SCHEMES
 from .table import run_schemes, scheme_world
+from ..setting.resolvers import scenario_constellation
+from ..errors import InputError
+from ..plotting import pyplot, save_figure
 
 __all__ = ["SWEEPS", "QUICK_SWEEPS", "SWEEP_AXES", "sweep_spec", "reproduce_sweeps", "plot_sweep"]
 
@@ -55,10 +58,6 @@ SWEEP_AXES = {
 SWEEP_MARKS = {"max_angular_rate": [(0.12 * math.pi / 180, "0.12 deg/s = 0.0021 rad/s", "--")]}
 
 def _walker(spec: Scenario, source: str | os.PathLike):
-    from ..setting.resolvers import scenario_constellation
-    from ..errors import InputError
-    from ..formats.scenario import WalkerSpec
-
     shell = scenario_constellation(spec, Path(source))
     if not hasattr(shell, "altitude_km"):
         raise InputError("sweeps need a Walker constellation (preset or walker), not a TLE shell",
@@ -101,7 +100,6 @@ def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike, *,
     """
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    from ..plotting import pyplot, save_figure
 
     plt = pyplot()
 

@@ -17,6 +17,12 @@ from ..evaluate.montecarlo import pooled_cdf
 from ..formats.instance import LayerSubproblem
 from ..progress import Progress, no_progress
 from .schemes import RANDOM_SCHEMES, SCHEMES, base_scheme, scheme_deployment, scheme_rules
+from ..setting import route_candidates, setting_layers
+from ..evaluate import deployment_legs, world_from_setting
+from ..evaluate import laws_from_stats
+from ..optimize import Levers, add_compute_groups, best_options, optimize_deployment
+from ..evaluate import evaluate_deployments
+from ..optimize.compute_groups import attach_groups
 
 if TYPE_CHECKING:
     from ..setting import Setting
@@ -49,8 +55,6 @@ def scheme_world(setting: Setting, schemes: Sequence[str], *, seeds: int, seed: 
     them routes nothing again. Returns the world (layers of the scenario's rule)
     and the layers per rule (``"center"``: the world's).
     """
-    from ..setting import route_candidates, setting_layers
-    from ..evaluate import deployment_legs, world_from_setting
 
     _check_schemes(schemes)
     rules = [rule for rule in scheme_rules(schemes) if rule != "center"]
@@ -76,8 +80,6 @@ def _optimised(world: World, names: Sequence[str], progress: Progress, *, levers
     ``levers``: the :class:`~spacexnet_opt.optimize.Levers` values (default:
     :func:`~spacexnet_opt.optimize.best_options`; the groups of -opt-tp by ``waterfill`` unless they say otherwise).
     """
-    from ..evaluate import laws_from_stats
-    from ..optimize import Levers, add_compute_groups, best_options, optimize_deployment
 
     stats = getattr(world.setting, "statistics", None)
     if stats is not None:
@@ -108,7 +110,6 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     receives each scheme's first deployment (a :class:`~spacexnet_opt.evaluate.Deployment`). ``levers``: the
     options of the ``Space-XNet-opt(-tp)`` rows (default: the best levers for the world).
     """
-    from ..evaluate import evaluate_deployments
 
     _check_schemes(schemes)
     plan = _scheme_plans(world, schemes, seeds=seeds, seed=seed, layers=layers or {"center": world.layers},
@@ -145,7 +146,6 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
                 base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method)))
     grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name].kind == "grouped"]
     if grouped:
-        from ..optimize.compute_groups import attach_groups
 
         for j, p in zip(grouped, attach_groups(world, [plan[j][1] for j in grouped], progress=progress)):
             plan[j] = (plan[j][0], p)

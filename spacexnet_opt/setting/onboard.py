@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import FileFormatError, InputError
 from ..fileio import load_numpy
+from ..moe.flops import expert_macs
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -146,7 +147,6 @@ def expert_memory_gb(profile: ModelProfile, bytes_per_param: float | None = None
     >>> round(expert_memory_gb(get_profile("llama-moe-3.5b-2of8")), 6)   # 3 * 4096 * 1376 * 2 bytes
     0.033817
     """
-    from ..moe.flops import expert_macs
 
     per_param = DEFAULT_BYTES_PER_PARAM if bytes_per_param is None else bytes_per_param
     return expert_macs(profile) * per_param / 1e9

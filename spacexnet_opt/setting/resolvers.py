@@ -19,6 +19,11 @@ import numpy as np
 from ..errors import InputError
 from ..partition import RingPartition, ring_partition
 from ..formats.scenario import Scenario, resolve_path
+from ..constellation import IslConfig, WalkerShell, load_tle_shell, preset
+from ..moe import get_profile, load_profile
+from .. import moe
+from .traces import exact_trace, merge_trace, sampled_trace
+from .onboard import draw_onboard
 
 if TYPE_CHECKING:
     from ..constellation import IslConfig, Shell
@@ -75,7 +80,6 @@ def scenario_errors(source: str | os.PathLike, *, field: str | None = None,
 
 def scenario_constellation(spec: Scenario, source: Path) -> Shell:
     """The Walker or TLE shell a scenario describes (file paths resolved against ``source``)."""
-    from ..constellation import WalkerShell, load_tle_shell, preset
 
     c = spec.constellation
     if c.preset is not None:
@@ -90,7 +94,6 @@ def scenario_constellation(spec: Scenario, source: Path) -> Shell:
 
 def scenario_profile(spec: Scenario, source: Path) -> ModelProfile:
     """The scenario's MoE model profile: a built-in name or a profile file."""
-    from ..moe import get_profile, load_profile
 
     if spec.model.profile is not None:
         with scenario_errors(source, field="model.profile"):
@@ -100,7 +103,6 @@ def scenario_profile(spec: Scenario, source: Path) -> ModelProfile:
 
 def scenario_statistics(spec: Scenario, profile: ModelProfile, source: Path) -> ActivationStats:
     """The scenario's activation statistics: synthetic (seeded) or loaded from a file."""
-    from .. import moe
 
     st = spec.statistics
     kwargs = dict(st.params)
@@ -131,7 +133,6 @@ def scenario_ring(spec: Scenario, shell: Shell, n_layers: int, source: Path) -> 
 
 def scenario_isl_config(spec: Scenario, profile: ModelProfile) -> IslConfig:
     """The ISL settings of a scenario; the message size defaults to the profile's activation size."""
-    from ..constellation import IslConfig
 
     given = spec.isl.config_overrides()
     given.setdefault("message_bits", 8 * profile.activation_bytes())
@@ -140,7 +141,6 @@ def scenario_isl_config(spec: Scenario, profile: ModelProfile) -> IslConfig:
 
 def scenario_traces(spec: Scenario, stats: ActivationStats) -> list | None:
     """Per-layer activated-set traces the scenario asks for (``statistics.trace``), or None."""
-    from .traces import exact_trace, merge_trace, sampled_trace
 
     mode = spec.statistics.trace_mode()
     if mode == "sample":
@@ -154,6 +154,5 @@ def scenario_traces(spec: Scenario, stats: ActivationStats) -> list | None:
 
 def scenario_onboard(spec: Scenario, shell: Shell, source: str | os.PathLike) -> Onboard:
     """The scenario's per-satellite speed and memory draw (seed ``seeds.compute``) for ``shell``."""
-    from .onboard import draw_onboard
 
     return draw_onboard(spec.compute, shell.n_sats, seed=spec.seeds.get("compute"), source=source)

@@ -61,6 +61,8 @@ from .resolvers import (
     scenario_statistics,
     scenario_traces,
 )
+from ..constellation import build_snapshots, expected_delays
+from ..partition import choose_gateways
 
 if TYPE_CHECKING:
     from ..constellation import IslConfig, IslSnapshots, Shell
@@ -73,7 +75,6 @@ __all__ = ["Setting", "resolve_setting", "setting_from_file", "member_delay_func
 def member_delay_function(snapshots: IslSnapshots, n_snapshots: int) -> Callable[[np.ndarray], np.ndarray]:
     """``delays(sources)``: expected delays from ``sources`` to every satellite over
     ``n_snapshots`` evenly spread snapshots (memoised); used for median gateways and band diameters."""
-    from ..constellation import expected_delays
 
     n = min(n_snapshots, snapshots.n_snapshots)
     idx = np.unique(np.linspace(0, snapshots.n_snapshots - 1, n).round().astype(np.int64))
@@ -136,7 +137,6 @@ class Setting:
     @cached_property
     def snapshots(self) -> IslSnapshots:
         """The ISL snapshots over the scenario's duration (link failures drawn with :attr:`links_seed`)."""
-        from ..constellation import build_snapshots
 
         return build_snapshots(self.shell, n_snapshots=self.spec.snapshots.count,
                                duration_s=self.spec.snapshots.duration_s, config=self.isl, seed=self.links_seed)
@@ -174,7 +174,6 @@ class Setting:
 
     def gateways(self, rule: str | None = None) -> np.ndarray:
         """The gateway of every band under ``rule`` (default: the scenario's), computed once per rule."""
-        from ..partition import choose_gateways
 
         rule = rule or self.spec.partition.gateway
         if rule not in self._gateways:

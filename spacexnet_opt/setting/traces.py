@@ -30,6 +30,7 @@ from math import comb
 import numpy as np
 
 from ..errors import InputError
+from ..moe import TopKSampler
 
 __all__ = ["MAX_EXACT_SETS", "merge_trace", "sampled_trace", "exact_trace"]
 
@@ -62,7 +63,6 @@ def merge_trace(sets: np.ndarray, weights: np.ndarray | None = None) -> tuple[np
 def sampled_trace(p: np.ndarray, k: int, n_tokens: int, *,
                   rng: int | np.random.Generator | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer of ``p`` (L, E): ``n_tokens`` sampled sets, merged (see :func:`merge_trace`)."""
-    from ..moe import TopKSampler
 
     draws = TopKSampler(np.atleast_2d(p), k).sample(n_tokens, rng=np.random.default_rng(rng))
     return [merge_trace(layer) for layer in draws]
@@ -76,7 +76,6 @@ def exact_trace(p: np.ndarray, k: int, *, max_sets: int = MAX_EXACT_SETS) -> lis
     InputError
         When a layer has more than ``max_sets`` possible sets (use ``sample``).
     """
-    from ..moe import TopKSampler
 
     sampler = TopKSampler(np.atleast_2d(p), k)
     out = []

@@ -29,6 +29,9 @@ from ..formats.placement import Placement, PlacementLayer
 from ..progress import Progress, no_progress
 from .problems import LinearProblem, Problem, QAPProblem, TraceProblem
 from .result import SolveResult, Status
+from ..moe import TopKSampler
+from .qaplib import load_qaplib
+from . import api
 
 __all__ = ["OBJECTIVES", "LayerJob", "layer_problem", "instance_jobs", "load_problems", "solve_jobs",
            "solve_instance", "placement_from_results"]
@@ -47,7 +50,6 @@ def _linear(layer: LayerSubproblem, field: str) -> LinearProblem:
 def _coactivation(layer: LayerSubproblem) -> np.ndarray:
     if layer.coactivation is not None:
         return np.asarray(layer.coactivation, float)
-    from ..moe import TopKSampler
 
     return np.asarray(TopKSampler(np.asarray(layer.activation, float), layer.k).pair_coactivation(), float)
 
@@ -175,7 +177,6 @@ def load_problems(path: str | os.PathLike, objective: str | None = None) -> list
         if objective not in (None, "qap"):
             raise InputError(f"a QAPLIB file is a quadratic assignment problem; objective {objective!r} "
                              "does not apply (omit --objective)", field="objective", source=path)
-        from .qaplib import load_qaplib
 
         return [LayerJob(0, None, None, load_qaplib(path))]
     objective = _checked(objective or "linear")
@@ -189,13 +190,12 @@ def solve_jobs(jobs: Sequence[LayerJob], method: str | None = None, *, time_limi
 
     ``progress(f"solve {method}", done, total)`` before and after each layer.
     """
-    from .api import solve
 
     stage = f"solve {method or 'default method'}"
     results = []
     for done, job in enumerate(jobs):
         progress(stage, done, len(jobs))
-        results.append(solve(job.problem, method=method, time_limit=time_limit, options=options, rng=rng))
+        results.append(api.solve(job.problem, method=method, time_limit=time_limit, options=options, rng=rng))
     progress(stage, len(jobs), len(jobs))
     return results
 

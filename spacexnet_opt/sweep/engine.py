@@ -21,6 +21,7 @@ from .db import DB_NAME, LOCK_TIMEOUT_S, ResultsDB, inspect_results
 from .grid import Grid
 from .points import Point, distinct, grid_points, shell_key
 from .task import run_point, shell_snapshots
+from ..constellation.presets import PRESETS
 
 __all__ = ["SweepSummary", "run_sweep"]
 
@@ -78,7 +79,6 @@ def _distributed(todo: list[Point], source: str, record: Callable[[Point, dict],
 def _priority(point: Point) -> int:
     """A point's Dask priority: satellites x snapshots, so the largest shells start first and the
     small points fill the end (the last worker to finish waits less)."""
-    from ..constellation.presets import PRESETS
 
     shell = point.spec.constellation
     walker = shell.walker or PRESETS.get(shell.preset)

@@ -43,6 +43,9 @@ from pydantic import Field, field_validator, model_validator
 from ..errors import FileFormatError, InputError
 from ..fileio import MAX_NESTING, check_nesting, read_text
 from ..formats.schema import StrictModel, validate_document
+from ..reproduce.schemes import SCHEMES
+from ..solve import METHODS
+from ..reproduce.paper import default_scenario
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,8 +77,6 @@ class RunSettings(StrictModel):
     @field_validator("method")
     @classmethod
     def _known_method(cls, method: str | None) -> str | None:
-        from ..solve import METHODS
-
         if method is not None and method not in METHODS:
             raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(sorted(METHODS))}")
         return method
@@ -163,7 +164,6 @@ class Grid(StrictModel):
         path = Path(self.source).parent / self.scenario
         if path.exists() or Path(self.scenario).name != self.scenario:
             return path
-        from ..reproduce.paper import default_scenario
 
         name = self.scenario.removesuffix(".toml")
         for candidate in (path.with_name(f"{name}.toml"), default_scenario(name)):
@@ -260,7 +260,6 @@ def load_grid(path: str | os.PathLike) -> Grid:
 
 def check_schemes(grid: Grid) -> None:
     """Every scheme of ``grid`` is known."""
-    from ..reproduce.schemes import SCHEMES
 
     for i, name in enumerate(grid.schemes):
         if name not in SCHEMES:

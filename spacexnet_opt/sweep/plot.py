@@ -27,6 +27,7 @@ import numpy as np
 from .db import ResultsDB
 from .grid import Grid
 from .points import Point, grid_points
+from ..reproduce.sweeps import plot_sweep
 
 __all__ = ["plot_axes"]
 
@@ -90,7 +91,6 @@ def plot_axes(grid: Grid, database: str | os.PathLike, out: str | os.PathLike, *
 
     ``points``: ``grid_points(grid)`` when already computed (only their hashes are used).
     """
-    from ..reproduce.sweeps import plot_sweep
 
     db = ResultsDB(database, readonly=True)
     try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 import traceback
 from pathlib import Path
+from ..setting import resolve_setting
+from ..reproduce.table import run_schemes, scheme_world
 
 __all__ = ["shell_snapshots", "run_point", "METRICS"]
 
@@ -21,7 +23,6 @@ METRICS = ("mean_s_per_token", "std_s", "ci95_low_s", "ci95_high_s", "p99_s_per_
 
 def shell_snapshots(spec, source: str):
     """The ISL snapshots of ``spec``'s shell (the part of a setting shared by every point on that shell)."""
-    from ..setting import resolve_setting
 
     return resolve_setting(spec, Path(source)).snapshots
 
@@ -43,8 +44,6 @@ def run_point(spec, source: str, schemes: list[str], run, snapshots=None, levers
     ``snapshots`` are the shell's (from :func:`shell_snapshots`); None builds them here. ``levers``: the
     ``optimize`` options of the ``Space-XNet-opt(-tp)`` rows (items of a dict; None: the best levers).
     """
-    from ..setting import resolve_setting
-    from ..reproduce.table import run_schemes, scheme_world
 
     start = time.perf_counter()
     try:

@@ -18,6 +18,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..fileio import read_json, write_text_atomic
+from ..evaluate import evaluate_deployments
+from ..sweep.db import DB_NAME, ResultsDB
 
 __all__ = ["write_view", "layer_figure", "results_figure"]
 
@@ -29,7 +31,6 @@ def layer_figure(world, deployment):
     """
     import plotly.graph_objects as go
 
-    from ..evaluate import evaluate_deployments
 
     latency = evaluate_deployments(world, [deployment], tokens=0)[0].snapshot
     layers = list(range(len(latency.propagation_s)))
@@ -42,7 +43,6 @@ def layer_figure(world, deployment):
 
 def _sweep_rows(path: Path) -> list[tuple[str, float]]:
     """``(scheme, s/token)`` of every successful row of a sweep's results database (or its directory)."""
-    from ..sweep.db import DB_NAME, ResultsDB
 
     db = ResultsDB(path / DB_NAME if path.is_dir() else path, readonly=True)
     try:
