@@ -1,0 +1,281 @@
+"""The event-driven serving engine (numpy + heapq).
+
+Every satellite is a FIFO server of its GFLOPS: a job arriving at time ``a``
+starts at ``max(a, free)`` and keeps the server busy for its GFLOP / GFLOPS
+(Lindley's recursion, exact for FIFO because every arrival is an event handled
+in time order). A *pass* is one iteration of the model over a batch of
+sequences: it enters layer 0 at the first gateway, and in every layer
+
+1. the non-expert work runs at the gateway (one job), or in rounds over the
+   layer's compute group (the hidden states go out to each member, its share
+   runs there, the partial sums come back; the gateway's interface sends and
+   receives ``2 x remote members x rows`` messages of ``sigma`` each), then
+   the router (and layer 0's once-per-token work) at the gateway;
+2. every activated expert gets the rows that chose it: they reach its
+   satellite after the leg's delay (``sigma`` more per extra row: messages
+   pipeline along the path), run there, and go on to the next gateway; the
+   layer ends when the last of them arrives.
+
+After the last layer (back at the first gateway) every sequence of the pass has
+one more token; a sequence with tokens left rejoins the batcher at once (its
+next token enters layer 0 only after its previous token left the last layer).
+Requests wait in a FIFO admission queue until the KV cache of their whole
+context (prompt + output) fits on every satellite running their attention
+(and fewer than ``max_active`` sequences are active); a request that could not
+fit even alone is rejected and reported. Batching: a batch leaves the batcher
+when it holds ``max_batch`` sequences or ``window_s`` after its first one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import ServeModel
+from .requests import RequestSet
+from .sequences import draw_sequence, pass_counts, pass_experts
+
+__all__ = ["Trace", "run"]
+
+_ARRIVE, _FIRE, _LAYER, _JOB = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """What one run recorded (times in seconds; ``nan`` where a request did not get that far).
+
+    ``admitted_s``, ``first_s``, ``done_s`` (n,): admission, first token and last token delivered to the
+    user; ``tokens`` (n,) delivered; ``rejected`` (n,) bool; ``busy_s`` and ``jobs`` (N,) per satellite;
+    ``waits`` (m, 2) arrival and start of every job that queued; ``peak_kv`` (N,) bytes; ``end_s``; ``passes``
+    and ``batched_rows``; ``events``.
+    """
+
+    admitted_s: np.ndarray
+    first_s: np.ndarray
+    done_s: np.ndarray
+    tokens: np.ndarray
+    rejected: np.ndarray
+    busy_s: np.ndarray
+    jobs: np.ndarray
+    waits: np.ndarray
+    peak_kv: np.ndarray
+    end_s: float
+    passes: int
+    batched_rows: int
+    events: int
+
+
+class _Pass:
+    __slots__ = ("seqs", "rows", "ctx", "experts", "layer", "stage", "pending", "latest")
+
+    def __init__(self, seqs, rows, ctx, experts):
+        self.seqs, self.rows, self.ctx, self.experts = seqs, rows, ctx, experts
+        self.layer = self.stage = self.pending = 0
+        self.latest = 0.0
+
+
+def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: int = 1, window_s: float = 0.0,
+        max_active: int | None = None, until_s: float = float("inf"), progress=None) -> Trace:
+    """Simulate ``requests`` on ``model`` until every request is done (or ``until_s``)."""
+    m, n = model, len(requests)
+    L, E, sigma = m.n_layers, m.n_experts, m.sigma_s
+    gflops, host, leg_in, leg_out = m.gflops, m.host, m.leg_in, m.leg_out
+    g0 = m.gateways[0]
+    prompt, output = requests.prompt.tolist(), requests.output.tolist()
+    origin = requests.origin.tolist()
+    heap: list = []
+    tick = itertools.count()
+    free = [0.0] * len(gflops)
+    busy = [0.0] * len(gflops)
+    jobs = [0] * len(gflops)
+    waits: list = []
+    admitted, first, done = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    tokens, rejected = [0] * n, np.zeros(n, dtype=bool)
+    draws: dict = {}
+    kv = m.kv_per_token
+    attn = np.flatnonzero(kv > 0)
+    kv_a = kv[attn]
+    room = None if m.capacity is None else (m.capacity - m.weights)[attn]
+    reserved = np.zeros(len(attn))
+    peak = np.zeros(len(attn))
+    queue: deque = deque()
+    active = 0
+    batch: list = []
+    batch_gen = 0
+    stats = {"passes": 0, "rows": 0, "events": 0}
+
+    def access(t, r):
+        return 0.0 if origin[r] < 0 else m.access_s[m.snapshot(t)][origin[r]]
+
+    def admit(now):
+        nonlocal active
+        while queue and (max_active is None or active < max_active):
+            r = queue[0]
+            need = (prompt[r] + output[r]) * kv_a
+            if room is not None and ((reserved + need) > room).any():
+                if active:
+                    return
+                queue.popleft()
+                rejected[r] = True
+                continue
+            queue.popleft()
+            reserved[:] += need
+            np.maximum(peak, reserved, out=peak)
+            active += 1
+            admitted[r] = now
+            draws[r] = draw_sequence(m.laws, n_experts=E, prompt=prompt[r], output=output[r], seed=seed, request=r)
+            join(r, now)
+
+    def join(r, now):
+        nonlocal batch_gen
+        batch.append(r)
+        if len(batch) >= max_batch:
+            fire(now)
+        elif len(batch) == 1:
+            heapq.heappush(heap, (now + window_s, next(tick), _FIRE, batch_gen, None))
+
+    def fire(now):
+        nonlocal batch, batch_gen
+        seqs, batch = batch, []
+        batch_gen += 1
+        rows = ctx = 0
+        dec, pre = [], []
+        for r in seqs:
+            made = tokens[r]
+            if made == 0:
+                rows += prompt[r]
+                ctx += prompt[r] * (prompt[r] + 1) // 2
+                pre.append(draws[r].prefill)
+            else:
+                rows += 1
+                ctx += prompt[r] + made
+                dec.append(draws[r].decode[made - 1])
+        p = _Pass(seqs, rows, ctx, pass_experts(pass_counts(dec, pre, n_experts=E)))
+        stats["passes"] += 1
+        stats["rows"] += rows
+        start_layer(p, 0, now)
+
+    def job(now, sat, work, back, p):
+        """A job of ``work`` GFLOP arriving at ``sat`` now; its result travels ``back`` seconds on."""
+        start = free[sat] if free[sat] > now else now
+        if start > now:
+            waits.append((now, start))
+        service = work / gflops[sat]
+        end = start + service
+        free[sat] = end
+        busy[sat] += service
+        jobs[sat] += 1
+        end += back
+        if end > p.latest:
+            p.latest = end
+        p.pending -= 1
+        if p.pending == 0:
+            step(p, p.latest)
+
+    def start_layer(p, l, now):
+        p.layer, p.latest = l, now
+        grp = m.groups[l]
+        if grp is None:
+            a0, a1 = m.gw_work[l]
+            p.stage, p.pending = -1, 1
+            job(now, m.gateways[l], a0 * p.rows + a1 * p.ctx, 0.0, p)
+        else:
+            p.stage = 0
+            start_round(p, grp, now)
+
+    def start_round(p, grp, now):
+        s0, s1, r0, r1 = grp.rounds[p.stage]
+        split, rep = s0 * p.rows + s1 * p.ctx, r0 * p.rows + r1 * p.ctx
+        extra = (p.rows - 1) * sigma
+        delays = grp.delay[m.snapshot(now)]
+        p.pending = len(grp.members)
+        for sat, w, d in zip(grp.members, grp.shares, delays):
+            leg = d + extra if d > 0 else 0.0
+            heapq.heappush(heap, (now + leg, next(tick), _JOB, (sat, w * split + rep, leg), p))
+
+    def step(p, now):
+        """The stage ending at ``now`` is done: the next one."""
+        l = p.layer
+        grp = m.groups[l]
+        if p.stage >= 0:  # a compute-group round
+            now += 2 * grp.n_remote * p.rows * sigma
+            p.stage += 1
+            p.latest = now
+            if p.stage < len(grp.rounds):
+                start_round(p, grp, now)
+                return
+            a0, a1 = m.gw_work[l]
+            p.stage, p.pending = -1, 1
+            job(now, m.gateways[l], a0 * p.rows + a1 * p.ctx, 0.0, p)
+            return
+        if p.stage == -1:  # non-expert work done: the experts
+            t = m.snapshot(now)
+            hs, di, do = host[t][l], leg_in[t][l], leg_out[t][l]
+            p.stage, p.pending = -2, len(p.experts[l])
+            for e, rows in p.experts[l]:
+                extra = (rows - 1) * sigma
+                sat = hs[e]
+                heapq.heappush(heap, (now + di[e] + extra, next(tick), _JOB,
+                                      (sat, rows * m.expert_gflop, do[e] + extra), p))
+            return
+        if l + 1 < L:  # at the next gateway
+            heapq.heappush(heap, (now, next(tick), _LAYER, l + 1, p))
+            return
+        finish_pass(p, now)
+
+    def finish_pass(p, now):
+        nonlocal active
+        for r in p.seqs:
+            tokens[r] += 1
+            seen = now + access(now, r)
+            if tokens[r] == 1:
+                first[r] = seen
+            if tokens[r] == output[r]:
+                done[r] = seen
+                del draws[r]
+                reserved[:] -= (prompt[r] + output[r]) * kv_a
+                active -= 1
+            else:
+                join(r, now)
+        admit(now)
+
+    for r, a in enumerate(requests.arrival_s.tolist()):
+        heapq.heappush(heap, (a, next(tick), _ARRIVE, r, None))
+    now = 0.0
+    report = max(1, n // 100)
+    finished = 0
+    while heap:
+        now, _, kind, a, b = heapq.heappop(heap)
+        if now > until_s:
+            now = until_s
+            break
+        stats["events"] += 1
+        if kind == _JOB:
+            sat, work, back = a
+            job(now, sat, work, back, b)
+        elif kind == _LAYER:
+            start_layer(b, a, now)
+        elif kind == _ARRIVE:
+            if b is None:  # at the user: up to the first gateway
+                heapq.heappush(heap, (now + access(now, a), next(tick), _ARRIVE, a, True))
+            else:
+                queue.append(a)
+                admit(now)
+                finished += 1
+                if progress is not None and finished % report == 0:
+                    progress("serving", finished, n)
+        elif a == batch_gen and batch:
+            fire(now)
+    return Trace(admitted, first, done, np.array(tokens), rejected, np.array(busy), np.array(jobs),
+                 np.array(waits, dtype=float).reshape(-1, 2), _full(peak, attn, len(kv)),
+                 now, stats["passes"], stats["rows"], stats["events"])
+
+
+def _full(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    out[index] = values
+    return out
