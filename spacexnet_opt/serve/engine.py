@@ -198,7 +198,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             heapq.heappush(heap, (now + leg, next(tick), _JOB, (sat, w * split + rep, leg), p))
 
     def step(p, now):
-        """The stage ending at ``now`` is done: the next one."""
+        """The stage ending at ``now`` (perhaps after the event being handled) is done: schedule the next one."""
         l = p.layer
         grp = m.groups[l]
         if p.stage >= 0:  # a compute-group round
@@ -210,7 +210,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
                 return
             a0, a1 = m.gw_work[l]
             p.stage, p.pending = -1, 1
-            job(now, m.gateways[l], a0 * p.rows + a1 * p.ctx, 0.0, p)
+            heapq.heappush(heap, (now, next(tick), _JOB, (m.gateways[l], a0 * p.rows + a1 * p.ctx, 0.0), p))
             return
         if p.stage == -1:  # non-expert work done: the experts
             t = m.snapshot(now)
@@ -222,10 +222,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
                 heapq.heappush(heap, (now + di[e] + extra, next(tick), _JOB,
                                       (sat, rows * m.expert_gflop, do[e] + extra), p))
             return
-        if l + 1 < L:  # at the next gateway
-            heapq.heappush(heap, (now, next(tick), _LAYER, l + 1, p))
-            return
-        finish_pass(p, now)
+        heapq.heappush(heap, (now, next(tick), _LAYER, l + 1, p))  # at the next gateway (L: the pass is done)
 
     def finish_pass(p, now):
         nonlocal active
@@ -258,7 +255,10 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             sat, work, back = a
             job(now, sat, work, back, b)
         elif kind == _LAYER:
-            start_layer(b, a, now)
+            if a < L:
+                start_layer(b, a, now)
+            else:
+                finish_pass(b, now)
         elif kind == _ARRIVE:
             if b is None:  # at the user: up to the first gateway
                 heapq.heappush(heap, (now + access(now, a), next(tick), _ARRIVE, a, True))
