@@ -37,7 +37,7 @@ import numpy as np
 
 from .model import ServeModel
 from .requests import RequestSet
-from .sequences import draw_sequence, pass_counts, pass_experts
+from .sequences import Draws, pass_counts, pass_experts
 
 __all__ = ["Trace", "run"]
 
@@ -95,7 +95,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
     waits: list = []
     admitted, first, done = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     tokens, rejected = [0] * n, np.zeros(n, dtype=bool)
-    draws: dict = {}
+    draws = Draws(m.laws, n_experts=E, prompt=requests.prompt, output=requests.output, seed=seed)
     kv = m.kv_per_token
     attn = np.flatnonzero(kv > 0)
     kv_a = kv[attn]
@@ -121,13 +121,13 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
                     return
                 queue.popleft()
                 rejected[r] = True
+                draws.release(r)
                 continue
             queue.popleft()
             reserved[:] += need
             np.maximum(peak, reserved, out=peak)
             active += 1
             admitted[r] = now
-            draws[r] = draw_sequence(m.laws, n_experts=E, prompt=prompt[r], output=output[r], seed=seed, request=r)
             join(r, now)
 
     def join(r, now):
@@ -149,11 +149,11 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             if made == 0:
                 rows += prompt[r]
                 ctx += prompt[r] * (prompt[r] + 1) // 2
-                pre.append(draws[r].prefill)
+                pre.append(draws.prefill(r))
             else:
                 rows += 1
                 ctx += prompt[r] + made
-                dec.append(draws[r].decode[made - 1])
+                dec.append(draws.decode(r, made - 1))
         p = _Pass(seqs, rows, ctx, pass_experts(pass_counts(dec, pre, n_experts=E)))
         stats["passes"] += 1
         stats["rows"] += rows
@@ -233,7 +233,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
                 first[r] = seen
             if tokens[r] == output[r]:
                 done[r] = seen
-                del draws[r]
+                draws.release(r)
                 reserved[:] -= (prompt[r] + output[r]) * kv_a
                 active -= 1
             else:

@@ -18,7 +18,7 @@ import numpy as np
 from .engine import Trace, _full
 from .model import ServeModel
 from .requests import RequestSet
-from .sequences import draw_sequence, pass_counts, pass_experts
+from .sequences import Draws, pass_counts, pass_experts
 
 __all__ = ["run"]
 
@@ -37,7 +37,8 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
     room = None if m.capacity is None else (m.capacity - m.weights)[attn]
     state = {"reserved": np.zeros(len(attn)), "peak": np.zeros(len(attn)), "active": 0, "batch": [], "gen": 0,
              "passes": 0, "rows": 0}
-    waiting, draws = [], {}
+    waiting = []
+    draws = Draws(m.laws, n_experts=m.n_experts, prompt=requests.prompt, output=requests.output, seed=seed)
     prompt, output, origin = requests.prompt, requests.output, requests.origin
 
     def access(r):
@@ -77,8 +78,8 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
     def one_pass(seqs):
         rows = sum(int(prompt[r]) if tokens[r] == 0 else 1 for r in seqs)
         ctx = sum(int(prompt[r] * (prompt[r] + 1) // 2) if tokens[r] == 0 else int(prompt[r] + tokens[r]) for r in seqs)
-        counts = pass_counts([draws[r].decode[tokens[r] - 1] for r in seqs if tokens[r] > 0],
-                             [draws[r].prefill for r in seqs if tokens[r] == 0], n_experts=m.n_experts)
+        counts = pass_counts([draws.decode(r, tokens[r] - 1) for r in seqs if tokens[r] > 0],
+                             [draws.prefill(r) for r in seqs if tokens[r] == 0], n_experts=m.n_experts)
         state["passes"] += 1
         state["rows"] += rows
         experts = pass_experts(counts)
@@ -129,8 +130,6 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             np.maximum(state["peak"], state["reserved"], out=state["peak"])
             state["active"] += 1
             admitted[r] = env.now
-            draws[r] = draw_sequence(m.laws, n_experts=m.n_experts, prompt=int(prompt[r]), output=int(output[r]),
-                                     seed=seed, request=r)
             join(r)
 
     def request(r, at):

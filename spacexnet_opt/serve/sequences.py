@@ -1,52 +1,84 @@
-"""Per-sequence draws both engines share: the experts every token of a request activates.
+"""The experts every token of every request activates, drawn in blocks of requests both engines share.
 
-A request's draws come from ``default_rng([seed, 7, request])`` in a fixed
-order (per layer: the prompt's sets, then the decode tokens' sets), so they do
-not depend on when, or by which engine, the request is simulated.
+Requests are drawn :data:`BLOCK` at a time from ``default_rng([seed, 7,
+block])`` in a fixed order (per layer: the prompt rows of the block's
+requests, then their decode tokens), so the draws do not depend on when, or by
+which engine, a request is simulated. A block is drawn when one of its
+requests is admitted and dropped once all of them are done.
 
 >>> import numpy as np
 >>> from spacexnet_opt.evaluate.sets import TraceLaw
->>> d = draw_sequence([TraceLaw([[0, 1], [2, 2]], [1.0, 1.0])], n_experts=3, prompt=4, output=3, seed=0, request=0)
->>> int(d.prefill.sum()) <= 8, d.decode.shape   # a padded set {2, 2} counts expert 2 once
-(True, (2, 1, 2))
->>> pass_experts(pass_counts([d.decode[0], d.decode[1]], [], n_experts=3))[0] in ([(0, 2), (1, 2)], [(2, 2)],
-...                                                                                  [(0, 1), (1, 1), (2, 1)])
+>>> d = Draws([TraceLaw([[0, 1], [2, 2]], [1.0, 1.0])], n_experts=3, prompt=np.array([4]), output=np.array([3]),
+...           seed=0)
+>>> int(d.prefill(0).sum()) <= 8, d.decode(0, 1).shape   # a padded set {2, 2} counts expert 2 once
+(True, (1, 2))
+>>> pass_experts(pass_counts([d.decode(0, 0), d.decode(0, 1)], [], n_experts=3))[0] in (
+...     [(0, 2), (1, 2)], [(2, 2)], [(0, 1), (1, 1), (2, 1)])
 True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["SequenceDraws", "draw_sequence", "pass_counts", "pass_experts"]
+__all__ = ["BLOCK", "Draws", "pass_counts", "pass_experts"]
+
+BLOCK = 64
+"""Requests drawn together."""
 
 
-@dataclass(frozen=True, eq=False)
-class SequenceDraws:
-    """``prefill`` (L, E): prompt rows activating each expert; ``decode[j]`` (L, k): the sets of decode token j."""
-
-    prefill: np.ndarray
-    decode: np.ndarray
-
-
-def _rows_per_expert(sets: np.ndarray, n_experts: int) -> np.ndarray:
-    """How many rows of ``sets`` (n, k) activate each expert (an expert listed twice in a row counts once)."""
+def _rows_per_expert(owner: np.ndarray, sets: np.ndarray, n_owners: int, n_experts: int) -> np.ndarray:
+    """(n_owners, E): rows of each owner activating each expert (an expert listed twice in a row counts once)."""
     keys = np.unique(np.arange(len(sets))[:, None] * n_experts + sets)
-    return np.bincount(keys % n_experts, minlength=n_experts)
+    return np.bincount(owner[keys // n_experts] * n_experts + keys % n_experts,
+                       minlength=n_owners * n_experts).reshape(n_owners, n_experts)
 
 
-def draw_sequence(laws, *, n_experts: int, prompt: int, output: int, seed: int, request: int) -> SequenceDraws:
-    """The activated experts of a request's prompt rows and of its ``output - 1`` decode tokens."""
-    rng = np.random.default_rng([seed, 7, request])
-    n_dec = output - 1
-    prefill = np.zeros((len(laws), n_experts), dtype=np.int64)
-    decode = []
-    for l, law in enumerate(laws):
-        prefill[l] = _rows_per_expert(law.sample(prompt, rng), n_experts)
-        decode.append(law.sample(n_dec, rng) if n_dec else np.zeros((0, law.k), dtype=np.int64))
-    return SequenceDraws(prefill, np.stack(decode, axis=1))
+class Draws:
+    """Activated experts of the requests with lengths ``prompt`` and ``output`` (arrays (n,))."""
+
+    def __init__(self, laws, *, n_experts: int, prompt: np.ndarray, output: np.ndarray, seed: int):
+        self.laws, self.n_experts, self.seed = laws, n_experts, seed
+        self.prompt, self.output = np.asarray(prompt), np.asarray(output)
+        self._blocks: dict = {}
+        self._left: dict = {}
+
+    def _block(self, r: int):
+        b = r // BLOCK
+        if b not in self._blocks:
+            self._blocks[b] = self._draw(b)
+            self._left[b] = len(self._blocks[b][0])
+        return self._blocks[b], r - b * BLOCK
+
+    def _draw(self, b: int):
+        rng = np.random.default_rng([self.seed, 7, b])
+        prompt, n_dec = self.prompt[b * BLOCK:(b + 1) * BLOCK], self.output[b * BLOCK:(b + 1) * BLOCK] - 1
+        owner = np.repeat(np.arange(len(prompt)), prompt)
+        start = np.concatenate([[0], np.cumsum(n_dec)])
+        prefill = np.empty((len(prompt), len(self.laws), self.n_experts), dtype=np.int64)
+        decode = []
+        for l, law in enumerate(self.laws):
+            prefill[:, l] = _rows_per_expert(owner, law.sample(int(prompt.sum()), rng), len(prompt), self.n_experts)
+            decode.append(law.sample(int(start[-1]), rng))
+        return prefill, np.stack(decode, axis=1), start
+
+    def prefill(self, r: int) -> np.ndarray:
+        """(L, E): prompt rows of request ``r`` activating each expert."""
+        (prefill, _, _), i = self._block(r)
+        return prefill[i]
+
+    def decode(self, r: int, j: int) -> np.ndarray:
+        """(L, k): the sets of decode token ``j`` (0-based) of request ``r``."""
+        (_, decode, start), i = self._block(r)
+        return decode[start[i] + j]
+
+    def release(self, r: int) -> None:
+        """Request ``r`` is done (or rejected): drop its block once all of the block's requests are."""
+        b = r // BLOCK
+        if b in self._left:
+            self._left[b] -= 1
+            if self._left[b] == 0:
+                del self._blocks[b], self._left[b]
 
 
 def pass_counts(decode_sets: list, prefills: list, *, n_experts: int) -> np.ndarray:
