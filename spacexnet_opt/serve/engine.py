@@ -37,11 +37,11 @@ import numpy as np
 
 from .model import ServeModel
 from .requests import RequestSet
-from .sequences import Draws, pass_counts, pass_experts
+from .sequences import Draws, pass_counts, pass_experts, token_experts
 
 __all__ = ["Trace", "run"]
 
-_ARRIVE, _FIRE, _LAYER, _JOB = 0, 1, 2, 3
+_ARRIVE, _FIRE, _DONE, _JOB = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,17 +106,20 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
     active = 0
     batch: list = []
     batch_gen = 0
-    stats = {"passes": 0, "rows": 0, "events": 0}
+    stats = {"passes": 0, "rows": 0}
+
+    push, interval, n_snap, expert_gflop = heapq.heappush, m.interval_s, m.n_snapshots, m.expert_gflop
+    gw_work, gateways = m.gw_work, m.gateways
 
     def access(t, r):
-        return 0.0 if origin[r] < 0 else m.access_s[m.snapshot(t)][origin[r]]
+        return 0.0 if origin[r] < 0 else m.access_s[int(t // interval) % n_snap][origin[r]]
 
     def admit(now):
         nonlocal active
         while queue and (max_active is None or active < max_active):
             r = queue[0]
             need = (prompt[r] + output[r]) * kv_a
-            if room is not None and ((reserved + need) > room).any():
+            if room is not None and (reserved + need > room).any():
                 if active:
                     return
                 queue.popleft()
@@ -136,7 +139,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         if len(batch) >= max_batch:
             fire(now)
         elif len(batch) == 1:
-            heapq.heappush(heap, (now + window_s, next(tick), _FIRE, batch_gen, None))
+            push(heap, (now + window_s, next(tick), _FIRE, batch_gen, None))
 
     def fire(now):
         nonlocal batch, batch_gen
@@ -154,35 +157,20 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
                 rows += 1
                 ctx += prompt[r] + made
                 dec.append(draws.decode(r, made - 1))
-        p = _Pass(seqs, rows, ctx, pass_experts(pass_counts(dec, pre, n_experts=E)))
+        experts = token_experts(dec[0]) if rows == 1 and dec else pass_experts(pass_counts(dec, pre, n_experts=E))
+        p = _Pass(seqs, rows, ctx, experts)
         stats["passes"] += 1
         stats["rows"] += rows
         start_layer(p, 0, now)
 
-    def job(now, sat, work, back, p):
-        """A job of ``work`` GFLOP arriving at ``sat`` now; its result travels ``back`` seconds on."""
-        start = free[sat] if free[sat] > now else now
-        if start > now:
-            waits.append((now, start))
-        service = work / gflops[sat]
-        end = start + service
-        free[sat] = end
-        busy[sat] += service
-        jobs[sat] += 1
-        end += back
-        if end > p.latest:
-            p.latest = end
-        p.pending -= 1
-        if p.pending == 0:
-            step(p, p.latest)
-
     def start_layer(p, l, now):
+        """The pass reaches the gateway of layer ``l`` at ``now``: its non-expert work arrives there (an event)."""
         p.layer, p.latest = l, now
         grp = m.groups[l]
         if grp is None:
-            a0, a1 = m.gw_work[l]
+            a0, a1 = gw_work[l]
             p.stage, p.pending = -1, 1
-            job(now, m.gateways[l], a0 * p.rows + a1 * p.ctx, 0.0, p)
+            push(heap, (now, next(tick), _JOB, (gateways[l], a0 * p.rows + a1 * p.ctx, 0.0), p))
         else:
             p.stage = 0
             start_round(p, grp, now)
@@ -191,38 +179,38 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         s0, s1, r0, r1 = grp.rounds[p.stage]
         split, rep = s0 * p.rows + s1 * p.ctx, r0 * p.rows + r1 * p.ctx
         extra = (p.rows - 1) * sigma
-        delays = grp.delay[m.snapshot(now)]
+        delays = grp.delay[int(now // interval) % n_snap]
         p.pending = len(grp.members)
         for sat, w, d in zip(grp.members, grp.shares, delays):
             leg = d + extra if d > 0 else 0.0
-            heapq.heappush(heap, (now + leg, next(tick), _JOB, (sat, w * split + rep, leg), p))
+            push(heap, (now + leg, next(tick), _JOB, (sat, w * split + rep, leg), p))
 
     def step(p, now):
         """The stage ending at ``now`` (perhaps after the event being handled) is done: schedule the next one."""
-        l = p.layer
-        grp = m.groups[l]
-        if p.stage >= 0:  # a compute-group round
+        l, stage = p.layer, p.stage
+        if stage == -1:  # non-expert work done: the experts
+            t = int(now // interval) % n_snap
+            hs, di, do = host[t][l], leg_in[t][l], leg_out[t][l]
+            experts = p.experts[l]
+            p.stage, p.pending = -2, len(experts)
+            for e, rows in experts:
+                extra = (rows - 1) * sigma
+                push(heap, (now + di[e] + extra, next(tick), _JOB, (hs[e], rows * expert_gflop, do[e] + extra), p))
+        elif stage == -2:  # the experts' results are at the next gateway
+            if l + 1 < L:
+                start_layer(p, l + 1, now)
+            else:
+                push(heap, (now, next(tick), _DONE, None, p))  # back at the first gateway: the pass is done
+        else:  # a compute-group round
+            grp = m.groups[l]
             now += 2 * grp.n_remote * p.rows * sigma
-            p.stage += 1
-            p.latest = now
-            if p.stage < len(grp.rounds):
+            p.stage, p.latest = stage + 1, now
+            if stage + 1 < len(grp.rounds):
                 start_round(p, grp, now)
                 return
-            a0, a1 = m.gw_work[l]
+            a0, a1 = gw_work[l]
             p.stage, p.pending = -1, 1
-            heapq.heappush(heap, (now, next(tick), _JOB, (m.gateways[l], a0 * p.rows + a1 * p.ctx, 0.0), p))
-            return
-        if p.stage == -1:  # non-expert work done: the experts
-            t = m.snapshot(now)
-            hs, di, do = host[t][l], leg_in[t][l], leg_out[t][l]
-            p.stage, p.pending = -2, len(p.experts[l])
-            for e, rows in p.experts[l]:
-                extra = (rows - 1) * sigma
-                sat = hs[e]
-                heapq.heappush(heap, (now + di[e] + extra, next(tick), _JOB,
-                                      (sat, rows * m.expert_gflop, do[e] + extra), p))
-            return
-        heapq.heappush(heap, (now, next(tick), _LAYER, l + 1, p))  # at the next gateway (L: the pass is done)
+            push(heap, (now, next(tick), _JOB, (gateways[l], a0 * p.rows + a1 * p.ctx, 0.0), p))
 
     def finish_pass(p, now):
         nonlocal active
@@ -245,23 +233,35 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
     now = 0.0
     report = max(1, n // 100)
     finished = 0
+    pop, events = heapq.heappop, 0
     while heap:
-        now, _, kind, a, b = heapq.heappop(heap)
+        now, _, kind, a, b = pop(heap)
         if now > until_s:
             now = until_s
             break
-        stats["events"] += 1
-        if kind == _JOB:
+        events += 1
+        if kind == _JOB:  # a job arrives at its satellite: FIFO (Lindley), its result travels ``back`` on
             sat, work, back = a
-            job(now, sat, work, back, b)
-        elif kind == _LAYER:
-            if a < L:
-                start_layer(b, a, now)
+            start = free[sat]
+            if start > now:
+                waits.append((now, start))
             else:
-                finish_pass(b, now)
+                start = now
+            service = work / gflops[sat]
+            free[sat] = end = start + service
+            busy[sat] += service
+            jobs[sat] += 1
+            end += back
+            if end > b.latest:
+                b.latest = end
+            b.pending -= 1
+            if b.pending == 0:
+                step(b, b.latest)
+        elif kind == _DONE:
+            finish_pass(b, now)
         elif kind == _ARRIVE:
             if b is None:  # at the user: up to the first gateway
-                heapq.heappush(heap, (now + access(now, a), next(tick), _ARRIVE, a, True))
+                push(heap, (now + access(now, a), next(tick), _ARRIVE, a, True))
             else:
                 queue.append(a)
                 admit(now)
@@ -272,7 +272,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             fire(now)
     return Trace(admitted, first, done, np.array(tokens), rejected, np.array(busy), np.array(jobs),
                  np.array(waits, dtype=float).reshape(-1, 2), _full(peak, attn, len(kv)),
-                 now, stats["passes"], stats["rows"], stats["events"])
+                 now, stats["passes"], stats["rows"], events)
 
 
 def _full(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from .engine import Trace, _full
 from .model import ServeModel
 from .requests import RequestSet
-from .sequences import Draws, pass_counts, pass_experts
+from .sequences import Draws, pass_counts, pass_experts, token_experts
 
 __all__ = ["run"]
 
@@ -82,7 +82,8 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
                              [draws.prefill(r) for r in seqs if tokens[r] == 0], n_experts=m.n_experts)
         state["passes"] += 1
         state["rows"] += rows
-        experts = pass_experts(counts)
+        experts = token_experts(draws.decode(seqs[0], tokens[seqs[0]] - 1)) if rows == 1 and tokens[seqs[0]] else \
+            pass_experts(counts)
         for l in range(m.n_layers):
             yield from layer(l, rows, ctx, experts)
         for r in seqs:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLOCK", "Draws", "pass_counts", "pass_experts"]
+__all__ = ["BLOCK", "Draws", "pass_counts", "pass_experts", "token_experts"]
 
 BLOCK = 64
 """Requests drawn together."""
@@ -83,6 +83,8 @@ class Draws:
 
 def pass_counts(decode_sets: list, prefills: list, *, n_experts: int) -> np.ndarray:
     """Rows (L, E) of a pass activating each expert: decode tokens' sets (L, k) each, prefills' counts (L, E)."""
+    if len(prefills) == 1 and not decode_sets:
+        return prefills[0]
     if decode_sets:
         sets = np.stack(decode_sets)  # (b, L, k)
         b, n_layers, _ = sets.shape
@@ -97,8 +99,15 @@ def pass_counts(decode_sets: list, prefills: list, *, n_experts: int) -> np.ndar
 
 def pass_experts(counts: np.ndarray) -> list:
     """Per layer, ``[(expert, rows), ...]`` of a pass whose rows activate ``counts`` (L, E)."""
+    if counts.size <= 512:  # small layers: plain Python is faster than numpy's fixed costs
+        return [[(e, c) for e, c in enumerate(row) if c] for row in counts.tolist()]
     ls, es = np.nonzero(counts)
     ns = counts[ls, es]
     bounds = np.searchsorted(ls, np.arange(len(counts) + 1))
     pairs = list(zip(es.tolist(), ns.tolist()))
     return [pairs[bounds[l]:bounds[l + 1]] for l in range(len(counts))]
+
+
+def token_experts(sets: np.ndarray) -> list:
+    """:func:`pass_experts` of a pass of one decode token with sets ``sets`` (L, k)."""
+    return [[(e, 1) for e in dict.fromkeys(row)] for row in sets.tolist()]
