@@ -22,20 +22,24 @@ from test_evaluate_cli import TINY
 # the evaluate tests' tiny scenario (10 x 32 star, LLaMA-MoE 2/8, 6 snapshots) with the snapshots 10 s apart, so
 # that requests spread over time meet every snapshot
 SERVE_TINY = TINY.replace("count = 6", "count = 6\nduration_s = 60.0")
-SCHEMES = {"space-xnet": [], "replicas": ["--replicas", "8"], "capacity": ["--capacity", "2"],
-           "groups": ["--compute-group", "waterfill", "--group-size", "6"]}
+EXTRA = {"replicas": ["--replicas", "8"], "capacity": ["--capacity", "2"]}
 
 
 @pytest.fixture(scope="module")
 def deployments(tmp_path_factory):
+    """Every scheme of ``reproduce paper`` on the tiny scenario, and optimised deployments with replicas and with
+    two experts per satellite."""
     from typer.testing import CliRunner
 
     from spacexnet_opt.cli.app import app
 
     d = tmp_path_factory.mktemp("serve")
     (d / "tiny.toml").write_text(SERVE_TINY)
-    out = {}
-    for name, options in SCHEMES.items():
+    res = CliRunner().invoke(app, ["reproduce", "paper", "--scenario", str(d / "tiny.toml"), "--out", str(d),
+                                   "--seeds", "2", "--tokens", "2"])
+    assert res.exit_code == 0, res.output
+    out = {p.stem.removeprefix("deployment-"): p for p in d.glob("deployment-*.json")}
+    for name, options in EXTRA.items():
         res = CliRunner().invoke(app, ["optimize", str(d / "tiny.toml"), "-o", str(d / f"{name}.json"), *options])
         assert res.exit_code == 0, res.output
         out[name] = d / f"{name}.json"
@@ -59,23 +63,32 @@ def spaced(n, gap, prompt, output, origin=-1):
     return RequestSet(np.arange(n) * gap, np.full(n, prompt), np.full(n, output), np.full(n, origin))
 
 
-@pytest.mark.parametrize("scheme", list(SCHEMES))
-def test_vanishing_load_tpot_is_evaluate_s_per_token(cli, deployments, models, scheme, tmp_path):
-    """Requests 41.3 s apart never meet (each takes about 35 s); decode tokens attend to 1 + j keys, j = 1..19, so
-    their mean context is 11 and the mean TPOT is evaluate's s/token at --context-len 11."""
-    requests = spaced(300, 41.3, 1, 20)
-    res = serve_model(models[scheme], requests)
-    check_run(requests, res)
-    assert cli("evaluate", deployments[scheme], "--context-len", "11", "--tokens", "20000",
+SCHEMES = ["RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet", "Space-XNet-median", "Space-XNet-top2",
+           "Space-XNet-opt", "Space-XNet-opt-tp", *EXTRA]
+
+
+def vanishing_load(cli, deployment, model, tmp_path, *, spacing_s: float):
+    """Lone requests of 1 prompt token and 20 output tokens: decode token j attends to 1 + j keys (j = 1..19), so
+    the mean TPOT is evaluate's s/token at --context-len 11 (attention is linear in the context). Requests
+    ``spacing_s`` apart never meet, and spread over the snapshots."""
+    assert cli("evaluate", deployment, "--context-len", "11", "--tokens", "20000",
                "--json", tmp_path / "ev.json").exit_code == 0
     ev = json.loads((tmp_path / "ev.json").read_text())
-    tpot = res.metrics["tpot_s"]["mean"]
+    exact = ev["snapshot_exact_s_per_token"]
+    gap = max(spacing_s, 25 * exact)  # a request takes about 21 s/token
+    requests = spaced(200, gap, 1, 20)
+    res = serve_model(model, requests)
+    check_run(requests, res)
+    assert (res.trace.admitted_s[1:] > res.trace.done_s[:-1]).all()  # one request at a time
     lo, hi = res.metrics["tpot_ci95_s"]
-    half = (hi - lo) / 2
-    assert abs(tpot - ev["snapshot_exact_s_per_token"]) <= 1.7 * half  # within the 99.9 % interval
+    assert abs(res.metrics["tpot_s"]["mean"] - exact) <= 1.7 * (hi - lo) / 2  # within the 99.9 % interval
     mc_lo, mc_hi = ev["ci95_s"]
     assert lo <= mc_hi and mc_lo <= hi  # the two Monte Carlo intervals overlap
-    assert not res.metrics["queues"]["queued_jobs"] or max(res.metrics["queues"]["queued_jobs"]) == 0
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_vanishing_load_tpot_is_evaluate_s_per_token(cli, deployments, models, scheme, tmp_path):
+    vanishing_load(cli, deployments[scheme], models[scheme], tmp_path, spacing_s=41.3)
 
 
 def one_server(service_work: np.ndarray) -> ServeModel:
@@ -148,8 +161,8 @@ def test_compute_group_rounds_match_hand_computation():
         assert trace.first_s.tolist() == [5.0] and trace.done_s.tolist() == [15.0]
 
 
-@pytest.mark.parametrize("scheme, batching", [("space-xnet", (1, 0.0)), ("space-xnet", (4, 0.3)),
-                                              ("groups", (2, 0.1)), ("capacity", (1, 0.0))])
+@pytest.mark.parametrize("scheme, batching", [("Space-XNet", (1, 0.0)), ("Space-XNet", (4, 0.3)),
+                                              ("Space-XNet-opt-tp", (2, 0.1)), ("capacity", (1, 0.0))])
 def test_simpy_reference_gives_the_same_times(models, scheme, batching):
     rng = np.random.default_rng(3)
     n = 40
@@ -166,11 +179,11 @@ def test_same_seed_same_result_and_pending_requests_are_reported(models):
     rng = np.random.default_rng(4)
     n = 60
     requests = RequestSet(np.cumsum(rng.exponential(0.5, n)), np.full(n, 4), np.full(n, 10), np.full(n, -1))
-    one, two = (serve_model(models["space-xnet"], requests, seed=9) for _ in range(2))
+    one, two = (serve_model(models["Space-XNet"], requests, seed=9) for _ in range(2))
     assert one.to_json() == two.to_json()
-    other = serve_model(models["space-xnet"], requests, seed=10)
+    other = serve_model(models["Space-XNet"], requests, seed=10)
     assert other.metrics["tpot_s"] != one.metrics["tpot_s"]
-    cut = serve_model(models["space-xnet"], requests, seed=9, until_s=20.0)
+    cut = serve_model(models["Space-XNet"], requests, seed=9, until_s=20.0)
     check_run(requests, cut)
     r = cut.metrics["requests"]
     assert r["pending_admitted"] > 0 and r["not_arrived"] > 0 and cut.metrics["throughput"]["makespan_s"] == 20.0
@@ -179,7 +192,7 @@ def test_same_seed_same_result_and_pending_requests_are_reported(models):
 def test_memory_admission_holds_at_most_what_fits(models):
     """Capacity for exactly two requests' KV cache (plus the weights): never more than two active at once, the
     peak memory stays within the capacity, and a request longer than the memory is rejected, not squeezed in."""
-    m = models["space-xnet"]
+    m = models["Space-XNet"]
     need = 30 * m.kv_per_token
     capacity = m.weights + np.where(need > 0, 2.5 * need, 1e18)
     m = dataclasses.replace(m, capacity=capacity)
@@ -225,7 +238,7 @@ def test_ground_users_add_their_links_at_vanishing_load(models):
     """From a ground point, a lone request's first token is later by the uplink and the downlink of its snapshot."""
     from spacexnet_opt.serve.inputs import load_inputs  # noqa: F401  (models built from the same file)
 
-    m = models["space-xnet"]
+    m = models["Space-XNet"]
     access = [[0.004], [0.006], [0.005], [0.007], [0.003], [0.008]]
     ground = dataclasses.replace(m, access_s=access)
     requests = spaced(6, 41.3, 1, 1)
@@ -234,3 +247,12 @@ def test_ground_users_add_their_links_at_vanishing_load(models):
     up = [access[m.snapshot(t)][0] for t in requests.arrival_s]
     down = [access[m.snapshot(t)][0] for t in far.first_s]
     np.testing.assert_allclose(far.first_s - plain.first_s, np.add(up, down), rtol=0, atol=0.02)
+
+
+def test_vanishing_load_on_the_paper_space_xnet_deployment(cli, tmp_path):
+    """The slower check, on the paper's scenario (200 snapshots 28.7 s apart)."""
+    from conftest import REPO
+
+    dep = tmp_path / "paper.json"
+    assert cli("optimize", REPO / "instances" / "paper.toml", "-o", dep).exit_code == 0
+    vanishing_load(cli, dep, build_model(load_inputs(dep)), tmp_path, spacing_s=28.9)

@@ -30,12 +30,13 @@ __all__ = ["ServeResult", "serve", "serve_model", "serve_file", "estimate_events
 @dataclass(frozen=True, eq=False)
 class ServeResult:
     """One run: the deployment's name, the arrival rate (None for a file of timestamps), the metrics, the
-    busiest satellites (utilisation, jobs, peak memory)."""
+    busiest satellites (utilisation, jobs, peak memory) and the engine's per-request :class:`~.engine.Trace`."""
 
     name: str
     rate: float | None
     metrics: dict
     satellites: list
+    trace: object = None
 
     def to_json(self) -> dict:
         return {"deployment": self.name, "rate_per_s": self.rate, **self.metrics, "satellites": self.satellites}
@@ -65,7 +66,7 @@ def serve_model(model: ServeModel, requests: RequestSet, *, seed: int = 0, batch
         from .engine import run
     trace = run(model, requests, seed=seed, until_s=until_s, progress=progress, **options)
     return ServeResult(model.name, rate, serving_metrics(requests, trace, slo=slo),
-                       satellite_rows(trace, model, top=None))
+                       satellite_rows(trace, model, top=None), trace)
 
 
 def serve(inputs, workload: Workload, *, source: str | os.PathLike = "<workload>", until_s: float = float("inf"),

@@ -101,7 +101,9 @@ def _queues(arrival, trace, end: float) -> dict:
 
     left = np.where(trace.rejected, arrival, trace.done_s)
     admitted_or_gone = np.where(trace.rejected, arrival, trace.admitted_s)
-    return {"time_s": grid.tolist(), "in_system": (count(arrival) - count(left)).tolist(),
+    waited = trace.waits[:, 1] - trace.waits[:, 0]
+    return {"jobs_that_waited": int(len(waited)), "total_job_wait_s": float(waited.sum()),
+            "time_s": grid.tolist(), "in_system": (count(arrival) - count(left)).tolist(),
             "waiting_admission": (count(arrival) - count(admitted_or_gone)).tolist(),
             "queued_jobs": (count(trace.waits[:, 0]) - count(trace.waits[:, 1])).tolist()}
 
