@@ -41,7 +41,9 @@ from .sequences import Draws, pass_counts, pass_experts, token_experts
 
 __all__ = ["Trace", "run"]
 
-_ARRIVE, _FIRE, _DONE, _JOB = 0, 1, 2, 3
+# events: (time, tick, code, x, y, pass); code >= 0: a job of x GFLOP arriving at satellite ``code``, its result
+# travelling y seconds on; negative codes: an arrival (x the request), the batcher's timer (x its batch), a pass done
+_ARRIVE, _FIRE, _DONE = -1, -2, -3
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +141,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         if len(batch) >= max_batch:
             fire(now)
         elif len(batch) == 1:
-            push(heap, (now + window_s, next(tick), _FIRE, batch_gen, None))
+            push(heap, (now + window_s, next(tick), _FIRE, batch_gen, 0.0, None))
 
     def fire(now):
         nonlocal batch, batch_gen
@@ -170,7 +172,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         if grp is None:
             a0, a1 = gw_work[l]
             p.stage, p.pending = -1, 1
-            push(heap, (now, next(tick), _JOB, (gateways[l], a0 * p.rows + a1 * p.ctx, 0.0), p))
+            push(heap, (now, next(tick), gateways[l], a0 * p.rows + a1 * p.ctx, 0.0, p))
         else:
             p.stage = 0
             start_round(p, grp, now)
@@ -183,7 +185,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         p.pending = len(grp.members)
         for sat, w, d in zip(grp.members, grp.shares, delays):
             leg = d + extra if d > 0 else 0.0
-            push(heap, (now + leg, next(tick), _JOB, (sat, w * split + rep, leg), p))
+            push(heap, (now + leg, next(tick), sat, w * split + rep, leg, p))
 
     def step(p, now):
         """The stage ending at ``now`` (perhaps after the event being handled) is done: schedule the next one."""
@@ -195,12 +197,12 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             p.stage, p.pending = -2, len(experts)
             for e, rows in experts:
                 extra = (rows - 1) * sigma
-                push(heap, (now + di[e] + extra, next(tick), _JOB, (hs[e], rows * expert_gflop, do[e] + extra), p))
+                push(heap, (now + di[e] + extra, next(tick), hs[e], rows * expert_gflop, do[e] + extra, p))
         elif stage == -2:  # the experts' results are at the next gateway
             if l + 1 < L:
                 start_layer(p, l + 1, now)
             else:
-                push(heap, (now, next(tick), _DONE, None, p))  # back at the first gateway: the pass is done
+                push(heap, (now, next(tick), _DONE, None, 0.0, p))  # back at the first gateway: the pass is done
         else:  # a compute-group round
             grp = m.groups[l]
             now += 2 * grp.n_remote * p.rows * sigma
@@ -210,7 +212,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
                 return
             a0, a1 = gw_work[l]
             p.stage, p.pending = -1, 1
-            push(heap, (now, next(tick), _JOB, (gateways[l], a0 * p.rows + a1 * p.ctx, 0.0), p))
+            push(heap, (now, next(tick), gateways[l], a0 * p.rows + a1 * p.ctx, 0.0, p))
 
     def finish_pass(p, now):
         nonlocal active
@@ -229,19 +231,18 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         admit(now)
 
     for r, a in enumerate(requests.arrival_s.tolist()):
-        heapq.heappush(heap, (a, next(tick), _ARRIVE, r, None))
+        heapq.heappush(heap, (a, next(tick), _ARRIVE, r, 0.0, None))
     now = 0.0
     report = max(1, n // 100)
     finished = 0
     pop, events = heapq.heappop, 0
     while heap:
-        now, _, kind, a, b = pop(heap)
+        now, _, sat, work, back, p = pop(heap)
         if now > until_s:
             now = until_s
             break
         events += 1
-        if kind == _JOB:  # a job arrives at its satellite: FIFO (Lindley), its result travels ``back`` on
-            sat, work, back = a
+        if sat >= 0:  # a job arrives at its satellite: FIFO (Lindley), its result travels ``back`` on
             start = free[sat]
             if start > now:
                 waits.append((now, start))
@@ -252,23 +253,23 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             busy[sat] += service
             jobs[sat] += 1
             end += back
-            if end > b.latest:
-                b.latest = end
-            b.pending -= 1
-            if b.pending == 0:
-                step(b, b.latest)
-        elif kind == _DONE:
-            finish_pass(b, now)
-        elif kind == _ARRIVE:
-            if b is None:  # at the user: up to the first gateway
-                push(heap, (now + access(now, a), next(tick), _ARRIVE, a, True))
+            if end > p.latest:
+                p.latest = end
+            p.pending -= 1
+            if p.pending == 0:
+                step(p, p.latest)
+        elif sat == _DONE:
+            finish_pass(p, now)
+        elif sat == _ARRIVE:
+            if not back:  # at the user: up to the first gateway
+                push(heap, (now + access(now, work), next(tick), _ARRIVE, work, 1.0, None))
             else:
-                queue.append(a)
+                queue.append(work)
                 admit(now)
                 finished += 1
                 if progress is not None and finished % report == 0:
                     progress("serving", finished, n)
-        elif a == batch_gen and batch:
+        elif work == batch_gen and batch:  # the batcher's timer
             fire(now)
     return Trace(admitted, first, done, np.array(tokens), rejected, np.array(busy), np.array(jobs),
                  np.array(waits, dtype=float).reshape(-1, 2), _full(peak, attn, len(kv)),
