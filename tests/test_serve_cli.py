@@ -102,3 +102,29 @@ def test_gamma_arrivals_have_the_asked_rate_and_burstiness():
                        .replace("rate = 0.2", "rate = 2.0").replace("count = 6", "count = 200000"))
     gaps = np.diff(draw_requests(w).arrival_s)
     assert gaps.mean() == pytest.approx(0.5, rel=0.02) and gaps.std() / gaps.mean() == pytest.approx(3.0, rel=0.03)
+
+
+def test_max_rate_at_slo_is_the_edge_of_what_the_runs_measured(work, tmp_path):
+    (tmp_path / "w.toml").write_text(GOOD.replace("count = 6", "count = 100").replace("value = 5", "value = 10")
+                                     .replace("tpot_s = 2.5", "tpot_s = 2.0"))
+    res = invoke("serve", work / "dep.json", "--workload", tmp_path / "w.toml", "--max-rate-at-slo",
+                 "-o", tmp_path / "s.json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "s.json").read_text())
+    best, slo = doc["max_rate_at_slo"]["rate_per_s"], doc["max_rate_at_slo"]["tpot_p99_slo_s"]
+    p99 = {run["rate_per_s"]: run["tpot_s"]["p99"] for run in doc["runs"]}
+    assert p99[best] <= slo  # the rate found meets the SLO ...
+    assert p99[min(r for r in p99 if r > best)] > slo  # ... and the next rate measured above it does not
+    assert "largest rate measured with p99 TPOT <= 2 s" in res.stdout
+
+
+@pytest.mark.parametrize("text, options, message", [
+    (GOOD, ["--max-rate-at-slo", "--rate", "1"], "--max-rate-at-slo: searches the rate itself; drop --rate"),
+    (GOOD.replace("tpot_s = 2.5\n", ""), ["--max-rate-at-slo"],
+     "--max-rate-at-slo: the workload sets no slo.tpot_s to search the rate for"),
+])
+def test_max_rate_at_slo_refusals(work, tmp_path, text, options, message):
+    (tmp_path / "w.toml").write_text(text)
+    res = invoke("serve", work / "dep.json", "--workload", tmp_path / "w.toml", "-o", tmp_path / "s.json", *options)
+    assert assert_one_error_line(res) == f"error: {message}"
+    assert not (tmp_path / "s.json").exists()

@@ -112,6 +112,9 @@ def register(app: typer.Typer) -> None:
         csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write one row per rate as CSV."),
         plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG: latency against load (several "
                                                                  "rates) or queues, and utilisation by satellite."),
+        search: bool = typer.Option(False, "--max-rate-at-slo", help="Search the largest arrival rate whose p99 "
+                                                                     "TPOT meets the workload's slo.tpot_s "
+                                                                     "(bracketing from its rate, then bisection)."),
     ) -> None:
         """Serve a workload on a deployment: TTFT, TPOT, throughput, SLO attainment, utilisation."""
         import csv
@@ -125,14 +128,28 @@ def register(app: typer.Typer) -> None:
         rates = parse_rates(rate)
         if until is not None and not (math.isfinite(until) and until > 0):
             raise InputError(f"must be positive and finite, got {until}", field="--until")
-        load_workload(workload)  # a bad workload is refused before the world is built
+        spec = load_workload(workload)  # a bad workload is refused before the world is built
+        if search and rates:
+            raise InputError("searches the rate itself; drop --rate", field="--max-rate-at-slo")
+        if search and spec.slo.tpot_s is None:
+            raise InputError("the workload sets no slo.tpot_s to search the rate for", field="--max-rate-at-slo")
         with progress_bar() as bar:
-            results = serve_file(deployment, workload, rates=rates, until_s=math.inf if until is None else until,
-                                 progress=stage_reporter(bar))
+            found = serve_file(deployment, workload, rates=rates, until_s=math.inf if until is None else until,
+                               search=search, progress=stage_reporter(bar))
+        best, results = found if search else (None, found)
         rows = serve_rows(results)
-        result_console().print(_table(rows, f"{results[0].name} serving {workload.name}"))
+        console = result_console()
+        console.print(_table(rows, f"{results[0].name} serving {workload.name}"))
+        doc = {"workload": str(workload), "runs": [r.to_json() for r in results]}
+        if search:
+            at = next((r for r in rows if r["rate_per_s"] == best), None)
+            doc["max_rate_at_slo"] = {"tpot_p99_slo_s": spec.slo.tpot_s, "rate_per_s": best,
+                                      "tokens_per_s": None if at is None else at["tokens_per_s"]}
+            console.print(f"largest rate measured with p99 TPOT <= {spec.slo.tpot_s:g} s: {best:.4g} requests/s"
+                          + ("" if at is None else f" ({at['tokens_per_s']:.3f} tokens/s)")
+                          + ("; every rate tried met it" if best >= max(r["rate_per_s"] for r in rows) else ""))
         if output is not None:
-            write_json_atomic(output, {"workload": str(workload), "runs": [r.to_json() for r in results]})
+            write_json_atomic(output, doc)
             typer.echo(f"wrote {output}")
         if csv_path is not None:
             buffer = io.StringIO()

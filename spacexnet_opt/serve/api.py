@@ -82,8 +82,9 @@ def serve(inputs, workload: Workload, *, source: str | os.PathLike = "<workload>
 
 
 def serve_file(deployment: str | os.PathLike, workload_path: str | os.PathLike, *, rates=None,
-               until_s: float = float("inf"), progress: Progress = no_progress) -> list[ServeResult]:
-    """Serve the workload file on the deployment file, once per rate of ``rates`` (default: the workload's)."""
+               until_s: float = float("inf"), search: bool = False, progress: Progress = no_progress):
+    """Serve the workload file on the deployment file, once per rate of ``rates`` (default: the workload's):
+    a list of :class:`ServeResult`. With ``search``: ``(rate, results)`` of :func:`.search.max_rate_at_slo`."""
     from ..formats.workload import load_workload
     from .inputs import load_inputs
 
@@ -94,4 +95,8 @@ def serve_file(deployment: str | os.PathLike, workload_path: str | os.PathLike, 
     o = workload.origins
     model = build_model(inputs, points=[(p.lat, p.lon) for p in o.points], mask_deg=o.elevation_mask_deg)
     progress("building the world", 1, 1)
+    if search:
+        from .search import max_rate_at_slo
+
+        return max_rate_at_slo(inputs, workload, source=workload_path, model=model, until_s=until_s, progress=progress)
     return [serve(inputs, w, source=workload_path, until_s=until_s, model=model, progress=progress) for w in variants]
