@@ -117,11 +117,8 @@ def register(app: typer.Typer) -> None:
                                                                      "(bracketing from its rate, then bisection)."),
     ) -> None:
         """Serve a workload on a deployment: TTFT, TPOT, throughput, SLO attainment, utilisation."""
-        import csv
-        import io
-
         from ..errors import InputError
-        from ..fileio import write_json_atomic, write_text_atomic
+        from ..fileio import write_csv_atomic, write_json_atomic
         from ..formats.workload import load_workload
         from ..serve import serve_file
 
@@ -152,11 +149,7 @@ def register(app: typer.Typer) -> None:
             write_json_atomic(output, doc)
             typer.echo(f"wrote {output}")
         if csv_path is not None:
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-            write_text_atomic(csv_path, buffer.getvalue())
+            write_csv_atomic(csv_path, rows)
             typer.echo(f"wrote {csv_path}")
         if plot is not None:
             _plot(results, plot)

@@ -35,21 +35,14 @@ from __future__ import annotations
 
 import math
 import os
-import re
-import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
 from ..errors import FileFormatError, ResourceError
-from ..fileio import check_nesting, read_text
+from ..fileio import parse_toml, read_text
 from .schema import PositiveValue, NonNegativeValue, StrictModel, validate_document
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["WORKLOAD_FORMAT", "WORKLOAD_VERSION", "MAX_REQUESTS", "MAX_LENGTH", "MAX_EVENTS", "Arrivals", "Requests",
            "Lengths", "GroundPoint", "Origins", "Batching", "Slo", "Workload", "parse_workload", "load_workload",
@@ -233,14 +226,7 @@ def check_events(n_events: float, *, field: str = "requests") -> None:
 
 def parse_workload(text: str, *, source: str | os.PathLike = "<workload>") -> Workload:
     """Parse and validate workload TOML ``text``; errors name ``source`` and the field."""
-    check_nesting(text, source=source, toml=True)
-    try:
-        data: Any = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        raise FileFormatError("invalid TOML: " + re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)),
-                              source=source, line=int(line[1]) if line else None) from None
-    return validate_document(Workload, data, kind=WORKLOAD_FORMAT, version=WORKLOAD_VERSION, source=source)
+    return validate_document(Workload, parse_toml(text, source=source), kind=WORKLOAD_FORMAT, version=WORKLOAD_VERSION, source=source)
 
 
 def load_workload(path: str | os.PathLike) -> Workload:
