@@ -128,3 +128,15 @@ def test_max_rate_at_slo_refusals(work, tmp_path, text, options, message):
     res = invoke("serve", work / "dep.json", "--workload", tmp_path / "w.toml", "-o", tmp_path / "s.json", *options)
     assert assert_one_error_line(res) == f"error: {message}"
     assert not (tmp_path / "s.json").exists()
+
+
+def test_ground_origins_single_rate_plot_and_a_point_without_coverage(work, tmp_path):
+    ground = GOOD + '[origins]\nkind = "ground"\n[[origins.points]]\nlat = 48.1\nlon = 11.6\n'
+    (tmp_path / "g.toml").write_text(ground)
+    res = invoke("serve", work / "dep.json", "--workload", tmp_path / "g.toml", "--plot", tmp_path / "g.png")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "g.toml").write_text(ground.replace('kind = "ground"', 'kind = "ground"\nelevation_mask_deg = 89.0'))
+    res = invoke("serve", work / "dep.json", "--workload", tmp_path / "g.toml", "-o", tmp_path / "r.json")
+    assert_one_error_line(res, "g.toml", "origins.points[0]", "sees no satellite above the 89 deg mask")
+    assert not (tmp_path / "r.json").exists()

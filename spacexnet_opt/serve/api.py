@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..formats.workload import Workload, check_events
 from ..progress import Progress, no_progress
 from .model import ServeModel, build_model
@@ -93,7 +94,12 @@ def serve_file(deployment: str | os.PathLike, workload_path: str | os.PathLike, 
     progress("building the world", 0, 1)
     inputs = load_inputs(deployment)
     o = workload.origins
-    model = build_model(inputs, points=[(p.lat, p.lon) for p in o.points], mask_deg=o.elevation_mask_deg)
+    try:
+        model = build_model(inputs, points=[(p.lat, p.lon) for p in o.points], mask_deg=o.elevation_mask_deg)
+    except InputError as exc:
+        if exc.source is not None or not (exc.field or "").startswith("origins"):
+            raise
+        raise InputError(exc.message, field=exc.field, source=workload_path) from None
     progress("building the world", 1, 1)
     if search:
         from .search import max_rate_at_slo
