@@ -171,6 +171,7 @@ def test_simpy_reference_gives_the_same_times(models, scheme, batching):
     a = engine.run(models[scheme], requests, seed=5, max_batch=batching[0], window_s=batching[1])
     b = reference.run(models[scheme], requests, seed=5, max_batch=batching[0], window_s=batching[1])
     assert len(a.waits) > 50  # the requests do queue
+    assert (a.window_tokens, a.passes, a.batched_rows) == (b.window_tokens, b.passes, b.batched_rows)
     for x, y in [(a.first_s, b.first_s), (a.done_s, b.done_s), (a.busy_s, b.busy_s)]:
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-9)
 

@@ -47,7 +47,9 @@ def serve_rows(results) -> list[dict]:
                      "rejected": m["requests"]["rejected"],
                      **{f"{what}_{q}_s": m[f"{what}_s"][q] for what in ("ttft", "tpot", "e2e")
                         for q in ("mean", "p50", "p90", "p99")},
-                     "tokens_per_s": m["throughput"]["tokens_per_s"], "requests_per_s": m["throughput"]["requests_per_s"],
+                     "tokens_per_s": m["throughput"]["tokens_per_s"],
+                     "tokens_per_s_while_arriving": m["throughput"]["tokens_per_s_while_arriving"],
+                     "requests_per_s": m["throughput"]["requests_per_s"],
                      "slo_attainment": m.get("slo", {}).get("attainment"),
                      "busiest_satellite": busiest["satellite"], "max_utilisation": busiest["utilisation"]})
     return rows
@@ -60,7 +62,8 @@ def _table(rows: list[dict], title: str):
     cols = [("rate/s", "rate_per_s", "{:g}"), ("done", "completed", "{:,}"), ("TTFT mean", "ttft_mean_s", "{:.3f}"),
             ("TTFT p99", "ttft_p99_s", "{:.3f}"), ("TPOT mean", "tpot_mean_s", "{:.4f}"),
             ("TPOT p99", "tpot_p99_s", "{:.4f}"), ("E2E p99", "e2e_p99_s", "{:.2f}"),
-            ("tokens/s", "tokens_per_s", "{:.3f}"), ("SLO", "slo_attainment", "{:.1%}"),
+            ("tokens/s", "tokens_per_s", "{:.3f}"), ("while arriving", "tokens_per_s_while_arriving", "{:.3f}"),
+            ("SLO", "slo_attainment", "{:.1%}"),
             ("max util", "max_utilisation", "{:.1%}")]
     for head, *_ in cols:
         table.add_column(head, justify="right")

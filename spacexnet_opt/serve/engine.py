@@ -53,7 +53,7 @@ class Trace:
     ``admitted_s``, ``first_s``, ``done_s`` (n,): admission, first token and last token delivered to the
     user; ``tokens`` (n,) delivered; ``rejected`` (n,) bool; ``busy_s`` and ``jobs`` (N,) per satellite;
     ``waits`` (m, 2) arrival and start of every job that queued; ``peak_kv`` (N,) bytes; ``end_s``; ``passes``
-    and ``batched_rows``; ``events``.
+    and ``batched_rows``; ``events``; ``window_tokens``: tokens delivered by the last arrival (steady state).
     """
 
     admitted_s: np.ndarray
@@ -69,6 +69,7 @@ class Trace:
     passes: int
     batched_rows: int
     events: int
+    window_tokens: int = 0
 
 
 class _Pass:
@@ -108,7 +109,8 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
     active = 0
     batch: list = []
     batch_gen = 0
-    stats = {"passes": 0, "rows": 0}
+    stats = {"passes": 0, "rows": 0, "window": 0}
+    last_arrival = float(requests.arrival_s[-1])
 
     push, interval, n_snap, expert_gflop = heapq.heappush, m.interval_s, m.n_snapshots, m.expert_gflop
     gw_work, gateways = m.gw_work, m.gateways
@@ -219,6 +221,8 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         for r in p.seqs:
             tokens[r] += 1
             seen = now + access(now, r)
+            if seen <= last_arrival:
+                stats["window"] += 1
             if tokens[r] == 1:
                 first[r] = seen
             if tokens[r] == output[r]:
@@ -273,7 +277,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             fire(now)
     return Trace(admitted, first, done, np.array(tokens), rejected, np.array(busy), np.array(jobs),
                  np.array(waits, dtype=float).reshape(-1, 2), _full(peak, attn, len(kv)),
-                 now, stats["passes"], stats["rows"], events)
+                 now, stats["passes"], stats["rows"], events, stats["window"])
 
 
 def _full(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:

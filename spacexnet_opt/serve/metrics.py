@@ -4,7 +4,8 @@ TTFT is from the request's arrival (at the user) to its first token delivered
 to the user; TPOT is ``(last - first) / (output - 1)`` of a request with at
 least two output tokens; end-to-end latency is arrival to last token.
 Throughput counts output tokens delivered over the run (``end_s``, the time
-the last request finished or the horizon). Little's law compares the
+the last request finished or the horizon), and, closer to the steady state,
+those delivered before the last arrival over that time. Little's law compares the
 time-average number of requests in the system (integrated from the step
 function of arrivals and departures) with ``arrival rate x mean time in
 system``.
@@ -66,7 +67,8 @@ def serving_metrics(requests, trace, *, slo=None, gflops=None) -> dict:
         "throughput": {"tokens_per_s": float(trace.tokens.sum() / end) if end > 0 else 0.0,
                        "requests_per_s": float(done.sum() / end) if end > 0 else 0.0,
                        "offered_requests_per_s": float(len(arrival) / arrival[-1]) if arrival[-1] > 0 else None,
-                       "tokens": int(trace.tokens.sum()), "makespan_s": float(end)},
+                       "tokens": int(trace.tokens.sum()), "makespan_s": float(end),
+                       "tokens_per_s_while_arriving": float(trace.window_tokens / arrival[-1]) if arrival[-1] > 0 else None},
         "littles_law": {"mean_in_system": in_system, "rate_times_mean_time": float(lam * w),
                         "ratio": float(in_system / (lam * w)) if lam * w > 0 else None},
         "batching": {"passes": int(trace.passes), "mean_rows_per_pass": trace.batched_rows / max(trace.passes, 1)},

@@ -36,7 +36,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
     attn = np.flatnonzero(m.kv_per_token > 0)
     room = None if m.capacity is None else (m.capacity - m.weights)[attn]
     state = {"reserved": np.zeros(len(attn)), "peak": np.zeros(len(attn)), "active": 0, "batch": [], "gen": 0,
-             "passes": 0, "rows": 0}
+             "passes": 0, "rows": 0, "window": 0}
     waiting = []
     draws = Draws(m.laws, n_experts=m.n_experts, prompt=requests.prompt, output=requests.output, seed=seed)
     prompt, output, origin = requests.prompt, requests.output, requests.origin
@@ -89,6 +89,7 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         for r in seqs:
             tokens[r] += 1
             seen = env.now + access(r)
+            state["window"] += seen <= requests.arrival_s[-1]
             if tokens[r] == 1:
                 first[r] = seen
             if tokens[r] == output[r]:
@@ -143,4 +144,5 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         env.process(request(r, at))
     env.run() if until_s == float("inf") else env.run(until=until_s)
     return Trace(admitted, first, done, tokens, rejected, busy, jobs, np.array(waits, dtype=float).reshape(-1, 2),
-                 _full(state["peak"], attn, len(m.kv_per_token)), float(env.now), state["passes"], state["rows"], 0)
+                 _full(state["peak"], attn, len(m.kv_per_token)), float(env.now), state["passes"], state["rows"], 0,
+                 int(state["window"]))
