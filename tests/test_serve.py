@@ -27,8 +27,8 @@ EXTRA = {"replicas": ["--replicas", "8"], "capacity": ["--capacity", "2"]}
 
 @pytest.fixture(scope="module")
 def deployments(tmp_path_factory):
-    """Every scheme of ``reproduce paper`` on the tiny scenario, and optimised deployments with replicas and with
-    two experts per satellite."""
+    """Every scheme of ``reproduce paper`` on the tiny scenario, optimised deployments with replicas and with two
+    experts per satellite, and one on satellites of two speeds (7.28 and 3.7 GFLOPS)."""
     from typer.testing import CliRunner
 
     from spacexnet_opt.cli.app import app
@@ -39,8 +39,11 @@ def deployments(tmp_path_factory):
                                    "--seeds", "2", "--tokens", "2"])
     assert res.exit_code == 0, res.output
     out = {p.stem.removeprefix("deployment-"): p for p in d.glob("deployment-*.json")}
-    for name, options in EXTRA.items():
-        res = CliRunner().invoke(app, ["optimize", str(d / "tiny.toml"), "-o", str(d / f"{name}.json"), *options])
+    (d / "mixed.toml").write_text(SERVE_TINY + '[seeds]\ncompute = 0\n[compute]\nsatellite_gflops = 7.28\n'
+                                  'gflops = { choices = [7.28, 3.7], shares = [0.5, 0.5] }\n')
+    for name, (scenario, options) in {**{k: ("tiny.toml", v) for k, v in EXTRA.items()},
+                                      "mixed-speeds": ("mixed.toml", [])}.items():
+        res = CliRunner().invoke(app, ["optimize", str(d / scenario), "-o", str(d / f"{name}.json"), *options])
         assert res.exit_code == 0, res.output
         out[name] = d / f"{name}.json"
     return out
@@ -64,7 +67,7 @@ def spaced(n, gap, prompt, output, origin=-1):
 
 
 SCHEMES = ["RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet", "Space-XNet-median", "Space-XNet-top2",
-           "Space-XNet-opt", "Space-XNet-opt-tp", *EXTRA]
+           "Space-XNet-opt", "Space-XNet-opt-tp", *EXTRA, "mixed-speeds"]
 
 
 def vanishing_load(cli, deployment, model, tmp_path, *, spacing_s: float):
