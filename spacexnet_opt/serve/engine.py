@@ -28,8 +28,6 @@ when it holds ``max_batch`` sequences or ``window_s`` after its first one.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections import deque
 from dataclasses import dataclass
 
@@ -37,13 +35,14 @@ import numpy as np
 
 from .model import ServeModel
 from .requests import RequestSet
-from .sequences import Draws, pass_counts, pass_experts, token_experts
+from . import core
+from .sequences import Draws, pass_counts
 
 __all__ = ["Trace", "run"]
 
-# events: (time, tick, code, x, y, pass); code >= 0: a job of x GFLOP arriving at satellite ``code``, its result
-# travelling y seconds on; negative codes: an arrival (x the request), the batcher's timer (x its batch), a pass done
-_ARRIVE, _FIRE, _DONE = -1, -2, -3
+# codes of the events the Python side handles (:mod:`.core` handles the jobs): an arrival (x the request, y 0 at
+# the user, 1 at the first gateway) and the batcher's timer (x its batch); a pass done is ``core.DONE``
+_ARRIVE, _FIRE = -1, -2
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,30 +71,71 @@ class Trace:
     window_tokens: int = 0
 
 
-class _Pass:
-    __slots__ = ("seqs", "rows", "ctx", "experts", "layer", "stage", "pending", "latest")
+def _tables(m: ServeModel) -> tuple:
+    """The model as the arrays :mod:`.core` reads (its ``m`` tuple)."""
+    L = m.n_layers
+    size = [0 if g is None else len(g.members) for g in m.groups]
+    width, n_rounds = max(1, *size), max(1, *(0 if g is None else len(g.rounds) for g in m.groups))
+    members, shares = np.zeros((L, width), dtype=np.int64), np.zeros((L, width))
+    delay, rounds = np.zeros((m.n_snapshots, L, width)), np.zeros((L, n_rounds, 4))
+    for l, g in enumerate(m.groups):
+        if g is not None:
+            members[l, :size[l]], shares[l, :size[l]] = g.members, g.shares
+            delay[:, l, :size[l]] = g.delay
+            rounds[l, :len(g.rounds)] = g.rounds
+    return (float(m.interval_s), int(m.n_snapshots), float(m.sigma_s), float(m.expert_gflop),
+            np.array(m.gw_work, dtype=float).reshape(L, 2), np.array(m.host, dtype=np.int64), np.array(m.leg_in),
+            np.array(m.leg_out), np.array(size, dtype=np.int64), members, shares, delay, rounds,
+            np.array([0 if g is None else len(g.rounds) for g in m.groups], dtype=np.int64),
+            np.array([0 if g is None else g.n_remote for g in m.groups], dtype=np.int64),
+            np.array(m.gateways, dtype=np.int64), np.array(m.gflops, dtype=float))
 
-    def __init__(self, seqs, rows, ctx, experts):
-        self.seqs, self.rows, self.ctx, self.experts = seqs, rows, ctx, experts
-        self.layer = self.stage = self.pending = 0
-        self.latest = 0.0
+
+class _Slots:
+    """Per-pass state arrays of :mod:`.core` (its ``p`` tuple), grown as more passes are in flight."""
+
+    def __init__(self, n_layers: int, n_experts: int, size: int = 16):
+        self.n_layers, self.n_experts, self.free, self.seqs = n_layers, n_experts, [], {}
+        self.arrays = self._empty(size)
+        self.free = list(range(size - 1, -1, -1))
+
+    def _empty(self, size: int) -> tuple:
+        L, E = self.n_layers, self.n_experts
+        ints = [np.zeros(size, dtype=np.int64) for _ in range(3)]
+        return (*ints, np.zeros(size), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64),
+                np.zeros((size, L), dtype=np.int64), np.zeros((size, L, E), dtype=np.int64),
+                np.zeros((size, L, E), dtype=np.int64))
+
+    def take(self, seqs: list) -> int:
+        if not self.free:
+            old = self.arrays
+            size = len(old[0])
+            self.arrays = self._empty(2 * size)
+            for new, a in zip(self.arrays, old):
+                new[:size] = a
+            self.free = list(range(2 * size - 1, size - 1, -1))
+        slot = self.free.pop()
+        self.seqs[slot] = seqs
+        return slot
+
+    def give(self, slot: int) -> list:
+        self.free.append(slot)
+        return self.seqs.pop(slot)
 
 
 def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: int = 1, window_s: float = 0.0,
         max_active: int | None = None, until_s: float = float("inf"), progress=None) -> Trace:
     """Simulate ``requests`` on ``model`` until every request is done (or ``until_s``)."""
     m, n = model, len(requests)
-    L, E, sigma = m.n_layers, m.n_experts, m.sigma_s
-    gflops, host, leg_in, leg_out = m.gflops, m.host, m.leg_in, m.leg_out
-    g0 = m.gateways[0]
+    L, E = m.n_layers, m.n_experts
+    tables, slots = _tables(m), _Slots(L, E)
+    interval, n_snap = m.interval_s, m.n_snapshots
     prompt, output = requests.prompt.tolist(), requests.output.tolist()
     origin = requests.origin.tolist()
-    heap: list = []
-    tick = itertools.count()
-    free = [0.0] * len(gflops)
-    busy = [0.0] * len(gflops)
-    jobs = [0] * len(gflops)
-    waits: list = []
+    n_sats = len(m.gflops)
+    servers = (np.zeros(n_sats), np.zeros(n_sats), np.zeros(n_sats, dtype=np.int64))
+    waits = np.empty((1024, 2))
+    heap, state, out = np.empty((max(16, 2 * n), 6)), np.zeros(4, dtype=np.int64), np.zeros(6)
     admitted, first, done = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     tokens, rejected = [0] * n, np.zeros(n, dtype=bool)
     draws = Draws(m.laws, n_experts=E, prompt=requests.prompt, output=requests.output, seed=seed)
@@ -112,8 +152,9 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
     stats = {"passes": 0, "rows": 0, "window": 0}
     last_arrival = float(requests.arrival_s[-1])
 
-    push, interval, n_snap, expert_gflop = heapq.heappush, m.interval_s, m.n_snapshots, m.expert_gflop
-    gw_work, gateways = m.gw_work, m.gateways
+    def push(time, code, x, y=0.0):
+        nonlocal heap
+        heap = core.push(heap, state, time, code, x, y, -1)
 
     def access(t, r):
         return 0.0 if origin[r] < 0 else m.access_s[int(t // interval) % n_snap][origin[r]]
@@ -138,15 +179,14 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
             join(r, now)
 
     def join(r, now):
-        nonlocal batch_gen
         batch.append(r)
         if len(batch) >= max_batch:
             fire(now)
         elif len(batch) == 1:
-            push(heap, (now + window_s, next(tick), _FIRE, batch_gen, 0.0, None))
+            push(now + window_s, _FIRE, batch_gen)
 
     def fire(now):
-        nonlocal batch, batch_gen
+        nonlocal batch, batch_gen, heap
         seqs, batch = batch, []
         batch_gen += 1
         rows = ctx = 0
@@ -161,64 +201,20 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
                 rows += 1
                 ctx += prompt[r] + made
                 dec.append(draws.decode(r, made - 1))
-        experts = token_experts(dec[0]) if rows == 1 and dec else pass_experts(pass_counts(dec, pre, n_experts=E))
-        p = _Pass(seqs, rows, ctx, experts)
+        slot = slots.take(seqs)
+        p = slots.arrays
+        p[4][slot], p[5][slot] = rows, ctx
+        if rows == 1 and dec:
+            core.fill_sets(p, slot, dec[0])
+        else:
+            core.fill_counts(p, slot, pass_counts(dec, pre, n_experts=E))
         stats["passes"] += 1
         stats["rows"] += rows
-        start_layer(p, 0, now)
+        heap = core.start_layer(heap, state, tables, p, slot, 0, now)
 
-    def start_layer(p, l, now):
-        """The pass reaches the gateway of layer ``l`` at ``now``: its non-expert work arrives there (an event)."""
-        p.layer, p.latest = l, now
-        grp = m.groups[l]
-        if grp is None:
-            a0, a1 = gw_work[l]
-            p.stage, p.pending = -1, 1
-            push(heap, (now, next(tick), gateways[l], a0 * p.rows + a1 * p.ctx, 0.0, p))
-        else:
-            p.stage = 0
-            start_round(p, grp, now)
-
-    def start_round(p, grp, now):
-        s0, s1, r0, r1 = grp.rounds[p.stage]
-        split, rep = s0 * p.rows + s1 * p.ctx, r0 * p.rows + r1 * p.ctx
-        extra = (p.rows - 1) * sigma
-        delays = grp.delay[int(now // interval) % n_snap]
-        p.pending = len(grp.members)
-        for sat, w, d in zip(grp.members, grp.shares, delays):
-            leg = d + extra if d > 0 else 0.0
-            push(heap, (now + leg, next(tick), sat, w * split + rep, leg, p))
-
-    def step(p, now):
-        """The stage ending at ``now`` (perhaps after the event being handled) is done: schedule the next one."""
-        l, stage = p.layer, p.stage
-        if stage == -1:  # non-expert work done: the experts
-            t = int(now // interval) % n_snap
-            hs, di, do = host[t][l], leg_in[t][l], leg_out[t][l]
-            experts = p.experts[l]
-            p.stage, p.pending = -2, len(experts)
-            for e, rows in experts:
-                extra = (rows - 1) * sigma
-                push(heap, (now + di[e] + extra, next(tick), hs[e], rows * expert_gflop, do[e] + extra, p))
-        elif stage == -2:  # the experts' results are at the next gateway
-            if l + 1 < L:
-                start_layer(p, l + 1, now)
-            else:
-                push(heap, (now, next(tick), _DONE, None, 0.0, p))  # back at the first gateway: the pass is done
-        else:  # a compute-group round
-            grp = m.groups[l]
-            now += 2 * grp.n_remote * p.rows * sigma
-            p.stage, p.latest = stage + 1, now
-            if stage + 1 < len(grp.rounds):
-                start_round(p, grp, now)
-                return
-            a0, a1 = gw_work[l]
-            p.stage, p.pending = -1, 1
-            push(heap, (now, next(tick), gateways[l], a0 * p.rows + a1 * p.ctx, 0.0, p))
-
-    def finish_pass(p, now):
+    def finish_pass(slot, now):
         nonlocal active
-        for r in p.seqs:
+        for r in slots.give(slot):
             tokens[r] += 1
             seen = now + access(now, r)
             if seen <= last_arrival:
@@ -235,49 +231,34 @@ def run(model: ServeModel, requests: RequestSet, *, seed: int = 0, max_batch: in
         admit(now)
 
     for r, a in enumerate(requests.arrival_s.tolist()):
-        heapq.heappush(heap, (a, next(tick), _ARRIVE, r, 0.0, None))
-    now = 0.0
+        push(a, _ARRIVE, r)
     report = max(1, n // 100)
     finished = 0
-    pop, events = heapq.heappop, 0
-    while heap:
-        now, _, sat, work, back, p = pop(heap)
-        if now > until_s:
+    while True:
+        heap, waits = core.run_jobs(heap, state, tables, slots.arrays, servers, waits, until_s, L, out)
+        code, now = int(out[2]), float(out[0])
+        if code == core.EMPTY:
+            break
+        if code == core.PAST:
             now = until_s
             break
-        events += 1
-        if sat >= 0:  # a job arrives at its satellite: FIFO (Lindley), its result travels ``back`` on
-            start = free[sat]
-            if start > now:
-                waits.append((now, start))
+        if code == core.DONE:
+            finish_pass(int(out[5]), now)
+        elif code == _ARRIVE:
+            r = int(out[3])
+            if not out[4]:  # at the user: up to the first gateway
+                push(now + access(now, r), _ARRIVE, r, 1.0)
             else:
-                start = now
-            service = work / gflops[sat]
-            free[sat] = end = start + service
-            busy[sat] += service
-            jobs[sat] += 1
-            end += back
-            if end > p.latest:
-                p.latest = end
-            p.pending -= 1
-            if p.pending == 0:
-                step(p, p.latest)
-        elif sat == _DONE:
-            finish_pass(p, now)
-        elif sat == _ARRIVE:
-            if not back:  # at the user: up to the first gateway
-                push(heap, (now + access(now, work), next(tick), _ARRIVE, work, 1.0, None))
-            else:
-                queue.append(work)
+                queue.append(r)
                 admit(now)
                 finished += 1
                 if progress is not None and finished % report == 0:
                     progress("serving", finished, n)
-        elif work == batch_gen and batch:  # the batcher's timer
+        elif int(out[3]) == batch_gen and batch:  # the batcher's timer
             fire(now)
-    return Trace(admitted, first, done, np.array(tokens), rejected, np.array(busy), np.array(jobs),
-                 np.array(waits, dtype=float).reshape(-1, 2), _full(peak, attn, len(kv)),
-                 now, stats["passes"], stats["rows"], events, stats["window"])
+    free, busy, jobs = servers
+    return Trace(admitted, first, done, np.array(tokens), rejected, busy, jobs, waits[:state[2]].copy(),
+                 _full(peak, attn, len(kv)), now, stats["passes"], stats["rows"], int(state[3]), stats["window"])
 
 
 def _full(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
