@@ -1,4 +1,4 @@
-"""Serving simulator speed (issue 20): the heapq engine against its SimPy reference, and 10 minutes at saturation.
+"""Serving simulator speed (issue 20): the engine against its SimPy reference, and 10 minutes at saturation.
 
 Builds the paper's Space-XNet deployment (``spacexnet optimize instances/paper.toml``) in a temporary
 directory, then on it:

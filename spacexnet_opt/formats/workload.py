@@ -58,8 +58,8 @@ MAX_LENGTH = 131_072
 """Longest prompt or output, in tokens (a prefill samples one activated set per prompt token and layer)."""
 
 MAX_EVENTS = 200_000_000
-"""Ceiling of simulated events (server jobs) of one run: at the measured 3-5 microseconds an event
-(``bench/bench_serve.py``), about 10-15 minutes."""
+"""Ceiling of simulated events (server jobs) of one run: at the measured 0.6-1 microsecond an event
+(``bench/bench_serve.py``), about 2-4 minutes."""
 
 _EXAMPLE = ('format = "spacexnet-workload"\nversion = 1\nname = "poisson"\n[arrivals]\nprocess = "poisson"\n'
             'rate = 0.5\n[requests]\nduration_s = 600\n')

@@ -1,9 +1,10 @@
-"""The event-driven serving engine (numpy + heapq).
+"""The event-driven serving engine: Python for requests and passes, :mod:`.core` (numba) for the jobs.
 
 Every satellite is a FIFO server of its GFLOPS: a job arriving at time ``a``
 starts at ``max(a, free)`` and keeps the server busy for its GFLOP / GFLOPS
 (Lindley's recursion, exact for FIFO because every arrival is an event handled
-in time order). A *pass* is one iteration of the model over a batch of
+in time order). The jobs, the event heap and the stages of a pass run compiled
+(:mod:`.core`); what happens once per request or pass stays here. A *pass* is one iteration of the model over a batch of
 sequences: it enters layer 0 at the first gateway, and in every layer
 
 1. the non-expert work runs at the gateway (one job), or in rounds over the
