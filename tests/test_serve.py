@@ -260,3 +260,13 @@ def test_vanishing_load_on_the_paper_space_xnet_deployment(cli, tmp_path):
     dep = tmp_path / "paper.json"
     assert cli("optimize", REPO / "instances" / "paper.toml", "-o", dep).exit_code == 0
     vanishing_load(cli, dep, build_model(load_inputs(dep)), tmp_path, spacing_s=28.9)
+
+
+def test_max_active_caps_the_sequences_admitted_at_once(models):
+    n = 10
+    requests = RequestSet(np.arange(n) * 0.2, np.full(n, 3), np.full(n, 6), np.full(n, -1))
+    for run in (engine.run, reference.run):
+        trace = run(models["Space-XNet"], requests, max_active=2)
+        start, end = trace.admitted_s, trace.done_s
+        assert max(((start <= t) & (t < end)).sum() for t in start) == 2
+        assert (start[2:] >= np.sort(end)[:n - 2]).all()  # the third waits for the first to finish, and so on
