@@ -43,7 +43,7 @@ from typing import Any
 from .errors import FileFormatError, InputError, ResourceError
 
 __all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic", "read_bytes", "read_text", "read_json",
-           "file_sha256", "parse_json", "check_nesting", "load_numpy", "check_input_file", "check_output_path",
+           "file_sha256", "parse_json", "parse_toml", "write_csv_atomic", "check_nesting", "load_numpy", "check_input_file", "check_output_path",
            "written_in_place", "discard_pending_outputs", "MAX_NESTING", "MAX_INPUT_BYTES"]
 
 MAX_NESTING = 64
@@ -296,6 +296,41 @@ def parse_json(text: str, *, source: str | os.PathLike, line: int | None = None)
         raise FileFormatError(f"invalid JSON: {exc.msg}", source=source, line=line or exc.lineno) from None
     except ValueError as exc:  # from _finite_float / _no_constant, or an integer of over 4300 digits
         raise FileFormatError(f"invalid JSON: {exc}", source=source, line=line) from None
+
+
+def parse_toml(text: str, *, source: str | os.PathLike) -> Any:
+    """Parse TOML ``text`` (from ``source``) refusing deep nesting; bad TOML is one :class:`FileFormatError`
+    with its line.
+
+    >>> parse_toml("[a\\nb = 1", source="w.toml")
+    Traceback (most recent call last):
+    ...
+    spacexnet_opt.errors.FileFormatError: w.toml:1: invalid TOML: Expected ']' at the end of a table declaration
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    check_nesting(text, source=source, toml=True)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise FileFormatError(f"invalid TOML: {message}", source=source, line=int(found[1]) if found else None) from None
+
+
+def write_csv_atomic(path: str | os.PathLike, records: list[dict]) -> None:
+    """Write ``records`` (dicts with the same keys) as CSV with a header row, atomically."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]))
+    writer.writeheader()
+    writer.writerows(records)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -23,7 +23,7 @@ LAYERS = [
     {"evaluate"},
     {"optimize"},
     {"reproduce", "sweep"},
-    {"view"},
+    {"view", "serve", "timeline"},
     {"cli"},
 ]
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
@@ -154,7 +152,7 @@ def compare_command(
 
     from rich.console import Console
 
-    from ..fileio import write_json_atomic, write_text_atomic
+    from ..fileio import write_csv_atomic, write_json_atomic
     from ..solve.compare import compare
     from ..solve.from_instance import load_problems
     from .console import progress_bar, result_console
@@ -189,11 +187,7 @@ def compare_command(
     console.print(table)
     records = result.records()
     if csv_path is not None:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(records[0]))
-        writer.writeheader()
-        writer.writerows(records)
-        write_text_atomic(csv_path, buffer.getvalue())
+        write_csv_atomic(csv_path, records)
     if json_path is not None:
         write_json_atomic(json_path, {"rows": records, "issues": result.issues})
     for row in result.rows:

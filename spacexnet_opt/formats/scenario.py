@@ -43,24 +43,19 @@ import json
 import math
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..errors import FileFormatError, InputError
+from ..errors import InputError
 from ..budget import check_snapshots
-from ..fileio import check_nesting, read_text, write_text_atomic
+from ..fileio import parse_toml, read_text, write_text_atomic
 from .schema import SHARE_TOLERANCE, NonNegativeValue, PositiveValue, StrictModel, validate_document
 from ..moe.profile_files import PROFILE_FILE_TYPES
 from ..moe.profiles import PROFILES, get_profile
 from ..constellation.presets import PRESETS
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = [
     "SCENARIO_FORMAT",
@@ -406,13 +401,7 @@ class Scenario(StrictModel):
 
 def parse_scenario(text: str, *, source: str | os.PathLike = "<scenario>") -> Scenario:
     """Parse and validate scenario TOML ``text``; errors name ``source`` and the field."""
-    check_nesting(text, source=source, toml=True)
-    try:
-        data: Any = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise FileFormatError(f"invalid TOML: {message}", source=source, line=int(found[1]) if found else None) from None
+    data: Any = parse_toml(text, source=source)
     return validate_document(Scenario, data, kind=SCENARIO_FORMAT, version=SCENARIO_VERSION, source=source)
 
 
