@@ -1,0 +1,107 @@
+"""Migration-aware re-placement against brute force, across the LAP backends, and for failure repair."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from spacexnet_opt.constellation import WalkerShell, plus_grid_edges
+from spacexnet_opt.errors import InputError
+from spacexnet_opt.timeline.migration import LayerCost, grid_hops, replace_experts, weight_sources
+
+LAP_METHODS = ["hungarian", "ortools-lsa", "cpsat", "pulp-cbc", "pulp-highs", "brute"]
+
+
+def _line(sources, targets):
+    return np.abs(np.subtract.outer(np.asarray(sources), np.asarray(targets))).astype(float)
+
+
+def _brute(layer: LayerCost, sources, gb, lam, failed):
+    """Every injective map onto the surviving candidates, priced from scratch."""
+    cand = [c for c in layer.candidates.tolist() if c not in failed]
+    column = {c: j for j, c in enumerate(layer.candidates.tolist())}
+    best = np.inf
+    for targets in itertools.permutations(cand, len(sources)):
+        value = 0.0
+        for i, t in enumerate(targets):
+            hop = min(abs(r - t) for r in sources[i] if r >= 0)
+            value += layer.cost[i, column[t]] + lam * gb[i] * hop
+        best = min(best, value)
+    return best
+
+
+def _case(seed):
+    rng = np.random.default_rng(seed)
+    cand = np.sort(rng.choice(20, 6, replace=False))
+    layer = LayerCost(cand, rng.random((3, 6)))
+    hosts = np.full((1, 3, 2), -1)
+    hosts[0, :, 0] = rng.choice(cand, 3, replace=False)
+    hosts[0, 0, 1] = rng.choice(np.setdiff1d(cand, hosts[0, :, 0]))  # expert 0 has a replica
+    failed = [int(hosts[0, seed % 3, 0])] if seed % 2 else []
+    gb = rng.uniform(0.5, 2.0, 3)
+    return layer, hosts, failed, gb, float(rng.choice([0.0, 0.01, 0.1, 1.0]))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exact_re_placement_matches_brute_force(seed):
+    layer, hosts, failed, gb, lam = _case(seed)
+    sources = weight_sources(hosts, np.array([0]), failed=failed)
+    result = replace_experts([layer], hosts, [0], _line, expert_gb=gb[None], lam=lam, failed=failed)
+    assert result.latency + lam * result.gb_hops == pytest.approx(_brute(layer, sources[0], gb, lam, failed), rel=1e-9)
+    assert not np.isin(result.experts, failed).any()
+
+
+@pytest.mark.parametrize("method", LAP_METHODS)
+def test_lap_backends_agree(method):
+    layer, hosts, failed, gb, _ = _case(5)
+    reference = replace_experts([layer], hosts, [0], _line, expert_gb=gb[None], lam=0.05, failed=failed)
+    result = replace_experts([layer], hosts, [0], _line, expert_gb=gb[None], lam=0.05, failed=failed, method=method)
+    assert result.latency + 0.05 * result.gb_hops == pytest.approx(reference.latency + 0.05 * reference.gb_hops,
+                                                                    rel=1e-6)
+
+
+def test_lambda_zero_re_optimises_and_a_large_lambda_keeps_everything():
+    rng = np.random.default_rng(0)
+    layer = LayerCost(np.arange(10, 18), rng.random((4, 8)))
+    current = np.array([[10, 11, 12, 13]])
+    scratch = replace_experts([layer], current, [0], _line, expert_gb=1.0, lam=0.0)
+    columns = scratch.experts[0] - 10
+    assert scratch.latency == pytest.approx(min(layer.cost[np.arange(4), list(p)].sum()
+                                                for p in itertools.permutations(range(8), 4)))
+    assert scratch.latency == pytest.approx(layer.cost[np.arange(4), columns].sum())
+    kept = replace_experts([layer], current, [0], _line, expert_gb=1.0, lam=1e3)
+    assert kept.experts.tolist() == current.tolist() and kept.gb_moved == kept.gb_hops == kept.link_time_s == 0.0
+
+
+def test_failure_repair_moves_only_orphans_and_promotes_replicas():
+    layer = LayerCost(np.arange(1, 9), np.zeros((3, 8)))   # gateway 0 is not a candidate
+    hosts = np.array([[[1, 6], [2, -1], [3, -1]]])   # expert 0 has a replica on 6
+    result = replace_experts([layer], hosts, [0], _line, expert_gb=0.088, lam=1.0, failed=[1, 3], link_rate_bps=1e9)
+    assert result.experts[0, 0] == 6 and result.experts[0, 1] == 2          # promoted replica; survivor stays
+    assert result.moved.tolist() == [[False, False, True]]
+    # Expert 2 lost its only copy: its weights come from the gateway (satellite 0); 1 and 3 failed and 2 is
+    # taken, so the nearest free candidate is 4, 4 hops away.
+    assert result.experts[0, 2] == 4 and result.gb_moved == pytest.approx(0.088)
+    assert result.gb_hops == pytest.approx(0.088 * 4)
+    assert result.link_time_s == pytest.approx(8 * 0.088 * 4)
+
+
+def test_grid_hops_match_the_manhattan_distance_of_a_star_grid():
+    shell = WalkerShell("g", 5, 8, 550.0, 87.0, pattern="star")
+    hops = grid_hops(plus_grid_edges(shell), shell.n_sats)(np.arange(shell.n_sats), np.arange(shell.n_sats))
+    plane, slot = np.divmod(np.arange(shell.n_sats), 8)
+    dslot = np.abs(np.subtract.outer(slot, slot))
+    np.testing.assert_array_equal(hops, np.abs(np.subtract.outer(plane, plane)) + np.minimum(dslot, 8 - dslot))
+    # Without satellite 9 (plane 1, slot 1), 1 -> 17 goes round it: 4 hops instead of 2.
+    around = grid_hops(plus_grid_edges(shell), shell.n_sats, failed=[9])
+    assert around(np.array([1]), np.array([17])).item() == 4.0
+
+
+def test_too_few_survivors_and_bad_lambda_are_input_errors():
+    layer = LayerCost(np.arange(3), np.zeros((3, 3)))
+    with pytest.raises(InputError, match="failures: layer 0: 3 experts but only 2 surviving candidates"):
+        replace_experts([layer], np.array([[0, 1, 2]]), [5], _line, expert_gb=1.0, lam=1.0, failed=[2])
+    with pytest.raises(InputError, match="lambda: must be a non-negative number"):
+        replace_experts([layer], np.array([[0, 1, 2]]), [5], _line, expert_gb=1.0, lam=-1.0)
