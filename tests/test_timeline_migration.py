@@ -9,7 +9,7 @@ import pytest
 
 from spacexnet_opt.constellation import WalkerShell, plus_grid_edges
 from spacexnet_opt.errors import InputError
-from spacexnet_opt.timeline.migration import LayerCost, grid_hops, replace_experts, weight_sources
+from spacexnet_opt.timeline.migration import LayerCost, grid_hops, migration_problem, replace_experts, weight_sources
 
 LAP_METHODS = ["hungarian", "ortools-lsa", "cpsat", "pulp-cbc", "pulp-highs", "brute"]
 
@@ -88,15 +88,45 @@ def test_failure_repair_moves_only_orphans_and_promotes_replicas():
     assert result.link_time_s == pytest.approx(8 * 0.088 * 4)
 
 
-def test_grid_hops_match_the_manhattan_distance_of_a_star_grid():
+@pytest.mark.parametrize("pattern, phasing", [("star", 0), ("delta", 0), ("delta", 3)])
+def test_closed_form_grid_hops_match_breadth_first_search(pattern, phasing):
+    shell = WalkerShell("g", 5, 8, 550.0, 87.0, phasing=phasing, pattern=pattern)
+    ids = np.arange(shell.n_sats)
+    closed = grid_hops(shell)(ids, ids)
+    # Against breadth-first search on the grid's edges.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    e = plus_grid_edges(shell)
+    bfs = shortest_path(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(40, 40)), directed=False,
+                        unweighted=True)
+    np.testing.assert_array_equal(closed, bfs)
+    if pattern == "star":
+        plane, slot = np.divmod(ids, 8)
+        dslot = np.abs(np.subtract.outer(slot, slot))
+        np.testing.assert_array_equal(closed, np.abs(np.subtract.outer(plane, plane)) + np.minimum(dslot, 8 - dslot))
+
+
+def test_hops_route_around_failed_satellites():
     shell = WalkerShell("g", 5, 8, 550.0, 87.0, pattern="star")
-    hops = grid_hops(plus_grid_edges(shell), shell.n_sats)(np.arange(shell.n_sats), np.arange(shell.n_sats))
-    plane, slot = np.divmod(np.arange(shell.n_sats), 8)
-    dslot = np.abs(np.subtract.outer(slot, slot))
-    np.testing.assert_array_equal(hops, np.abs(np.subtract.outer(plane, plane)) + np.minimum(dslot, 8 - dslot))
     # Without satellite 9 (plane 1, slot 1), 1 -> 17 goes round it: 4 hops instead of 2.
-    around = grid_hops(plus_grid_edges(shell), shell.n_sats, failed=[9])
-    assert around(np.array([1]), np.array([17])).item() == 4.0
+    assert grid_hops(shell)(np.array([1]), np.array([17])).item() == 2.0
+    assert grid_hops(shell, failed=[9])(np.array([1]), np.array([17])).item() == 4.0
+
+
+def test_solve_within_keeps_the_latency_tolerance_and_moves_less():
+    rng = np.random.default_rng(4)
+    layers = [LayerCost(np.arange(10 * l, 10 * l + 10), rng.random((5, 10))) for l in range(3)]
+    hosts = np.array([np.arange(10 * l, 10 * l + 5) for l in range(3)])
+    problem = migration_problem(layers, hosts, np.zeros(3, int), _line, expert_gb=1.0)
+    scratch = problem.solve(0.0)
+    for tolerance in (0.0, 0.05, 0.3):
+        found, lam = problem.solve_within(tolerance)
+        assert found.latency <= scratch.latency * (1 + tolerance) + 1e-12
+        assert found.gb_hops <= scratch.gb_hops
+        # A lambda twice as large already breaks the tolerance, or moves no less.
+        doubled = problem.solve(2 * lam)
+        assert doubled.latency > scratch.latency * (1 + tolerance) or doubled.gb_hops == found.gb_hops
 
 
 def test_too_few_survivors_and_bad_lambda_are_input_errors():

@@ -41,7 +41,8 @@ from ..errors import InputError
 from ..solve import solve
 from ..solve.problems import LinearProblem
 
-__all__ = ["LayerCost", "Replacement", "grid_hops", "weight_sources", "replace_experts"]
+__all__ = ["LayerCost", "Replacement", "MigrationProblem", "grid_hops", "weight_sources", "migration_problem",
+           "replace_experts"]
 
 HopFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``hops(sources, targets) -> (len(sources), len(targets))`` hop counts (inf: unreachable)."""
@@ -73,25 +74,56 @@ for an upload); ``gb_hops``: GB x hops; ``link_time_s``:
     latency: float
 
 
-def grid_hops(edges: np.ndarray, n_sats: int, *, failed=()) -> HopFunction:
-    """Hop counts on the graph ``edges`` (M, 2) without the ``failed`` satellites, by breadth-first search.
+def grid_hops(shell, *, failed=()) -> HopFunction:
+    """Hop counts on the shell's +Grid without the ``failed`` satellites.
 
-    >>> hops = grid_hops(np.array([[0, 1], [1, 2], [2, 3], [0, 3]]), 4, failed=[1])   # a ring of 4 without 1
-    >>> hops(np.array([0, 2]), np.array([0, 2, 3])).tolist()
+    With nothing failed, the closed form of the grid: ``|dp + wP| + cyc(ds - wF)``
+    minimised over crossing the seam ``w`` in {-1, 0, 1} times (delta pattern;
+    star: no seam, ``w = 0``), where ``cyc`` is the shorter way round a plane.
+    With failures, breadth-first search on the grid without them.
+
+    >>> from spacexnet_opt.constellation import WalkerShell
+    >>> shell = WalkerShell("ring", 1, 4, 550.0, 87.0)              # one plane: a ring of 4
+    >>> grid_hops(shell)(np.array([0, 2]), np.array([0, 2, 3])).tolist()
+    [[0.0, 2.0, 1.0], [2.0, 0.0, 1.0]]
+    >>> grid_hops(shell, failed=[1])(np.array([0, 2]), np.array([0, 2, 3])).tolist()
     [[0.0, 2.0, 1.0], [2.0, 0.0, 1.0]]
     """
+    failed = np.asarray(list(failed), dtype=np.int64)
+    if len(failed):
+        return _bfs_hops(shell, failed)
+    n_planes, n_slots = shell.n_planes, shell.sats_per_plane
+    wraps = (-1, 0, 1) if shell.pattern == "delta" and n_planes > 1 else (0,)
+
+    def hops(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        p1, s1 = np.divmod(np.asarray(sources, dtype=np.int64), n_slots)
+        p2, s2 = np.divmod(np.asarray(targets, dtype=np.int64), n_slots)
+        dp, ds = np.subtract.outer(p2, p1).T, np.subtract.outer(s2, s1).T
+        best = None
+        for w in wraps:
+            around = (ds - w * shell.phasing) % n_slots
+            value = np.abs(dp + w * n_planes) + np.minimum(around, n_slots - around)
+            best = value if best is None else np.minimum(best, value)
+        return best.astype(float)
+
+    return hops
+
+
+def _bfs_hops(shell, failed: np.ndarray) -> HopFunction:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import shortest_path
 
-    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    from ..constellation import plus_grid_edges
+
+    n_sats = shell.n_sats
+    edges = plus_grid_edges(shell)
     dead = np.zeros(n_sats, dtype=bool)
-    dead[np.asarray(list(failed), dtype=np.int64)] = True
+    dead[failed] = True
     keep = edges[~dead[edges].any(axis=1)]
     graph = coo_matrix((np.ones(len(keep)), (keep[:, 0], keep[:, 1])), shape=(n_sats, n_sats)).tocsr()
 
     def hops(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        sources = np.asarray(sources, dtype=np.int64)
-        unique, inverse = np.unique(sources, return_inverse=True)
+        unique, inverse = np.unique(np.asarray(sources, dtype=np.int64), return_inverse=True)
         table = shortest_path(graph, directed=False, unweighted=True, indices=unique)
         return table[np.ix_(inverse.ravel(), np.asarray(targets, dtype=np.int64))]
 
@@ -134,9 +166,66 @@ def _big_m(price: np.ndarray) -> np.ndarray:
     return np.where(finite, price, 2 * big)
 
 
-def replace_experts(layers: Sequence[LayerCost], hosts, gateways, hops: HopFunction, *, expert_gb, lam: float,
-                    failed=(), link_rate_bps: float = 100e9, method: str = "hungarian") -> Replacement:
-    """Minimise latency + ``lam`` x GB x hops over injective placements, layer by layer (exact with an exact LAP method).
+@dataclass(frozen=True, eq=False)
+class MigrationProblem:
+    """Every layer's surviving candidates, latency cost and migration GB x hops, priced once for any ``lam``.
+
+    Made by :func:`migration_problem`; :meth:`solve` places for one ``lam``,
+    :meth:`solve_within` for the fewest GB x hops within a latency tolerance.
+    """
+
+    candidates: tuple
+    cost: tuple
+    moves: tuple
+    hosts: np.ndarray
+    expert_gb: np.ndarray
+    failed: np.ndarray
+    link_rate_bps: float
+
+    def solve(self, lam: float, *, method: str = "hungarian") -> Replacement:
+        """Minimise latency + ``lam`` x GB x hops, layer by layer (exact with an exact LAP method)."""
+        if not (np.isfinite(lam) and lam >= 0):
+            raise InputError(f"must be a non-negative number, got {lam!r}", field="lambda")
+        experts = np.empty(self.hosts.shape[:2], dtype=np.int64)
+        gb_hops = latency = 0.0
+        for l, (cand, cost, moves) in enumerate(zip(self.candidates, self.cost, self.moves)):
+            result = solve(LinearProblem(_big_m(cost + lam * moves), name=f"layer {l}"), method)
+            chosen = (np.arange(len(result.assignment)), result.assignment)
+            if not np.isfinite(moves[chosen]).all():
+                raise InputError(f"layer {l}: the failures cut the surviving candidates off from some expert's "
+                                 "weights", field="failures")
+            experts[l] = cand[result.assignment]
+            gb_hops += float(moves[chosen].sum())
+            latency += float(cost[chosen].sum())
+        hosts = self.hosts
+        moved = ~((experts[:, :, None] == hosts) & ~np.isin(hosts, self.failed)).any(axis=2)  # not onto a live copy
+        return Replacement(experts, moved, float((self.expert_gb * moved).sum()), gb_hops,
+                           8e9 * gb_hops / self.link_rate_bps, latency)
+
+    def solve_within(self, tolerance: float, *, method: str = "hungarian", steps: int = 24) -> tuple[Replacement, float]:
+        """The placement of the largest ``lam`` whose latency is within ``tolerance`` of re-optimising, and ``lam``.
+
+        The optimum's latency grows and its migration shrinks with ``lam`` (parametric
+        LAP), so a bisection on ``log lam`` over 1e-12..1e6 finds it to ``steps`` halvings.
+        """
+        if not (np.isfinite(tolerance) and tolerance >= 0):
+            raise InputError(f"must be a non-negative fraction, got {tolerance!r}", field="tolerance")
+        best, best_lam = self.solve(0.0, method=method), 0.0
+        limit = best.latency * (1 + tolerance)
+        low, high = -12.0, 6.0
+        for _ in range(steps):
+            mid = (low + high) / 2
+            trial = self.solve(10.0**mid, method=method)
+            if trial.latency <= limit:
+                best, best_lam, low = trial, 10.0**mid, mid
+            else:
+                high = mid
+        return best, best_lam
+
+
+def migration_problem(layers: Sequence[LayerCost], hosts, gateways, hops: HopFunction, *, expert_gb,
+                      failed=(), link_rate_bps: float = 100e9) -> MigrationProblem:
+    """Price re-placing the current deployment ``hosts`` under new conditions (see the module docstring).
 
     Parameters
     ----------
@@ -150,38 +239,35 @@ def replace_experts(layers: Sequence[LayerCost], hosts, gateways, hops: HopFunct
         Hop counts, e.g. :func:`grid_hops` without the failed satellites.
     expert_gb : float or array (L, E)
         GB of weights per expert.
-    lam : float
-        Seconds per token that one GB x hop of migration is worth (0: re-optimise from scratch).
     failed : iterable of int
         Failed satellites: never a target.
-    method : str
-        An exact LAP method: hungarian, ortools-lsa, cpsat, pulp-cbc, pulp-highs, brute.
+    link_rate_bps : float
+        ISL rate, for the link time.
     """
     hosts = np.asarray(hosts, dtype=np.int64)
     if hosts.ndim == 2:
         hosts = hosts[:, :, None]
     sources = weight_sources(hosts, gateways, failed=failed)
-    if not (np.isfinite(lam) and lam >= 0):
-        raise InputError(f"must be a non-negative number, got {lam!r}", field="lambda")
     gb = np.broadcast_to(np.asarray(expert_gb, dtype=float), sources.shape[:2])
     dead = np.asarray(list(failed), dtype=np.int64)
-    experts = np.empty(sources.shape[:2], dtype=np.int64)
-    gb_hops = latency = 0.0
+    candidates, costs, moves = [], [], []
     for l, layer in enumerate(layers):
         alive = ~np.isin(layer.candidates, dead)
-        cand = np.asarray(layer.candidates)[alive]
+        cand = np.asarray(layer.candidates, dtype=np.int64)[alive]
         if len(cand) < sources.shape[1]:
             raise InputError(f"layer {l}: {sources.shape[1]} experts but only {len(cand)} surviving candidates",
                              field="failures")
-        moves = gb[l][:, None] * _migration_hops(sources[l], cand, hops)
-        result = solve(LinearProblem(_big_m(np.asarray(layer.cost, float)[:, alive] + lam * moves),
-                                     name=f"layer {l}"), method)
-        rows = np.arange(len(result.assignment))
-        experts[l] = cand[result.assignment]
-        if not np.isfinite(moves[rows, result.assignment]).all():
-            raise InputError(f"layer {l}: the failures cut the surviving candidates off from some expert's weights",
-                             field="failures")
-        gb_hops += float(moves[rows, result.assignment].sum())
-        latency += float(np.asarray(layer.cost, float)[:, alive][rows, result.assignment].sum())
-    moved = ~((experts[:, :, None] == hosts) & ~np.isin(hosts, dead)).any(axis=2)  # not onto a surviving copy
-    return Replacement(experts, moved, float((gb * moved).sum()), gb_hops, 8e9 * gb_hops / link_rate_bps, latency)
+        candidates.append(cand)
+        costs.append(np.asarray(layer.cost, float)[:, alive])
+        moves.append(gb[l][:, None] * _migration_hops(sources[l], cand, hops))
+    return MigrationProblem(tuple(candidates), tuple(costs), tuple(moves), hosts, gb, dead, float(link_rate_bps))
+
+
+def replace_experts(layers: Sequence[LayerCost], hosts, gateways, hops: HopFunction, *, expert_gb, lam: float,
+                    failed=(), link_rate_bps: float = 100e9, method: str = "hungarian") -> Replacement:
+    """:func:`migration_problem` solved for one ``lam`` (seconds per token one GB x hop is worth; 0:
+    re-optimise from scratch) with an exact LAP ``method``: hungarian, ortools-lsa, cpsat, pulp-cbc,
+    pulp-highs or brute."""
+    problem = migration_problem(layers, hosts, gateways, hops, expert_gb=expert_gb, failed=failed,
+                                link_rate_bps=link_rate_bps)
+    return problem.solve(lam, method=method)
