@@ -1,0 +1,127 @@
+"""Issue 21's targets: migration-aware re-placement under drift and failures, and a day of eclipse and power.
+
+Parts (all figures printed; anchors computed in the same run):
+
+``drift``
+    DeepSeek-V3 on instances/deepseek-v3-mega.toml: place on the decode
+    in1000/out1000 load file (re-optimised linear placement), then move to the
+    prefill in1000/out1000 file. Anchor: re-optimising from scratch (lambda = 0).
+    For each lambda: GB moved and GB x hops as a share of the anchor's, and
+    s/token (exact snapshot expectation under the prefill statistics) over the
+    anchor's. Target: >= 90 % fewer bytes, s/token within 1 %.
+``failure``
+    The host of every layer's hottest expert fails, on the paper scenario and on
+    DeepSeek-V3. Anchors: doing nothing (the share of tokens that need a lost
+    expert) and re-optimising from scratch without the failed satellites.
+    Repair: fewest GB x hops first (lambda = 1e6). Target: s/token within 1 %
+    of re-optimising, moving <= 10 % of its bytes.
+``power``
+    One day on the paper shell and on the equal-size dawn-dusk shell, eclipse
+    every 60 s from 2026-03-20 and 2026-06-21, the default power model
+    (spacexnet_opt.timeline.power), every satellite computing: shadow share,
+    deepest discharge, throttled share.
+
+Run: PYTHONPATH=. .venv/bin/python bench/bench_timeline.py [drift|failure|power ...] [--snapshots N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from spacexnet_opt.constellation import preset
+from spacexnet_opt.constellation.sun import eclipse_states, julian_date
+from spacexnet_opt.timeline import inputs
+from spacexnet_opt.timeline.migration import grid_hops, migration_problem
+from spacexnet_opt.timeline.power import PowerModel, simulate_power
+
+DATA = "../shared/data/moe-load/deepseek-v3/"
+MEGA = "instances/deepseek-v3-mega.toml"
+PAPER = "instances/paper.toml"
+
+
+def _placed(world, activation=None):
+    """The re-optimised linear placement of a world (lambda = 0 from any start)."""
+    layers = inputs.layer_costs(world, activation)
+    start = np.array([layer.candidates[:world.n_experts] for layer in layers])
+    problem = migration_problem(layers, start, inputs.gateways(world), grid_hops(world.shell),
+                                expert_gb=inputs.expert_gb(world), link_rate_bps=inputs.link_rate_bps(world))
+    return problem.solve(0.0).experts
+
+
+def drift(snapshots: int) -> None:
+    t0 = time.perf_counter()
+    world = inputs.load_world(MEGA, snapshots=snapshots)
+    current = _placed(world)
+    prefill = inputs.load_statistics(world, DATA + "prefill_in1000out1000.json")
+    problem = migration_problem(inputs.layer_costs(world, prefill.p), current, inputs.gateways(world),
+                                grid_hops(world.shell), expert_gb=inputs.expert_gb(world),
+                                link_rate_bps=inputs.link_rate_bps(world))
+    moved = inputs.with_statistics(world, prefill, "prefill in1000/out1000")
+    anchor = problem.solve(0.0)
+    runs = [(lam, problem.solve(lam)) for lam in (1e-5, 1e-4, 2e-4, 5e-4, 1e-3)]
+    s = inputs.s_per_token(moved, [anchor.experts, current] + [r.experts for _, r in runs],
+                           ["scratch", "stay"] + [f"lambda {lam:g}" for lam, _ in runs])
+    print(f"drift: DeepSeek-V3 mega ({world.n_sats:,} satellites, {snapshots} snapshots), decode -> prefill "
+          f"in1000/out1000; expert {inputs.expert_gb(world):.4f} GB")
+    print(f"  anchor re-optimise: {anchor.gb_moved:.1f} GB moved, {anchor.gb_hops:.1f} GB x hops, "
+          f"link time {anchor.link_time_s:.1f} s, {s[0]:.6f} s/token")
+    print(f"  stay (no move): s/token ratio {s[1] / s[0]:.5f}")
+    print("  lambda (s/token per GB x hop) | GB moved | share of anchor GB | share of GB x hops | s/token ratio")
+    for (lam, run), value in zip(runs, s[2:]):
+        print(f"  {lam:g} | {run.gb_moved:.1f} | {run.gb_moved / anchor.gb_moved:.4f} | "
+              f"{run.gb_hops / anchor.gb_hops:.4f} | {value / s[0]:.5f}")
+    print(f"  wall {time.perf_counter() - t0:.0f} s")
+
+
+def failure(snapshots: int) -> None:
+    for path in (PAPER, MEGA):
+        t0 = time.perf_counter()
+        world = inputs.load_world(path, snapshots=snapshots)
+        current = _placed(world)
+        p = np.array([layer.activation for layer in world.layers])
+        hottest = p.argmax(axis=1)
+        failed = np.unique(current[np.arange(world.n_layers), hottest])
+        affected = 1 - np.prod(1 - p[np.arange(world.n_layers), hottest])
+        problem = migration_problem(inputs.layer_costs(world), current, inputs.gateways(world),
+                                    grid_hops(world.shell, failed=failed), expert_gb=inputs.expert_gb(world),
+                                    failed=failed, link_rate_bps=inputs.link_rate_bps(world))
+        scratch, repair = problem.solve(0.0), problem.solve(1e6)
+        s_scratch, s_repair = inputs.s_per_token(world, [scratch.experts, repair.experts], ["scratch", "repair"])
+        print(f"failure: {path} ({world.n_sats:,} satellites, {snapshots} snapshots): {len(failed)} hosts of the "
+              f"hottest experts fail; doing nothing loses an expert for {100 * affected:.1f} % of tokens")
+        print(f"  re-optimise: {scratch.gb_moved:.2f} GB moved, {scratch.gb_hops:.2f} GB x hops, {s_scratch:.6f} s/token")
+        print(f"  repair: {repair.gb_moved:.2f} GB moved ({repair.gb_moved / scratch.gb_moved:.4f} of re-optimise), "
+              f"{repair.gb_hops:.2f} GB x hops, link time {repair.link_time_s:.3f} s, s/token ratio "
+              f"{s_repair / s_scratch:.5f}; wall {time.perf_counter() - t0:.0f} s")
+
+
+def power() -> None:
+    model = PowerModel()
+    for name in ("paper", "dawn-dusk-550"):
+        for date in ("2026-03-20", "2026-06-21"):
+            t0 = time.perf_counter()
+            jd = julian_date(date)
+            shell = preset(name)
+            shell = shell.at_epoch(jd) if hasattr(shell, "at_epoch") else shell
+            shadow = eclipse_states(shell, np.arange(0, 86400, 60.0), epoch_jd=jd)
+            run = simulate_power(shadow, 60.0, model)
+            print(f"power: {name} from {date}, one day at 60 s: {100 * shadow.mean():.1f} % of satellite-time in "
+                  f"shadow, max depth of discharge {100 * run.max_depth_of_discharge:.1f} %, throttled "
+                  f"{100 * run.throttled_share:.2f} % of satellite-steps, below floor: {run.below_floor}; "
+                  f"wall {time.perf_counter() - t0:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("parts", nargs="*", default=["drift", "failure", "power"])
+    parser.add_argument("--snapshots", type=int, default=8)
+    args = parser.parse_args()
+    for part in args.parts:
+        power() if part == "power" else globals()[part](args.snapshots)
+
+
+if __name__ == "__main__":
+    main()
