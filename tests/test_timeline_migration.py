@@ -18,8 +18,8 @@ def _line(sources, targets):
     return np.abs(np.subtract.outer(np.asarray(sources), np.asarray(targets))).astype(float)
 
 
-def _brute(layer: LayerCost, sources, gb, lam, failed):
-    """Every injective map onto the surviving candidates, priced from scratch."""
+def _brute(layer: LayerCost, sources, gb, lam, failed, fixed, copies):
+    """Every injective map onto the surviving candidates, priced from scratch (free onto a surviving copy)."""
     cand = [c for c in layer.candidates.tolist() if c not in failed]
     column = {c: j for j, c in enumerate(layer.candidates.tolist())}
     best = np.inf
@@ -27,7 +27,8 @@ def _brute(layer: LayerCost, sources, gb, lam, failed):
         value = 0.0
         for i, t in enumerate(targets):
             hop = min(abs(r - t) for r in sources[i] if r >= 0)
-            value += layer.cost[i, column[t]] + lam * gb[i] * hop
+            stays = t in copies[i] and t not in failed
+            value += layer.cost[i, column[t]] + lam * gb[i] * (hop + fixed * (not stays))
         best = min(best, value)
     return best
 
@@ -48,8 +49,10 @@ def _case(seed):
 def test_exact_re_placement_matches_brute_force(seed):
     layer, hosts, failed, gb, lam = _case(seed)
     sources = weight_sources(hosts, np.array([0]), failed=failed)
-    result = replace_experts([layer], hosts, [0], _line, expert_gb=gb[None], lam=lam, failed=failed)
-    assert result.latency + lam * result.gb_hops == pytest.approx(_brute(layer, sources[0], gb, lam, failed), rel=1e-9)
+    fixed = [0.0, 1.0, 2.5][seed % 3]
+    result = replace_experts([layer], hosts, [0], _line, expert_gb=gb[None], lam=lam, failed=failed, fixed_hops=fixed)
+    priced = result.gb_hops + fixed * result.gb_moved
+    assert result.latency + lam * priced == pytest.approx(_brute(layer, sources[0], gb, lam, failed, fixed, hosts[0].tolist()), rel=1e-9)
     assert not np.isin(result.experts, failed).any()
 
 
@@ -58,8 +61,8 @@ def test_lap_backends_agree(method):
     layer, hosts, failed, gb, _ = _case(5)
     reference = replace_experts([layer], hosts, [0], _line, expert_gb=gb[None], lam=0.05, failed=failed)
     result = replace_experts([layer], hosts, [0], _line, expert_gb=gb[None], lam=0.05, failed=failed, method=method)
-    assert result.latency + 0.05 * result.gb_hops == pytest.approx(reference.latency + 0.05 * reference.gb_hops,
-                                                                    rel=1e-6)
+    value = lambda r: r.latency + 0.05 * (r.gb_hops + r.gb_moved)   # fixed_hops = 1
+    assert value(result) == pytest.approx(value(reference), rel=1e-6)
 
 
 def test_lambda_zero_re_optimises_and_a_large_lambda_keeps_everything():
@@ -81,6 +84,7 @@ def test_failure_repair_moves_only_orphans_and_promotes_replicas():
     result = replace_experts([layer], hosts, [0], _line, expert_gb=0.088, lam=1.0, failed=[1, 3], link_rate_bps=1e9)
     assert result.experts[0, 0] == 6 and result.experts[0, 1] == 2          # promoted replica; survivor stays
     assert result.moved.tolist() == [[False, False, True]]
+    # Without the fixed price, shifting expert 1 one hop to free 2 for expert 2 ties with moving 2 further.
     # Expert 2 lost its only copy: its weights come from the gateway (satellite 0); 1 and 3 failed and 2 is
     # taken, so the nearest free candidate is 4, 4 hops away.
     assert result.experts[0, 2] == 4 and result.gb_moved == pytest.approx(0.088)

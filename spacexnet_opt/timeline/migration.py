@@ -5,15 +5,17 @@ latency cost ``cost[i, c]`` (seconds per token of expert ``i`` on candidate
 ``c``, e.g. ``p_i tau(c)``). Expert ``i`` currently gets its weights from the
 satellites ``src[i, r]`` (its host, or after a failure its surviving copies,
 or the layer's gateway standing in for a ground upload). Moving it to ``c``
-costs ``gb_i * min_r hops(src[i, r], cand[c])`` GB x hops, zero when it stays.
-The re-placement minimises
+sends ``gb_i`` GB over ``d[i, c] = min_r hops(src[i, r], cand[c])`` hops
+(``d = 0``: it stays). The re-placement minimises
 
-    sum_i cost[i, a(i)] + lam * sum_i gb_i * min_r hops(src[i, r], cand[a(i)])
+    sum_i cost[i, a(i)] + lam * sum_i gb_i * (d[i, a(i)] + fixed_hops * [d[i, a(i)] > 0])
 
 over injective ``a`` into the surviving candidates. Both terms are sums of one
 entry per expert, so this is a rectangular linear assignment on the matrix
 ``cost + lam * migration`` (``formulations/migration.md``) and every exact LAP
-backend of :mod:`spacexnet_opt.solve` solves it.
+backend of :mod:`spacexnet_opt.solve` solves it. ``fixed_hops`` (default 1)
+prices sending the bytes at all: GB x hops alone is indifferent between one
+expert moving ``n`` hops and ``n`` experts shifting one hop each.
 
 Hops are counted on the +Grid of the shell without the failed satellites
 (a transfer is routed around them; link failures of single snapshots are
@@ -26,7 +28,7 @@ link occupancy the transfers add up to.
 >>> stay.experts.tolist(), stay.gb_moved                 # moving costs more than it saves
 ([[10, 12]], 0.0)
 >>> move = replace_experts([layer], np.array([[10, 12]]), [0], hops, expert_gb=1.0, lam=0.1)
->>> move.experts.tolist(), move.gb_moved, move.gb_hops   # expert 0 moves one hop for 0.8 s less
+>>> move.experts.tolist(), move.gb_moved, move.gb_hops   # expert 0 moves one hop for 0.8 s less (price 0.2)
 ([[11, 12]], 1.0, 1.0)
 """
 
@@ -133,23 +135,25 @@ def _bfs_hops(shell, failed: np.ndarray) -> HopFunction:
 def weight_sources(hosts: np.ndarray, gateways: np.ndarray, *, failed=()) -> np.ndarray:
     """Where each expert's weights come from: its surviving copies, else its layer's gateway, shape (L, E, R).
 
-    ``hosts`` (L, E, C) are the copies (``-1`` padding), copy 0 the primary. A
-    primary that survives is the only source (the expert may stay); otherwise
-    the surviving replicas are, and with none left, the gateway (standing in for
-    an upload from the ground). Padded with ``-1``.
+    ``hosts`` (L, E, C) are the copies (``-1`` padding), copy 0 the primary.
+    Every surviving copy is a source (the expert may stay on any of them for
+    free); an expert that lost every copy is sent from its layer's gateway,
+    standing in for an upload from the ground. Padded with ``-1``.
 
     >>> weight_sources(np.array([[[3, 7], [4, -1]]]), np.array([0]), failed=[3, 4]).tolist()
     [[[7, -1], [0, -1]]]
     """
     hosts = np.asarray(hosts, dtype=np.int64)
-    alive = (hosts >= 0) & ~np.isin(hosts, np.asarray(list(failed), dtype=np.int64))
-    primary_alive = alive[:, :, :1]
-    use = np.where(primary_alive, np.arange(hosts.shape[2]) == 0, alive)
-    sources = np.where(use, hosts, -1)
-    none = ~use.any(axis=2)
+    sources = np.where(_alive(hosts, failed), hosts, -1)
+    none = (sources < 0).all(axis=2)
     sources[:, :, 0] = np.where(none, np.asarray(gateways)[:, None], sources[:, :, 0])
     order = np.argsort(sources < 0, axis=2, kind="stable")  # real sources first
     return np.take_along_axis(sources, order, axis=2)
+
+
+def _alive(hosts: np.ndarray, failed) -> np.ndarray:
+    """Copies that exist and survive the failures."""
+    return (hosts >= 0) & ~np.isin(hosts, np.asarray(list(failed), dtype=np.int64))
 
 
 def _migration_hops(sources: np.ndarray, candidates: np.ndarray, hops: HopFunction) -> np.ndarray:
@@ -177,19 +181,25 @@ class MigrationProblem:
     candidates: tuple
     cost: tuple
     moves: tuple
+    stays: tuple
     hosts: np.ndarray
     expert_gb: np.ndarray
     failed: np.ndarray
     link_rate_bps: float
+    fixed_hops: float = 1.0
+
+    def price(self, l: int) -> np.ndarray:
+        """Migration price (E, C) of layer ``l``: GB x (hops + ``fixed_hops``) for a move, 0 onto a surviving copy."""
+        return self.moves[l] + self.fixed_hops * np.where(self.stays[l], 0.0, self.expert_gb[l][:, None])
 
     def solve(self, lam: float, *, method: str = "hungarian") -> Replacement:
-        """Minimise latency + ``lam`` x GB x hops, layer by layer (exact with an exact LAP method)."""
+        """Minimise latency + ``lam`` x migration price, layer by layer (exact with an exact LAP method)."""
         if not (np.isfinite(lam) and lam >= 0):
             raise InputError(f"must be a non-negative number, got {lam!r}", field="lambda")
         experts = np.empty(self.hosts.shape[:2], dtype=np.int64)
         gb_hops = latency = 0.0
         for l, (cand, cost, moves) in enumerate(zip(self.candidates, self.cost, self.moves)):
-            result = solve(LinearProblem(_big_m(cost + lam * moves), name=f"layer {l}"), method)
+            result = solve(LinearProblem(_big_m(cost + lam * self.price(l)), name=f"layer {l}"), method)
             chosen = (np.arange(len(result.assignment)), result.assignment)
             if not np.isfinite(moves[chosen]).all():
                 raise InputError(f"layer {l}: the failures cut the surviving candidates off from some expert's "
@@ -198,7 +208,7 @@ class MigrationProblem:
             gb_hops += float(moves[chosen].sum())
             latency += float(cost[chosen].sum())
         hosts = self.hosts
-        moved = ~((experts[:, :, None] == hosts) & ~np.isin(hosts, self.failed)).any(axis=2)  # not onto a live copy
+        moved = ~((experts[:, :, None] == hosts) & _alive(hosts, self.failed)).any(axis=2)  # not onto a live copy
         return Replacement(experts, moved, float((self.expert_gb * moved).sum()), gb_hops,
                            8e9 * gb_hops / self.link_rate_bps, latency)
 
@@ -224,7 +234,7 @@ class MigrationProblem:
 
 
 def migration_problem(layers: Sequence[LayerCost], hosts, gateways, hops: HopFunction, *, expert_gb,
-                      failed=(), link_rate_bps: float = 100e9) -> MigrationProblem:
+                      failed=(), link_rate_bps: float = 100e9, fixed_hops: float = 1.0) -> MigrationProblem:
     """Price re-placing the current deployment ``hosts`` under new conditions (see the module docstring).
 
     Parameters
@@ -243,14 +253,21 @@ def migration_problem(layers: Sequence[LayerCost], hosts, gateways, hops: HopFun
         Failed satellites: never a target.
     link_rate_bps : float
         ISL rate, for the link time.
+    fixed_hops : float
+        Hop-equivalents charged for any move on top of its hops: the price of
+        sending the bytes at all. Without it, GB x hops alone is indifferent
+        between one expert moving ``n`` hops and ``n`` experts each shifting one.
     """
+    if not (np.isfinite(fixed_hops) and fixed_hops >= 0):
+        raise InputError(f"must be a non-negative number, got {fixed_hops!r}", field="fixed_hops")
     hosts = np.asarray(hosts, dtype=np.int64)
     if hosts.ndim == 2:
         hosts = hosts[:, :, None]
     sources = weight_sources(hosts, gateways, failed=failed)
     gb = np.broadcast_to(np.asarray(expert_gb, dtype=float), sources.shape[:2])
     dead = np.asarray(list(failed), dtype=np.int64)
-    candidates, costs, moves = [], [], []
+    candidates, costs, moves, stays = [], [], [], []
+    alive_copies = np.where(_alive(hosts, failed), hosts, -1)
     for l, layer in enumerate(layers):
         alive = ~np.isin(layer.candidates, dead)
         cand = np.asarray(layer.candidates, dtype=np.int64)[alive]
@@ -260,14 +277,18 @@ def migration_problem(layers: Sequence[LayerCost], hosts, gateways, hops: HopFun
         candidates.append(cand)
         costs.append(np.asarray(layer.cost, float)[:, alive])
         moves.append(gb[l][:, None] * _migration_hops(sources[l], cand, hops))
-    return MigrationProblem(tuple(candidates), tuple(costs), tuple(moves), hosts, gb, dead, float(link_rate_bps))
+        stays.append((cand[None, :, None] == alive_copies[l][:, None, :]).any(axis=2))
+    return MigrationProblem(tuple(candidates), tuple(costs), tuple(moves), tuple(stays), hosts, gb, dead,
+                            float(link_rate_bps),
+                            float(fixed_hops))
 
 
 def replace_experts(layers: Sequence[LayerCost], hosts, gateways, hops: HopFunction, *, expert_gb, lam: float,
-                    failed=(), link_rate_bps: float = 100e9, method: str = "hungarian") -> Replacement:
+                    failed=(), link_rate_bps: float = 100e9, fixed_hops: float = 1.0,
+                    method: str = "hungarian") -> Replacement:
     """:func:`migration_problem` solved for one ``lam`` (seconds per token one GB x hop is worth; 0:
     re-optimise from scratch) with an exact LAP ``method``: hungarian, ortools-lsa, cpsat, pulp-cbc,
     pulp-highs or brute."""
     problem = migration_problem(layers, hosts, gateways, hops, expert_gb=expert_gb, failed=failed,
-                                link_rate_bps=link_rate_bps)
+                                link_rate_bps=link_rate_bps, fixed_hops=fixed_hops)
     return problem.solve(lam, method=method)
