@@ -13,7 +13,8 @@ Parts (all figures printed; anchors computed in the same run):
     The host of every layer's hottest expert fails, on the paper scenario and on
     DeepSeek-V3. Anchors: doing nothing (the share of tokens that need a lost
     expert) and re-optimising from scratch without the failed satellites.
-    Repair: fewest GB x hops first (lambda = 1e6). Target: s/token within 1 %
+    Repair: the largest lambda (fixed_hops 10: bytes first) whose linear latency is
+    within 1 % of re-optimising (MigrationProblem.solve_within). Target: s/token within 1 %
     of re-optimising, moving <= 10 % of its bytes.
 ``power``
     One day on the paper shell and on the equal-size dawn-dusk shell, eclipse
@@ -56,22 +57,25 @@ def drift(snapshots: int) -> None:
     world = inputs.load_world(MEGA, snapshots=snapshots)
     current = _placed(world)
     prefill = inputs.load_statistics(world, DATA + "prefill_in1000out1000.json")
-    problem = migration_problem(inputs.layer_costs(world, prefill.p), current, inputs.gateways(world),
-                                grid_hops(world.shell), expert_gb=inputs.expert_gb(world),
-                                link_rate_bps=inputs.link_rate_bps(world))
+    problems = {fixed: migration_problem(inputs.layer_costs(world, prefill.p), current, inputs.gateways(world),
+                                         grid_hops(world.shell), expert_gb=inputs.expert_gb(world),
+                                         link_rate_bps=inputs.link_rate_bps(world), fixed_hops=fixed)
+                for fixed in (1.0, 10.0)}
     moved = inputs.with_statistics(world, prefill, "prefill in1000/out1000")
-    anchor = problem.solve(0.0)
-    runs = [(lam, problem.solve(lam)) for lam in (1e-5, 1e-4, 2e-4, 5e-4, 1e-3)]
+    anchor = problems[1.0].solve(0.0)
+    grid = [(1.0, lam) for lam in (1e-5, 1e-4, 1.5e-4, 2e-4, 5e-4)] + [(10.0, lam) for lam in (1e-5, 2e-5, 3e-5, 5e-5)]
+    runs = [(f"{fixed:g} | {lam:g}", problems[fixed].solve(lam)) for fixed, lam in grid]
     s = inputs.s_per_token(moved, [anchor.experts, current] + [r.experts for _, r in runs],
-                           ["scratch", "stay"] + [f"lambda {lam:g}" for lam, _ in runs])
+                           ["scratch", "stay"] + [label for label, _ in runs])
     print(f"drift: DeepSeek-V3 mega ({world.n_sats:,} satellites, {snapshots} snapshots), decode -> prefill "
           f"in1000/out1000; expert {inputs.expert_gb(world):.4f} GB")
     print(f"  anchor re-optimise: {anchor.gb_moved:.1f} GB moved, {anchor.gb_hops:.1f} GB x hops, "
           f"link time {anchor.link_time_s:.1f} s, {s[0]:.6f} s/token")
     print(f"  stay (no move): s/token ratio {s[1] / s[0]:.5f}")
-    print("  lambda (s/token per GB x hop) | GB moved | share of anchor GB | share of GB x hops | s/token ratio")
+    print("  fixed_hops | lambda (s/token per priced GB x hop) | GB moved | share of anchor GB | share of GB x hops | "
+          "s/token ratio")
     for (lam, run), value in zip(runs, s[2:]):
-        print(f"  {lam:g} | {run.gb_moved:.1f} | {run.gb_moved / anchor.gb_moved:.4f} | "
+        print(f"  {lam} | {run.gb_moved:.1f} | {run.gb_moved / anchor.gb_moved:.4f} | "
               f"{run.gb_hops / anchor.gb_hops:.4f} | {value / s[0]:.5f}")
     print(f"  wall {time.perf_counter() - t0:.0f} s")
 
@@ -87,13 +91,14 @@ def failure(snapshots: int) -> None:
         affected = 1 - np.prod(1 - p[np.arange(world.n_layers), hottest])
         problem = migration_problem(inputs.layer_costs(world), current, inputs.gateways(world),
                                     grid_hops(world.shell, failed=failed), expert_gb=inputs.expert_gb(world),
-                                    failed=failed, link_rate_bps=inputs.link_rate_bps(world))
-        scratch, repair = problem.solve(0.0), problem.solve(1e6)
+                                    failed=failed, link_rate_bps=inputs.link_rate_bps(world), fixed_hops=10.0)
+        scratch = problem.solve(0.0)
+        repair, lam = problem.solve_within(0.01)
         s_scratch, s_repair = inputs.s_per_token(world, [scratch.experts, repair.experts], ["scratch", "repair"])
         print(f"failure: {path} ({world.n_sats:,} satellites, {snapshots} snapshots): {len(failed)} hosts of the "
               f"hottest experts fail; doing nothing loses an expert for {100 * affected:.1f} % of tokens")
         print(f"  re-optimise: {scratch.gb_moved:.2f} GB moved, {scratch.gb_hops:.2f} GB x hops, {s_scratch:.6f} s/token")
-        print(f"  repair: {repair.gb_moved:.2f} GB moved ({repair.gb_moved / scratch.gb_moved:.4f} of re-optimise), "
+        print(f"  repair (lambda {lam:.3g}, fixed_hops 10, linear latency within 1 %): {repair.gb_moved:.2f} GB moved ({repair.gb_moved / scratch.gb_moved:.4f} of re-optimise), "
               f"{repair.gb_hops:.2f} GB x hops, link time {repair.link_time_s:.3f} s, s/token ratio "
               f"{s_repair / s_scratch:.5f}; wall {time.perf_counter() - t0:.0f} s")
 
