@@ -49,7 +49,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, InputError
 from ..budget import check_snapshots
 from ..fileio import check_nesting, read_text, write_text_atomic
 from .schema import SHARE_TOLERANCE, NonNegativeValue, PositiveValue, StrictModel, validate_document
@@ -401,13 +401,14 @@ class TimelineSpec(StrictModel):
         end = self.hours
         for j, event in enumerate(self.failures):
             if event.at_h > end:
-                raise ValueError(f"failures[{j}].at_h: {event.at_h:g} h is after the end of the timeline ({end:g} h)")
+                raise InputError(f"{event.at_h:g} h is after the end of the timeline ({end:g} h)",
+                                 field=f"failures[{j}].at_h")
         if self.drift_every_h is not None and self.drift_every_h * len(self.drift) > end:
-            raise ValueError(f"drift_every_h: {len(self.drift)} files every {self.drift_every_h:g} h run past the end "
-                             f"of the timeline ({end:g} h)")
+            raise InputError(f"{len(self.drift)} files every {self.drift_every_h:g} h run past the end of the "
+                             f"timeline ({end:g} h)", field="drift_every_h")
         if self.power.initial_soc < self.power.soc_floor:
-            raise ValueError(f"power.initial_soc: {self.power.initial_soc:g} is below soc_floor "
-                             f"({self.power.soc_floor:g})")
+            raise InputError(f"{self.power.initial_soc:g} is below soc_floor ({self.power.soc_floor:g})",
+                             field="power.initial_soc")
         return self
 
     @property

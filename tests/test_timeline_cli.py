@@ -1,0 +1,111 @@
+"""``spacexnet timeline``: a quiet timeline reproduces evaluate; a failure under each policy; bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from spacexnet_opt.evaluate import Deployment, evaluate
+from spacexnet_opt.timeline import inputs
+from spacexnet_opt.timeline.play import play_timeline
+
+HEAD = """format = "spacexnet-scenario"
+version = 1
+name = "tl"
+[constellation]
+preset = "paper"
+[snapshots]
+count = 2
+[model]
+profile = "llama-moe-3.5b-2of8"
+[statistics]
+kind = "zipf"
+"""
+HOT_HOST = 480  # host of layer 0's hottest expert (p = 0.736) in the starting placement of this scenario
+
+
+def _scenario(tmp_path, timeline: str):
+    path = tmp_path / "t.toml"
+    path.write_text(HEAD + "[timeline]\n" + timeline)
+    return path
+
+
+@pytest.fixture(scope="module")
+def failure_run(tmp_path_factory):
+    path = _scenario(tmp_path_factory.mktemp("tl"), "duration_h = 6\nsample_h = 0.5\nlambda_s_per_gb_hop = 10.0\n"
+                     f"[[timeline.failures]]\nsatellite = {HOT_HOST}\nat_h = 1.5\nrepair_h = 2.0\n")
+    return play_timeline(path), inputs.load_world(path)
+
+
+def test_a_timeline_without_events_reproduces_evaluate(tmp_path):
+    path = _scenario(tmp_path, "duration_h = 2\nsample_h = 1\neclipse = false\npolicies = [\"never\", \"event\"]\n")
+    result = play_timeline(path)
+    world = inputs.load_world(path)
+    start = result.policies["event"]
+    assert start.replacements == 0 and start.gb_moved == 0.0
+    # The starting placement is the re-optimised linear one; evaluate it independently.
+    from spacexnet_opt.solve import solve
+    from spacexnet_opt.solve.from_instance import layer_problem
+
+    experts = np.array([np.asarray(layer.satellites)[solve(layer_problem(layer, "linear"), "hungarian").assignment]
+                        for layer in world.layers])
+    expected = evaluate(world, Deployment(inputs.gateways(world), experts), tokens=0).snapshot.total_s
+    for trace in result.policies.values():
+        assert trace.s_per_token == pytest.approx([expected] * 3, rel=1e-12)
+        assert trace.affected_token_share == 0.0 and trace.degraded_h == 0.0
+
+
+def test_a_failure_under_each_policy(failure_run):
+    result, world = failure_run
+    gb = inputs.expert_gb(world)
+    never, event, threshold = (result.policies[name] for name in ("never", "event", "threshold"))
+    # Never: layer 0's hottest expert is lost from 1.5 h to 3.5 h.
+    assert never.replacements == 0 and never.degraded_h == pytest.approx(2.0)
+    lost = [a for t, a in zip(result.sample_h, never.affected) if 1.5 <= t < 3.5]
+    assert len(lost) == 4 and all(a == pytest.approx(0.736, abs=5e-4) for a in lost)
+    assert never.affected_token_share == pytest.approx(2.0 * never.affected[3] / 6.0)
+    # Event and threshold re-place at the failure, moving exactly the orphan (lambda this large: fewest bytes
+    # first): nothing is lost at any sample.
+    for trace in (event, threshold):
+        assert trace.moves[0]["time_h"] == 1.5 and trace.moves[0]["experts_moved"] == 1
+        assert trace.moves[0]["gb_moved"] == pytest.approx(gb)
+        assert trace.degraded_h == 0.0 and max(trace.affected) == 0.0
+    assert result.power is not None and not result.power.below_floor
+    assert 0 < result.power.max_depth_of_discharge < 0.7
+
+
+def test_cli_writes_json_csv_png(tmp_path, cli):
+    path = _scenario(tmp_path, "duration_h = 1\nsample_h = 0.5\npolicies = [\"never\"]\n")
+    out = tmp_path / "o"
+    result = cli("timeline", path, "--json", f"{out}.json", "--csv", f"{out}.csv", "--plot", f"{out}.png")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "o.json").read_text())
+    assert doc["format"] == "spacexnet-timeline" and doc["sample_h"] == [0.0, 0.5, 1.0]
+    assert (tmp_path / "o.csv").read_text().splitlines()[1].startswith("0,never,")
+    assert (tmp_path / "o.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("timeline, message", [
+    ("duration_h = 2\n[[timeline.failures]]\nsatellite = 3\nat_h = 5.0\n",
+     "t.toml: timeline.failures[0].at_h: 5 h is after the end of the timeline (2 h)"),
+    ("duration_h = 2\n[[timeline.failures]]\nsatellite = 5000\nat_h = 1.0\n",
+     "timeline.failures[0].satellite: no satellite 5000 in a shell of 1,056"),
+    ("duration_h = 2\n[timeline.power]\narray_w = 12.0\n",
+     "power.idle_w: impossible power budget"),
+    ("duration_h = 2\nduration_days = 1\n", "t.toml: timeline: give exactly one of duration_h, duration_days"),
+    ("duration_h = 2\nepoch = \"someday\"\n", "timeline.epoch: expected an ISO 8601 date"),
+    ("duration_h = 2\npolicies = [\"sometimes\"]\n", "timeline.policies[0]"),
+    ("duration_h = 2\nspeed = 3\n", "timeline.speed"),
+    ("duration_h = 2\ninitial_soc = 0.1\n", "timeline.initial_soc"),
+    ("duration_h = 2\n[timeline.power]\ninitial_soc = 0.1\n", "timeline.power.initial_soc: 0.1 is below soc_floor (0.3)"),
+])
+def test_bad_timelines_exit_2_with_one_line_and_write_nothing(tmp_path, cli, timeline, message):
+    path = _scenario(tmp_path, timeline)
+    out = tmp_path / "o.json"
+    result = cli("timeline", path, "--json", out)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert not out.exists()
