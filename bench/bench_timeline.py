@@ -22,7 +22,12 @@ Parts (all figures printed; anchors computed in the same run):
     (spacexnet_opt.timeline.power), every satellite computing: shadow share,
     deepest discharge, throttled share.
 
-Run: PYTHONPATH=. .venv/bin/python bench/bench_timeline.py [drift|failure|power ...] [--snapshots N]
+``speed``
+    One simulated day through ``play_timeline`` on the paper scenario and on
+    DeepSeek-V3 mega (each with its own snapshot count), with a failure, a drift
+    step (mega), eclipse and power, four policies. Targets: < 2 min and < 15 min.
+
+Run: PYTHONPATH=. .venv/bin/python bench/bench_timeline.py [drift|failure|power|speed ...] [--snapshots N]
 """
 
 from __future__ import annotations
@@ -120,6 +125,29 @@ def power() -> None:
                   f"shadow, max depth of discharge {100 * run.max_depth_of_discharge:.1f} %, throttled "
                   f"{100 * run.throttled_share:.2f} % of satellite-steps, below floor: {run.below_floor}; "
                   f"wall {time.perf_counter() - t0:.1f} s")
+
+
+def speed(snapshots: int) -> None:
+    """``play_timeline`` wall time for one day: paper scenario (its 200 snapshots) and DeepSeek-V3 mega (its 50),
+    a scripted failure and a drift step, eclipse and power, all four policies."""
+    import tempfile
+    from pathlib import Path
+
+    from spacexnet_opt.timeline.play import play_timeline
+
+    for path, drift in ((PAPER, None), (MEGA, DATA + "prefill_in1000out1000.json")):
+        text = Path(path).read_text().replace('file = "../../shared/', f'file = "{Path("..").resolve()}/shared/')
+        text += '\n[timeline]\nduration_days = 1\nsample_h = 1\n[[timeline.failures]]\nsatellite = 600\nat_h = 5\n'
+        if drift:
+            text = text.replace("[[timeline.failures]]", f'drift = ["{Path(drift).resolve()}"]\n[[timeline.failures]]')
+        with tempfile.TemporaryDirectory() as tmp:
+            scenario = Path(tmp) / "day.toml"
+            scenario.write_text(text)
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = play_timeline(scenario)
+            print(f"speed: {path}, one day: wall {time.perf_counter() - t0:.1f} s, CPU {time.process_time() - c0:.1f} s; "
+                  + ", ".join(f"{name} mean {np.mean(t.s_per_token):.6f} s/token, {t.gb_moved:.2f} GB moved"
+                              for name, t in result.policies.items()))
 
 
 def main() -> None:
