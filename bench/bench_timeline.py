@@ -22,6 +22,11 @@ Parts (all figures printed; anchors computed in the same run):
     (spacexnet_opt.timeline.power), every satellite computing: shadow share,
     deepest discharge, throttled share.
 
+``energy``
+    Paper scenario, one day from the June solstice, battery 25 Wh: experts
+    placed ignoring power, and only on satellites that never throttle
+    (timeline.energy); s/token at full speed and with the throttle (sampled
+    every 2 h), hosts throttled, deepest discharge.
 ``speed``
     One simulated day through ``play_timeline`` on the paper scenario and on
     DeepSeek-V3 mega (each with its own snapshot count), with a failure, a drift
@@ -125,6 +130,39 @@ def power() -> None:
                   f"shadow, max depth of discharge {100 * run.max_depth_of_discharge:.1f} %, throttled "
                   f"{100 * run.throttled_share:.2f} % of satellite-steps, below floor: {run.below_floor}; "
                   f"wall {time.perf_counter() - t0:.1f} s")
+
+
+def energy(snapshots: int) -> None:
+    """Energy-aware placement on the paper scenario for one day from the June solstice, on tight budgets."""
+    t0 = time.perf_counter()
+    world = inputs.load_world(PAPER, snapshots=snapshots)
+    jd = julian_date("2026-06-21")
+    shadow = eclipse_states(world.shell, np.arange(0, 86400, 60.0), epoch_jd=jd)
+    layers, gw = inputs.layer_costs(world), inputs.gateways(world)
+    unaware = _placed(world)
+    for battery in (25.0, 28.0, 30.0, 32.0):
+        _energy_case(world, shadow, PowerModel(battery_wh=battery), layers, gw, unaware)
+    print(f"  wall {time.perf_counter() - t0:.0f} s")
+
+
+def _energy_case(world, shadow, model, layers, gw, unaware) -> None:
+    from spacexnet_opt.timeline.energy import energy_aware_placement, powered_satellites
+
+    powered = powered_satellites(shadow, 60.0, model)
+    aware = energy_aware_placement(layers, unaware, gw, world.shell, powered,
+                                   expert_gb=inputs.expert_gb(world)).solve(0.0).experts
+    print(f"energy: paper ({world.snapshots.n_snapshots} snapshots), one day from 2026-06-21 at 60 s, battery "
+          f"{model.battery_wh:g} Wh (other defaults): {powered.sum()} of {world.n_sats} satellites powered at full speed; {(~powered[gw]).sum()} gateways not")
+    for name, experts in (("unaware", unaware), ("aware", aware)):
+        active = np.zeros(world.n_sats)
+        active[np.concatenate([experts.ravel(), gw])] = 1
+        run = simulate_power(shadow, 60.0, model, active=active)
+        hosts = np.unique(experts)
+        plain = inputs.s_per_token(world, [experts], [name])[0]
+        print(f"  {name}: {plain:.6f} s/token at full speed; expert hosts ever throttled {(~powered[hosts]).sum()} of "
+              f"{len(hosts)}, expert-host time throttled {100 * (run.speed[:, hosts] < 1).mean():.2f} %, gateway time "
+              f"throttled {100 * (run.speed[:, gw] < 1).mean():.2f} %, max depth of discharge "
+              f"{100 * run.max_depth_of_discharge:.1f} %, below floor {run.below_floor}")
 
 
 def speed(snapshots: int) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 from ..progress import Progress, no_progress
 from .migration import LayerCost
 
-__all__ = ["load_world", "load_deployment", "load_statistics", "with_statistics", "layer_costs", "gateways",
+__all__ = ["load_world", "load_deployment", "load_statistics", "with_statistics", "with_speeds", "layer_costs", "gateways",
            "grid_edges", "expert_gb", "link_rate_bps", "s_per_token"]
 
 
@@ -68,6 +68,15 @@ def layer_costs(world, activation=None) -> list[LayerCost]:
             tau = tau + np.asarray(layer.expert_gflop, float)[:, None] / np.asarray(layer.gflops, float)[None, :]
         out.append(LayerCost(np.asarray(layer.satellites, dtype=np.int64), p[:, None] * tau))
     return out
+
+
+def with_speeds(world, speed: np.ndarray):
+    """The world with every satellite's GFLOPS scaled by ``speed`` (N,) (a power throttle; floored at 1e-6)."""
+    import dataclasses
+
+    base = world.compute.speed_factor
+    factor = np.maximum(speed if base is None else base * speed, 1e-6)
+    return world.with_compute(dataclasses.replace(world.compute, speed_factor=factor))
 
 
 def gateways(world) -> np.ndarray:

@@ -183,9 +183,7 @@ class _Player:
         if key not in self.cache:
             world = self.world_for(drift)
             if throttled:
-                base = world.compute.speed_factor
-                factor = speed if base is None else base * speed
-                world = world.with_compute(dataclasses.replace(world.compute, speed_factor=np.maximum(factor, 1e-6)))
+                world = inputs.with_speeds(world, speed)
             self.cache[key] = inputs.s_per_token(world, [experts], ["timeline"])[0]
         return self.cache[key]
 

@@ -11,15 +11,19 @@ receives ``array_w`` in sunlight; the battery absorbs the difference, capped at
 Throttling rules (``throttle``):
 
 ``floor``
-    full speed while the battery stays at or above ``soc_floor``; a step that
-    would take it below runs at the speed that lands exactly on the floor
-    (0 in shadow once the floor is reached).
+    full speed while the battery stays at or above ``soc_floor`` plus the idle
+    energy of the rest of the current shadow (eclipses are predictable); a step
+    that would take it below runs at the speed that lands exactly there (0 in
+    shadow once it is reached). The battery then never goes below the floor
+    unless the idle load alone cannot cross a shadow.
 ``shadow``
     ``shadow_speed`` of full GFLOPS in shadow, full speed in sunlight, and
     the floor rule on top.
 
 The idle load is never throttled: a budget whose idle load alone drains the
 battery below the floor is refused up front (:meth:`PowerModel.check_budget`).
+``below_floor`` reports a battery that still went below (idle shadows longer
+than the check assumed, or an initial charge too low for the first shadow).
 
 Defaults (assumptions unless a source is named; ``docs/timeline.md`` discusses them):
 ``compute_w`` 25 W for the paper's Frontgrade SBC-2A72-class 3U SpaceVPX board
@@ -136,6 +140,16 @@ class PowerRun:
         return float((self.speed < 1 - _TOLERANCE).mean()) if self.speed.size else 0.0
 
 
+def _shadow_runs(eclipsed: np.ndarray) -> np.ndarray:
+    """Steps of shadow in a row that start right after each step (T, N)."""
+    runs = np.zeros(eclipsed.shape, dtype=np.int64)
+    ahead = np.zeros(eclipsed.shape[1], dtype=np.int64)
+    for k in range(len(eclipsed) - 1, -1, -1):
+        runs[k] = ahead
+        ahead = (ahead + 1) * eclipsed[k]
+    return runs
+
+
 def simulate_power(eclipsed, dt_s: float, model: PowerModel, *, active=None) -> PowerRun:
     """Integrate every battery over the steps of ``eclipsed`` (T, N), each ``dt_s`` long.
 
@@ -157,11 +171,13 @@ def simulate_power(eclipsed, dt_s: float, model: PowerModel, *, active=None) -> 
     soc[0] = energy / capacity
     drawn = np.zeros(n_sats)
     compute_w = model.compute_w * active
+    shadow_after = _shadow_runs(eclipsed) * hours  # hours of shadow from the next step on
     for k in range(n_steps):
         supply = np.where(eclipsed[k], 0.0, model.array_w)
         wanted = np.where(eclipsed[k], model.shadow_speed, 1.0) if model.throttle == "shadow" else np.ones(n_sats)
-        # Speed that lands exactly on the floor: (energy - floor)/h + supply - idle = compute_w * speed.
-        spare_w = (energy - floor_wh) / hours + supply - model.idle_w
+        # Speed that lands exactly on the floor plus the idle energy of the shadow still ahead.
+        reserve_wh = floor_wh + model.idle_w * shadow_after[k]
+        spare_w = (energy - reserve_wh) / hours + supply - model.idle_w
         with np.errstate(divide="ignore", invalid="ignore"):
             allowed = np.where(compute_w > 0, np.clip(spare_w / compute_w, 0.0, 1.0), 1.0)
         speed[k] = np.minimum(wanted, allowed)
