@@ -109,3 +109,20 @@ def test_bad_timelines_exit_2_with_one_line_and_write_nothing(tmp_path, cli, tim
     assert result.exit_code == 2, result.output
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
     assert not out.exists()
+
+
+def test_energy_aware_start_keeps_hosts_at_full_speed(tmp_path):
+    timeline = ('epoch = "2026-06-21T00:00:00Z"\nduration_h = 3\nsample_h = 3\npolicies = ["never"]\n'
+                "[timeline.power]\nbattery_wh = 25.0\n")
+    plain = play_timeline(_scenario(tmp_path, timeline))
+    (tmp_path / "aware").mkdir()
+    aware = play_timeline(_scenario(tmp_path / "aware", "energy_aware = true\n" + timeline))
+    world = inputs.load_world(tmp_path / "t.toml")
+    gateways = inputs.gateways(world)
+    experts = lambda result: np.flatnonzero((result.power.energy_wh > result.power.energy_wh.min() + 1e-9))
+    for result in (plain, aware):
+        assert not result.power.below_floor
+    hosts = np.setdiff1d(experts(aware), gateways)
+    assert (aware.power.speed[:, hosts] == 1).all()
+    assert (plain.power.speed[:, np.setdiff1d(experts(plain), gateways)] < 1).any()
+    assert aware.policies["never"].s_per_token[0] > plain.policies["never"].s_per_token[0]

@@ -369,6 +369,7 @@ class TimelineSpec(StrictModel):
     (seeded by ``seed``, repaired after ``repair_h`` when set). Drift: the
     expert-load files of ``drift`` take over in turn every ``drift_every_h``
     (default: spread evenly). ``policies`` are compared on the same events.
+    ``energy_aware``: start with experts only on satellites that never throttle.
     """
 
     epoch: str = "2026-03-20T00:00:00Z"
@@ -378,6 +379,7 @@ class TimelineSpec(StrictModel):
     sample_h: PositiveValue = 1.0
     eclipse: bool = True
     power: PowerSpec = Field(default_factory=PowerSpec)
+    energy_aware: bool = False
     failures: list[FailureEvent] = Field(default_factory=list)
     failure_rate_per_year: NonNegativeValue = 0.0
     repair_h: PositiveValue | None = None

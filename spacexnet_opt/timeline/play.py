@@ -1,7 +1,8 @@
 """Play a ``[timeline]``: eclipse and batteries, failures, drift, and each re-placement policy on the same events.
 
 The start is the re-optimised linear placement of the scenario's world
-(``lambda = 0``). Events (failures, repairs, a drift file taking over) happen
+(``lambda = 0``), on the satellites that compute at full speed all along
+when ``energy_aware`` is set (:mod:`.energy`). Events (failures, repairs, a drift file taking over) happen
 at their times; each policy decides when to re-place
 (:func:`~spacexnet_opt.timeline.migration.migration_problem` with the
 scenario's ``lambda_s_per_gb_hop`` and ``fixed_hops``):
@@ -39,6 +40,7 @@ from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
 from . import inputs
 from .migration import grid_hops, migration_problem
+from .energy import energy_aware_placement, powered_satellites
 from .power import PowerModel, PowerRun, simulate_power
 
 __all__ = ["MAX_SAT_STEPS", "MAX_EVENTS", "MAX_SAMPLES", "PolicyTrace", "TimelineResult", "play_timeline"]
@@ -226,7 +228,6 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     for name in spec.drift:
         loaded = inputs.load_statistics(world, resolve_path(name, source))
         stats.append((np.asarray(loaded.p, dtype=float), loaded))
-    start = _initial(world, spec)
     model = PowerModel(**spec.power.model_dump())
     shell = world.shell
     if hasattr(shell, "at_epoch"):
@@ -236,6 +237,7 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
               else np.zeros((len(steps), n_sats), dtype=bool))
     if spec.eclipse:
         model.check_budget(eclipse_fraction=float(eclipse_fraction(shell.altitude_km, 0.0)), period_s=shell.period_s)
+    start = _initial(world, spec, powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None)
     active = np.zeros(n_sats)
     active[np.concatenate([start.ravel(), inputs.gateways(world)])] = 1
     power = simulate_power(shadow, spec.step_s, model, active=active)
@@ -245,7 +247,8 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     for k, name in enumerate(spec.policies):
         traces[name] = _play_policy(name, player, start, events, samples, base)
         progress("policies", k + 1, len(spec.policies))
-    assumptions = {"start": "re-optimised linear placement (lambda = 0)", "sun": "Astronomical Almanac low precision",
+    assumptions = {"start": "re-optimised linear placement (lambda = 0)"
+                   + (" on the satellites powered at full speed all along" if spec.energy_aware else ""), "sun": "Astronomical Almanac low precision",
                    "shadow": "cylindrical", "hops": "+Grid without failed satellites",
                    "power_for": "satellites computing in the starting placement",
                    "failed_satellites_route": "the ISL snapshots still route through failed satellites",
@@ -253,9 +256,13 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     return TimelineResult(samples, traces, events, power, spec.step_s, float(shadow.mean()), assumptions)
 
 
-def _initial(world, spec) -> np.ndarray:
+def _initial(world, spec, powered: np.ndarray | None) -> np.ndarray:
+    """The re-optimised linear placement; on the powered satellites only when ``powered`` is given."""
     costs = inputs.layer_costs(world)
     start = np.array([c.candidates[:world.n_experts] for c in costs])
+    if powered is not None:
+        return energy_aware_placement(costs, start, inputs.gateways(world), world.shell, powered,
+                                      expert_gb=inputs.expert_gb(world)).solve(0.0).experts
     problem = migration_problem(costs, start, inputs.gateways(world), grid_hops(world.shell),
                                 expert_gb=inputs.expert_gb(world), fixed_hops=spec.fixed_hops)
     return problem.solve(0.0).experts
