@@ -46,6 +46,7 @@ from spacexnet_opt.constellation import preset
 from spacexnet_opt.constellation.sun import eclipse_states, julian_date
 from spacexnet_opt.timeline import inputs
 from spacexnet_opt.timeline.migration import grid_hops, migration_problem
+from spacexnet_opt.timeline.play import initial_placement
 from spacexnet_opt.timeline.power import PowerModel, simulate_power
 
 DATA = "../shared/data/moe-load/deepseek-v3/"
@@ -53,19 +54,10 @@ MEGA = "instances/deepseek-v3-mega.toml"
 PAPER = "instances/paper.toml"
 
 
-def _placed(world, activation=None):
-    """The re-optimised linear placement of a world (lambda = 0 from any start)."""
-    layers = inputs.layer_costs(world, activation)
-    start = np.array([layer.candidates[:world.n_experts] for layer in layers])
-    problem = migration_problem(layers, start, inputs.gateways(world), grid_hops(world.shell),
-                                expert_gb=inputs.expert_gb(world), link_rate_bps=inputs.link_rate_bps(world))
-    return problem.solve(0.0).experts
-
-
 def drift(snapshots: int) -> None:
     t0 = time.perf_counter()
     world = inputs.load_world(MEGA, snapshots=snapshots)
-    current = _placed(world)
+    current = initial_placement(world)
     prefill = inputs.load_statistics(world, DATA + "prefill_in1000out1000.json")
     problems = {fixed: migration_problem(inputs.layer_costs(world, prefill.p), current, inputs.gateways(world),
                                          grid_hops(world.shell), expert_gb=inputs.expert_gb(world),
@@ -94,7 +86,7 @@ def failure(snapshots: int) -> None:
     for path in (PAPER, MEGA):
         t0 = time.perf_counter()
         world = inputs.load_world(path, snapshots=snapshots)
-        current = _placed(world)
+        current = initial_placement(world)
         p = np.array([layer.activation for layer in world.layers])
         hottest = p.argmax(axis=1)
         failed = np.unique(current[np.arange(world.n_layers), hottest])
@@ -139,7 +131,7 @@ def energy(snapshots: int) -> None:
     jd = julian_date("2026-06-21")
     shadow = eclipse_states(world.shell, np.arange(0, 86400, 60.0), epoch_jd=jd)
     layers, gw = inputs.layer_costs(world), inputs.gateways(world)
-    unaware = _placed(world)
+    unaware = initial_placement(world)
     for battery in (25.0, 28.0, 30.0, 32.0):
         _energy_case(world, shadow, PowerModel(battery_wh=battery), layers, gw, unaware)
     print(f"  wall {time.perf_counter() - t0:.0f} s")

@@ -43,7 +43,8 @@ from .migration import grid_hops, migration_problem
 from .energy import energy_aware_placement, powered_satellites
 from .power import PowerModel, PowerRun, simulate_power
 
-__all__ = ["MAX_SAT_STEPS", "MAX_EVENTS", "MAX_SAMPLES", "PolicyTrace", "TimelineResult", "play_timeline"]
+__all__ = ["MAX_SAT_STEPS", "MAX_EVENTS", "MAX_SAMPLES", "PolicyTrace", "TimelineResult", "play_timeline",
+           "initial_placement"]
 
 MAX_SAT_STEPS = 100_000_000
 """Satellites x power steps ceiling: the state of charge and the speeds keep 16 bytes each (1.6 GB at the
@@ -237,7 +238,7 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
               else np.zeros((len(steps), n_sats), dtype=bool))
     if spec.eclipse:
         model.check_budget(eclipse_fraction=float(eclipse_fraction(shell.altitude_km, 0.0)), period_s=shell.period_s)
-    start = _initial(world, spec, powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None)
+    start = initial_placement(world, powered=powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None)
     active = np.zeros(n_sats)
     active[np.concatenate([start.ravel(), inputs.gateways(world)])] = 1
     power = simulate_power(shadow, spec.step_s, model, active=active)
@@ -256,16 +257,13 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     return TimelineResult(samples, traces, events, power, spec.step_s, float(shadow.mean()), assumptions)
 
 
-def _initial(world, spec, powered: np.ndarray | None) -> np.ndarray:
-    """The re-optimised linear placement; on the powered satellites only when ``powered`` is given."""
+def initial_placement(world, *, powered: np.ndarray | None = None) -> np.ndarray:
+    """The re-optimised linear placement (L, E) of a world; on the ``powered`` satellites only when given."""
     costs = inputs.layer_costs(world)
     start = np.array([c.candidates[:world.n_experts] for c in costs])
-    if powered is not None:
-        return energy_aware_placement(costs, start, inputs.gateways(world), world.shell, powered,
-                                      expert_gb=inputs.expert_gb(world)).solve(0.0).experts
-    problem = migration_problem(costs, start, inputs.gateways(world), grid_hops(world.shell),
-                                expert_gb=inputs.expert_gb(world), fixed_hops=spec.fixed_hops)
-    return problem.solve(0.0).experts
+    every = np.ones(world.n_sats, dtype=bool) if powered is None else powered
+    return energy_aware_placement(costs, start, inputs.gateways(world), world.shell, every,
+                                  expert_gb=inputs.expert_gb(world)).solve(0.0).experts
 
 
 def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Event], samples: np.ndarray,
