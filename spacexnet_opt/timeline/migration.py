@@ -44,7 +44,7 @@ from ..solve import solve
 from ..solve.problems import LinearProblem
 
 __all__ = ["LayerCost", "Replacement", "MigrationProblem", "grid_hops", "weight_sources", "migration_problem",
-           "replace_experts"]
+           "replace_experts", "column_of"]
 
 HopFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``hops(sources, targets) -> (len(sources), len(targets))`` hop counts (inf: unreachable)."""
@@ -163,6 +163,16 @@ def _migration_hops(sources: np.ndarray, candidates: np.ndarray, hops: HopFuncti
     return table.min(axis=1)
 
 
+def column_of(candidates: np.ndarray, satellites: np.ndarray) -> np.ndarray:
+    """Index of each of ``satellites`` in ``candidates`` (all must be there).
+
+    >>> column_of(np.array([40, 10, 30]), np.array([30, 40])).tolist()
+    [2, 0]
+    """
+    order = np.argsort(candidates)
+    return order[np.searchsorted(candidates, satellites, sorter=order)]
+
+
 def _big_m(price: np.ndarray) -> np.ndarray:
     """Unreachable (infinite) entries priced above any assignment of finite ones."""
     finite = np.isfinite(price)
@@ -197,14 +207,33 @@ class MigrationProblem:
         if not (np.isfinite(lam) and lam >= 0):
             raise InputError(f"must be a non-negative number, got {lam!r}", field="lambda")
         experts = np.empty(self.hosts.shape[:2], dtype=np.int64)
-        gb_hops = latency = 0.0
-        for l, (cand, cost, moves) in enumerate(zip(self.candidates, self.cost, self.moves)):
+        for l, (cand, cost) in enumerate(zip(self.candidates, self.cost)):
             result = solve(LinearProblem(_big_m(cost + lam * self.price(l)), name=f"layer {l}"), method)
-            chosen = (np.arange(len(result.assignment)), result.assignment)
+            experts[l] = cand[result.assignment]
+        return self.replacement(experts)
+
+    def columns(self, l: int, experts: np.ndarray) -> np.ndarray:
+        """Column of each satellite of ``experts`` among layer ``l``'s surviving candidates."""
+        return column_of(self.candidates[l], experts)
+
+    def price_on(self, l: int, satellites: np.ndarray) -> np.ndarray:
+        """:meth:`price` of layer ``l`` on arbitrary candidate ``satellites`` (C,): ``inf`` where one is not a
+        surviving candidate."""
+        satellites = np.asarray(satellites, dtype=np.int64)
+        out = np.full((self.hosts.shape[1], len(satellites)), np.inf)
+        known = np.isin(satellites, self.candidates[l])
+        out[:, known] = self.price(l)[:, self.columns(l, satellites[known])]
+        return out
+
+    def replacement(self, experts: np.ndarray) -> Replacement:
+        """What placing ``experts`` (L, E) moves and costs; InputError if a move has no path to its target."""
+        rows = np.arange(experts.shape[1])
+        gb_hops = latency = 0.0
+        for l, (cost, moves) in enumerate(zip(self.cost, self.moves)):
+            chosen = (rows, self.columns(l, experts[l]))
             if not np.isfinite(moves[chosen]).all():
                 raise InputError(f"layer {l}: the failures cut the surviving candidates off from some expert's "
                                  "weights", field="failures")
-            experts[l] = cand[result.assignment]
             gb_hops += float(moves[chosen].sum())
             latency += float(cost[chosen].sum())
         hosts = self.hosts

@@ -174,9 +174,8 @@ class _Player:
     def predicted_loss(self, experts, drift: int, failed: frozenset) -> float:
         if np.isin(experts, list(failed)).any():
             return math.inf
-        costs = inputs.layer_costs(self.world, self.activation(drift))
-        now = sum(float(c.cost[np.arange(len(e)), _columns(c.candidates, e)].sum()) for c, e in zip(costs, experts))
-        best = self.problem(experts, drift, failed).solve(0.0).latency
+        problem = self.problem(experts, drift, failed)
+        now, best = problem.replacement(experts).latency, problem.solve(0.0).latency
         return now / best - 1 if best > 0 else 0.0
 
     def s_per_token(self, experts, drift: int, step: int) -> float:
@@ -195,12 +194,6 @@ class _Player:
             self.worlds[drift] = self.world if drift == 0 else inputs.with_statistics(self.world, self.stats[drift][1],
                                                                                       f"drift step {drift}")
         return self.worlds[drift]
-
-
-def _columns(candidates: np.ndarray, experts: np.ndarray) -> np.ndarray:
-    """Column of each expert's satellite among ``candidates``."""
-    order = np.argsort(candidates)
-    return order[np.searchsorted(candidates, experts, sorter=order)]
 
 
 def _affected(p: np.ndarray, experts: np.ndarray, failed: frozenset) -> float:
