@@ -22,6 +22,9 @@ Parts (all figures printed; anchors computed in the same run):
     (spacexnet_opt.timeline.power), every satellite computing: shadow share,
     deepest discharge, throttled share.
 
+``topk``
+    Paper scenario, hottest hosts failed: the linear re-placement and the
+    trace-objective local search (timeline.topk) at the same lambda.
 ``energy``
     Paper scenario, one day from the June solstice, battery 25 Wh: experts
     placed ignoring power, and only on satellites that never throttle
@@ -122,6 +125,33 @@ def power() -> None:
                   f"shadow, max depth of discharge {100 * run.max_depth_of_discharge:.1f} %, throttled "
                   f"{100 * run.throttled_share:.2f} % of satellite-steps, below floor: {run.below_floor}; "
                   f"wall {time.perf_counter() - t0:.1f} s")
+
+
+def topk(snapshots: int) -> None:
+    """Paper scenario, hottest hosts failed: linear re-placement vs the trace-objective local search, same lambda."""
+    from spacexnet_opt.solve.from_instance import layer_problem
+    from spacexnet_opt.timeline.topk import replace_topk
+
+    t0 = time.perf_counter()
+    world = inputs.load_world(PAPER, snapshots=snapshots)
+    current = initial_placement(world)
+    p = np.array([layer.activation for layer in world.layers])
+    failed = np.unique(current[np.arange(world.n_layers), p.argmax(axis=1)])
+    problem = migration_problem(inputs.layer_costs(world), current, inputs.gateways(world),
+                                grid_hops(world.shell, failed=failed), expert_gb=inputs.expert_gb(world),
+                                failed=failed, link_rate_bps=inputs.link_rate_bps(world), fixed_hops=10.0)
+    problems = [layer_problem(layer, "trace") for layer in world.layers]
+    columns = [layer.satellites for layer in world.layers]
+    scratch = problem.solve(0.0)
+    print(f"topk: paper ({snapshots} snapshots), {len(failed)} hottest hosts failed, fixed_hops 10")
+    s_scratch = inputs.s_per_token(world, [scratch.experts], ["scratch"])[0]
+    for lam in (1e-3, 1e-2, 1e-1):
+        linear, top = problem.solve(lam), replace_topk(problems, columns, problem, lam=lam)
+        s_lin, s_top = inputs.s_per_token(world, [linear.experts, top.experts], ["linear", "trace"])
+        print(f"  lambda {lam:g}: linear {linear.gb_moved:.3f} GB moved, s/token x{s_lin / s_scratch:.5f}; "
+              f"trace local search {top.gb_moved:.3f} GB moved, s/token x{s_top / s_scratch:.5f} "
+              f"(anchor re-optimise linear: {scratch.gb_moved:.2f} GB, {s_scratch:.6f} s/token)")
+    print(f"  wall {time.perf_counter() - t0:.0f} s")
 
 
 def energy(snapshots: int) -> None:
