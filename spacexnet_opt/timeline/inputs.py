@@ -1,7 +1,7 @@
 """The timeline's only window onto worlds and deployments (issue 18 will change what is behind it).
 
 Everything the timeline reads from the rest of the toolkit goes through these
-functions: the world of a scenario, the layers' candidates and linear costs
+functions (it reads no deployment file yet: it starts from its own placement): the world of a scenario, the layers' candidates and linear costs
 under some activation statistics, the shell's grid, the size of an expert's
 weights and the ISL rate, and the seconds per token of a deployment.
 """
@@ -16,7 +16,7 @@ import numpy as np
 from ..progress import Progress, no_progress
 from .migration import LayerCost
 
-__all__ = ["load_world", "load_deployment", "load_statistics", "with_statistics", "with_speeds", "layer_costs", "gateways",
+__all__ = ["load_world", "load_statistics", "with_statistics", "with_speeds", "layer_costs", "gateways",
            "grid_edges", "expert_gb", "link_rate_bps", "s_per_token"]
 
 
@@ -31,14 +31,6 @@ def load_world(path: str | os.PathLike, *, snapshots: int | None = None, progres
     spec = load_scenario(path)
     spec = spec.model_copy(update={"snapshots": spec.snapshots.model_copy(update={"count": snapshots})})
     return world_from_scenario(spec, source=path, progress=progress)
-
-
-def load_deployment(path: str | os.PathLike):
-    """``(hosts (L, E, C), gateways (L,), world)`` of a deployment file."""
-    from ..deploy import load_deployment_world
-
-    _, plan, world = load_deployment_world(path)
-    return plan.hosts, plan.gateways, world
 
 
 def load_statistics(world, path: str | os.PathLike):
