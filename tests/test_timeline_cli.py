@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,6 +99,11 @@ def test_cli_writes_json_csv_png(tmp_path, cli):
     ("duration_h = 2\nepoch = \"someday\"\n", "timeline.epoch: expected an ISO 8601 date"),
     ("duration_h = 2\npolicies = [\"sometimes\"]\n", "timeline.policies[0]"),
     ("duration_h = 2\nspeed = 3\n", "timeline.speed"),
+    ("duration_h = 2\ndrift_steps = 3\ndrift_every_h = 1\n",
+     "timeline.drift_every_h: 3 drift steps every 1 h run past the end of the timeline (2 h)"),
+    ("duration_h = 2\ndrift_steps = 3\ndrift = [\"x.json\"]\n",
+     "timeline.drift_steps: give drift files or parametric drift_steps, not both"),
+    ("duration_h = 2\ndrift = [\"missing.json\"]\n", "missing.json"),
     ("duration_h = 2\ninitial_soc = 0.1\n", "timeline.initial_soc"),
     ("duration_h = 2\n[timeline.power]\ninitial_soc = 0.1\n", "timeline.power.initial_soc: 0.1 is below soc_floor (0.3)"),
 ])
@@ -126,3 +132,26 @@ def test_energy_aware_start_keeps_hosts_at_full_speed(tmp_path):
     assert (aware.power.speed[:, hosts] == 1).all()
     assert (plain.power.speed[:, np.setdiff1d(experts(plain), gateways)] < 1).any()
     assert aware.policies["never"].s_per_token[0] > plain.policies["never"].s_per_token[0]
+
+
+def test_parametric_drift_moves_experts_only_under_re_placing_policies(tmp_path):
+    path = _scenario(tmp_path, "duration_h = 4\nsample_h = 1\neclipse = false\ndrift_steps = 3\ndrift_sigma = 1.0\n"
+                               "drift_every_h = 1\npolicies = [\"never\", \"event\"]\nlambda_s_per_gb_hop = 0.0\n")
+    result = play_timeline(path)
+    assert [e.kind for e in result.events] == ["drift"] * 3 and [e.time_h for e in result.events] == [1, 2, 3]
+    never, event = result.policies["never"], result.policies["event"]
+    assert never.gb_moved == 0.0 and event.replacements == 3 and event.gb_moved > 0
+    assert event.s_per_token[0] == never.s_per_token[0]
+    assert len(set(never.s_per_token)) == 4   # each drift step changes the statistics the start is evaluated on
+
+
+def test_a_parametric_drift_step_keeps_k_experts_per_token():
+    world = inputs.load_world(Path(__file__).parent.parent / "instances" / "paper.toml", snapshots=2)
+    p = np.array([layer.activation for layer in world.layers])
+    one = inputs.drifted_statistics(world, p, np.random.default_rng(0), 1.0, "step").p
+    again = inputs.drifted_statistics(world, p, np.random.default_rng(0), 1.0, "step").p
+    np.testing.assert_array_equal(one, again)
+    np.testing.assert_allclose(one.sum(axis=1), world.profile.top_k)
+    assert one.max() <= 1.0 and not np.allclose(one, p)
+    assert np.array_equal(inputs.drifted_statistics(world, p, np.random.default_rng(0), 0.0, "none").p.round(12),
+                          (p / p.sum(axis=1, keepdims=True) * 2).round(12))

@@ -367,7 +367,9 @@ class TimelineSpec(StrictModel):
     seconds per token is sampled every ``sample_h``. Failures: scripted
     ``[[timeline.failures]]`` and/or ``failure_rate_per_year`` per satellite
     (seeded by ``seed``, repaired after ``repair_h`` when set). Drift: the
-    expert-load files of ``drift`` take over in turn every ``drift_every_h``
+    expert-load files of ``drift`` take over in turn, or ``drift_steps``
+    parametric steps multiply every ``p`` by ``exp(drift_sigma * N(0, 1))``
+    (seeded; rows rescaled to ``k``, capped at 1), every ``drift_every_h``
     (default: spread evenly). ``policies`` are compared on the same events.
     ``energy_aware``: start with experts only on satellites that never throttle.
     """
@@ -384,6 +386,8 @@ class TimelineSpec(StrictModel):
     failure_rate_per_year: NonNegativeValue = 0.0
     repair_h: PositiveValue | None = None
     drift: list[str] = Field(default_factory=list)
+    drift_steps: int = Field(default=0, ge=0)
+    drift_sigma: NonNegativeValue = 0.1
     drift_every_h: PositiveValue | None = None
     policies: list[Literal["never", "periodic", "event", "threshold"]] = Field(
         default_factory=lambda: list(TIMELINE_POLICIES), min_length=1)
@@ -405,13 +409,20 @@ class TimelineSpec(StrictModel):
             if event.at_h > end:
                 raise InputError(f"{event.at_h:g} h is after the end of the timeline ({end:g} h)",
                                  field=f"failures[{j}].at_h")
-        if self.drift_every_h is not None and self.drift_every_h * len(self.drift) > end:
-            raise InputError(f"{len(self.drift)} files every {self.drift_every_h:g} h run past the end of the "
+        if self.drift and self.drift_steps:
+            raise InputError("give drift files or parametric drift_steps, not both", field="drift_steps")
+        if self.drift_every_h is not None and self.drift_every_h * self.n_drift > end:
+            raise InputError(f"{self.n_drift} drift steps every {self.drift_every_h:g} h run past the end of the "
                              f"timeline ({end:g} h)", field="drift_every_h")
         if self.power.initial_soc < self.power.soc_floor:
             raise InputError(f"{self.power.initial_soc:g} is below soc_floor ({self.power.soc_floor:g})",
                              field="power.initial_soc")
         return self
+
+    @property
+    def n_drift(self) -> int:
+        """Drift steps: one per file, or the parametric ``drift_steps``."""
+        return len(self.drift) or self.drift_steps
 
     @property
     def hours(self) -> float:

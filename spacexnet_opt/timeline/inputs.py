@@ -16,7 +16,7 @@ import numpy as np
 from ..progress import Progress, no_progress
 from .migration import LayerCost
 
-__all__ = ["load_world", "load_statistics", "with_statistics", "with_speeds", "layer_costs", "gateways",
+__all__ = ["load_world", "load_statistics", "drifted_statistics", "with_statistics", "with_speeds", "layer_costs", "gateways",
            "grid_edges", "expert_gb", "link_rate_bps", "s_per_token"]
 
 
@@ -38,6 +38,16 @@ def load_statistics(world, path: str | os.PathLike):
     from ..moe import load_expert_load
 
     return load_expert_load(path, profile=world.profile)
+
+
+def drifted_statistics(world, p: np.ndarray, rng: np.random.Generator, sigma: float, label: str):
+    """Statistics one parametric drift step from ``p`` (L, E): ``p * exp(sigma * N(0, 1))``, rows back to ``k``
+    and capped at 1 (:func:`spacexnet_opt.moe.stats.water_fill`)."""
+    from ..moe.stats import ActivationStats, water_fill
+
+    k = world.profile.top_k
+    drifted, _ = water_fill(p * np.exp(sigma * rng.standard_normal(p.shape)), k)
+    return ActivationStats(drifted, k, tuple(range(len(p))), source=label)
 
 
 def with_statistics(world, stats, note: str):

@@ -2,7 +2,7 @@
 
 The start is the re-optimised linear placement of the scenario's world
 (``lambda = 0``), on the satellites that compute at full speed all along
-when ``energy_aware`` is set (:mod:`.energy`). Events (failures, repairs, a drift file taking over) happen
+when ``energy_aware`` is set (:mod:`.energy`). Events (failures, repairs, a drift step) happen
 at their times; each policy decides when to re-place
 (:func:`~spacexnet_opt.timeline.migration.migration_problem` with the
 scenario's ``lambda_s_per_gb_hop`` and ``fixed_hops``):
@@ -59,7 +59,7 @@ MAX_SAMPLES = 10_000
 
 @dataclass(frozen=True)
 class Event:
-    """``kind`` (failure, repair, drift) at ``time_h``; ``value``: the satellite, or the drift file's index."""
+    """``kind`` (failure, repair, drift) at ``time_h``; ``value``: the satellite, or the drift step's index."""
 
     time_h: float
     kind: str
@@ -127,9 +127,9 @@ def _events(spec, n_sats: int, source) -> list[Event]:
         if failure.repair_h is not None and failure.at_h + failure.repair_h <= end:
             events.append(Event(failure.at_h + failure.repair_h, "repair", failure.satellite))
     expected = spec.failure_rate_per_year * n_sats * end / 8766.0
-    if expected + len(spec.drift) + 2 * len(spec.failures) > MAX_EVENTS:
-        raise ResourceError(f"about {expected + len(spec.drift) + 2 * len(spec.failures):,.0f} events, more than the "
-                            f"ceiling of {MAX_EVENTS:,}", field="timeline.failure_rate_per_year")
+    if expected + spec.n_drift + 2 * len(spec.failures) > MAX_EVENTS:
+        raise ResourceError(f"about {expected + spec.n_drift + 2 * len(spec.failures):,.0f} events, more than the "
+                            f"ceiling of {MAX_EVENTS:,}", field="timeline")
     if spec.failure_rate_per_year > 0:
         rng = np.random.default_rng(spec.seed)
         times = rng.exponential(8766.0 / spec.failure_rate_per_year, n_sats)
@@ -137,8 +137,8 @@ def _events(spec, n_sats: int, source) -> list[Event]:
             events.append(Event(float(times[sat]), "failure", int(sat)))
             if spec.repair_h is not None and times[sat] + spec.repair_h <= end:
                 events.append(Event(float(times[sat] + spec.repair_h), "repair", int(sat)))
-    every = spec.drift_every_h or (end / (len(spec.drift) + 1) if spec.drift else None)
-    events += [Event(every * (k + 1), "drift", k) for k in range(len(spec.drift))]
+    every = spec.drift_every_h or end / (spec.n_drift + 1)
+    events += [Event(every * (k + 1), "drift", k) for k in range(spec.n_drift)]
     return sorted(events, key=lambda e: (e.time_h, e.kind != "repair"))
 
 
@@ -222,6 +222,10 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     for name in spec.drift:
         loaded = inputs.load_statistics(world, resolve_path(name, source))
         stats.append((np.asarray(loaded.p, dtype=float), loaded))
+    rng = np.random.default_rng([spec.seed, 1])
+    for step in range(spec.drift_steps):
+        drifted = inputs.drifted_statistics(world, stats[-1][0], rng, spec.drift_sigma, f"parametric drift {step + 1}")
+        stats.append((np.asarray(drifted.p, dtype=float), drifted))
     model = PowerModel(**spec.power.model_dump())
     shell = world.shell
     if hasattr(shell, "at_epoch"):
