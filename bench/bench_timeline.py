@@ -104,7 +104,8 @@ def failure(snapshots: int) -> None:
         print(f"failure: {path} ({world.n_sats:,} satellites, {snapshots} snapshots): {len(failed)} hosts of the "
               f"hottest experts fail; doing nothing loses an expert for {100 * affected:.1f} % of tokens")
         print(f"  re-optimise: {scratch.gb_moved:.2f} GB moved, {scratch.gb_hops:.2f} GB x hops, {s_scratch:.6f} s/token")
-        print(f"  repair (lambda {lam:.3g}, fixed_hops 10, linear latency within 1 %): {repair.gb_moved:.2f} GB moved ({repair.gb_moved / scratch.gb_moved:.4f} of re-optimise), "
+        print(f"  repair (lambda {lam:.3g}, fixed_hops 10, linear latency within 1 %): {repair.gb_moved:.2f} GB "
+              f"moved ({repair.gb_moved / scratch.gb_moved:.4f} of re-optimise), "
               f"{repair.gb_hops:.2f} GB x hops, link time {repair.link_time_s:.3f} s, s/token ratio "
               f"{s_repair / s_scratch:.5f}")
         print(f"  fewest bytes (lambda 1e6): {fewest.gb_moved:.2f} GB moved ({fewest.gb_moved / scratch.gb_moved:.4f} of "
@@ -174,7 +175,8 @@ def _energy_case(world, shadow, model, layers, gw, unaware) -> None:
     aware = energy_aware_placement(layers, unaware, gw, world.shell, powered,
                                    expert_gb=inputs.expert_gb(world)).solve(0.0).experts
     print(f"energy: paper ({world.snapshots.n_snapshots} snapshots), one day from 2026-06-21 at 60 s, battery "
-          f"{model.battery_wh:g} Wh (other defaults): {powered.sum()} of {world.n_sats} satellites powered at full speed; {(~powered[gw]).sum()} gateways not")
+          f"{model.battery_wh:g} Wh (other defaults): {powered.sum()} of {world.n_sats} satellites powered at full "
+          f"speed; {(~powered[gw]).sum()} gateways not")
     for name, experts in (("unaware", unaware), ("aware", aware)):
         active = np.zeros(world.n_sats)
         active[np.concatenate([experts.ravel(), gw])] = 1

@@ -38,7 +38,9 @@ def _crossings(states: np.ndarray, times: np.ndarray) -> tuple[float, float]:
 
 
 def _analytic_entry_exit(inclination_deg: float, jd0: float) -> tuple[float, float, float]:
-    """Entry and exit times (2 s tolerance: 1 s sampling, and the Sun moving 0.07° during the orbit) of a single satellite (RAAN 0, u = 0 at t = 0) from the beta angle, and beta."""
+    """Entry and exit times of a single satellite (RAAN 0, u = 0 at t = 0) from the beta angle, and beta.
+
+    The test allows 2 s: 1 s sampling, and the Sun moving 0.07° during the orbit."""
     a = EARTH_RADIUS_M + 550e3
     n = math.sqrt(MU_EARTH_M3_S2 / a**3)
     inc = math.radians(inclination_deg)

@@ -52,7 +52,8 @@ def test_exact_re_placement_matches_brute_force(seed):
     fixed = [0.0, 1.0, 2.5][seed % 3]
     result = replace_experts([layer], hosts, [0], _line, expert_gb=gb[None], lam=lam, failed=failed, fixed_hops=fixed)
     priced = result.gb_hops + fixed * result.gb_moved
-    assert result.latency + lam * priced == pytest.approx(_brute(layer, sources[0], gb, lam, failed, fixed, hosts[0].tolist()), rel=1e-9)
+    brute = _brute(layer, sources[0], gb, lam, failed, fixed, hosts[0].tolist())
+    assert result.latency + lam * priced == pytest.approx(brute, rel=1e-9)
     assert not np.isin(result.experts, failed).any()
 
 

@@ -1,8 +1,9 @@
 """The timeline's only window onto worlds and deployments (issue 18 will change what is behind it).
 
 Everything the timeline reads from the rest of the toolkit goes through these
-functions (it reads no deployment file yet: it starts from its own placement): the world of a scenario, the layers' candidates and linear costs
-under some activation statistics, the shell's grid, the size of an expert's
+functions (it reads no deployment file yet: it starts from its own placement):
+the world of a scenario, the layers' candidates and linear costs under some
+activation statistics, the shell's grid, the size of an expert's
 weights and the ISL rate, and the seconds per token of a deployment.
 """
 
@@ -16,7 +17,8 @@ import numpy as np
 from ..progress import Progress, no_progress
 from .migration import LayerCost
 
-__all__ = ["load_world", "load_statistics", "drifted_statistics", "with_statistics", "with_speeds", "layer_costs", "gateways",
+__all__ = ["load_world", "load_statistics", "drifted_statistics", "with_statistics", "with_speeds", "layer_costs",
+           "gateways",
            "grid_edges", "expert_gb", "link_rate_bps", "s_per_token"]
 
 

@@ -207,8 +207,7 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     from ..formats.scenario import load_scenario, resolve_path
 
     source = Path(scenario_path)
-    spec_all = load_scenario(source)
-    spec = spec_all.timeline
+    spec = load_scenario(source).timeline
     if spec is None:
         raise InputError("has no [timeline] section", field="timeline", source=source)
     progress("world", 0, 1)
@@ -235,7 +234,8 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
               else np.zeros((len(steps), n_sats), dtype=bool))
     if spec.eclipse:
         model.check_budget(eclipse_fraction=float(eclipse_fraction(shell.altitude_km, 0.0)), period_s=shell.period_s)
-    start = initial_placement(world, powered=powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None)
+    powered = powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None
+    start = initial_placement(world, powered=powered)
     active = np.zeros(n_sats)
     active[np.concatenate([start.ravel(), inputs.gateways(world)])] = 1
     power = simulate_power(shadow, spec.step_s, model, active=active)
@@ -243,11 +243,12 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     samples = np.arange(0.0, spec.hours + 1e-9, spec.sample_h)
     traces = {}
     for k, name in enumerate(spec.policies):
-        traces[name] = _play_policy(name, player, start, events, samples, base)
+        traces[name] = _play_policy(name, player, start, events, samples)
         progress("policies", k + 1, len(spec.policies))
-    assumptions = {"start": "re-optimised linear placement (lambda = 0)"
-                   + (" on the satellites powered at full speed all along" if spec.energy_aware else ""), "sun": "Astronomical Almanac low precision",
-                   "shadow": "cylindrical", "hops": "+Grid without failed satellites",
+    start_note = " on the satellites powered at full speed all along" if spec.energy_aware else ""
+    assumptions = {"start": "re-optimised linear placement (lambda = 0)" + start_note,
+                   "sun": "Astronomical Almanac low precision", "shadow": "cylindrical",
+                   "hops": "+Grid without failed satellites",
                    "power_for": "satellites computing in the starting placement",
                    "failed_satellites_route": "the ISL snapshots still route through failed satellites",
                    "lambda_s_per_gb_hop": spec.lambda_s_per_gb_hop, "fixed_hops": spec.fixed_hops}
@@ -263,15 +264,14 @@ def initial_placement(world, *, powered: np.ndarray | None = None) -> np.ndarray
                                   expert_gb=inputs.expert_gb(world)).solve(0.0).experts
 
 
-def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Event], samples: np.ndarray,
-                 base: np.ndarray) -> PolicyTrace:
+def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Event], samples: np.ndarray) -> PolicyTrace:
     spec = player.spec
     trace = PolicyTrace(name)
     experts, failed, drift = start.copy(), frozenset(), 0
     ticks = list(np.arange(spec.period_h, spec.hours + 1e-9, spec.period_h)) if name == "periodic" else []
     points = sorted([(e.time_h, 0, e) for e in events] + [(t, 1, None) for t in ticks]
                     + [(t, 2, None) for t in samples], key=lambda x: (x[0], x[1]))
-    last_t, last_affected, sample = 0.0, 0.0, 0
+    last_t, last_affected = 0.0, 0.0
     for time_h, order, event in points:
         trace.degraded_h += (time_h - last_t) * (last_affected > 0)
         trace.affected_token_share += (time_h - last_t) * last_affected
@@ -300,6 +300,5 @@ def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Eve
             step = int(round(time_h * 3600 / spec.step_s))
             trace.s_per_token.append(player.s_per_token(experts, drift, step))
             trace.affected.append(last_affected)
-            sample += 1
     trace.affected_token_share /= max(spec.hours, 1e-12)
     return trace
