@@ -65,10 +65,11 @@ def drift(snapshots: int) -> None:
     problems = {fixed: migration_problem(inputs.layer_costs(world, prefill.p), current, inputs.gateways(world),
                                          grid_hops(world.shell), expert_gb=inputs.expert_gb(world),
                                          link_rate_bps=inputs.link_rate_bps(world), fixed_hops=fixed)
-                for fixed in (1.0, 10.0)}
+                for fixed in (1.0, 10.0, 100.0)}
     moved = inputs.with_statistics(world, prefill, "prefill in1000/out1000")
     anchor = problems[1.0].solve(0.0)
-    grid = [(1.0, lam) for lam in (1e-5, 1e-4, 1.5e-4, 2e-4, 5e-4)] + [(10.0, lam) for lam in (1e-5, 2e-5, 3e-5, 5e-5)]
+    grid = ([(1.0, lam) for lam in (1e-5, 1e-4, 1.5e-4, 2e-4, 5e-4)] + [(10.0, lam) for lam in (1e-5, 5e-5, 1e-4)]
+            + [(100.0, lam) for lam in (1e-5, 2e-5, 2.5e-5, 3e-5)])
     runs = [(f"{fixed:g} | {lam:g}", problems[fixed].solve(lam)) for fixed, lam in grid]
     s = inputs.s_per_token(moved, [anchor.experts, current] + [r.experts for _, r in runs],
                            ["scratch", "stay"] + [label for label, _ in runs])
