@@ -17,12 +17,13 @@ def _table(result, title: str):
 
     table = Table(title=title)
     for column in ("policy", "mean s/token", "re-placements", "GB moved", "GB x hops", "link time (s)",
-                   "degraded (h)", "tokens affected"):
+                   "degraded (h)", "tokens affected", "max depth of discharge", "throttled"):
         table.add_column(column, justify="left" if column == "policy" else "right")
     for name, t in result.policies.items():
         table.add_row(name, f"{sum(t.s_per_token) / len(t.s_per_token):.6f}", str(t.replacements),
                       f"{t.gb_moved:.3f}", f"{t.gb_hops:.3f}", f"{t.link_time_s:.3f}", f"{t.degraded_h:.2f}",
-                      f"{100 * t.affected_token_share:.3f} %")
+                      f"{100 * t.affected_token_share:.3f} %", f"{100 * t.power['max_depth_of_discharge']:.1f} %"
+                      + (" (below floor)" if t.power["below_floor"] else ""), f"{100 * t.power['throttled_share']:.2f} %")
     return table
 
 
@@ -45,11 +46,7 @@ def register(app: typer.Typer) -> None:
             result = play_timeline(scenario, progress=stage_reporter(bar))
         console = result_console()
         console.print(_table(result, f"timeline of {scenario}"))
-        if result.power is not None:
-            console.print(f"batteries: max depth of discharge {100 * result.power.max_depth_of_discharge:.1f} %, "
-                          f"below floor: {'yes' if result.power.below_floor else 'no'}, throttled "
-                          f"{100 * result.power.throttled_share:.2f} % of satellite-steps; "
-                          f"{100 * result.eclipse_share:.1f} % of satellite-time in shadow")
+        console.print(f"{100 * result.eclipse_share:.1f} % of satellite-time in shadow")
         for path, write in ((json_out, lambda p: write_json_atomic(p, result.to_json())),
                             (csv_out, lambda p: save_timeline_csv(result, p)),
                             (plot_out, lambda p: save_timeline_plot(result, p))):

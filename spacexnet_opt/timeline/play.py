@@ -22,8 +22,8 @@ Seconds per token are sampled every ``sample_h`` (exact snapshot expectation
 under the statistics in force, with every satellite's speed scaled by its
 power throttle at that time); a token *affected* needs a lost expert (share
 ``1 - prod (1 - p_i)`` over lost experts, activations taken as independent).
-Batteries are integrated for the satellites computing in the starting
-placement (gateways and expert hosts).
+Batteries are integrated per policy, for the satellites computing in its
+placement at each step (gateways and expert hosts).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from .energy import energy_aware_placement, powered_satellites
 from .power import PowerModel, PowerRun, simulate_power
 
 __all__ = ["MAX_SAT_STEPS", "MAX_EVENTS", "MAX_SAMPLES", "PolicyTrace", "TimelineResult", "play_timeline",
-           "initial_placement"]
+           "initial_placement", "power_summary"]
 
 MAX_SAT_STEPS = 100_000_000
 """Satellites x power steps ceiling: the state of charge and the speeds keep 16 bytes each (1.6 GB at the
@@ -80,39 +80,41 @@ class PolicyTrace:
     degraded_h: float = 0.0
     affected_token_share: float = 0.0
     moves: list = field(default_factory=list)
+    power: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"s_per_token": self.s_per_token, "affected_token_share_samples": self.affected,
                 "gb_moved": self.gb_moved, "gb_hops": self.gb_hops, "link_time_s": self.link_time_s,
                 "replacements": self.replacements, "degraded_h": self.degraded_h,
-                "affected_token_share": self.affected_token_share, "moves": self.moves}
+                "affected_token_share": self.affected_token_share, "moves": self.moves, "power": self.power}
+
+
+def power_summary(run: PowerRun) -> dict:
+    """What a policy's batteries did: the extremes, every satellite's lowest charge and energy, and the
+    lowest and mean charge over time."""
+    return {"max_depth_of_discharge": run.max_depth_of_discharge, "below_floor": run.below_floor,
+            "throttled_share": run.throttled_share, "soc_floor": run.soc_floor,
+            "min_soc": run.min_soc.tolist(), "energy_wh": run.energy_wh.tolist(),
+            "soc_min_over_satellites": run.soc.min(axis=1).tolist(),
+            "soc_mean_over_satellites": run.soc.mean(axis=1).tolist()}
 
 
 @dataclass(frozen=True, eq=False)
 class TimelineResult:
-    """Sample times, one :class:`PolicyTrace` per policy, the events, and the batteries."""
+    """Sample times, one :class:`PolicyTrace` per policy (with its batteries), the events, the power step."""
 
     sample_h: np.ndarray
     policies: dict
     events: list
-    power: PowerRun | None
     step_s: float
     eclipse_share: float
     assumptions: dict
 
     def to_json(self) -> dict:
-        doc = {"format": "spacexnet-timeline", "version": 1, "sample_h": self.sample_h.tolist(),
-               "events": [dataclasses.asdict(e) for e in self.events],
-               "policies": {name: trace.to_json() for name, trace in self.policies.items()},
-               "eclipse_share": self.eclipse_share, "assumptions": self.assumptions}
-        if self.power is not None:
-            run = self.power
-            doc["power"] = {"step_s": self.step_s, "max_depth_of_discharge": run.max_depth_of_discharge,
-                            "below_floor": run.below_floor, "throttled_share": run.throttled_share,
-                            "min_soc": run.min_soc.tolist(), "energy_wh": run.energy_wh.tolist(),
-                            "soc_min_over_satellites": run.soc.min(axis=1).tolist(),
-                            "soc_mean_over_satellites": run.soc.mean(axis=1).tolist()}
-        return doc
+        return {"format": "spacexnet-timeline", "version": 1, "sample_h": self.sample_h.tolist(),
+                "step_s": self.step_s, "events": [dataclasses.asdict(e) for e in self.events],
+                "policies": {name: trace.to_json() for name, trace in self.policies.items()},
+                "eclipse_share": self.eclipse_share, "assumptions": self.assumptions}
 
 
 def _events(spec, n_sats: int, source) -> list[Event]:
@@ -155,8 +157,8 @@ def _check_budget(spec, n_sats: int) -> None:
 class _Player:
     """The shared state of one play: the world, the statistics, evaluations cached by placement."""
 
-    def __init__(self, world, spec, stats, speeds):
-        self.world, self.spec, self.stats, self.speeds = world, spec, stats, speeds
+    def __init__(self, world, spec, stats):
+        self.world, self.spec, self.stats = world, spec, stats
         self.gateways = inputs.gateways(world)
         self.gb = inputs.expert_gb(world)
         self.rate = inputs.link_rate_bps(world)
@@ -178,9 +180,8 @@ class _Player:
         now, best = problem.replacement(experts).latency, problem.solve(0.0).latency
         return now / best - 1 if best > 0 else 0.0
 
-    def s_per_token(self, experts, drift: int, step: int) -> float:
-        speed = None if self.speeds is None else self.speeds[min(step, len(self.speeds) - 1)]
-        throttled = speed is not None and (speed < 1).any()
+    def s_per_token(self, experts, drift: int, speed: np.ndarray) -> float:
+        throttled = bool((speed < 1).any())
         key = (experts.tobytes(), drift, speed.tobytes() if throttled else None)
         if key not in self.cache:
             world = self.world_for(drift)
@@ -236,23 +237,27 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
         model.check_budget(eclipse_fraction=float(eclipse_fraction(shell.altitude_km, 0.0)), period_s=shell.period_s)
     powered = powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None
     start = initial_placement(world, powered=powered)
-    active = np.zeros(n_sats)
-    active[np.concatenate([start.ravel(), inputs.gateways(world)])] = 1
-    power = simulate_power(shadow, spec.step_s, model, active=active)
-    player = _Player(world, spec, stats, power.speed if spec.eclipse else None)
+    player = _Player(world, spec, stats)
     samples = np.arange(0.0, spec.hours + 1e-9, spec.sample_h)
     traces = {}
     for k, name in enumerate(spec.policies):
-        traces[name] = _play_policy(name, player, start, events, samples)
+        trace, placements, states = _play_policy(name, player, start, events, samples)
+        active = _active(placements, player.gateways, len(steps), n_sats, spec.step_s)
+        run = simulate_power(shadow, spec.step_s, model, active=active)
+        trace.power = power_summary(run)
+        for (time_h, experts, drift) in states:
+            step = min(int(round(time_h * 3600 / spec.step_s)), len(steps) - 1)
+            trace.s_per_token.append(player.s_per_token(experts, drift, run.speed[step]))
+        traces[name] = trace
         progress("policies", k + 1, len(spec.policies))
     start_note = " on the satellites powered at full speed all along" if spec.energy_aware else ""
     assumptions = {"start": "re-optimised linear placement (lambda = 0)" + start_note,
                    "sun": "Astronomical Almanac low precision", "shadow": "cylindrical",
                    "hops": "+Grid without failed satellites",
-                   "power_for": "satellites computing in the starting placement",
+                   "power_for": "each policy's placement over time (expert hosts and gateways compute)",
                    "failed_satellites_route": "the ISL snapshots still route through failed satellites",
                    "lambda_s_per_gb_hop": spec.lambda_s_per_gb_hop, "fixed_hops": spec.fixed_hops}
-    return TimelineResult(samples, traces, events, power, spec.step_s, float(shadow.mean()), assumptions)
+    return TimelineResult(samples, traces, events, spec.step_s, float(shadow.mean()), assumptions)
 
 
 def initial_placement(world, *, powered: np.ndarray | None = None) -> np.ndarray:
@@ -264,10 +269,23 @@ def initial_placement(world, *, powered: np.ndarray | None = None) -> np.ndarray
                                   expert_gb=inputs.expert_gb(world)).solve(0.0).experts
 
 
-def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Event], samples: np.ndarray) -> PolicyTrace:
+def _active(placements: list, gateways: np.ndarray, n_steps: int, n_sats: int, step_s: float) -> np.ndarray:
+    """(T, N): the satellites computing at each power step, from ``placements`` [(from hour, experts)]."""
+    active = np.zeros((n_steps, n_sats), dtype=bool)
+    active[:, gateways] = True
+    bounds = [int(round(t * 3600 / step_s)) for t, _ in placements] + [n_steps]
+    for (_, experts), begin, end in zip(placements, bounds, bounds[1:]):
+        active[begin:end, experts.ravel()] = True
+    return active
+
+
+def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Event], samples: np.ndarray):
+    """The policy's decisions: its trace (without s/token), its placements [(from hour, experts)], and the
+    state (hour, experts, drift step) at every sample."""
     spec = player.spec
     trace = PolicyTrace(name)
     experts, failed, drift = start.copy(), frozenset(), 0
+    placements, states = [(0.0, start)], []
     ticks = list(np.arange(spec.period_h, spec.hours + 1e-9, spec.period_h)) if name == "periodic" else []
     points = sorted([(e.time_h, 0, e) for e in events] + [(t, 1, None) for t in ticks]
                     + [(t, 2, None) for t in samples], key=lambda x: (x[0], x[1]))
@@ -294,11 +312,11 @@ def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Eve
             trace.link_time_s += result.link_time_s
             trace.moves.append({"time_h": time_h, "gb_moved": result.gb_moved, "experts_moved": int(result.moved.sum())})
             experts = result.experts
+            placements.append((time_h, experts))
         p = player.activation(drift)
         last_affected = _affected(p, experts, failed)
         if order == 2:
-            step = int(round(time_h * 3600 / spec.step_s))
-            trace.s_per_token.append(player.s_per_token(experts, drift, step))
+            states.append((time_h, experts, drift))
             trace.affected.append(last_affected)
     trace.affected_token_share /= max(spec.hours, 1e-12)
-    return trace
+    return trace, placements, states

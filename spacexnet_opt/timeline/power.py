@@ -153,8 +153,9 @@ def _shadow_runs(eclipsed: np.ndarray) -> np.ndarray:
 def simulate_power(eclipsed, dt_s: float, model: PowerModel, *, active=None) -> PowerRun:
     """Integrate every battery over the steps of ``eclipsed`` (T, N), each ``dt_s`` long.
 
-    ``active`` (N,) marks the satellites that compute (default: all); an idle
-    satellite draws ``idle_w`` only and reports speed 1. Vectorised over satellites.
+    ``active`` (N,), or (T, N) when it changes, marks the satellites that
+    compute (default: all); an idle satellite draws ``idle_w`` only and reports
+    speed 1. Vectorised over satellites.
     """
     eclipsed = np.asarray(eclipsed, dtype=bool)
     if eclipsed.ndim != 2:
@@ -162,7 +163,7 @@ def simulate_power(eclipsed, dt_s: float, model: PowerModel, *, active=None) -> 
     if not (np.isfinite(dt_s) and dt_s > 0):
         raise InputError(f"must be a positive number of seconds, got {dt_s!r}", field="dt_s")
     n_steps, n_sats = eclipsed.shape
-    active = np.ones(n_sats) if active is None else np.asarray(active, dtype=float)
+    active = np.broadcast_to(np.ones(n_sats, dtype=bool) if active is None else np.asarray(active), (n_steps, n_sats))
     hours = dt_s / 3600
     capacity, floor_wh = model.battery_wh, model.soc_floor * model.battery_wh
     energy = np.full(n_sats, model.initial_soc * capacity)
@@ -170,20 +171,19 @@ def simulate_power(eclipsed, dt_s: float, model: PowerModel, *, active=None) -> 
     speed = np.ones((n_steps, n_sats))
     soc[0] = energy / capacity
     drawn = np.zeros(n_sats)
-    compute_w = model.compute_w * active
     shadow_after = _shadow_runs(eclipsed) * hours  # hours of shadow from the next step on
     for k in range(n_steps):
         supply = np.where(eclipsed[k], 0.0, model.array_w)
+        compute_w = model.compute_w * active[k]
         wanted = np.where(eclipsed[k], model.shadow_speed, 1.0) if model.throttle == "shadow" else np.ones(n_sats)
         # Speed that lands exactly on the floor plus the idle energy of the shadow still ahead.
         reserve_wh = floor_wh + model.idle_w * shadow_after[k]
         spare_w = (energy - reserve_wh) / hours + supply - model.idle_w
         with np.errstate(divide="ignore", invalid="ignore"):
             allowed = np.where(compute_w > 0, np.clip(spare_w / compute_w, 0.0, 1.0), 1.0)
-        speed[k] = np.minimum(wanted, allowed)
+        speed[k] = np.where(compute_w > 0, np.minimum(wanted, allowed), 1.0)
         load = model.idle_w + compute_w * speed[k]
         drawn += load * hours
         energy = np.minimum(energy + (supply - load) * hours, capacity)
         soc[k + 1] = energy / capacity
-    speed[:, active == 0] = 1.0
     return PowerRun(soc, speed, drawn, model.soc_floor)

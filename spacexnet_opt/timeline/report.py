@@ -3,7 +3,7 @@
 >>> import numpy as np
 >>> from spacexnet_opt.timeline.play import PolicyTrace, TimelineResult
 >>> trace = PolicyTrace("never", s_per_token=[1.5, 1.6], affected=[0.0, 0.25])
->>> result = TimelineResult(np.array([0.0, 1.0]), {"never": trace}, [], None, 60.0, 0.0, {})
+>>> result = TimelineResult(np.array([0.0, 1.0]), {"never": trace}, [], 60.0, 0.0, {})
 >>> print(timeline_csv(result), end="")
 time_h,policy,s_per_token,affected_token_share
 0,never,1.5,0
@@ -36,7 +36,7 @@ def save_timeline_csv(result: TimelineResult, path: str | os.PathLike) -> None:
 
 
 def save_timeline_plot(result: TimelineResult, path: str | os.PathLike) -> None:
-    """Seconds per token and cumulative GB moved per policy, and the batteries' lowest and mean charge."""
+    """Seconds per token and cumulative GB moved per policy, and each policy's lowest battery charge."""
     plt = pyplot()
     fig, axes = plt.subplots(3, 1, figsize=(8, 9), sharex=True)
     for name, trace in result.policies.items():
@@ -47,12 +47,13 @@ def save_timeline_plot(result: TimelineResult, path: str | os.PathLike) -> None:
     axes[0].set_ylabel("s / token")
     axes[0].legend()
     axes[1].set_ylabel("GB moved (cumulative)")
-    if result.power is not None:
-        hours = np.arange(result.power.soc.shape[0]) * result.step_s / 3600
-        axes[2].plot(hours, result.power.soc.min(axis=1), label="lowest battery")
-        axes[2].plot(hours, result.power.soc.mean(axis=1), label="mean battery")
-        axes[2].axhline(result.power.soc_floor, color="grey", linestyle=":", label="floor")
-        axes[2].legend()
+    for name, trace in result.policies.items():
+        lowest = trace.power["soc_min_over_satellites"]
+        axes[2].plot(np.arange(len(lowest)) * result.step_s / 3600, lowest, label=f"{name}: lowest battery")
+    floors = {trace.power["soc_floor"] for trace in result.policies.values()}
+    for floor in floors:
+        axes[2].axhline(floor, color="grey", linestyle=":", label="floor")
+    axes[2].legend()
     axes[2].set_ylabel("state of charge")
     axes[2].set_xlabel("hours")
     save_figure(fig, path)
