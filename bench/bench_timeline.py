@@ -30,6 +30,10 @@ Parts (all figures printed; anchors computed in the same run):
     placed ignoring power, and only on satellites that never throttle
     (timeline.energy); s/token at full speed and with the throttle (sampled
     every 2 h), hosts throttled, deepest discharge.
+``shells``
+    Equal-size shells (paper polar star, Walker delta 53°, dawn-dusk-550) on
+    the paper's model: s/token, one day of shadow and batteries, energy-aware
+    placement on 25 Wh batteries.
 ``speed``
     One simulated day through ``play_timeline`` on the paper scenario and on
     DeepSeek-V3 mega (each with its own snapshot count), with a failure, a drift
@@ -188,6 +192,48 @@ def _energy_case(world, shadow, model, layers, gw, unaware) -> None:
               f"{len(hosts)}, expert-host time throttled {100 * (run.speed[:, hosts] < 1).mean():.2f} %, gateway time "
               f"throttled {100 * (run.speed[:, gw] < 1).mean():.2f} %, max depth of discharge "
               f"{100 * run.max_depth_of_discharge:.1f} %, below floor {run.below_floor}")
+
+
+SHELLS = {
+    "paper (polar star 87°)": 'preset = "paper"',
+    "Walker delta 53° 33x32": 'walker = { n_planes = 33, sats_per_plane = 32, altitude_km = 550.0, inclination_deg = 53.0, '
+                              'phasing = 1, pattern = "delta" }',
+    "dawn-dusk-550": 'preset = "dawn-dusk-550"',
+}
+
+
+def shells(snapshots: int) -> None:
+    """Equal-size shells (1,056 satellites, 550 km) on the paper's model: s/token of the re-optimised placement,
+    one day of shadow and batteries from both dates, and the energy-aware placement on 25 Wh batteries."""
+    import tempfile
+    from pathlib import Path
+
+    from spacexnet_opt.timeline.energy import energy_aware_placement, powered_satellites
+
+    text = Path(PAPER).read_text()
+    for label, line in SHELLS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            scenario = Path(tmp) / "shell.toml"
+            scenario.write_text(text.replace('preset = "paper"', line, 1))
+            world = inputs.load_world(scenario, snapshots=snapshots)
+        start = initial_placement(world)
+        s_start = inputs.s_per_token(world, [start], ["start"])[0]
+        parts = [f"shells: {label}: {s_start:.6f} s/token"]
+        for date in ("2026-03-20", "2026-06-21"):
+            jd = julian_date(date)
+            shell = world.shell.at_epoch(jd) if hasattr(world.shell, "at_epoch") else world.shell
+            shadow = eclipse_states(shell, np.arange(0, 86400, 60.0), epoch_jd=jd)
+            active = np.zeros(world.n_sats, dtype=bool)
+            active[np.concatenate([start.ravel(), inputs.gateways(world)])] = True
+            run = simulate_power(shadow, 60.0, PowerModel(), active=active)
+            powered = powered_satellites(shadow, 60.0, PowerModel(battery_wh=25.0))
+            aware = energy_aware_placement(inputs.layer_costs(world), start, inputs.gateways(world), shell, powered,
+                                           expert_gb=inputs.expert_gb(world)).solve(0.0).experts
+            s_aware = inputs.s_per_token(world, [aware], ["aware"])[0]
+            parts.append(f"{date}: shadow {100 * shadow.mean():.1f} %, placement's max depth of discharge "
+                         f"{100 * run.max_depth_of_discharge:.1f} %; 25 Wh: {powered.sum()} powered, energy-aware "
+                         f"x{s_aware / s_start:.4f}, gateways unpowered {(~powered[inputs.gateways(world)]).sum()}")
+        print("; ".join(parts))
 
 
 def speed(snapshots: int) -> None:
