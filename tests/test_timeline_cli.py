@@ -161,3 +161,14 @@ def test_a_parametric_drift_step_keeps_k_experts_per_token():
     assert one.max() <= 1.0 and not np.allclose(one, p)
     assert np.array_equal(inputs.drifted_statistics(world, p, np.random.default_rng(0), 0.0, "none").p.round(12),
                           (p / p.sum(axis=1, keepdims=True) * 2).round(12))
+
+
+def test_a_timeline_scenario_round_trips_through_toml():
+    from spacexnet_opt.formats.scenario import dumps_scenario, parse_scenario
+
+    spec = parse_scenario(HEAD + "[timeline]\nduration_h = 5\n[[timeline.failures]]\nsatellite = 3\nat_h = 1.0\n"
+                                 "[[timeline.failures]]\nsatellite = 4\nat_h = 2.0\nrepair_h = 1.5\n"
+                                 "[timeline.power]\nbattery_wh = 50.0\n")
+    text = dumps_scenario(spec)
+    assert text.count("[[timeline.failures]]") == 2
+    assert parse_scenario(text) == spec

@@ -515,13 +515,23 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def _toml_table(name: str, table: dict[str, Any]) -> list[str]:
-    """``[name]`` with its plain keys, then its sub-tables (every nested dict is a sub-table)."""
-    lines = [f"[{name}]"] if name else []
-    lines += [f"{_toml_key(key)} = {_toml_value(v)}" for key, v in table.items() if not isinstance(v, dict)]
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _toml_table(name: str, table: dict[str, Any], *, header: str | None = None) -> list[str]:
+    """``[name]`` with its plain keys, then its sub-tables (every nested dict is a sub-table, every list of
+    dicts an array of tables ``[[name.key]]``)."""
+    lines = [header or f"[{name}]"] if name else []
+    lines += [f"{_toml_key(key)} = {_toml_value(v)}" for key, v in table.items()
+              if not isinstance(v, dict) and not _is_table_array(v)]
     for key, v in table.items():
+        child = f"{name}.{_toml_key(key)}" if name else _toml_key(key)
         if isinstance(v, dict):
-            lines += ["", *_toml_table(f"{name}.{_toml_key(key)}" if name else _toml_key(key), v)]
+            lines += ["", *_toml_table(child, v)]
+        elif _is_table_array(v):
+            for item in v:
+                lines += ["", *_toml_table(child, item, header=f"[[{child}]]")]
     return lines
 
 
