@@ -172,3 +172,14 @@ def test_a_timeline_scenario_round_trips_through_toml():
     text = dumps_scenario(spec)
     assert text.count("[[timeline.failures]]") == 2
     assert parse_scenario(text) == spec
+
+
+def test_a_failed_gateway_affects_every_token_until_repaired(tmp_path):
+    path = _scenario(tmp_path, "duration_h = 3\nsample_h = 0.5\neclipse = false\npolicies = [\"never\", \"event\"]\n"
+                               "[[timeline.failures]]\nsatellite = 512\nat_h = 1.0\nrepair_h = 1.0\n")
+    world = inputs.load_world(path)
+    assert inputs.gateways(world)[0] == 512
+    result = play_timeline(path)
+    for trace in result.policies.values():
+        assert trace.affected == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+        assert trace.degraded_h == pytest.approx(1.0) and trace.affected_token_share == pytest.approx(1 / 3)

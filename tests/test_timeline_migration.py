@@ -140,3 +140,12 @@ def test_too_few_survivors_and_bad_lambda_are_input_errors():
         replace_experts([layer], np.array([[0, 1, 2]]), [5], _line, expert_gb=1.0, lam=1.0, failed=[2])
     with pytest.raises(InputError, match="lambda: must be a non-negative number"):
         replace_experts([layer], np.array([[0, 1, 2]]), [5], _line, expert_gb=1.0, lam=-1.0)
+
+
+def test_an_orphan_whose_gateway_failed_too_is_uploaded_to_its_target():
+    layer = LayerCost(np.arange(1, 6), np.outer([1.0, 0.5], [0.5, 0.1, 0.2, 0.3, 0.4]))
+    result = replace_experts([layer], np.array([[1, 3]]), [0], _line, expert_gb=0.5, lam=1e3, failed=[0, 1],
+                             fixed_hops=2.0)
+    # Expert 0 lost its host and its gateway: straight from the ground, no ISL hops, to the fastest free spot.
+    assert result.experts.tolist() == [[2, 3]] and result.moved.tolist() == [[True, False]]
+    assert result.gb_moved == 0.5 and result.gb_hops == 0.0

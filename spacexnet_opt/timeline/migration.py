@@ -43,8 +43,11 @@ from ..errors import InputError
 from ..solve import solve
 from ..solve.problems import LinearProblem
 
-__all__ = ["LayerCost", "Replacement", "MigrationProblem", "grid_hops", "weight_sources", "migration_problem",
-           "replace_experts", "column_of"]
+__all__ = ["GROUND", "LayerCost", "Replacement", "MigrationProblem", "grid_hops", "weight_sources",
+           "migration_problem", "replace_experts", "column_of"]
+
+GROUND = -2
+"""Source of an expert uploaded straight from the ground to its target (every copy and its gateway failed)."""
 
 HopFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``hops(sources, targets) -> (len(sources), len(targets))`` hop counts (inf: unreachable)."""
@@ -138,16 +141,21 @@ def weight_sources(hosts: np.ndarray, gateways: np.ndarray, *, failed=()) -> np.
     ``hosts`` (L, E, C) are the copies (``-1`` padding), copy 0 the primary.
     Every surviving copy is a source (the expert may stay on any of them for
     free); an expert that lost every copy is sent from its layer's gateway,
-    standing in for an upload from the ground. Padded with ``-1``.
+    standing in for an upload from the ground, or, when the gateway failed too,
+    uploaded straight to its target (:data:`GROUND`, zero hops). Padded with ``-1``.
 
     >>> weight_sources(np.array([[[3, 7], [4, -1]]]), np.array([0]), failed=[3, 4]).tolist()
     [[[7, -1], [0, -1]]]
+    >>> weight_sources(np.array([[[3, -1]]]), np.array([0]), failed=[0, 3]).tolist()
+    [[[-2, -1]]]
     """
     hosts = np.asarray(hosts, dtype=np.int64)
     sources = np.where(_alive(hosts, failed), hosts, -1)
     none = (sources < 0).all(axis=2)
-    sources[:, :, 0] = np.where(none, np.asarray(gateways)[:, None], sources[:, :, 0])
-    order = np.argsort(sources < 0, axis=2, kind="stable")  # real sources first
+    gateways = np.asarray(gateways, dtype=np.int64)
+    uplink = np.where(np.isin(gateways, np.asarray(list(failed), dtype=np.int64)), GROUND, gateways)
+    sources[:, :, 0] = np.where(none, uplink[:, None], sources[:, :, 0])
+    order = np.argsort(sources == -1, axis=2, kind="stable")  # sources first, padding last
     return np.take_along_axis(sources, order, axis=2)
 
 
@@ -157,10 +165,14 @@ def _alive(hosts: np.ndarray, failed) -> np.ndarray:
 
 
 def _migration_hops(sources: np.ndarray, candidates: np.ndarray, hops: HopFunction) -> np.ndarray:
-    """``min_r hops(sources[i, r], candidates[c])``, shape (E, C)."""
-    flat = np.where(sources >= 0, sources, sources[:, :1]).ravel()  # padding repeats a real source
-    table = hops(flat, candidates).reshape(sources.shape[0], sources.shape[1], len(candidates))
-    return table.min(axis=1)
+    """``min_r hops(sources[i, r], candidates[c])``, shape (E, C); 0 from :data:`GROUND`."""
+    ground = sources[:, 0] == GROUND
+    first = np.where(ground, candidates[0], sources[:, 0])  # any real id; ground rows are zeroed below
+    filled = np.where(sources >= 0, sources, first[:, None])  # padding repeats the first source
+    table = hops(filled.ravel(), candidates).reshape(sources.shape[0], sources.shape[1], len(candidates))
+    out = table.min(axis=1)
+    out[ground] = 0.0
+    return out
 
 
 def column_of(candidates: np.ndarray, satellites: np.ndarray) -> np.ndarray:

@@ -21,7 +21,8 @@ scenario's ``lambda_s_per_gb_hop`` and ``fixed_hops``):
 Seconds per token are sampled every ``sample_h`` (exact snapshot expectation
 under the statistics in force, with every satellite's speed scaled by its
 power throttle at that time); a token *affected* needs a lost expert (share
-``1 - prod (1 - p_i)`` over lost experts, activations taken as independent).
+``1 - prod (1 - p_i)`` over lost experts, activations taken as independent;
+all of them while a gateway is down: gateways are not moved, only repaired).
 Batteries are integrated per policy, for the satellites computing in its
 placement at each step (gateways and expert hosts).
 """
@@ -197,7 +198,10 @@ class _Player:
         return self.worlds[drift]
 
 
-def _affected(p: np.ndarray, experts: np.ndarray, failed: frozenset) -> float:
+def _affected(p: np.ndarray, experts: np.ndarray, gateways: np.ndarray, failed: frozenset) -> float:
+    """Share of tokens that need a lost expert, or 1 while a gateway (every token passes each) is down."""
+    if np.isin(gateways, list(failed)).any():
+        return 1.0
     lost = np.isin(experts, list(failed))
     return float(1 - np.prod(1 - np.minimum(p[lost], 1.0))) if lost.any() else 0.0
 
@@ -314,7 +318,7 @@ def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Eve
             experts = result.experts
             placements.append((time_h, experts))
         p = player.activation(drift)
-        last_affected = _affected(p, experts, failed)
+        last_affected = _affected(p, experts, player.gateways, failed)
         if order == 2:
             states.append((time_h, experts, drift))
             trace.affected.append(last_affected)
