@@ -48,8 +48,9 @@ __all__ = ["MAX_SAT_STEPS", "MAX_EVENTS", "MAX_SAMPLES", "PolicyTrace", "Timelin
            "initial_placement", "power_summary"]
 
 MAX_SAT_STEPS = 100_000_000
-"""Satellites x power steps ceiling: the state of charge and the speeds keep 16 bytes each (1.6 GB at the
-ceiling); a year on the paper shell needs ``step_s`` of at least 333 s."""
+"""Satellites x power steps ceiling: the state of charge and the speeds keep 16 bytes per satellite-step, the
+shadow and the computing satellites 2 more (1.8 GB at the ceiling, one policy at a time); a year on the paper
+shell needs ``step_s`` of at least 333 s."""
 
 MAX_EVENTS = 10_000
 """Failures, repairs and drift steps ceiling (expected count for a failure rate): each may re-place every layer."""
