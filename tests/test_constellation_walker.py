@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spacexnet_opt.constellation import PRESETS, WalkerShell, preset
+from spacexnet_opt.constellation.sun import sun_synchronous_inclination_deg
 from spacexnet_opt.errors import InputError
 
 MU = 3.986004418e14
@@ -116,6 +117,7 @@ def test_presets_have_published_sizes():
         "kuiper-630": (34, 34, 630, 51.9, "delta"),
         "oneweb": (12, 49, 1200, 87.9, "star"),
         "telesat-polar": (27, 13, 1015, 98.98, "star"),
+        "dawn-dusk-550": (33, 32, 550, sun_synchronous_inclination_deg(550.0), "star"),  # tests/test_sun.py checks it
     }
     assert set(PRESETS) == set(expected)
     for name, (p, s, alt, inc, pattern) in expected.items():

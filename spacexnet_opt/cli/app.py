@@ -18,7 +18,7 @@ __all__ = ["app"]
 
 # Modules of spacexnet_opt.cli, each with a ``register(app)`` function.
 COMMAND_MODULES = ("constellation", "moe", "build", "solve", "export", "evaluate", "reproduce", "methods", "optimize",
-                   "sweep", "view", "serve")
+                   "sweep", "view", "serve", "timeline")
 
 
 app = typer.Typer(

@@ -6,10 +6,16 @@ distance between any two satellites, sampled at 1,000 instants of one period
 (:func:`min_separation_km`), is at least 10 km: no conjunctions, and the
 shortest +Grid links among such F (see ``docs/constellations.md``).
 
+``dawn-dusk-550`` is the paper's shell size (33 x 32 at 550 km) on sun-synchronous
+planes (inclination from J2, :mod:`.sun`) spread over 30° of RAAN around the
+18:00 local time of the ascending node, placed for its epoch (J2000 unless a
+timeline re-places it with :meth:`~.sun.SunSynchronousShell.at_epoch`); F = 0
+already keeps 14.5 km between satellites.
+
 >>> preset("paper").n_sats
 1056
 >>> sorted(PRESETS)
-['kuiper-630', 'oneweb', 'paper', 'starlink-shell1', 'telesat-polar']
+['dawn-dusk-550', 'kuiper-630', 'oneweb', 'paper', 'starlink-shell1', 'telesat-polar']
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from .sun import SunSynchronousShell
 from .walker import WalkerShell
 
 __all__ = ["PRESETS", "preset", "min_separation_km"]
@@ -29,6 +36,7 @@ PRESETS: dict[str, WalkerShell] = {
         WalkerShell("kuiper-630", 34, 34, 630.0, 51.9, phasing=3, pattern="delta"),
         WalkerShell("oneweb", 12, 49, 1200.0, 87.9, phasing=1, pattern="star"),
         WalkerShell("telesat-polar", 27, 13, 1015.0, 98.98, phasing=3, pattern="star"),
+        SunSynchronousShell.dawn_dusk("dawn-dusk-550", 33, 32, 550.0, phasing=0, raan_spread_deg=30.0),
     ]
 }
 

@@ -71,6 +71,9 @@ __all__ = [
     "SeedSpec",
     "PerSatellite",
     "ComputeSpec",
+    "FailureEvent",
+    "PowerSpec",
+    "TimelineSpec",
     "Scenario",
     "parse_scenario",
     "load_scenario",
@@ -357,6 +360,101 @@ class ComputeSpec(StrictModel):
         return self.memory_gb is not None or self.memory is not None
 
 
+class FailureEvent(StrictModel):
+    """A scripted failure: ``satellite`` dies ``at_h`` hours in; repaired ``repair_h`` hours later (unset: never)."""
+
+    satellite: int = Field(ge=0, le=2**31 - 1)
+    at_h: NonNegativeValue
+    repair_h: PositiveValue | None = None
+
+
+class PowerSpec(StrictModel):
+    """Per-satellite power budget (:class:`spacexnet_opt.timeline.power.PowerModel`; defaults and sources there)."""
+
+    array_w: PositiveValue = 60.0
+    battery_wh: PositiveValue = 100.0
+    compute_w: PositiveValue = 25.0
+    idle_w: NonNegativeValue = 10.0
+    soc_floor: float = Field(default=0.3, ge=0, le=1)
+    initial_soc: float = Field(default=1.0, ge=0, le=1)
+    throttle: Literal["floor", "shadow"] = "floor"
+    shadow_speed: float = Field(default=0.5, ge=0, le=1)
+
+
+TIMELINE_POLICIES = ("never", "periodic", "event", "threshold")
+
+
+class TimelineSpec(StrictModel):
+    """A deployment over hours or days (``spacexnet timeline``; ``docs/timeline.md`` is the reference).
+
+    ``epoch``: UTC start (ISO 8601), dating the Sun. One of ``duration_h`` or
+    ``duration_days``. Eclipse and batteries are integrated every ``step_s``;
+    seconds per token is sampled every ``sample_h``. Failures: scripted
+    ``[[timeline.failures]]`` and/or ``failure_rate_per_year`` per satellite
+    (seeded by ``seed``, repaired after ``repair_h`` when set). Drift: the
+    expert-load files of ``drift`` take over in turn, or ``drift_steps``
+    parametric steps multiply every ``p`` by ``exp(drift_sigma * N(0, 1))``
+    (seeded; rows rescaled to ``k``, capped at 1), every ``drift_every_h``
+    (default: spread evenly). ``policies`` are compared on the same events.
+    ``energy_aware``: start with experts only on satellites that never throttle.
+    """
+
+    epoch: str = "2026-03-20T00:00:00Z"
+    duration_h: PositiveValue | None = None
+    duration_days: PositiveValue | None = None
+    step_s: PositiveValue = 60.0
+    sample_h: PositiveValue = 1.0
+    eclipse: bool = True
+    power: PowerSpec = Field(default_factory=PowerSpec)
+    energy_aware: bool = False
+    failures: list[FailureEvent] = Field(default_factory=list)
+    failure_rate_per_year: NonNegativeValue = 0.0
+    repair_h: PositiveValue | None = None
+    drift: list[str] = Field(default_factory=list)
+    drift_steps: int = Field(default=0, ge=0)
+    drift_sigma: NonNegativeValue = 0.1
+    drift_every_h: PositiveValue | None = None
+    policies: list[Literal["never", "periodic", "event", "threshold"]] = Field(
+        default_factory=lambda: list(TIMELINE_POLICIES), min_length=1)
+    period_h: PositiveValue = 6.0
+    threshold: NonNegativeValue = 0.01
+    lambda_s_per_gb_hop: NonNegativeValue = 1e-4
+    fixed_hops: NonNegativeValue = 1.0
+    seed: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TimelineSpec":
+        from ..constellation.sun import julian_date
+
+        julian_date(self.epoch)
+        if (self.duration_h is None) == (self.duration_days is None):
+            raise ValueError("give exactly one of duration_h, duration_days")
+        end = self.hours
+        for j, event in enumerate(self.failures):
+            if event.at_h > end:
+                raise InputError(f"{event.at_h:g} h is after the end of the timeline ({end:g} h)",
+                                 field=f"failures[{j}].at_h")
+        if self.drift and self.drift_steps:
+            raise InputError("give drift files or parametric drift_steps, not both", field="drift_steps")
+        if self.drift_every_h is not None and self.drift_every_h * self.n_drift > end:
+            raise InputError(f"{self.n_drift} drift steps every {self.drift_every_h:g} h run past the end of the "
+                             f"timeline ({end:g} h)", field="drift_every_h")
+        if self.power.initial_soc < self.power.soc_floor:
+            raise InputError(f"{self.power.initial_soc:g} is below soc_floor ({self.power.soc_floor:g})",
+                             field="power.initial_soc")
+        return self
+
+    @property
+    def n_drift(self) -> int:
+        """Drift steps: one per file, or the parametric ``drift_steps``."""
+        return len(self.drift) or self.drift_steps
+
+    @property
+    def hours(self) -> float:
+        """Duration in hours."""
+        return self.duration_h if self.duration_h is not None else 24.0 * self.duration_days
+
+
 class Scenario(StrictModel):
     """A whole scenario file."""
 
@@ -372,6 +470,7 @@ class Scenario(StrictModel):
     partition: PartitionSpec = Field(default_factory=PartitionSpec)
     seeds: SeedSpec = Field(default_factory=SeedSpec)
     compute: ComputeSpec = Field(default_factory=ComputeSpec)
+    timeline: TimelineSpec | None = None
 
     def referenced_files(self, scenario_path: str | os.PathLike) -> list[Path]:
         """The files this scenario reads (TLE, profile, statistics, per-satellite values), resolved.
@@ -382,7 +481,9 @@ class Scenario(StrictModel):
         ['instances/load.json']
         """
         parts = [self.constellation.tle, self.model, self.statistics, self.compute.gflops, self.compute.memory]
-        return [resolve_path(part.file, scenario_path) for part in parts if part is not None and part.file]
+        drift = [] if self.timeline is None else self.timeline.drift
+        return ([resolve_path(part.file, scenario_path) for part in parts if part is not None and part.file]
+                + [resolve_path(file, scenario_path) for file in drift])
 
     @model_validator(mode="after")
     def _within_budget(self) -> "Scenario":
@@ -432,13 +533,23 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def _toml_table(name: str, table: dict[str, Any]) -> list[str]:
-    """``[name]`` with its plain keys, then its sub-tables (every nested dict is a sub-table)."""
-    lines = [f"[{name}]"] if name else []
-    lines += [f"{_toml_key(key)} = {_toml_value(v)}" for key, v in table.items() if not isinstance(v, dict)]
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _toml_table(name: str, table: dict[str, Any], *, header: str | None = None) -> list[str]:
+    """``[name]`` with its plain keys, then its sub-tables (every nested dict is a sub-table, every list of
+    dicts an array of tables ``[[name.key]]``)."""
+    lines = [header or f"[{name}]"] if name else []
+    lines += [f"{_toml_key(key)} = {_toml_value(v)}" for key, v in table.items()
+              if not isinstance(v, dict) and not _is_table_array(v)]
     for key, v in table.items():
+        child = f"{name}.{_toml_key(key)}" if name else _toml_key(key)
         if isinstance(v, dict):
-            lines += ["", *_toml_table(f"{name}.{_toml_key(key)}" if name else _toml_key(key), v)]
+            lines += ["", *_toml_table(child, v)]
+        elif _is_table_array(v):
+            for item in v:
+                lines += ["", *_toml_table(child, item, header=f"[[{child}]]")]
     return lines
 
 
