@@ -27,12 +27,12 @@ from pathlib import Path
 from ..setting import Setting, resolve_setting
 from ..evaluate import ComputeModel
 from ..fileio import write_text_atomic
-from ..formats.scenario import Scenario, WalkerSpec
+from ..formats.scenario import Scenario
 from ..progress import Progress, no_progress
 from .paper import with_snapshots
 from .schemes import PAPER_SCHEMES
 from .table import run_schemes, scheme_world
-from ..setting.resolvers import scenario_constellation
+from ..setting.resolvers import walker_spec
 from ..errors import InputError
 from ..plotting import pyplot, save_figure
 
@@ -57,19 +57,10 @@ SWEEP_AXES = {
 # extra reference lines: 0.12 deg/s, in case the paper's threshold was meant in degrees
 SWEEP_MARKS = {"max_angular_rate": [(0.12 * math.pi / 180, "0.12 deg/s = 0.0021 rad/s", "--")]}
 
-def _walker(spec: Scenario, source: str | os.PathLike):
-    shell = scenario_constellation(spec, Path(source))
-    if not hasattr(shell, "altitude_km"):
-        raise InputError("sweeps need a Walker constellation (preset or walker), not a TLE shell",
-                         field="constellation", source=source)
-    return WalkerSpec(n_planes=shell.n_planes, sats_per_plane=shell.sats_per_plane, altitude_km=shell.altitude_km,
-                      inclination_deg=shell.inclination_deg, phasing=shell.phasing, pattern=shell.pattern)
-
-
 def sweep_spec(spec: Scenario, source: str | os.PathLike, parameter: str, value) -> Scenario:
     """``spec`` with one sweep parameter set to ``value``."""
     if parameter in ("altitude_km", "constellation_size"):
-        walker = _walker(spec, source)
+        walker = walker_spec(spec, source)
         change = {"altitude_km": value} if parameter == "altitude_km" else {
             "n_planes": value[0], "sats_per_plane": value[1]}
         constellation = spec.constellation.model_copy(update={"preset": None, "tle": None,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..partition import RingPartition, ring_partition
-from ..formats.scenario import Scenario, resolve_path
+from ..formats.scenario import Scenario, WalkerSpec, resolve_path
 from ..constellation import IslConfig, WalkerShell, load_tle_shell, preset
 from ..moe import get_profile, load_profile
 from .. import moe
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "scenario_errors",
     "scenario_constellation",
+    "walker_spec",
     "scenario_profile",
     "scenario_statistics",
     "scenario_coactivation",
@@ -91,6 +92,16 @@ def scenario_constellation(spec: Scenario, source: Path) -> Shell:
     with scenario_errors(source, prefix="constellation.tle"):
         return load_tle_shell(resolve_path(c.tle.file, source), name=spec.name, **c.tle.selection())
 
+
+
+def walker_spec(spec: Scenario, source: str | os.PathLike) -> WalkerSpec:
+    """The scenario's shell as a Walker table (a preset spelled out), for sweeps that change its size or altitude."""
+    shell = scenario_constellation(spec, Path(source))
+    if not hasattr(shell, "altitude_km"):
+        raise InputError("sweeps need a Walker constellation (preset or walker), not a TLE shell",
+                         field="constellation", source=source)
+    return WalkerSpec(n_planes=shell.n_planes, sats_per_plane=shell.sats_per_plane, altitude_km=shell.altitude_km,
+                      inclination_deg=shell.inclination_deg, phasing=shell.phasing, pattern=shell.pattern)
 
 def scenario_profile(spec: Scenario, source: Path) -> ModelProfile:
     """The scenario's MoE model profile: a built-in name or a profile file."""

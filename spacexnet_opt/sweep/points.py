@@ -45,7 +45,7 @@ from ..formats.schema import validate_document
 from .grid import Grid, RunSettings, check_schemes
 from ..optimize.levers import Levers
 from .levers import LEVER_SCHEMES, OPTIMIZE, lever_schemes
-from ..reproduce.sweeps import _walker
+from ..setting.resolvers import walker_spec
 
 __all__ = ["Point", "MAX_POINTS", "check_size", "grid_points", "distinct", "shell_key"]
 
@@ -103,7 +103,7 @@ def _check_path(path: str) -> None:
 def _walker_document(data: dict, source: Path) -> dict:
     """``data`` (a scenario document) with a preset constellation replaced by its Walker parameters."""
 
-    walker = _walker(Scenario.model_validate(data), source)
+    walker = walker_spec(Scenario.model_validate(data), source)
     return {**data, "constellation": {"walker": walker.model_dump()}}
 
 
