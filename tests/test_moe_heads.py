@@ -88,3 +88,16 @@ def test_scenario_with_the_profile_file_is_refused_in_one_line(cli, tmp_path):
     result = cli("build", scenario, "-o", out, "-q")
     assert result.exit_code == 2 and not out.exists()
     assert result.stderr == f"error: {tmp_path / 'mine.toml'}: {MESSAGE}\n"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("n_layers", 100_000, "n_layers: must be at most 10,000, got 100,000"),
+    ("n_experts", 70_000, "n_experts: must be at most 65,536, got 70,000"),
+    ("hidden_size", 10**30, "hidden_size: must be at most 1,099,511,627,776"),
+])
+def test_profile_counts_have_ceilings(tmp_path, key, value, message):
+    """A profile that would make every command walk millions of layers or experts is refused in one line."""
+    path = tmp_path / "huge.toml"
+    path.write_text(f'base = "mixtral-8x7b"\nname = "huge"\n{key} = {value}\n')
+    with pytest.raises(InputError, match=message):
+        load_profile(path)

@@ -24,7 +24,15 @@ from typing import Any
 from ..errors import InputError
 from . import flops
 
-__all__ = ["ModelProfile", "PROFILES", "get_profile"]
+__all__ = ["ModelProfile", "PROFILES", "get_profile", "MAX_PROFILE_LAYERS", "MAX_PROFILE_EXPERTS", "MAX_PROFILE_COUNT"]
+
+MAX_PROFILE_LAYERS = 10_000
+"""Most layers a profile may have (the largest published MoE models have under 100)."""
+MAX_PROFILE_EXPERTS = 65_536
+"""Most routed experts per layer (the trace files' ceiling too)."""
+MAX_PROFILE_COUNT = 2**40
+"""Largest value of any integer field (widths, heads, vocabulary): products of such values stay exact in float64
+FLOP counts."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,13 @@ class ModelProfile:
                 minimum = 0 if f.name in ("n_dense_layers", "n_shared_experts") else 1
                 if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                     raise InputError(f"must be an integer >= {minimum}, got {value!r}", field=f.name, source=src)
+                if value > MAX_PROFILE_COUNT:
+                    raise InputError(f"must be at most {MAX_PROFILE_COUNT:,}, got {value:,}", field=f.name, source=src)
+        if self.n_layers > MAX_PROFILE_LAYERS or self.n_experts > MAX_PROFILE_EXPERTS:
+            field, limit = ("n_layers", MAX_PROFILE_LAYERS) if self.n_layers > MAX_PROFILE_LAYERS else \
+                ("n_experts", MAX_PROFILE_EXPERTS)
+            raise InputError(f"must be at most {limit:,}, got {getattr(self, field):,} (every layer and expert is "
+                             "placed and evaluated)", field=field, source=src)
         if self.n_dense_layers >= self.n_layers:
             raise InputError(f"{self.n_dense_layers} dense layers leave no MoE layer of {self.n_layers}",
                              field="n_dense_layers", source=src)
