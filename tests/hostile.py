@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-__all__ = ["tree_digest", "assert_one_error_line"]
+from typer.testing import CliRunner
+
+from spacexnet_opt.cli.app import app
+
+__all__ = ["tree_digest", "assert_one_error_line", "run_cli"]
 
 
 def tree_digest(directory: Path) -> dict[str, str]:
@@ -30,3 +34,8 @@ def assert_one_error_line(result, *names: str, code: int = 2) -> str:
     for name in names:
         assert str(name) in lines[0], lines[0]
     return lines[0]
+
+
+def run_cli(*args):
+    """Invoke ``spacexnet`` in-process with ``args`` (paths allowed): the click Result, stdout and stderr apart."""
+    return CliRunner().invoke(app, [str(a) for a in args])

@@ -10,22 +10,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from spacexnet_opt.cli.app import app
 from spacexnet_opt.evaluate import load_deployment_world
 from spacexnet_opt.errors import SpaceXNetError
 
-from hostile import assert_one_error_line, tree_digest
+from hostile import assert_one_error_line, run_cli as _run, tree_digest
 from test_evaluate_cli import TINY as EVALUATE_TINY
 from test_readers_property import _mutate_json as mutate_json
 
 # 320 satellites, 2 snapshots
 TINY = EVALUATE_TINY.replace("count = 6", "count = 2").replace("diameter_snapshots = 2", "diameter_snapshots = 0")
-
-
-def _run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from spacexnet_opt.cli.app import app
 
-from hostile import assert_one_error_line, tree_digest
+from hostile import assert_one_error_line, run_cli as _run, tree_digest
 from test_hostile_deployment import TINY
 
 SPACEXNET = [sys.executable, "-c", "from spacexnet_opt.cli.interrupt import main; main()"]
-
-
-def _run(*args):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
