@@ -134,3 +134,14 @@ def test_a_missing_output_folder_is_created_by_a_file_command(shared_data, tmp_p
     out = tmp_path / "a" / "b" / "model.lp"
     result = CliRunner().invoke(app, ["export", str(shared_data / "qaplib" / "nug12.dat"), "-o", str(out)])
     assert result.exit_code == 0 and out.read_text().startswith("\\* nug12 *\\"), result.output
+
+
+def test_constellation_export_takes_out_and_still_its_old_argument(tmp_path):
+    runner = CliRunner()
+    shell = ["--walker", "53:40/4/1", "-T", "2"]
+    for args, folder in ((["--out", str(tmp_path / "new" / "a")], "new/a"), ([str(tmp_path / "b")], "b")):
+        result = runner.invoke(app, ["constellation", "export", *args, *shell])
+        assert result.exit_code == 0 and (tmp_path / folder / "graph.json").is_file(), result.output
+    for args in ([], [str(tmp_path / "c"), "--out", str(tmp_path / "d")]):
+        result = runner.invoke(app, ["constellation", "export", *args, *shell])
+        assert (result.exit_code, result.output) == (2, "error: --out: give the output folder once: --out DIR\n")

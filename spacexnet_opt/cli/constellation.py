@@ -214,15 +214,18 @@ def _plot(path: Path, snaps, expected) -> None:
 
 def export(
     options: ShellOptions,
-    out_dir: Path = typer.Argument(..., help="Directory for tles.txt, isls.txt and graph.json."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Directory for tles.txt, isls.txt and graph.json."),
+    out_dir: Optional[Path] = typer.Argument(None, hidden=True, help="The folder as an argument (the old form)."),
     snapshot: int = typer.Option(0, "--snapshot", help="Snapshot index whose links are exported."),
 ) -> None:
     """Write one snapshot as Hypatia tles.txt/isls.txt and networkx node-link JSON."""
     from ..constellation.export import export_snapshot
 
+    if (out is None) == (out_dir is None):
+        raise InputError("give the output folder once: --out DIR", field="--out")
     shell = options.shell()
     snaps = options.snapshots_of(shell)
-    for kind, path in export_snapshot(shell, snaps, snapshot, out_dir).items():
+    for kind, path in export_snapshot(shell, snaps, snapshot, out or out_dir).items():
         typer.echo(f"wrote {kind}: {path}")
 
 
