@@ -69,7 +69,7 @@ def test_outputs_are_spelled_output_for_a_file_and_out_for_a_folder(path, comman
         if param.param_type_name != "option" or not PRIMARY_OUTPUT.intersection(param.opts):
             continue  # a positional folder, or a side output named by its format (--json, --csv, --plot)
         if _is_directory(param):
-            assert "--out" in param.opts and f"--out <path> {param.help}" in text
+            assert "--out" in param.opts and f"--out DIR {param.help}" in text
         else:
             assert {"-o", "--output"} <= set(param.opts)
             assert re.search(r"(?<![\w,-])--output -o (\* )?<path>", text), text

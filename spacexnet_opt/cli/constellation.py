@@ -214,7 +214,7 @@ def _plot(path: Path, snaps, expected) -> None:
 
 def export(
     options: ShellOptions,
-    out: Optional[Path] = typer.Option(None, "--out", help="Directory for tles.txt, isls.txt and graph.json."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Directory for tles.txt, isls.txt and graph.json."),
     out_dir: Optional[Path] = typer.Argument(None, hidden=True, help="The folder as an argument (the old form)."),
     snapshot: int = typer.Option(0, "--snapshot", help="Snapshot index whose links are exported."),
 ) -> None:

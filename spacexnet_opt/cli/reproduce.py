@@ -16,7 +16,8 @@ __all__ = ["register"]
 OUT_OF_SAMPLE_FILE = "prefill_in1000out1000.json"
 
 # options every ``reproduce`` command takes (``paper`` adds the sweeps to --out and --quick)
-Out = Annotated[Optional[Path], typer.Option("--out", help="Directory for table2.json and the deployment files.")]
+Out = Annotated[Optional[Path], typer.Option("--out", metavar="DIR",
+                                                  help="Directory for table2.json and the deployment files.")]
 Quick = Annotated[bool, typer.Option("--quick", help="50 snapshots, 3 seeds, 20,000 tokens.")]
 Seeds = Annotated[Optional[int], typer.Option("--seeds", min=2, max=MAX_SEEDS,
                                               help="Placements per random scheme.", show_default="10")]
@@ -155,8 +156,8 @@ def register(app: typer.Typer) -> None:
     def paper(
         scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario file (TOML).",
                                                 show_default="instances/paper.toml"),
-        out: Optional[Path] = typer.Option(None, "--out", help="Directory for table2.json, the deployment files "
-                                                               "and the sweeps' CSV/PNG."),
+        out: Optional[Path] = typer.Option(None, "--out", metavar="DIR",
+                                           help="Directory for table2.json, the deployment files and the sweeps' CSV/PNG."),
         sweeps: bool = typer.Option(False, "--sweeps/--no-sweeps", help="Also run the Fig. 7 sweeps (needs --out)."),
         quick: bool = typer.Option(False, "--quick", help="50 snapshots, 3 seeds, 20,000 tokens, 2-point sweeps."),
         seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,

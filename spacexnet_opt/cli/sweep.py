@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
     @app.command("sweep")
     def sweep(
         grid_file: Path = typer.Argument(..., help="Grid file (TOML): base scenario and axes."),
-        out: Path = typer.Option(..., "--out", help="Directory of results.sqlite (and the CSV and PNGs)."),
+        out: Path = typer.Option(..., "--out", metavar="DIR", help="Directory of results.sqlite (and the CSV and PNGs)."),
         workers: Optional[int] = typer.Option(None, "--workers", min=0,
                                               help="Local Dask workers (0: no Dask, every point in this process).",
                                               show_default="one per core"),
