@@ -29,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     help="Place Mixture-of-Experts models on satellite constellations (Space-XNet).",
-    epilog="Exit codes:\n\n" + "\n\n".join(f"{code}  {meaning}" for code, meaning in EXIT_CODES.items()),
+    epilog="Exit codes (docs/reliability.md):\n\n" + "\n\n".join(f"{code}  {meaning}" for code, meaning in EXIT_CODES.items()),
 )
 
 
@@ -42,7 +42,7 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                        help="Print the version (spacexnet-opt X.Y.Z) and exit.")) -> None:
-    """Place Mixture-of-Experts models on satellite constellations (Space-XNet)."""
+    """The root's own option, ``--version`` (handled by its callback)."""
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"{__package__}.{_name}").register(app)
