@@ -366,20 +366,23 @@ def load_numpy(path: str | os.PathLike, *, archive: bool = False):
 
 def check_output_path(path: str | os.PathLike, *, field: str, inputs: Iterable[str | os.PathLike] = (),
                       directory: bool = False) -> Path:
-    """Refuse an output path before any work: not an input, parent a writable directory, not a directory
+    """Refuse an output path before any work: not an input, under a writable directory, not a directory
     nor a socket (a device or FIFO is written in place, see :func:`write_bytes_atomic`).
+
+    Missing folders on the way are allowed, for a file as for a directory output: the writers create
+    them (like ``mkdir -p``) under the nearest existing ancestor, which must be a writable directory.
 
     Parameters
     ----------
     path : path-like
-        The output file (or, with ``directory=True``, the output directory, created later if missing).
+        The output file (or, with ``directory=True``, the output directory); missing folders are created later.
     field : str
         The option that named it (``"--output"``), for the message.
     inputs : iterable of path-like
         The run's input files; the output may not be any of them (compared by resolved path).
     directory : bool
-        ``path`` is a directory the run writes into, created with any missing parents; a file
-        at ``path`` or at one of its parents is refused.
+        ``path`` is a directory the run writes into; a file at ``path`` is refused. A file at one of
+        the parents is refused either way.
 
     Raises
     ------
@@ -394,24 +397,20 @@ def check_output_path(path: str | os.PathLike, *, field: str, inputs: Iterable[s
         if Path(source).resolve() == target:
             raise InputError(f"{path} is also an input of this run; writing it would destroy the input",
                              field=field)
-    if directory:
-        # a directory output is created with its missing parents (like mkdir -p) under an existing directory
-        existing = next(p for p in (target, *target.parents) if p.exists())
-        if not existing.is_dir():
-            raise InputError(f"{existing} exists and is not a directory", field=field)
-        return _writable_dir(existing, path, field)
-    if target.is_dir():
-        raise InputError(f"{path} is a directory; give a file name inside it", field=field)
-    if written_in_place(path):
-        if not os.access(path, os.W_OK):
-            raise InputError(f"cannot write to {path}: {os.strerror(errno.EACCES)}", field=field)
-        return path
-    _refuse_special(target, field)
-    parent = target.parent
-    if not parent.is_dir():
-        raise InputError(f"directory {parent} does not exist" if not parent.exists() else f"{parent} is not a directory",
-                         field=field)
-    return _writable_dir(parent, path, field)
+    if not directory:
+        if target.is_dir():
+            raise InputError(f"{path} is a directory; give a file name inside it", field=field)
+        if written_in_place(path):
+            if not os.access(path, os.W_OK):
+                raise InputError(f"cannot write to {path}: {os.strerror(errno.EACCES)}", field=field)
+            return path
+        _refuse_special(target, field)
+        target = target.parent
+    # the output's missing folders are created (like mkdir -p) under its nearest existing ancestor
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if not existing.is_dir():
+        raise InputError(f"{existing} exists and is not a directory", field=field)
+    return _writable_dir(existing, path, field)
 
 
 def _writable_dir(directory: Path, path: Path, field: str) -> Path:

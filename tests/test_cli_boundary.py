@@ -70,7 +70,7 @@ def run(tmp_path):
 @pytest.mark.parametrize("args,code,line", [
     (("-o", "{d}/in.txt"), 2, "error: --output: {d}/in.txt is also an input of this run; writing it would destroy the input"),
     (("-o", "{d}"), 2, "error: --output: {d} is a directory; give a file name inside it"),
-    (("-o", "{d}/no/x.txt"), 2, "error: --output: directory {d}/no does not exist"),
+    (("-o", "{d}/old.txt/no/x.txt"), 2, "error: --output: {d}/old.txt exists and is not a directory"),
     (("--out-dir", "{d}/old.txt"), 2, "error: --out-dir: {d}/old.txt exists and is not a directory"),
     (("--out-dir", "{d}/old.txt/new/deeper"), 2, "error: --out-dir: {d}/old.txt exists and is not a directory"),
     (("--budget", "inf"), 2, "error: --budget: must be a finite number, got inf"),

@@ -12,7 +12,9 @@ import importlib
 
 import typer
 
+from .. import __version__
 from .boundary import BoundaryGroup
+from .exit_codes import EXIT_CODES
 
 __all__ = ["app"]
 
@@ -27,7 +29,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     help="Place Mixture-of-Experts models on satellite constellations (Space-XNet).",
+    epilog="Exit codes (docs/reliability.md):\n\n" + "\n\n".join(f"{code}  {meaning}" for code, meaning in EXIT_CODES.items()),
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"spacexnet-opt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                       help="Print the version (spacexnet-opt X.Y.Z) and exit.")) -> None:
+    """The root's own option, ``--version`` (handled by its callback)."""
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"{__package__}.{_name}").register(app)

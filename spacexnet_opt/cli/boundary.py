@@ -7,9 +7,12 @@ by kind rather than by name of the command:
 - an output path (a path option spelled ``-o``, ``--output``, ``--out``,
   ``--json``, ``--csv``, ``--plot`` ... or an argument named ``*dir``) must not
   be a file the run reads (resolved paths; also the files its inputs name, see
-  :mod:`.inputs`), its directory must exist and be writable, and it must not be a
+  :mod:`.inputs`), its nearest existing ancestor must be a writable directory (missing
+  folders are created, for a file as for a directory output), and it must not be a
   directory nor a socket (or, for a directory output, not a file); a device or FIFO
   is written in place;
+- an option's old spelling (``--out`` for a file, ``--context``) still parses but is left out of
+  ``--help`` (:mod:`.aliases`);
 - a float option must be finite; a ``--time-limit``, ``--gflops``, ``--duration``, ``--altitude`` or
   ``--max-range`` positive; a time limit at most :data:`MAX_TIME_LIMIT_S`; a seed non-negative.
 
@@ -41,6 +44,7 @@ except ImportError:  # pragma: no cover - typer on click
 
 from ..errors import InputError, SpaceXNetError
 from ..fileio import check_output_path, discard_pending_outputs, written_in_place
+from .aliases import hide_aliases
 from .inputs import files_read
 from .exit_codes import BAD_INPUT_EXIT_CODE, BUG_EXIT_CODE, INTERRUPTED_EXIT_CODE, interrupted_line
 
@@ -168,6 +172,8 @@ def _guard_tree(group: TyperGroup) -> None:
             _guard_tree(command)
         else:
             _guarded(command)
+            for param in command.params:
+                hide_aliases(param, directory=_is_output(param) and _is_directory(param))
 
 
 def _one_line(text: str) -> str:

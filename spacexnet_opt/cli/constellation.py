@@ -36,8 +36,8 @@ class ShellOptions:
     preset_name: str = _option("paper", "--preset", help="Built-in shell (see `spacexnet constellation presets`).", panel=_HELP_SOURCE)
     walker: Optional[str] = _option(None, "--walker", help="Walker notation i:T/P/F, e.g. 87:1056/33/0 (overrides --preset).", panel=_HELP_SOURCE)
     altitude: float = _option(550.0, "--altitude", help="Altitude in km for --walker.", panel=_HELP_SOURCE)
-    pattern: Optional[str] = _option(None, "--pattern", help="star or delta (--walker: default delta; --tle: default "
-                                     "detected from the planes' RAAN spread).", panel=_HELP_SOURCE)
+    pattern: Optional[str] = _option(None, "--pattern", help="star or delta.", panel=_HELP_SOURCE,
+                                     show_default="delta for --walker; for --tle, detected from the planes' RAAN spread")
     tle: Optional[Path] = _option(None, "--tle", help="TLE file: select one shell of it (overrides --preset/--walker; "
                                   "`spacexnet constellation shells FILE` lists its shells).", panel=_HELP_SOURCE)
     inclination: float = _option(53.0, "--inclination", help="Inclination (deg) of the TLE shell.", panel=_HELP_SOURCE)
@@ -45,10 +45,12 @@ class ShellOptions:
     alt_band: str = _option("540,560", "--alt-band", help="Mean-altitude band LOW,HIGH (km) of the TLE shell.",
                             panel=_HELP_SOURCE, metavar="LOW,HIGH")
     snapshots: int = _option(200, "--snapshots", "-T", help="Number of snapshots over --duration.", panel=_HELP_ISL)
-    duration: Optional[float] = _option(None, "--duration", help="Seconds covered by the snapshots (default: one period).", panel=_HELP_ISL)
+    duration: Optional[float] = _option(None, "--duration", help="Seconds covered by the snapshots.", panel=_HELP_ISL,
+                                      show_default="one orbital period")
     max_rate: float = _option(0.12, "--max-rate", help="Angular-rate limit in rad/s; 0 disables the check.", panel=_HELP_ISL)
     survival: float = _option(0.95, "--survival", help="Probability that a feasible link is up.", panel=_HELP_ISL)
-    max_range: Optional[float] = _option(None, "--max-range", help="Longest usable link in km (default: unlimited).", panel=_HELP_ISL)
+    max_range: Optional[float] = _option(None, "--max-range", help="Longest usable link in km.", panel=_HELP_ISL,
+                                       show_default="unlimited")
     clearance: float = _option(80.0, "--clearance", help="Line of sight must clear the Earth by this many km.", panel=_HELP_ISL)
     seed: int = _option(0, "--seed", help="Seed of the link-failure draws.", panel=_HELP_ISL)
 
@@ -212,15 +214,18 @@ def _plot(path: Path, snaps, expected) -> None:
 
 def export(
     options: ShellOptions,
-    out_dir: Path = typer.Argument(..., help="Directory for tles.txt, isls.txt and graph.json."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Directory for tles.txt, isls.txt and graph.json."),
+    out_dir: Optional[Path] = typer.Argument(None, hidden=True, help="The folder as an argument (the old form)."),
     snapshot: int = typer.Option(0, "--snapshot", help="Snapshot index whose links are exported."),
 ) -> None:
     """Write one snapshot as Hypatia tles.txt/isls.txt and networkx node-link JSON."""
     from ..constellation.export import export_snapshot
 
+    if (out is None) == (out_dir is None):
+        raise InputError("give the output folder once: --out DIR", field="--out")
     shell = options.shell()
     snaps = options.snapshots_of(shell)
-    for kind, path in export_snapshot(shell, snaps, snapshot, out_dir).items():
+    for kind, path in export_snapshot(shell, snaps, snapshot, out or out_dir).items():
         typer.echo(f"wrote {kind}: {path}")
 
 

@@ -123,12 +123,12 @@ def register(app: typer.Typer) -> None:
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the evaluation as JSON (atomically)."),
         tokens: int = typer.Option(100_000, "--tokens", min=0, help="Monte Carlo tokens (0: exact values only)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the simulation and of a baseline placement."),
-        gflops: Optional[float] = typer.Option(None, "--gflops", help="Satellite throughput (default: scenario's, "
-                                                                       "paper 7.28)."),
+        gflops: Optional[float] = typer.Option(None, "--gflops", help="Satellite throughput in GFLOPS.",
+                                                show_default="the scenario's; paper 7.28"),
         context_len: int = typer.Option(4096, "--context-len", min=0, help="Attention context per token at the "
                                                                            "gateway."),
-        link_seed: Optional[int] = typer.Option(None, "--link-seed", help="Redraw link failures with this seed "
-                                                                          "(default: the scenario's)."),
+        link_seed: Optional[int] = typer.Option(None, "--link-seed", help="Redraw link failures with this seed.",
+                                                show_default="the scenario's"),
         plot: Optional[Path] = typer.Option(None, "--plot", help="Write each layer's s/token (propagation and "
                                                                  "compute stacked) as a PNG chart."),
         csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write one row per layer as CSV: "

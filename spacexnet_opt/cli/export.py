@@ -16,10 +16,11 @@ def export_command(
     instance: Path = typer.Argument(..., help="Instance file (spacexnet-instance JSON) or QAPLIB .dat file."),
     output: Path = typer.Option(..., "-o", "--output", help="Model file to write (atomically)."),
     layer: Optional[int] = typer.Option(None, "--layer", "-l", help="MoE layer number; optional for one-layer files."),
-    objective: Optional[str] = typer.Option(None, "--objective", help="linear (default), top2 or trace; not for QAPLIB."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="lp or mps (default: the suffix of -o)."),
+    objective: Optional[str] = typer.Option(None, "--objective", help="linear, top2 or trace; not for QAPLIB.",
+                                             show_default="linear"),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="lp or mps.", show_default="the suffix of -o"),
     all_candidates: bool = typer.Option(
-        False, "--all-candidates", help="Keep every candidate (by default bottleneck models keep the m fastest, which is exact)."
+        False, "--all-candidates", help="Keep every candidate (without it, bottleneck models keep the m fastest, which is exact)."
     ),
 ) -> None:
     """Write the MILP of one layer as a solver-neutral LP or MPS model file.

@@ -42,7 +42,7 @@ def _stats(path: Path, profile: Optional[str], k: Optional[int]):
 
 
 @moe_app.command("profiles")
-def profiles(context: int = typer.Option(4096, help="Context length for the GFLOP column.")) -> None:
+def profiles(context: int = typer.Option(4096, "--context-len", "--context", help="Context length for the GFLOP column.")) -> None:
     """List the built-in model profiles."""
     from ..moe import PROFILES
 
@@ -60,7 +60,7 @@ def profiles(context: int = typer.Option(4096, help="Context length for the GFLO
 def info(
     profile: str = typer.Argument(..., help="Built-in profile name, a .toml/.json profile file or a Hugging Face "
                                             "config.json."),
-    context: int = typer.Option(4096, help="Context length (keys each token attends to)."),
+    context: int = typer.Option(4096, "--context-len", "--context", help="Context length (keys each token attends to)."),
     bytes_per_element: int = typer.Option(2, help="Bytes per activation element (2 = bf16)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
@@ -145,7 +145,7 @@ def _plot_heatmap(s, path: Path) -> None:
 @moe_app.command("sample")
 def sample(
     file: Path = typer.Argument(..., help="Expert load (.json, .npy) or trace (.npz, .jsonl) giving p."),
-    out: Path = typer.Option(..., "--out", "-o", help="Trace file to write (.npz or .jsonl)."),
+    out: Path = typer.Option(..., "-o", "--output", "--out", help="Trace file to write (.npz or .jsonl)."),
     tokens: int = typer.Option(10_000, help="Tokens to draw."),
     seed: int = typer.Option(0, help="Random seed."),
     profile: Optional[str] = typer.Option(None, help="Profile to check the file against (name or file)."),
@@ -157,7 +157,7 @@ def sample(
     if tokens < 1:
         raise InputError(f"must be >= 1, got {tokens}", field="--tokens")
     if out.suffix not in (".npz", ".jsonl"):
-        raise InputError(f"unknown trace file type {out.suffix or '(none)'!r}: expected .npz or .jsonl", field="--out")
+        raise InputError(f"unknown trace file type {out.suffix or '(none)'!r}: expected .npz or .jsonl", field="--output")
     s = _stats(file, profile, k)
     sets = s.sampler().sample(tokens, rng=seed)
     sampled = ActivationStats.from_trace(list(sets), n_experts=s.n_experts, layers=s.layers,

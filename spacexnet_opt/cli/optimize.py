@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     def convert_command(
         instance: Path = typer.Argument(..., help="Instance file (spacexnet build -o)."),
         placement: Path = typer.Argument(..., help="Placement file of that instance (spacexnet solve -o)."),
-        out: Path = typer.Option(..., "-o", "--out", help="Deployment file to write (atomically)."),
+        out: Path = typer.Option(..., "-o", "--output", "--out", help="Deployment file to write (atomically)."),
     ) -> None:
         """Convert an instance + placement pair into a deployment file (lossless)."""
         from ..evaluate import deployment_from_pair
@@ -49,7 +49,7 @@ def register_optimize(app: typer.Typer) -> None:
     @app.command("optimize")
     def optimize_command(
         scenario: Path = typer.Argument(..., help="Scenario file (.toml) or instance file (JSON)."),
-        out: Path = typer.Option(..., "-o", "--out", help="Deployment file to write (atomically)."),
+        out: Path = typer.Option(..., "-o", "--output", "--out", help="Deployment file to write (atomically)."),
         shape: str = typer.Option("bands", "--shape", help="Subnet shape: bands (paper), regions, free."),
         ring: str = typer.Option("bands", "--ring", help="With --shape free: the gateway ring, bands or regions."),
         gateways: str = typer.Option("center", "--gateways", help="center (paper) or dp (all gateways jointly)."),

@@ -16,18 +16,20 @@ __all__ = ["register"]
 OUT_OF_SAMPLE_FILE = "prefill_in1000out1000.json"
 
 # options every ``reproduce`` command takes (``paper`` adds the sweeps to --out and --quick)
-Out = Annotated[Optional[Path], typer.Option("--out", help="Directory for table2.json and the deployment files.")]
+Out = Annotated[Optional[Path], typer.Option("--out", metavar="DIR",
+                                                  help="Directory for table2.json and the deployment files.")]
 Quick = Annotated[bool, typer.Option("--quick", help="50 snapshots, 3 seeds, 20,000 tokens.")]
 Seeds = Annotated[Optional[int], typer.Option("--seeds", min=2, max=MAX_SEEDS,
-                                              help="Placements per random scheme (default 10).")]
+                                              help="Placements per random scheme.", show_default="10")]
 Tokens = Annotated[Optional[int], typer.Option("--tokens", min=0,
-                                               help="Monte Carlo tokens per scheme (default 100,000).")]
+                                               help="Monte Carlo tokens per scheme.", show_default="100,000")]
 Gflops = Annotated[Optional[float], typer.Option("--gflops",
-                                                 help="Satellite throughput in GFLOPS (default: scenario's, 7.28).")]
+                                                 help="Satellite throughput in GFLOPS.",
+                                                 show_default="the scenario's; paper 7.28")]
 ContextLen = Annotated[int, typer.Option("--context-len", min=0, help="Attention context at the gateway.")]
 Schemes = Annotated[Optional[str], typer.Option(
-    "--schemes", help="Comma-separated schemes (default: those the scenario's model can run, without the -tp "
-                      "baselines; Space-XNet-top2 needs top-2 routing).")]
+    "--schemes", help="Comma-separated schemes (Space-XNet-top2 needs top-2 routing).",
+    show_default="those the scenario's model can run, without the -tp baselines")]
 CONTEXT_LEN = 4096
 
 
@@ -152,9 +154,10 @@ def register(app: typer.Typer) -> None:
 
     @reproduce.command("paper")
     def paper(
-        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/paper.toml."),
-        out: Optional[Path] = typer.Option(None, "--out", help="Directory for table2.json, the deployment files "
-                                                               "and the sweeps' CSV/PNG."),
+        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario file (TOML).",
+                                                show_default="instances/paper.toml"),
+        out: Optional[Path] = typer.Option(None, "--out", metavar="DIR",
+                                           help="Directory for table2.json, the deployment files and the sweeps' CSV/PNG."),
         sweeps: bool = typer.Option(False, "--sweeps/--no-sweeps", help="Also run the Fig. 7 sweeps (needs --out)."),
         quick: bool = typer.Option(False, "--quick", help="50 snapshots, 3 seeds, 20,000 tokens, 2-point sweeps."),
         seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
@@ -170,7 +173,8 @@ def register(app: typer.Typer) -> None:
 
     @reproduce.command("starlink-tle")
     def starlink(
-        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/starlink-tle.toml."),
+        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario file (TOML).",
+                                                show_default="instances/starlink-tle.toml"),
         out: Out = None, quick: Quick = False, seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
         context_len: ContextLen = CONTEXT_LEN, schemes: Schemes = None,
     ) -> None:
@@ -180,11 +184,11 @@ def register(app: typer.Typer) -> None:
 
     @reproduce.command("deepseek-v3")
     def deepseek(
-        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Default instances/deepseek-v3-mega.toml "
-                                                                         "(placed on its decode statistics)."),
+        scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario file (TOML), placed on its decode statistics.",
+                                                show_default="instances/deepseek-v3-mega.toml"),
         evaluate_on: Optional[Path] = typer.Option(
-            None, "--evaluate-on", help="Expert-load file the placements are evaluated on (out of sample); default "
-                                        f"{OUT_OF_SAMPLE_FILE} beside the scenario's statistics file."),
+            None, "--evaluate-on", help="Expert-load file the placements are evaluated on (out of sample).",
+            show_default=f"{OUT_OF_SAMPLE_FILE} beside the scenario's statistics file"),
         out: Out = None, quick: Quick = False, seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
         context_len: ContextLen = CONTEXT_LEN,
         schemes: Optional[str] = typer.Option("RandPlace,RandIntra,RandIntra-CG,Space-XNet,Space-XNet-opt", "--schemes",

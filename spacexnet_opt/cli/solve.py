@@ -63,14 +63,15 @@ def solve_command(
     instance: Path = typer.Argument(..., help="Instance file (spacexnet-instance JSON) or QAPLIB .dat file."),
     method: Optional[str] = typer.Option(
         None, "--method", "-m",
-        help="Solver method (spacexnet methods lists them); default: hungarian for linear, dp for top2 and trace "
-             "up to 22 experts and order-ls above, memetic for QAPLIB."),
-    objective: Optional[str] = typer.Option(None, "--objective", help="linear (default), top2 or trace; not for QAPLIB."),
+        help="Solver method (spacexnet methods lists them).",
+        show_default="hungarian for linear, dp for top2 and trace up to 22 experts and order-ls above, memetic for QAPLIB"),
+    objective: Optional[str] = typer.Option(None, "--objective", help="linear, top2 or trace; not for QAPLIB.",
+                                             show_default="linear"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Placement file to write (atomically)."),
     time_limit: Optional[float] = typer.Option(
         None, "--time-limit", min=0.0,
-        help=f"Seconds per layer (default: none, but {DEFAULT_EXACT_TIME_LIMIT_S:g} s for the exact searches "
-             f"{', '.join(EXACT_SEARCH_METHODS)})."),
+        help="Seconds per layer.",
+        show_default=f"none, but {DEFAULT_EXACT_TIME_LIMIT_S:g} s for the exact searches {', '.join(EXACT_SEARCH_METHODS)}"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of randomised methods."),
     option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",
                                                help=OPTION_HELP),
@@ -139,7 +140,8 @@ def _solve_table(jobs, results, *, title: str):
 def compare_command(
     instances: list[Path] = typer.Argument(..., help="Instance files and/or QAPLIB .dat files."),
     methods: str = typer.Option(..., "--methods", help="Comma-separated method names."),
-    objective: Optional[str] = typer.Option(None, "--objective", help="For instance files: linear (default), top2, trace."),
+    objective: Optional[str] = typer.Option(None, "--objective", help="For instance files: linear, top2, trace.",
+                                             show_default="linear"),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0.0, help="Seconds per layer and method."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of randomised methods."),
     option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",

@@ -37,10 +37,10 @@ def register(app: typer.Typer) -> None:
     @app.command("sweep")
     def sweep(
         grid_file: Path = typer.Argument(..., help="Grid file (TOML): base scenario and axes."),
-        out: Path = typer.Option(..., "--out", help="Directory of results.sqlite (and the CSV and PNGs)."),
+        out: Path = typer.Option(..., "--out", metavar="DIR", help="Directory of results.sqlite (and the CSV and PNGs)."),
         workers: Optional[int] = typer.Option(None, "--workers", min=0,
-                                              help="Local Dask workers (default: one per core; 0: no Dask, "
-                                                   "every point in this process)."),
+                                              help="Local Dask workers (0: no Dask, every point in this process).",
+                                              show_default="one per core"),
         scheduler: Optional[str] = typer.Option(None, "--scheduler",
                                                 help="Address of a running Dask scheduler, e.g. "
                                                      "tcp://127.0.0.1:8786 (instead of a local cluster)."),

@@ -60,12 +60,13 @@ def register(app: typer.Typer) -> None:
         instance: Path = typer.Argument(..., metavar="DEPLOYMENT_OR_INSTANCE",
                                         help="Deployment file (spacexnet optimize/convert -o), or an instance "
                                              "(JSON) or scenario (TOML) file."),
-        placement: Optional[Path] = typer.Argument(None, help="Placement file (default: the Space-XNet scheme)."),
-        out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
+        placement: Optional[Path] = typer.Argument(None, help="Placement file.",
+                                                    show_default="the Space-XNet scheme"),
+        out: Path = typer.Option(..., "-o", "--output", "--out", help="HTML file to write."),
         frames: int = typer.Option(12, "--frames", min=1, help="Snapshots on the slider (evenly spaced)."),
         up_links: Optional[bool] = typer.Option(None, "--up-links/--no-up-links",
-                                                help="Draw the usable ISLs (default: for shells up to 5,000 "
-                                                     "satellites; links down are always drawn)."),
+                                                help="Draw the usable ISLs (links down are always drawn).",
+                                                show_default="for shells up to 5,000 satellites"),
         results: Optional[Path] = typer.Option(None, "--results",
                                                help="A reproduce table2.json or a sweep results.sqlite (or its "
                                                     "directory) to chart beside the map."),
