@@ -149,6 +149,7 @@ class IslSpec(StrictModel):
     survival: float | None = Field(default=None, ge=0, le=1)
     message_bits: NonNegativeValue | None = None
     link_rate_bps: PositiveValue | None = None
+    hop_processing_s: NonNegativeValue | None = None
 
     @model_validator(mode="after")
     def _rate_non_negative(self) -> "IslSpec":

@@ -76,7 +76,8 @@ def scenario_record(setting: Setting, band_gw: np.ndarray, diameters: np.ndarray
         "spec": spec.model_dump(mode="json", exclude_none=True),
         "files_sha256": files,
         "constellation": _shell_record(shell),
-        "isl": {k: (_round(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(config).items()},
+        "isl": {k: (_round(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(config).items()
+                if k != "hop_processing_s" or v},   # the paper's model (no processing) records as before
         "snapshots": {"count": snaps.n_snapshots, "duration_s": _round(spec.snapshots.duration_s or shell.period_s)},
         "model": {"profile": profile.name, "n_moe_layers": profile.n_moe_layers, "n_experts": profile.n_experts,
                   "k": int(stats.k), "expert_gflop": _round(profile.expert_gflop_per_token()),
