@@ -7,7 +7,7 @@ import pytest
 
 from spacexnet_opt.constellation import IslConfig, WalkerShell, build_snapshots
 from spacexnet_opt.constellation.isl import plus_grid_edges
-from spacexnet_opt.reproduce import SWEEPS, plot_sweep, reproduce_sweeps, sweep_spec
+from spacexnet_opt.reproduce import SWEEPS, plot_sweep, reproduce_sweeps, sweep_grid
 from spacexnet_opt.formats.scenario import load_scenario
 
 from test_evaluate_cli import TINY
@@ -66,4 +66,15 @@ def test_plot_redraws_from_csv_text(scenario, tmp_path):
 
 def test_unknown_sweep(scenario):
     with pytest.raises(ValueError, match="valid sweeps: altitude_km, constellation_size"):
-        sweep_spec(load_scenario(scenario), scenario, "bogus", 1.0)
+        sweep_grid(scenario, {"bogus": [1.0]}, seeds=2)
+
+
+def test_sweeps_run_on_the_sweep_engine(scenario, tmp_path):
+    """The rows land in the sweep engine's database, and the CSV holds exactly its numbers."""
+    from spacexnet_opt.sweep.db import ResultsDB
+
+    spec = load_scenario(scenario)
+    rows = reproduce_sweeps(spec, scenario, tmp_path, sweeps={"link_survival": [0.9, 1.0]}, seeds=2)["link_survival"]
+    stored = ResultsDB(tmp_path / "results.sqlite", ["link_survival"]).rows()
+    assert sorted((r["link_survival"], r["scheme"], r["mean_s_per_token"]) for r in stored) == \
+        sorted((r["value"], r["scheme"], r["mean_s_per_token"]) for r in rows)

@@ -1,4 +1,5 @@
-"""The Fig. 7 sweeps: one parameter varied at a time, the paper's four schemes at every point.
+"""The Fig. 7 sweeps: one parameter varied at a time, the paper's four schemes at every point, run on the sweep
+engine (:func:`sweep_grid` makes the grid; the points land in ``results.sqlite`` beside the CSV and PNG files).
 
 Sweeps use the exact snapshot expectation (what the Monte Carlo converges to),
 so a point carries no sampling noise; the error bars are the spread over the
@@ -23,20 +24,22 @@ import io
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..setting import Setting, resolve_setting
 from ..evaluate import ComputeModel
 from ..fileio import write_text_atomic
 from ..formats.scenario import Scenario
+from ..formats.schema import validate_document
 from ..progress import Progress, no_progress
-from .paper import with_snapshots
 from .schemes import PAPER_SCHEMES
-from .table import run_schemes, scheme_world
 from ..setting.resolvers import walker_spec
+
+if TYPE_CHECKING:
+    from ..sweep.grid import Grid
 from ..errors import InputError
 from ..plotting import pyplot, save_figure
 
-__all__ = ["SWEEPS", "QUICK_SWEEPS", "SWEEP_AXES", "sweep_spec", "reproduce_sweeps", "plot_sweep"]
+__all__ = ["SWEEPS", "QUICK_SWEEPS", "SWEEP_AXES", "sweep_grid", "reproduce_sweeps", "plot_sweep"]
 
 SWEEPS = {
     "altitude_km": [400.0, 550.0, 700.0, 850.0, 1000.0, 1200.0],
@@ -56,21 +59,6 @@ SWEEP_AXES = {
 
 # extra reference lines: 0.12 deg/s, in case the paper's threshold was meant in degrees
 SWEEP_MARKS = {"max_angular_rate": [(0.12 * math.pi / 180, "0.12 deg/s = 0.0021 rad/s", "--")]}
-
-def sweep_spec(spec: Scenario, source: str | os.PathLike, parameter: str, value) -> Scenario:
-    """``spec`` with one sweep parameter set to ``value``."""
-    if parameter in ("altitude_km", "constellation_size"):
-        walker = walker_spec(spec, source)
-        change = {"altitude_km": value} if parameter == "altitude_km" else {
-            "n_planes": value[0], "sats_per_plane": value[1]}
-        constellation = spec.constellation.model_copy(update={"preset": None, "tle": None,
-                                                              "walker": walker.model_copy(update=change)})
-        return spec.model_copy(update={"constellation": constellation})
-    field = {"link_survival": "survival", "max_angular_rate": "max_angular_rate"}.get(parameter)
-    if field is None:
-        raise ValueError(f"unknown sweep {parameter!r}; valid sweeps: {', '.join(SWEEPS)}")
-    return spec.model_copy(update={"isl": spec.isl.model_copy(update={field: value})})
-
 
 def _x(parameter: str, value) -> float:
     return float(value[0] * value[1]) if parameter == "constellation_size" else float(value)
@@ -131,37 +119,78 @@ def plot_sweep(rows: list[dict], parameter: str, path: str | os.PathLike, *,
     save_figure(fig, Path(path))
 
 
-def _point(setting: Setting, parameter: str, value, label, seeds: int, compute: ComputeModel | None) -> list[dict]:
-    world, layers = scheme_world(setting, PAPER_SCHEMES, seeds=seeds, compute=compute)
-    snaps = world.snapshots
-    table = run_schemes(world, PAPER_SCHEMES, seeds=seeds, tokens=0, layers=layers)
-    links = {"satellites": world.n_sats, "feasible_link_fraction": float(snaps.feasible.mean()),
-             "links_up_fraction": float((snaps.delay_s < float("inf")).mean())}
-    return [{"parameter": parameter, "value": label, "x": _x(parameter, value), "scheme": scheme, **links,
-             **{k: table[scheme][k] for k in ("mean_s_per_token", "std_s", "analytic_s_per_token",
-                                              "propagation_s_per_token", "compute_s_per_token")}}
-            for scheme in PAPER_SCHEMES]
+# each Fig. 7 parameter as the grid axis that varies it
+SWEEP_FIELDS = {"altitude_km": ["constellation.walker.altitude_km"],
+                "constellation_size": ["constellation.walker.n_planes", "constellation.walker.sats_per_plane"],
+                "link_survival": ["isl.survival"], "max_angular_rate": ["isl.max_angular_rate"]}
+CSV_METRICS = ("satellites", "feasible_link_fraction", "links_up_fraction", "mean_s_per_token", "std_s",
+               "analytic_s_per_token", "propagation_s_per_token", "compute_s_per_token")
+
+
+def sweep_grid(source: str | os.PathLike, sweeps: dict, *, seeds: int, snapshots: int | None = None,
+               compute: ComputeModel | None = None, name: str = "fig7") -> Grid:
+    """The Fig. 7 sweeps of the scenario at ``source`` as a one-at-a-time grid of the sweep engine.
+
+    >>> grid = sweep_grid("instances/paper.toml", QUICK_SWEEPS, seeds=2, snapshots=50)
+    >>> [axis.name for axis in grid.axes], grid.run.seeds
+    (['altitude_km', 'constellation_size', 'link_survival', 'max_angular_rate'], 2)
+    """
+    from ..sweep.grid import Grid   # the experiments layer's grid format (sweep imports reproduce's tables)
+
+    axes = {}
+    for parameter, values in sweeps.items():
+        if parameter not in SWEEP_FIELDS:
+            raise ValueError(f"unknown sweep {parameter!r}; valid sweeps: {', '.join(SWEEPS)}")
+        fields = SWEEP_FIELDS[parameter]
+        axes[parameter] = ({"field": fields[0], "values": list(values)} if len(fields) == 1 else
+                           {"fields": fields, "values": [list(v) for v in values]})
+    fixed = {} if snapshots is None else {"snapshots.count": snapshots}
+    run = {"seeds": seeds, "tokens": 0}
+    if compute is not None:
+        fixed["compute.satellite_gflops"] = compute.satellite_gflops
+        run["context_len"] = compute.context_len
+    doc = {"format": "spacexnet-grid", "version": 1, "name": name, "scenario": str(Path(source).resolve()),
+           "design": "one-at-a-time", "schemes": list(PAPER_SCHEMES), "run": run, "set": fixed, "axes": axes}
+    return validate_document(Grid, doc, kind="spacexnet-grid", version=1, source=Path(source))
 
 
 def reproduce_sweeps(spec: Scenario, source: str | os.PathLike, out: str | os.PathLike, *, quick: bool = False,
                      sweeps: dict | None = None, seeds: int = 3, snapshots: int | None = None,
                      compute: ComputeModel | None = None, progress: Progress = no_progress) -> dict[str, list[dict]]:
-    """Run the Fig. 7 sweeps (or ``sweeps``: {parameter: values}); write ``sweep_<parameter>.csv`` and ``.png``.
+    """Run the Fig. 7 sweeps (or ``sweeps``: {parameter: values}) on the sweep engine, in this process, into
+    ``out/results.sqlite``; write ``sweep_<parameter>.csv`` and ``.png``.
 
-    Returns ``{parameter: rows}``, the rows the CSV holds.
+    ``spec`` is the scenario at ``source`` (its shell must be a Walker shell or preset). Returns
+    ``{parameter: rows}``, the rows the CSV holds: one per value and scheme, a value shared by two sweeps (the
+    base scenario) in each.
     """
+    # the sweep engine runs reproduce's tables (sweep.task imports reproduce.table): imported here, when needed
+    from ..sweep.db import ResultsDB
+    from ..sweep.engine import run_sweep
+    from ..sweep.points import distinct, grid_points
+
+    walker_spec(spec, source)   # a TLE shell has no altitude or size to sweep: refused before any work
     out = Path(out)
     sweeps = sweeps or (QUICK_SWEEPS if quick else SWEEPS)
-    spec = with_snapshots(spec, snapshots)
-    results = {}
-    for parameter, values in sweeps.items():
-        rows = []
-        for i, value in enumerate(values):
-            progress(f"sweep {parameter}", i, len(values))
+    grid = sweep_grid(source, sweeps, seeds=seeds, snapshots=snapshots, compute=compute,
+                      name="fig7-quick" if quick else "fig7")
+    points = grid_points(grid)
+    summary = run_sweep(grid, out, workers=0, points=distinct(points),
+                        progress=lambda done, failed, total: progress("sweeps", done, total))
+    by_hash: dict[str, dict[str, dict]] = {}
+    for row in ResultsDB(summary.database, grid.columns()).rows():
+        if row["error"] is not None:
+            raise InputError(f"a sweep point failed: {row['error']}", field="sweeps", source=source)
+        by_hash.setdefault(row["point_hash"], {})[row["scheme"]] = row
+    results, start = {}, 0
+    for parameter, values in sweeps.items():   # one-at-a-time: each axis's points in turn, in grid order
+        rows, mine, start = [], points[start:start + len(values)], start + len(values)
+        for point in mine:
+            value = point.params[parameter]   # a multi-field axis is labelled "24x32" in the grid's rows
+            value = tuple(int(n) for n in value.split("x")) if parameter == "constellation_size" else value
             label = f"{value[0]}x{value[1]}" if isinstance(value, tuple) else value
-            setting = resolve_setting(sweep_spec(spec, source, parameter, value), source)
-            rows += _point(setting, parameter, value, label, seeds, compute)
-        progress(f"sweep {parameter}", len(values), len(values))
+            rows += [{"parameter": parameter, "value": label, "x": _x(parameter, value), "scheme": scheme,
+                      **{k: by_hash[point.hash][scheme][k] for k in CSV_METRICS}} for scheme in PAPER_SCHEMES]
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -4,7 +4,7 @@ Schema version 1 (``PRAGMA user_version``), marked as this tool's by
 ``PRAGMA application_id`` = :data:`APPLICATION_ID`: table ``results`` with
 ``point_hash``, ``point_index``, ``scheme``, ``scheme_index``, one column per
 grid parameter (named as the axis), the metrics of
-:data:`~spacexnet_opt.sweep.task.METRICS`, ``runtime_s`` (the point's wall
+:data:`METRICS`, ``runtime_s`` (the point's wall
 time) and ``error`` (NULL on success); ``UNIQUE (point_hash, scheme)``. Table
 ``sweep`` holds the grid's name and text. Each finished point is committed at
 once, so a killed client loses only the points in flight.
@@ -49,7 +49,12 @@ from pathlib import Path
 
 from ..errors import FileFormatError, InputError
 from ..fileio import write_text_atomic
-from .task import METRICS
+
+# database columns of one scheme's result, as run_schemes names them
+METRICS = ("mean_s_per_token", "std_s", "ci95_low_s", "ci95_high_s", "p99_s_per_token", "analytic_s_per_token",
+           "propagation_s_per_token", "compute_s_per_token", "satellites", "feasible_link_fraction",
+           "links_up_fraction")
+
 
 __all__ = ["SCHEMA_VERSION", "APPLICATION_ID", "DB_NAME", "LOCK_TIMEOUT_S", "ResultsDB", "inspect_results"]
 

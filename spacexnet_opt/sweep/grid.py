@@ -59,6 +59,8 @@ GRID_VERSION = 1
 MAX_SEEDS = 1000
 """Most placements per random scheme (``run.seeds``) at one point."""
 MAX_TOKENS = 10_000_000
+MAX_CONTEXT = 10_000_000
+"""Longest context a grid's ``run.context_len`` may charge."""
 """Most Monte Carlo tokens per scheme (``run.tokens``) at one point."""
 
 
@@ -67,12 +69,14 @@ class RunSettings(StrictModel):
 
     ``seeds``: placements per random scheme; ``tokens``: Monte Carlo tokens per
     scheme (0: the exact snapshot expectation, no sampling noise, as in Fig. 7);
-    ``method``: solver method of the solved schemes (None: each scheme's own).
+    ``method``: solver method of the solved schemes (None: each scheme's own);
+    ``context_len``: tokens of context the compute is charged at (None: the scenario's default, 4,096).
     """
 
     seeds: int = Field(default=3, ge=1, le=MAX_SEEDS)
     tokens: int = Field(default=0, ge=0, le=MAX_TOKENS)
     method: str | None = None
+    context_len: int | None = Field(default=None, ge=0, le=MAX_CONTEXT)
 
     @field_validator("method")
     @classmethod

@@ -10,16 +10,12 @@ from __future__ import annotations
 import time
 import traceback
 from pathlib import Path
+from ..evaluate import ComputeModel
 from ..setting import resolve_setting
+from .db import METRICS
 from ..reproduce.table import run_schemes, scheme_world
 
-__all__ = ["shell_snapshots", "run_point", "METRICS"]
-
-# database columns of one scheme's result, as run_schemes names them
-METRICS = ("mean_s_per_token", "std_s", "ci95_low_s", "ci95_high_s", "p99_s_per_token", "analytic_s_per_token",
-           "propagation_s_per_token", "compute_s_per_token", "satellites", "feasible_link_fraction",
-           "links_up_fraction")
-
+__all__ = ["shell_snapshots", "run_point"]
 
 def shell_snapshots(spec, source: str):
     """The ISL snapshots of ``spec``'s shell (the part of a setting shared by every point on that shell)."""
@@ -48,7 +44,9 @@ def run_point(spec, source: str, schemes: list[str], run, snapshots=None, levers
     start = time.perf_counter()
     try:
         setting = resolve_setting(spec, Path(source), snapshots=snapshots)
-        world, layers = scheme_world(setting, schemes, seeds=run.seeds)
+        compute = None if run.context_len is None else ComputeModel(satellite_gflops=spec.compute.satellite_gflops,
+                                                                     context_len=run.context_len)
+        world, layers = scheme_world(setting, schemes, seeds=run.seeds, compute=compute)
         table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, layers=layers, method=run.method,
                             levers=None if levers is None else dict(levers))
         return {"rows": _rows(world, table), "runtime_s": time.perf_counter() - start}

@@ -87,7 +87,7 @@ def table2_rows(doc: dict) -> list[dict[str, str]]:
 
 def sweep_rows(database: Path, params: Sequence[str]) -> list[dict[str, str]]:
     """The pinned form of a sweep's ``results.sqlite``: ordered by ``params``, then the scheme."""
-    from spacexnet_opt.sweep.task import METRICS
+    from spacexnet_opt.sweep.db import METRICS
 
     names = [*params, "scheme", *METRICS]
     quoted = [f'"{name}"' for name in names]
