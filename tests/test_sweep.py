@@ -142,12 +142,20 @@ def test_snapshots_built_once_per_distinct_shell(grid, tmp_path, monkeypatch):
     assert summary.points == 6 and built == [0.9, 1.0]  # statistics seeds do not change the shell
 
 
+def _tail(log) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-2000:]
+
+
 def _wait_rows(db, at_least: int, proc, timeout: float = 60) -> int:
+    """Rows of the sweep's database as the sweep writes them, read-only (never creating the file)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, "the sweep ended before it could be interrupted"
+        if proc.poll() is not None:
+            raise AssertionError(f"the sweep ended ({proc.returncode}) before it could be interrupted: "
+                                 f"{_tail(proc.log)}")
         try:
-            with sqlite3.connect(db) as conn:
+            with sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True) as conn:
                 n = conn.execute("SELECT COUNT(DISTINCT point_hash) FROM results").fetchone()[0]
         except sqlite3.OperationalError:
             n = 0
@@ -164,7 +172,9 @@ def test_killed_worker_then_client_then_rerun_equals_a_serial_run(grid, tmp_path
     db = tmp_path / "dask" / "results.sqlite"
     command = [sys.executable, "-c", "from spacexnet_opt.cli.interrupt import main; main()", "sweep", str(path),
                "--out", str(tmp_path / "dask"), "--workers", "2"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(tmp_path / "sweep.log", "w+b")   # a file, not a pipe: a full pipe would stall the sweep
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    proc.log = log
     family = []
     try:
         _wait_rows(db, 1, proc)

@@ -6,6 +6,8 @@ probability against candidates sorted by expected path latency). Added:
 ``Space-XNet-top2`` (the exact expected top-2 bottleneck, a QAP solved by
 exhaustive search over the E fastest candidates), ``Space-XNet-median``
 (median gateways instead of central ones, then the sorted rule) and
+``Space-XNet-opt-paper`` (the paper's rules kept: ring bands, the same satellites, one
+expert per satellite, no replicas; only the gateways chosen by the ring DP, so its gain is placement alone),
 ``Space-XNet-opt`` (the whole deployment optimised by ``spacexnet optimize``
 with :func:`spacexnet_opt.optimize.deployment.best_options`). With compute groups
 (:mod:`spacexnet_opt.optimize.compute_groups`): ``Space-XNet-opt-tp`` and, for the
@@ -13,7 +15,7 @@ second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...
 not in :data:`DEFAULT_SCHEMES`: on the mega shell they route every random gateway).
 
 >>> list(SCHEMES)
-['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp']
+['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'Space-XNet-opt-paper', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp']
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ SCHEMES: Mapping[str, Scheme] = {s.name: s for s in (
     Scheme("Space-XNet-opt", "optimised", method="optimize", levers="best_options"),
     # compute groups: the optimised deployment with groups, and every paper scheme given the same groups
     Scheme("Space-XNet-opt-tp", "optimised", method="optimize", levers=f"best_options + {_GROUPS}"),
+    # the same optimiser held to the paper's rules (listed after the others: their Monte Carlo streams stay)
+    Scheme("Space-XNet-opt-paper", "optimised", method="optimize",
+           levers="gateways dp; the paper's rules: ring bands, one expert per satellite, no replicas"),
     *(Scheme(f"{name}-tp", "grouped", base=name, levers=_GROUPS) for name in PAPER_SCHEMES),
 )}
 """Every scheme by name."""
@@ -124,7 +129,7 @@ def model_schemes(profile: ModelProfile, schemes: Sequence[str] | None = None, *
     ...
     spacexnet_opt.errors.InputError: schemes: Space-XNet-top2 needs top-2 routing, the model routes top-4 \
 (qwen1.5-moe-a2.7b); schemes it can run: RandPlace, RandIntra, RandIntra-CG, Space-XNet, Space-XNet-median, \
-Space-XNet-opt, Space-XNet-opt-tp, RandPlace-tp, RandIntra-tp, RandIntra-CG-tp, Space-XNet-tp
+Space-XNet-opt, Space-XNet-opt-tp, Space-XNet-opt-paper, RandPlace-tp, RandIntra-tp, RandIntra-CG-tp, Space-XNet-tp
     """
     unknown = [s for s in schemes or () if s not in SCHEMES]
     if unknown or schemes is not None and not schemes:

@@ -73,9 +73,15 @@ def _check_schemes(schemes: Sequence[str]) -> None:
         raise ValueError(f"unknown scheme {unknown[0]!r}; valid schemes: {', '.join(SCHEMES)}")
 
 
+PAPER_RULES = Levers(gateways="dp")
+"""The levers ``Space-XNet-opt-paper`` may use: gateways chosen by the ring DP, on the paper's ring bands (the same
+satellites), one expert per satellite, no replicas, no compute groups."""
+
+
 def _optimised(world: World, names: Sequence[str], progress: Progress, *, levers: dict | None = None) -> dict:
-    """Space-XNet-opt and -opt-tp among ``names``, optimised once on the world's own (in-sample) statistics even
-    when evaluated out of sample: -opt-tp is -opt's deployment with compute groups added.
+    """Space-XNet-opt, -opt-tp and -opt-paper among ``names``, optimised on the world's own (in-sample) statistics
+    even when evaluated out of sample: -opt-tp is -opt's deployment with compute groups added; -opt-paper keeps
+    the paper's rules (:data:`PAPER_RULES`), so its gain over Space-XNet is placement alone.
 
     ``levers``: the :class:`~spacexnet_opt.optimize.Levers` values (default:
     :func:`~spacexnet_opt.optimize.best_options`; the groups of -opt-tp by ``waterfill`` unless they say otherwise).
@@ -84,9 +90,15 @@ def _optimised(world: World, names: Sequence[str], progress: Progress, *, levers
     stats = getattr(world.setting, "statistics", None)
     if stats is not None:
         world = world.with_laws(laws_from_stats(stats), "in sample")
+    out = {}
+    if "Space-XNet-opt-paper" in names:   # the paper's rules: bands, one expert per satellite, no replicas
+        out["Space-XNet-opt-paper"] = replace(optimize_deployment(world, PAPER_RULES, progress=progress).plan,
+                                              name="Space-XNet-opt-paper")
+    if not {"Space-XNet-opt", "Space-XNet-opt-tp"} & set(names):
+        return out
     levers = best_options(world) if levers is None else Levers.of(**levers)
     result = optimize_deployment(world, levers.without_groups(), progress=progress)
-    out = {"Space-XNet-opt": result.plan}
+    out["Space-XNet-opt"] = result.plan
     if "Space-XNet-opt-tp" in names:
         grouped = add_compute_groups(world, result, method=levers.compute_group if levers.groups else "waterfill",
                                      group_size=levers.group_size, group_candidates=levers.group_candidates,
