@@ -80,7 +80,9 @@ def _named_by_toml(path: Path) -> list[Path]:
     check_nesting(text, source=path, toml=True)
     data = tomllib.loads(text)
     if data.get("format") == "spacexnet-grid":
-        return [path.parent / data["scenario"]] if isinstance(data.get("scenario"), str) else []
+        from ..sweep.grid import grid_scenario_path   # here: the boundary loads with every command
+
+        return [grid_scenario_path(data["scenario"], path)] if isinstance(data.get("scenario"), str) else []
     from ..formats.scenario import load_scenario
 
     return load_scenario(path).referenced_files(path)

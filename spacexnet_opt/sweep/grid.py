@@ -52,7 +52,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["GRID_FORMAT", "GRID_VERSION", "Axis", "Grid", "RunSettings", "parse_grid", "load_grid"]
+__all__ = ["GRID_FORMAT", "GRID_VERSION", "grid_scenario_path", "Axis", "Grid", "RunSettings", "parse_grid", "load_grid"]
 
 GRID_FORMAT = "spacexnet-grid"
 GRID_VERSION = 1
@@ -62,6 +62,24 @@ MAX_TOKENS = 10_000_000
 MAX_CONTEXT = 10_000_000
 """Longest context a grid's ``run.context_len`` may charge."""
 """Most Monte Carlo tokens per scheme (``run.tokens``) at one point."""
+
+
+def grid_scenario_path(scenario: str, grid_source: str | os.PathLike) -> Path:
+    """The scenario file a grid at ``grid_source`` names: ``scenario`` relative to the grid file's directory.
+
+    A bare name (no directory part, ``"paper.toml"`` or ``"paper"``) that is not next to the
+    grid file (as given, or with ``.toml`` added) is the shipped scenario of that name,
+    ``instances/<name>.toml``, found as ``spacexnet reproduce`` finds its default scenario (the
+    checkout's, else the working directory's); so a grid copied out of ``instances/`` still runs.
+    """
+    path = Path(grid_source).parent / scenario
+    if path.exists() or Path(scenario).name != scenario:
+        return path
+    name = scenario.removesuffix(".toml")
+    for candidate in (path.with_name(f"{name}.toml"), default_scenario(name)):
+        if candidate.is_file():
+            return candidate
+    return path
 
 
 class RunSettings(StrictModel):
@@ -157,23 +175,8 @@ class Grid(StrictModel):
         return self
 
     def base_path(self) -> Path:
-        """The base scenario file: ``scenario`` relative to the grid file's directory.
-
-        A bare name (no directory part, ``"paper.toml"`` or ``"paper"``) that is not next to the
-        grid file (as given, or with ``.toml`` added) is the shipped scenario of that name,
-        ``instances/<name>.toml``, found as
-        ``spacexnet reproduce`` finds its default scenario (the checkout's, else the working
-        directory's); so a grid copied out of ``instances/`` still runs.
-        """
-        path = Path(self.source).parent / self.scenario
-        if path.exists() or Path(self.scenario).name != self.scenario:
-            return path
-
-        name = self.scenario.removesuffix(".toml")
-        for candidate in (path.with_name(f"{name}.toml"), default_scenario(name)):
-            if candidate.is_file():
-                return candidate
-        return path
+        """The base scenario file (:func:`grid_scenario_path`)."""
+        return grid_scenario_path(self.scenario, self.source)
 
     def size(self) -> int:
         """The number of points (repeats included), by arithmetic: no point is built.
