@@ -21,9 +21,10 @@ LAYERS = [
     {"setting"},
     {"solve"},
     {"evaluate"},
+    {"serve"},
     {"optimize"},
     {"reproduce", "sweep"},
-    {"view", "serve", "timeline"},
+    {"view", "timeline"},
     {"cli"},
 ]
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
