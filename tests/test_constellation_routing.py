@@ -99,3 +99,28 @@ def test_bad_sources_and_snapshots(fragile):
         shortest_delays(fragile, [0], snapshots_idx=[12])
     with pytest.raises(InputError, match="workers"):
         list(iter_shortest_delays(fragile, [0], workers=0))
+
+
+def test_compiled_dijkstra_gives_scipys_exact_floats_on_every_snapshot():
+    # The kernel replaced scipy.sparse.csgraph.dijkstra: same float sums, so the same bits (the golden Table II
+    # depends on it), on a shell with failed links.
+    from scipy.sparse.csgraph import dijkstra
+
+    shell = WalkerShell("t", 8, 20, 550.0, 87.0, phasing=1, pattern="star")
+    snaps = build_snapshots(shell, n_snapshots=6, config=IslConfig(survival=0.8), seed=3)
+    sources = np.arange(0, 160, 7)
+    for t, got in enumerate(iter_shortest_delays(snaps, sources, workers=2)):
+        np.testing.assert_array_equal(got, dijkstra(snaps.graph(t), directed=True, indices=sources))
+
+
+def test_wanted_targets_stop_the_search_early_with_exact_values_there(fragile):
+    full = shortest_delays(fragile, [0, 30], workers=1)
+    wanted = np.zeros((2, fragile.n_sats), dtype=bool)
+    wanted[0, [1, 2]] = True          # near the source: the search stops early
+    wanted[1, 47] = True
+    for t, got in enumerate(iter_shortest_delays(fragile, [0, 30], wanted=wanted, workers=1)):
+        np.testing.assert_array_equal(got[wanted], full[t][wanted])
+        settled = np.isfinite(got) | np.isinf(got)
+        np.testing.assert_array_equal(got[settled], full[t][settled])   # anything not nan is final
+    stopped = next(iter_shortest_delays(fragile, [0, 30], wanted=wanted, workers=1))
+    assert np.isnan(stopped[0]).any()

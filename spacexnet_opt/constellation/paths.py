@@ -6,7 +6,8 @@ satellite ``s`` and goes on to gateway ``h``; its delay in snapshot ``t`` is
 The builder needs these delays for every candidate of every layer (their mean is
 the expected path latency ``tau``); the evaluator needs them for every placed
 expert. :func:`route_paths` routes each snapshot once, with Dijkstra from the
-union of all gateways asked for, and keeps a (T, K) table of the K distinct
+union of all gateways asked for (each search stops once the satellites of its
+legs are settled), and keeps a (T, K) table of the K distinct
 legs (``inf`` = no path), so one pass serves the layers of several gateway
 rules and every deployment evaluated on them.
 
@@ -126,5 +127,8 @@ def route_paths(snapshots: IslSnapshots, legs: Sequence[Legs], *, progress: Prog
 
     merged = Legs(*(np.concatenate(part) for part in zip(*(Legs(*leg).flat() for leg in legs))))
     sources = np.unique(np.concatenate([merged.gateways, merged.next_gateways]))
-    return path_delays(iter_shortest_delays(snapshots, sources, workers=workers), sources, merged,
-                       n_snapshots=snapshots.n_snapshots, progress=progress)
+    wanted = np.zeros((len(sources), snapshots.n_sats), dtype=bool)
+    for ends in (merged.gateways, merged.next_gateways):
+        wanted[np.searchsorted(sources, ends), merged.satellites] = True
+    distances = iter_shortest_delays(snapshots, sources, workers=workers, wanted=wanted)
+    return path_delays(distances, sources, merged, n_snapshots=snapshots.n_snapshots, progress=progress)

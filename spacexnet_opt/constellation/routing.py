@@ -1,8 +1,9 @@
 """Shortest-path delays from a few source satellites, per snapshot and in expectation.
 
-Dijkstra runs from the requested sources only (``scipy.sparse.csgraph.dijkstra``
-with ``indices=sources``), never all pairs, and snapshots are streamed one at a
-time so memory stays at ``O(n_sources x N)``.
+Dijkstra runs from the requested sources only, never all pairs (the compiled
+kernel of :mod:`~spacexnet_opt.constellation.dijkstra`, which releases the GIL so
+that threads route several snapshots at once), and snapshots are streamed one at
+a time so memory stays at ``O(n_sources x N)``.
 
 Disconnection rule of :func:`expected_delays`: for each (source, target) pair
 ``p_disconnected`` is the fraction of snapshots in which no path exists, and
@@ -30,6 +31,7 @@ import numpy as np
 
 from ..budget import check_routing
 from ..errors import InputError
+from .dijkstra import multi_source_dijkstra
 
 __all__ = ["default_workers", "shortest_delays", "iter_shortest_delays", "expected_delays", "ExpectedDelays",
            "DISCONNECTION_RULE", "connected_mean", "connected_average"]
@@ -94,20 +96,21 @@ def default_workers() -> int:
         return max(1, min(4, os.cpu_count() or 1))
 
 
-def iter_shortest_delays(snapshots, sources, *, snapshots_idx=None, workers: int | None = None) -> Iterator[np.ndarray]:
+def iter_shortest_delays(snapshots, sources, *, snapshots_idx=None, workers: int | None = None,
+                         wanted: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Yield, snapshot by snapshot, the (n_src, N) shortest-path delays in seconds (``inf`` = no path).
 
-    Snapshots are solved by ``workers`` threads (scipy's Dijkstra releases the
-    GIL) with a bounded look-ahead, so at most ``2 * workers + 1`` results are
-    held at once; they are yielded in snapshot order.
+    Snapshots are solved by ``workers`` threads (the Dijkstra kernel releases
+    the GIL) with a bounded look-ahead, so at most ``2 * workers + 1`` results
+    are held at once; they are yielded in snapshot order. ``wanted`` (bool,
+    (n_src, N)): the targets each source needs; its search stops once they are
+    settled, and its other entries may be ``nan``.
 
     >>> from spacexnet_opt.constellation import preset, build_snapshots
     >>> snaps = build_snapshots(preset("paper"), n_snapshots=3)
     >>> [d.shape for d in iter_shortest_delays(snaps, [0, 5])]
     [(2, 1056), (2, 1056), (2, 1056)]
     """
-    from scipy.sparse.csgraph import dijkstra
-
     src = _sources(snapshots, sources)
     idx = _snapshot_indices(snapshots, snapshots_idx)
     check_routing(len(src), snapshots.n_sats, len(idx), field="sources")
@@ -115,8 +118,11 @@ def iter_shortest_delays(snapshots, sources, *, snapshots_idx=None, workers: int
     if workers < 1:
         raise InputError(f"must be a positive integer, got {workers}", field="workers")
 
+    wanted = np.zeros((len(src), snapshots.n_sats), dtype=bool) if wanted is None else wanted
+
     def solve(t):
-        return dijkstra(snapshots.graph(int(t)), directed=True, indices=src)
+        graph = snapshots.graph(int(t))
+        return multi_source_dijkstra(graph.indptr, graph.indices, graph.data, src, wanted)
 
     if workers == 1 or len(idx) == 1:
         yield from map(solve, idx)
