@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from functools import lru_cache
 
 import numpy as np
 
@@ -42,7 +43,17 @@ def _evaluator(problem):
         return (lambda a: problem.distance[a[:, i], a[:, j]] @ weights), max(len(i), 1)
     sets, inverse = np.unique(np.sort(problem.sets, axis=1), axis=0, return_inverse=True)
     weights = np.bincount(inverse.ravel(), weights=problem.weights, minlength=len(sets))
-    return (lambda a: problem.tau[a[:, sets]].max(axis=2) @ weights), max(sets.size, 1)
+    return (lambda a: problem.tau[a][:, sets].max(axis=2) @ weights), max(sets.size, 1)
+
+
+@lru_cache(maxsize=2)
+def _assignments(n: int, m: int) -> np.ndarray:
+    """Every injective map of ``m`` items into ``n`` slots, one per row, in lexicographic order (read-only)."""
+    count = math.perm(n, m)
+    flat = itertools.chain.from_iterable(itertools.permutations(range(n), m))
+    maps = np.fromiter(flat, dtype=np.int64, count=count * m).reshape(count, m)
+    maps.flags.writeable = False
+    return maps
 
 
 def solve_brute(problem, *, time_limit=None, rng=None, max_assignments: int = MAX_ASSIGNMENTS) -> BackendOutput:
@@ -72,10 +83,10 @@ def solve_brute(problem, *, time_limit=None, rng=None, max_assignments: int = MA
     evaluate, work = _evaluator(problem)
     chunk = max(1, _CHUNK_ELEMENTS // work)
     deadline = None if time_limit is None else time.perf_counter() + time_limit
-    maps = itertools.permutations(range(n), m)
+    maps = _assignments(n, m)
     best_value, best, seen = np.inf, None, 0
-    while block := list(itertools.islice(maps, chunk)):
-        block = np.array(block, dtype=np.int64).reshape(len(block), m)
+    for start in range(0, count, chunk):
+        block = maps[start:start + chunk]
         values = evaluate(block)
         seen += len(block)
         k = int(np.argmin(values))
