@@ -174,6 +174,19 @@ def test_optimize_then_evaluate_agrees_with_prediction(cli, tiny, base_predictio
     assert doc.predicted.s_per_token <= base_prediction + 1e-12
 
 
+def test_method_options_reach_the_method_and_the_file(cli, tiny, tmp_path):
+    # One pass of the capacity local search stops before the default's 200 passes do: a worse layout, and the
+    # file records the option.
+    predicted = {}
+    for extra in ([], ["-O", "max_passes=1"]):
+        out = tmp_path / f"d{len(extra)}.json"
+        assert cli("optimize", tiny, "-o", out, "--capacity", "2", *extra).exit_code == 0
+        doc = load_deployment(out)
+        predicted[len(extra)] = doc.predicted.s_per_token
+        assert doc.options.get("method_options") == ({"capacity-search": {"max_passes": 1}} if extra else None)
+    assert predicted[2] > predicted[0]
+
+
 def test_converted_placement_evaluates_like_the_pair(cli, tiny, tmp_path):
     inst, pl, dep = tmp_path / "i.json", tmp_path / "p.json", tmp_path / "d.json"
     assert cli("build", tiny, "-o", inst).exit_code == 0
@@ -194,6 +207,13 @@ def test_converted_placement_evaluates_like_the_pair(cli, tiny, tmp_path):
     (["--replicas", "-2"], "--replicas: must be at least 0, got -2"),
     (["--shape", "free", "--capacity", "2"], "--capacity: capacity above one works with the bands and regions "
                                              "shapes, not free"),
+    (["--capacity", "2", "-O", "max_passes=0"], "--option: capacity-search.max_passes must be a positive integer, "
+                                                "got 0"),
+    (["--capacity", "2", "-O", "time_limit=5"], "--option: 'time_limit' is not an option of capacity-search "
+                                                "(valid: batch, exhaustive_limit, max_passes, search_limit)"),
+    (["-O", "max_passes=3"], "--option: no chosen method takes options, got 'max_passes=3'"),
+    (["--replicas", "2", "--replica-method", "milp", "-O", "milp.time_limit=soon"],
+     "--option: milp.time_limit must be a positive number or null, got 'soon'"),
 ])
 def test_bad_options_are_one_line_errors(cli, tiny, tmp_path, options, message):
     res = cli("optimize", tiny, "-o", tmp_path / "d.json", *options)

@@ -17,7 +17,7 @@ spacexnet_opt.errors.InputError: --option: 'kicks' is not an option of hungarian
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import InputError
@@ -35,11 +35,17 @@ def _value(text: str) -> Any:
         return text
 
 
-def method_options(items: Sequence[str] | None, methods: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Options per method (only methods that receive one) from ``--option`` ``items``."""
-    declared = {m: set(get_method(m).options) for m in methods}
+def method_options(items: Sequence[str] | None, methods: Sequence[str],
+                   registry: Mapping[str, Iterable[str]] | None = None) -> dict[str, dict[str, Any]]:
+    """Options per method (only methods that receive one) from ``--option`` ``items``.
+
+    ``registry`` maps a method to its option names (default: the solver registry's).
+    """
+    declared = {m: set(get_method(m).options if registry is None else registry[m]) for m in methods}
     out: dict[str, dict[str, Any]] = {}
     for item in items or ():
+        if not methods:
+            raise InputError(f"no chosen method takes options, got {item!r}", field=FIELD)
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise InputError(f"expected KEY=VALUE or METHOD.KEY=VALUE, got {item!r}", field=FIELD)

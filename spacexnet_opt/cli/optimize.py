@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from .console import progress_bar, result_console, stage_reporter
+from .method_options import method_options as parse_options
 
 __all__ = ["register"]
 
@@ -64,18 +65,25 @@ def register_optimize(app: typer.Typer) -> None:
                                           help="Split each layer's non-expert work: none (paper), waterfill, exact."),
         group_size: int = typer.Option(16, "--group-size", help="Most satellites in one compute group."),
         group_candidates: int = typer.Option(32, "--group-candidates", help="Nearest satellites considered per group."),
+        method_options: Optional[list[str]] = typer.Option(
+            None, "--option", "-O", metavar="KEY=VALUE",
+            help="A method option, repeatable: KEY=VALUE or METHOD.KEY=VALUE for the methods the levers run "
+                 "(capacity-search with --capacity above 1, global-lap with --shape free, milp with "
+                 "--replica-method milp), e.g. -O time_limit=30."),
     ) -> None:
         """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
         from ..evaluate import deployment_to_file, predicted_from, world_from_file
         from ..evaluate.memory import scenario_memory
         from ..formats.deployment import save_deployment, scenario_ref
         from ..optimize import Levers, optimize_deployment
+        from ..optimize.method_options import METHOD_OPTIONS, chosen_methods
 
         import time
 
         levers = Levers.of(shape=shape, ring=ring, gateways=gateways, replicas=replicas, replica_method=replica_method,
                            capacity=capacity, gateway_candidates=gateway_candidates, opt_snapshots=opt_snapshots,
                            compute_group=compute_group, group_size=group_size, group_candidates=group_candidates)
+        tuned = parse_options(method_options, chosen_methods(levers), METHOD_OPTIONS)
         start = time.perf_counter()
         with progress_bar() as bar:
             progress = stage_reporter(bar)
@@ -83,7 +91,8 @@ def register_optimize(app: typer.Typer) -> None:
             world = world_from_file(scenario)
             progress("building the world", 1, 1)
             memory, bpp = scenario_memory(scenario, world.shell) if levers.groups else (None, 2.0)
-            result = optimize_deployment(world, levers, memory=memory, bytes_per_param=bpp, progress=progress)
+            result = optimize_deployment(world, levers, memory=memory, bytes_per_param=bpp, method_options=tuned,
+                                         progress=progress)
         ev = result.evaluation
         doc = deployment_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
                            objectives=ev.snapshot.propagation_s, decisions=result.decisions,

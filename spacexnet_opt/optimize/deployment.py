@@ -61,7 +61,10 @@ True
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -72,6 +75,7 @@ from ..formats.deployment import Decision
 from ..evaluate.deployment import Deployment, deployment_from_solver
 from .compute_groups import add_compute_groups
 from .levers import Levers
+from .method_options import METHOD_OPTIONS, check_method_options, chosen_methods
 from .capacity import capacity_hosts, capacity_limit, exhaustive
 from .gateways import layer_costs, ring_dp
 from .gateway_legs import candidate_delays, gateway_legs
@@ -133,30 +137,33 @@ def _dp_gateways(world, subnets, activation, *, n_candidates, opt_snapshots, say
                 "objective_before_s": centre_total, "objective_after_s": total}
 
 
-def _experts(world, subnets, shape, gateways, legs, activation, capacity, say):
+def _experts(world, subnets, shape, gateways, legs, activation, capacity, say, options):
     if shape == "free":
-        hosts, status = global_assignment(legs.tau, activation, gateways)
+        hosts, status = global_assignment(legs.tau, activation, gateways, **options.get("global-lap", {}))
         return hosts, "global-lap", status
     hosts = subnet_hosts(legs.tau, subnets.members, gateways, activation)
     if capacity == 1:
         return hosts, "sorted", Status.OPTIMAL
     times = world.times
+    search = {**METHOD_OPTIONS["capacity-search"], **options.get("capacity-search", {})}
     for l, members in enumerate(subnets.members):
         say("capacity: local search", l, len(subnets.members))
         cand = members[members != gateways[l]]
         contention = times.expert_s * world.compute.satellite_gflops / world.compute.gflops(cand)
-        hosts[l] = capacity_hosts(legs.tau[l, cand], cand, activation[l], world.laws[l], capacity, contention)
-    status = Status.OPTIMAL if exhaustive(len(cand), activation.shape[1]) else Status.FEASIBLE
+        hosts[l] = capacity_hosts(legs.tau[l, cand], cand, activation[l], world.laws[l], capacity, contention,
+                                  **search)
+    status = Status.OPTIMAL if exhaustive(len(cand), activation.shape[1], search["exhaustive_limit"]) \
+        else Status.FEASIBLE
     return hosts, "capacity-search", status
 
 
-def _replicate(world, plan, legs, activation, budget, method):
+def _replicate(world, plan, legs, activation, budget, method, options):
     used = np.unique(np.concatenate([plan.gateways, plan.hosts.ravel()]))
     spare = np.setdiff1d(np.arange(world.n_sats), used)
     delay = np.where(np.isfinite(legs.delay), legs.delay, np.nanmax(legs.tau[np.isfinite(legs.tau)]) * 4)
     layers = np.arange(plan.n_layers)[:, None]
     current = delay[:, layers, plan.hosts[:, :, 0]]
-    fn = greedy_replicas if method == "greedy" else milp_replicas
+    fn = greedy_replicas if method == "greedy" else partial(milp_replicas, **options.get("milp", {}))
     choice = fn(current, delay[:, :, spare], activation, budget)
     hosts = np.concatenate([plan.hosts, np.full(plan.hosts.shape[:2] + (max(1, budget),), -1)], axis=2)
     for l, i, c in choice.copies:
@@ -186,7 +193,7 @@ def _shape_and_gateways(world, *, shape, ring, gateways, activation, n_candidate
     return subnets, gw, decisions
 
 
-def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activation, say):
+def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activation, say, options):
     """Experts on the routed gateways: ``(plan, method, legs, decision)``."""
 
     start = time.perf_counter()
@@ -194,7 +201,7 @@ def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activa
     if paper:
         plan, method, status = baseline, "sorted", Status.OPTIMAL
     else:
-        hosts, method, status = _experts(world, subnets, shape, gw, legs, activation, capacity, say)
+        hosts, method, status = _experts(world, subnets, shape, gw, legs, activation, capacity, say, options)
         plan = Deployment(gw, hosts, name="Space-XNet-opt", capacity=capacity)
     objective = float((activation * np.take_along_axis(legs.tau, plan.hosts[:, :, 0], axis=1)).sum()) \
         if legs is not None and capacity == 1 else None
@@ -220,16 +227,18 @@ def _keep_better(world, plan, baseline, method, decisions, say):
 
 
 def optimize_deployment(world, levers: Levers | None = None, *, memory: float | None = None,
-                        bytes_per_param: float = 2.0, progress: Progress | None = None,
-                        **values) -> OptimizeResult:
+                        bytes_per_param: float = 2.0, method_options: Mapping[str, Mapping[str, Any]] | None = None,
+                        progress: Progress | None = None, **values) -> OptimizeResult:
     """Optimise the deployment of ``world`` with ``levers`` (default: the paper's), changed by ``values``
     (lever names and values, :class:`~.levers.Levers`), see the module docstring.
 
     ``memory`` (GB per satellite) and ``bytes_per_param`` bound the compute groups' shares when the scenario
-    has a memory model.
+    has a memory model. ``method_options`` (method -> option -> value) tune the methods the levers run
+    (:data:`~.method_options.METHOD_OPTIONS`).
     """
 
     levers = Levers.of(levers, **values)
+    tuned = check_method_options(method_options, chosen_methods(levers))
     shape, ring, gateways, capacity = levers.shape, levers.ring, levers.gateways, levers.capacity
     replicas, replica_method, n_candidates = levers.replicas, levers.replica_method, levers.gateway_candidates
     opt_snapshots = levers.opt_snapshots
@@ -238,7 +247,8 @@ def optimize_deployment(world, levers: Levers | None = None, *, memory: float | 
     say: Progress = progress or no_progress
     options = {"shape": shape, "ring": ring if shape == "free" else shape, "gateways": gateways,
                "replicas": replicas, "replica_method": replica_method, "capacity": capacity,
-               "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots}
+               "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots,
+               **({"method_options": tuned} if tuned else {})}
     activation = np.array([layer.activation for layer in world.layers])
     baseline = deployment_from_solver(world.layers, objective="linear", method="sorted",
                                                       name="Space-XNet")
@@ -247,12 +257,12 @@ def optimize_deployment(world, levers: Levers | None = None, *, memory: float | 
                                                  opt_snapshots=opt_snapshots, say=say)
     paper = shape == "bands" and gateways == "center" and capacity == 1
     plan, method, legs, decision = _place(world, subnets, gw, baseline, shape=shape, paper=paper, capacity=capacity,
-                                          keep=replicas > 0, activation=activation, say=say)
+                                          keep=replicas > 0, activation=activation, say=say, options=tuned)
     decisions.append(decision)
     if replicas:
         start = time.perf_counter()
         say("replicas", 0, 1)
-        plan, choice = _replicate(world, plan, legs, activation, replicas, replica_method)
+        plan, choice = _replicate(world, plan, legs, activation, replicas, replica_method, tuned)
         decisions.append(Decision(decision="replication", method=replica_method, objective=choice.saving,
                                   bound=choice.bound, status=choice.status, runtime_s=time.perf_counter() - start,
                                   detail={"objective": "saving of sum p E_t[min over copies D_t] (s)",
