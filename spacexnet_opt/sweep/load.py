@@ -124,15 +124,15 @@ def _number(value: Any) -> float:
 def curves(rows: list[dict], *, name: str = "scheme") -> list[Curve]:
     """The curves of ``rows`` (results rows, or ``spacexnet serve`` runs flattened alike) with serving metrics:
     one per ``rows[name]`` and combination of the parameters that vary but are not the rate itself (a
-    column equal to ``rate_per_s`` on every row), points in order of the offered rate."""
+    column equal to ``rate_per_s`` on every row that has it), points in order of the offered rate."""
     rows = [r for r in rows if r.get("tokens_per_s") is not None]
     skip = {name, *KEY_COLUMNS, *TAIL_COLUMNS, *SERVING_METRICS}
     columns = [c for c in dict.fromkeys(k for r in rows for k in r) if c not in skip]
     vary = [c for c in columns if len({repr(r.get(c)) for r in rows}) > 1
-            and any(r.get(c) != r["rate_per_s"] for r in rows)]
+            and any(r.get(c) is not None and r.get(c) != r["rate_per_s"] for r in rows)]
     groups: dict[str, list[dict]] = {}
     for r in rows:
-        label = " ".join([str(r[name]), *(f"{c}={r.get(c)}" for c in vary)])
+        label = " ".join([str(r[name]), *(f"{c}={r[c]}" for c in vary if r.get(c) is not None)])
         groups.setdefault(label, []).append(r)
     out = []
     for label, mine in groups.items():
