@@ -161,7 +161,7 @@ def _settings(model: type[BaseModel], values: dict, prefix: str, where: str, gri
 def _resolve(grid: Grid, base: dict, assignment: dict, where: str,
              workload: dict | None) -> tuple[Scenario, RunSettings, Any, Workload | None]:
     data = json.loads(json.dumps(base))
-    load = None if workload is None else json.loads(json.dumps(workload))
+    load: dict = json.loads(json.dumps(workload or {}))  # workload. fields need a workload (_check_workload)
     run, levers = grid.run.model_dump(), {}
     for path, value in (grid.set | assignment).items():
         if path.startswith(RUN):
@@ -178,7 +178,7 @@ def _resolve(grid: Grid, base: dict, assignment: dict, where: str,
         spec = validate_document(Scenario, data, kind="spacexnet-scenario", version=1, source=grid.source)
     except InputError as exc:
         raise InputError(f"{exc.field}: {exc.message}", field=where, source=grid.source) from None
-    return spec, settings, optimize, None if load is None else resolve_workload(load, where, grid)
+    return spec, settings, optimize, None if workload is None else resolve_workload(load, where, grid)
 
 
 def _has_levers(grid: Grid) -> bool:
