@@ -70,11 +70,15 @@ def _content(db) -> list[tuple]:
      "shapes"),
 ])
 def test_bad_grid_is_one_line_before_any_task(cli, grid, tmp_path, axes, message):
-    result = cli("sweep", grid(axes), "--out", tmp_path / "out", "--workers", 0)
+    assert_refused(cli("sweep", grid(axes), "--out", tmp_path / "out", "--workers", 0), message, tmp_path / "out")
+
+
+def assert_refused(result, message: str, out) -> None:
+    """``result`` is one ``error:`` line holding ``message``, exit code 2, and ``out`` was not created."""
     assert result.exit_code == 2
     line = result.output.strip()
     assert "\n" not in line and line.startswith("error: ") and message in line
-    assert not (tmp_path / "out").exists()
+    assert not out.exists()
 
 
 def test_fig7_axes_give_the_reproduce_numbers(grid, tmp_path):
