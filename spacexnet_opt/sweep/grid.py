@@ -67,7 +67,8 @@ MAX_CONTEXT = 10_000_000
 
 
 def grid_scenario_path(scenario: str, grid_source: str | os.PathLike) -> Path:
-    """The scenario file a grid at ``grid_source`` names: ``scenario`` relative to the grid file's directory.
+    """The scenario (or workload) file a grid at ``grid_source`` names: ``scenario`` relative to the grid
+    file's directory.
 
     A bare name (no directory part, ``"paper.toml"`` or ``"paper"``) that is not next to the
     grid file (as given, or with ``.toml`` added) is the shipped scenario of that name,

@@ -68,12 +68,13 @@ def serving_rows(path: str | os.PathLike) -> list[dict]:
 def serving_figure(paths: list):
     """The plotly figure of the curves of every path of ``paths`` (:func:`serving_rows`): p99 TPOT (left)
     and p99 TTFT (right) against tokens/s; hovering a point shows its offered rate."""
+    from plotly.colors import qualitative
     from plotly.subplots import make_subplots
 
     found = curves([row for path in paths for row in serving_rows(path)])
     fig = make_subplots(rows=1, cols=2, subplot_titles=("p99 TPOT against throughput", "p99 TTFT against throughput"))
     for i, curve in enumerate(found):
-        colour = f"hsl({(i * 67) % 360}, 65%, 45%)"
+        colour = qualitative.Plotly[i % len(qualitative.Plotly)]
         for col, ys in ((1, curve.tpot_p99_s), (2, curve.ttft_p99_s)):
             fig.add_scatter(name=curve.label, legendgroup=curve.label, showlegend=col == 1, x=curve.tokens_per_s,
                             y=ys, customdata=curve.rate_per_s, mode="lines+markers", row=1, col=col,
