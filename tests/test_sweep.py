@@ -12,7 +12,7 @@ import pytest
 
 from spacexnet_opt.reproduce import reproduce_sweeps
 from spacexnet_opt.formats.scenario import load_scenario
-from spacexnet_opt.sweep import load_grid, run_sweep
+from spacexnet_opt.sweep import SCHEMA_VERSION, load_grid, run_sweep
 
 from test_evaluate_cli import TINY
 
@@ -70,11 +70,15 @@ def _content(db) -> list[tuple]:
      "shapes"),
 ])
 def test_bad_grid_is_one_line_before_any_task(cli, grid, tmp_path, axes, message):
-    result = cli("sweep", grid(axes), "--out", tmp_path / "out", "--workers", 0)
+    assert_refused(cli("sweep", grid(axes), "--out", tmp_path / "out", "--workers", 0), message, tmp_path / "out")
+
+
+def assert_refused(result, message: str, out) -> None:
+    """``result`` is one ``error:`` line holding ``message``, exit code 2, and ``out`` was not created."""
     assert result.exit_code == 2
     line = result.output.strip()
     assert "\n" not in line and line.startswith("error: ") and message in line
-    assert not (tmp_path / "out").exists()
+    assert not out.exists()
 
 
 def test_fig7_axes_give_the_reproduce_numbers(grid, tmp_path):
@@ -107,7 +111,7 @@ def test_failing_point_is_recorded_and_the_rest_resumes(cli, grid, tmp_path):
     with sqlite3.connect(tmp_path / "out" / "results.sqlite") as conn:
         failed = conn.execute('SELECT DISTINCT "constellation.walker.n_planes", error FROM results '
                               "WHERE error IS NOT NULL").fetchall()
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     assert [n for n, _ in failed] == [4] and "InputError" in failed[0][1]
     assert len((tmp_path / "out" / "results.csv").read_text().splitlines()) == 1 + 4 * 4
     assert (tmp_path / "out" / "sweep_isl.survival.png").stat().st_size > 1000

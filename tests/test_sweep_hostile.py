@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spacexnet_opt.sweep import load_grid, run_sweep
-from spacexnet_opt.sweep.db import APPLICATION_ID
+from spacexnet_opt.sweep.db import APPLICATION_ID, SCHEMA_VERSION, SERVING_METRICS
 
 from test_evaluate_cli import TINY
 
@@ -112,7 +112,7 @@ def _other_program(path):
 def _newer_schema(path):
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute("PRAGMA user_version = 2")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
         conn.execute("CREATE TABLE results (x)")
 
 
@@ -121,7 +121,8 @@ def _newer_schema(path):
                        "user_version 0)"),
     (_other_program, "results.sqlite: application_id: not a sweep results database (application_id 0x2a: another "
                      "program's)"),
-    (_newer_schema, "results.sqlite: user_version: results schema version 2 is newer than this spacexnet-opt's 1"),
+    (_newer_schema, f"results.sqlite: user_version: results schema version {SCHEMA_VERSION + 1} is newer than this "
+                    f"spacexnet-opt's {SCHEMA_VERSION}"),
     (lambda p: p.write_text("id,name\n1,theirs\n"), "results.sqlite: not a sweep results database (not an SQLite file)"),
     (lambda p: p.mkdir(), "results.sqlite: is a directory, not a results database"),
 ])
@@ -153,12 +154,15 @@ def test_a_truncated_database_is_refused_untouched(cli, files, tmp_path):
 def test_a_version_1_database_from_before_application_id_is_migrated(cli, files, tmp_path):
     database = run_sweep(load_grid(files), tmp_path / "out", workers=0).database
     with sqlite3.connect(database) as conn:
-        conn.execute("PRAGMA application_id = 0")  # as written before application_id existed
+        for column in SERVING_METRICS:  # as written by schema version 1, before application_id existed
+            conn.execute(f"ALTER TABLE results DROP COLUMN {column}")
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("PRAGMA application_id = 0")
     result = cli("sweep", files, "--out", tmp_path / "out", "--workers", 0)
     assert result.exit_code == 0 and "2 points: 2 finished before, 0 run" in result.output
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_a_locked_database_is_waited_for_then_refused(cli, files, tmp_path):

@@ -53,14 +53,15 @@ def register(app: typer.Typer) -> None:
                                        help="Refuse a grid of more points (before checking any)."),
         csv: bool = typer.Option(False, "--csv", help="Also export the database to DIR/results.csv."),
         plot: bool = typer.Option(False, "--plot", help="Also draw DIR/sweep_<axis>.png, one per axis (Fig. 7 "
-                                                        "style)."),
+                                                        "style), and for a load sweep DIR/serving_curve.png "
+                                                        "(p99 TPOT against tokens/s per scheme)."),
     ) -> None:
         """Run every unfinished point of GRID_FILE; a re-run skips the points already in DIR/results.sqlite."""
         from ..fileio import discard_pending_outputs
         from ..sweep import DB_NAME, ResultsDB, distinct, load_grid, run_sweep
         from ..sweep.cluster import check_scheduler, check_workers
         from ..sweep.db import inspect_results
-        from ..sweep.plot import plot_axes
+        from ..sweep.plot import plot_axes, plot_serving
         from ..sweep.points import check_size
         from .exit_codes import INTERRUPTED, interrupt_message
 
@@ -103,7 +104,8 @@ def register(app: typer.Typer) -> None:
             db.close()
             typer.echo(f"wrote {Path(out) / 'results.csv'} ({rows} rows)")
         if plot:
-            for path in plot_axes(grid, summary.database, out, points=every):
-                typer.echo(f"wrote {path}")
+            for path in [*plot_axes(grid, summary.database, out, points=every), plot_serving(summary.database, out)]:
+                if path is not None:
+                    typer.echo(f"wrote {path}")
         if summary.failed:
             raise typer.Exit(1)

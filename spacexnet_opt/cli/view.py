@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -70,6 +70,10 @@ def register(app: typer.Typer) -> None:
         results: Optional[Path] = typer.Option(None, "--results",
                                                help="A reproduce table2.json or a sweep results.sqlite (or its "
                                                     "directory) to chart beside the map."),
+        serving: Optional[List[Path]] = typer.Option(None, "--serving",
+                                                     help="A load sweep's results.sqlite (or its directory) or a "
+                                                          "spacexnet serve -o JSON: adds the throughput-latency "
+                                                          "curves (repeatable)."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the sampled token whose path is drawn."),
     ) -> None:
         """Write one offline HTML page: a map and a globe with satellites, ISLs, subnets, gateways, experts,
@@ -77,12 +81,15 @@ def register(app: typer.Typer) -> None:
 
         A deployment file also shows its expert replicas and compute groups.
         """
-        from ..view import globe_figure, layer_figure, make_scene, map_figure, results_figure, write_view
+        from ..view import globe_figure, layer_figure, make_scene, map_figure, results_figure, serving_figure, write_view
 
+        curve = serving_figure(serving) if serving else None  # a bad curve file is refused before the world is built
         world, deployment, label = _world_and_deployment(instance, placement)
         scene = make_scene(world, deployment, frames=frames, seed=seed)
         figures = [(map_figure(scene, up_links=up_links), globe_figure(scene)), layer_figure(world, deployment)]
         if results is not None:
             figures.append(results_figure(results))
+        if curve is not None:
+            figures.append(curve)
         size = write_view(out, figures, title=f"{world.name}: {label}")
         typer.echo(f"wrote {out} ({size / 1e6:.1f} MB, {world.n_sats} satellites, {len(scene.frames)} snapshots)")

@@ -1,19 +1,23 @@
 """The sweep's results database: one SQLite file, one row per point and scheme.
 
-Schema version 1 (``PRAGMA user_version``), marked as this tool's by
+Schema version 2 (``PRAGMA user_version``), marked as this tool's by
 ``PRAGMA application_id`` = :data:`APPLICATION_ID`: table ``results`` with
 ``point_hash``, ``point_index``, ``scheme``, ``scheme_index``, one column per
 grid parameter (named as the axis), the metrics of
 :data:`METRICS`, ``runtime_s`` (the point's wall
-time) and ``error`` (NULL on success); ``UNIQUE (point_hash, scheme)``. Table
+time), ``error`` (NULL on success) and the serving metrics of load sweeps,
+:data:`SERVING_METRICS` (NULL without a workload); ``UNIQUE (point_hash, scheme)``. Table
 ``sweep`` holds the grid's name and text. Each finished point is committed at
 once, so a killed client loses only the points in flight.
 
 Before anything is written the file is recognised (:func:`inspect_results`):
 a missing or empty file is new; a file with our ``application_id`` and schema
-version is ours; a version-1 file written before the ``application_id``
+version 2 or 1 is ours; a version-1 file written before the ``application_id``
 existed (exactly the tables ``sweep`` and ``results`` with our key columns)
-is ours and gets the ``application_id`` when first written. Anything else (a
+is ours and gets the ``application_id`` when first written. A version-1 file
+is read as it is (its rows have no serving metrics) and gets the serving
+columns and version 2 when first written (the only migrations, and only of
+this tool's own schema). Anything else (a
 directory, a file that is not SQLite, a truncated or corrupt one, another
 program's database, a newer schema) is one :class:`~spacexnet_opt.errors.InputError`
 naming the file, and the file is left as it was. A database another process
@@ -54,11 +58,17 @@ from ..fileio import write_text_atomic
 METRICS = ("mean_s_per_token", "std_s", "ci95_low_s", "ci95_high_s", "p99_s_per_token", "analytic_s_per_token",
            "propagation_s_per_token", "compute_s_per_token", "satellites", "feasible_link_fraction",
            "links_up_fraction")
+SERVING_METRICS = ("rate_per_s", "ttft_mean_s", "ttft_p99_s", "tpot_mean_s", "tpot_p99_s", "tokens_per_s",
+                   "requests_per_s", "slo_attainment", "completed", "max_utilisation", "busiest_satellite")
+"""Columns of a load sweep's serving run of one scheme (schema version 2; NULL on a point without a workload)."""
+INTEGER_COLUMNS = ("satellites", "completed", "busiest_satellite")
 
 
-__all__ = ["SCHEMA_VERSION", "APPLICATION_ID", "DB_NAME", "LOCK_TIMEOUT_S", "ResultsDB", "inspect_results"]
+__all__ = ["METRICS", "SERVING_METRICS", "SCHEMA_VERSION", "APPLICATION_ID", "DB_NAME", "LOCK_TIMEOUT_S", "ResultsDB", "inspect_results"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Schema versions read; version 1 (no serving columns) is migrated when first written."""
 APPLICATION_ID = 0x53584E54
 """``PRAGMA application_id`` of a spacexnet-opt results database (``"SXNT"``)."""
 DB_NAME = "results.sqlite"
@@ -66,6 +76,7 @@ LOCK_TIMEOUT_S = 10.0
 """Default wait for a database another process holds locked."""
 KEY_COLUMNS = ("point_hash", "point_index", "scheme", "scheme_index")
 TAIL_COLUMNS = (*METRICS, "runtime_s", "error")
+"""The columns after the parameters in schema version 1 (its signature); version 2 appends :data:`SERVING_METRICS`."""
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 Notify = Callable[[str], None]
@@ -73,6 +84,11 @@ Notify = Callable[[str], None]
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _typed(column: str) -> str:
+    """A metric column's declaration."""
+    return f"{column} {'INTEGER' if column in INTEGER_COLUMNS else 'REAL'}"
 
 
 def _is_locked(exc: sqlite3.Error) -> bool:
@@ -117,11 +133,11 @@ def _kind(conn, path: Path) -> str:
         if version > SCHEMA_VERSION:
             raise FileFormatError(f"results schema version {version} is newer than this spacexnet-opt's "
                                   f"{SCHEMA_VERSION}", field="user_version", source=path)
-        if version == SCHEMA_VERSION:
+        if version in READABLE_VERSIONS:
             return "ours"
     elif app_id == 0 and not tables and version == 0:
         return "new"
-    elif app_id == 0 and version == SCHEMA_VERSION and _our_tables(tables):
+    elif app_id == 0 and version == 1 and _our_tables(tables):
         return "legacy"
     if app_id not in (0, APPLICATION_ID):
         raise FileFormatError(f"not a sweep results database (application_id {app_id:#x}: another "
@@ -203,7 +219,7 @@ class ResultsDB:
         self.path = Path(path)
         self.params = list(params)
         self.lock_timeout, self.notify = lock_timeout, notify
-        clash = set(self.params) & {*KEY_COLUMNS, *TAIL_COLUMNS}
+        clash = set(self.params) & {*KEY_COLUMNS, *TAIL_COLUMNS, *SERVING_METRICS}
         if clash:
             raise InputError(f"axis name {sorted(clash)[0]!r} is a results column; rename the axis", source=self.path)
         self.conn, _ = _recognise(self.path, lock_timeout=lock_timeout, notify=notify)
@@ -238,13 +254,16 @@ class ResultsDB:
         columns = ", ".join([
             "point_hash TEXT NOT NULL", "point_index INTEGER", "scheme TEXT NOT NULL", "scheme_index INTEGER",
             *(_quote(p) for p in self.params),
-            *(f"{m} {'INTEGER' if m == 'satellites' else 'REAL'}" for m in METRICS),
-            "runtime_s REAL", "error TEXT", "UNIQUE (point_hash, scheme)"])
+            *(_typed(m) for m in METRICS), "runtime_s REAL", "error TEXT", *(_typed(m) for m in SERVING_METRICS),
+            "UNIQUE (point_hash, scheme)"])
         self.conn.execute(f"CREATE TABLE IF NOT EXISTS results ({columns})")
         have = {row[1] for row in self.conn.execute("PRAGMA table_info(results)")}
         for name in self.params:
             if name not in have:
                 self.conn.execute(f"ALTER TABLE results ADD COLUMN {_quote(name)}")
+        for name in SERVING_METRICS:  # a version-1 database becomes version 2
+            if name not in have:
+                self.conn.execute(f"ALTER TABLE results ADD COLUMN {_typed(name)}")
         self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.conn.executemany("INSERT OR REPLACE INTO sweep VALUES (?, ?)",
@@ -261,12 +280,13 @@ class ResultsDB:
 
     def record(self, *, point_hash: str, point_index: int, params: dict, schemes: list[str], result: dict) -> None:
         """Write one point's rows (one per scheme) and commit; a repeat replaces the earlier rows."""
-        names = [*KEY_COLUMNS, *self.params, *TAIL_COLUMNS]
+        names = [*KEY_COLUMNS, *self.params, *TAIL_COLUMNS, *SERVING_METRICS]
         rows = []
         for index, scheme in enumerate(schemes):
             metrics = result.get("rows", {}).get(scheme, {})
             rows.append([point_hash, point_index, scheme, index, *(params.get(p) for p in self.params),
-                         *(metrics.get(m) for m in METRICS), result.get("runtime_s"), result.get("error")])
+                         *(metrics.get(m) for m in METRICS), result.get("runtime_s"), result.get("error"),
+                         *(metrics.get(m) for m in SERVING_METRICS)])
         sql = (f"INSERT OR REPLACE INTO results ({', '.join(map(_quote, names))}) "
                f"VALUES ({', '.join('?' * len(names))})")
         self._write(lambda: self.conn.executemany(sql, rows))

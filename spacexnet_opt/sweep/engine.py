@@ -51,7 +51,8 @@ def _serial(todo: list[Point], source: str, record: Callable[[Point, dict], None
                 cached = (key, shell_snapshots(point.spec, source))
             except Exception:  # the point's own run reports it
                 cached = (key, None)
-        record(point, run_point(point.spec, source, list(point.schemes), point.run, cached[1], point.levers))
+        record(point, run_point(point.spec, source, list(point.schemes), point.run, cached[1], point.levers,
+                                point.workload, point.workload_source))
 
 
 def _distributed(todo: list[Point], source: str, record: Callable[[Point, dict], None], client) -> None:
@@ -62,7 +63,8 @@ def _distributed(todo: list[Point], source: str, record: Callable[[Point, dict],
     shells = {key: client.submit(shell_snapshots, point.spec, source, key=f"shell-{key}", priority=_priority(point))
               for key, point in {shell_key(p): p for p in reversed(todo)}.items() if waiting[key] > 1}
     futures = {client.submit(run_point, p.spec, source, list(p.schemes), p.run, shells.get(shell_key(p)),
-                             p.levers, key=f"point-{p.hash}", priority=_priority(p)): p for p in todo}
+                             p.levers, p.workload, p.workload_source, key=f"point-{p.hash}",
+                             priority=_priority(p)): p for p in todo}
     for future in as_completed(futures):
         point = futures.pop(future)
         if future.status == "finished":

@@ -9,7 +9,9 @@ varied alone, the others at the base scenario's value: the Fig. 7 sweeps) or
 ``run.`` are not scenario fields but how a point is evaluated (``run.seeds``
 placements per random scheme, ``run.tokens`` Monte Carlo tokens,
 ``run.method`` the solver of the solved schemes); fields under ``optimize.``
-are the levers of ``spacexnet optimize`` (:mod:`.levers`). ``docs/sweeps.md`` is the reference.
+are the levers of ``spacexnet optimize`` (:mod:`.levers`); fields under ``workload.`` are those of the
+grid's serving workload (``workload``: a file or an inline table), whose arrival rate makes a load sweep
+(:mod:`.load`). ``docs/sweeps.md`` is the reference.
 
 Every point is made into a validated :class:`~spacexnet_opt.formats.scenario.Scenario`
 when the grid is loaded, so an unknown field, an empty axis or an impossible
@@ -65,7 +67,8 @@ MAX_CONTEXT = 10_000_000
 
 
 def grid_scenario_path(scenario: str, grid_source: str | os.PathLike) -> Path:
-    """The scenario file a grid at ``grid_source`` names: ``scenario`` relative to the grid file's directory.
+    """The scenario (or workload) file a grid at ``grid_source`` names: ``scenario`` relative to the grid
+    file's directory.
 
     A bare name (no directory part, ``"paper.toml"`` or ``"paper"``) that is not next to the
     grid file (as given, or with ``.toml`` added) is the shipped scenario of that name,
@@ -148,6 +151,7 @@ class Grid(StrictModel):
     name: str
     description: str = ""
     scenario: str
+    workload: str | dict[str, Any] | None = None
     design: Literal["factorial", "one-at-a-time", "points"] = "factorial"
     schemes: list[str] = Field(default_factory=lambda: ["RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet"],
                                min_length=1)
@@ -177,6 +181,10 @@ class Grid(StrictModel):
     def base_path(self) -> Path:
         """The base scenario file (:func:`grid_scenario_path`)."""
         return grid_scenario_path(self.scenario, self.source)
+
+    def workload_path(self) -> Path:
+        """The workload file (``workload`` a path, resolved as :meth:`base_path`)."""
+        return grid_scenario_path(str(self.workload), self.source)
 
     def size(self) -> int:
         """The number of points (repeats included), by arithmetic: no point is built.

@@ -5,7 +5,9 @@ that axis; for a ``factorial`` grid every point, averaged over the other axes
 (error bars: the spread over those points; with one point per value, the
 spread over placement seeds, none for a scheme with one placement such as
 Space-XNet); the title says which (:func:`error_bars`). An axis that sets several fields
-(``33x32``) is placed at the product of its values (satellites).
+(``33x32``) is placed at the product of its values (satellites). Axes over the workload alone are not drawn
+this way (s/token does not depend on them); a load sweep's rows give ``serving_curve.png`` instead
+(:func:`plot_serving`): each scheme's p99 TPOT against its tokens/s, one point per offered rate.
 
 >>> _x("33x32", 0), _x(0.95, 0), _x("sorted", 2)
 (1056.0, 0.95, 2.0)
@@ -26,10 +28,11 @@ import numpy as np
 
 from .db import ResultsDB
 from .grid import Grid
+from .load import WORKLOAD, curves
 from .points import Point, grid_points
 from ..reproduce.sweeps import plot_sweep
 
-__all__ = ["plot_axes"]
+__all__ = ["plot_axes", "plot_serving"]
 
 
 def _x(value, index: int) -> float:
@@ -101,12 +104,14 @@ def plot_axes(grid: Grid, database: str | os.PathLike, out: str | os.PathLike, *
     hashes = [p.hash for p in (grid_points(grid) if points is None else points)]
     written = []
     for column in grid.columns():
+        axis = next((a for a in grid.axes if a.name == column), None)
+        if axis is not None and all(f.startswith(WORKLOAD) for f in axis.fields):
+            continue
         if grid.design == "one-at-a-time":
             mine = {h for h, s in zip(hashes, steps) if s[column] is not None}
             use = [r for r in rows if r["point_hash"] in mine]
         else:
             use = [r for r in rows if r.get(column) is not None]
-        axis = next((a for a in grid.axes if a.name == column), None)
         order = [axis.label(i) for i in range(len(axis.values))] if axis else []
         table = _axis_rows(use, column, order)
         if not table:
@@ -115,3 +120,35 @@ def plot_axes(grid: Grid, database: str | os.PathLike, out: str | os.PathLike, *
         plot_sweep(table, column, path, error_bars=error_bars(table))
         written.append(path)
     return written
+
+
+def plot_serving(database: str | os.PathLike, out: str | os.PathLike) -> Path | None:
+    """Write ``out/serving_curve.png``: p99 TPOT (left) and p99 TTFT (right) against tokens/s, one line per
+    curve of :func:`.load.curves` (a point per offered rate, labelled with it); None when no row has serving
+    metrics."""
+    from ..plotting import pyplot, save_figure
+
+    db = ResultsDB(database, readonly=True)
+    try:
+        found = curves(db.rows("WHERE error IS NULL"))
+    finally:
+        db.close()
+    if not found:
+        return None
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for curve in found:
+        for ax, ys in zip(axes, (curve.tpot_p99_s, curve.ttft_p99_s)):
+            ax.plot(curve.tokens_per_s, ys, "o-", ms=4, label=curve.label)
+        for x, y, rate in zip(curve.tokens_per_s, curve.tpot_p99_s, curve.rate_per_s):
+            axes[0].annotate(f"{rate:g}/s", (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    for ax, what in zip(axes, ("p99 TPOT [s per output token]", "p99 TTFT [s]")):
+        ax.set_xlabel("throughput [output tokens/s]")
+        ax.set_ylabel(what)
+        ax.grid(alpha=0.3)
+    axes[0].set_title("throughput-latency (labels: offered requests/s)", fontsize=9)
+    axes[1].set_title("time to first token", fontsize=9)
+    axes[0].legend(fontsize=7)
+    path = Path(out) / "serving_curve.png"
+    save_figure(fig, path)
+    return path

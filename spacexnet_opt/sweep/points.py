@@ -45,6 +45,8 @@ from ..formats.schema import validate_document
 from .grid import Grid, RunSettings, check_schemes
 from ..optimize.levers import Levers
 from .levers import LEVER_SCHEMES, OPTIMIZE, lever_schemes
+from .load import WORKLOAD, base_workload, resolve_workload, workload_field
+from ..formats.workload import Workload
 from ..setting.resolvers import walker_spec
 
 __all__ = ["Point", "MAX_POINTS", "check_size", "grid_points", "distinct", "shell_key"]
@@ -63,7 +65,9 @@ class Point:
     """One grid point: ``params`` (column -> value), the scenario and run settings it resolves to.
 
     ``schemes``: the rows it records (the grid's, then ``Space-XNet-opt(-tp)``
-    when it sets ``optimize.`` levers); ``levers``: their options, or None.
+    when it sets ``optimize.`` levers); ``levers``: their options, or None;
+    ``workload``: the workload served on every scheme's deployment (a load sweep), or None, its files
+    relative to ``workload_source``.
     """
 
     index: int
@@ -73,6 +77,8 @@ class Point:
     hash: str
     schemes: tuple = ()
     levers: tuple | None = None
+    workload: Workload | None = None
+    workload_source: str | None = None
 
 
 def _model_of(annotation) -> type[BaseModel] | None:
@@ -85,9 +91,9 @@ def _model_of(annotation) -> type[BaseModel] | None:
 
 def _check_path(path: str) -> None:
     """Raise ValueError unless ``path`` names a field of the scenario (or of the run settings)."""
-    prefix = next((p for p in (RUN, OPTIMIZE) if path.startswith(p)), "")
-    model: type[BaseModel] | None = {RUN: RunSettings, OPTIMIZE: Levers}.get(prefix, Scenario)
-    parts = path[len(prefix):].split(".")
+    prefix = next((p for p in (RUN, OPTIMIZE, WORKLOAD) if path.startswith(p)), "")
+    model: type[BaseModel] | None = {RUN: RunSettings, OPTIMIZE: Levers, WORKLOAD: Workload}.get(prefix, Scenario)
+    parts = (workload_field(path) if prefix == WORKLOAD else path[len(prefix):]).split(".")
     for depth, part in enumerate(parts):
         if model is None:  # inside a free-form table (statistics.params)
             return
@@ -152,12 +158,16 @@ def _settings(model: type[BaseModel], values: dict, prefix: str, where: str, gri
                          source=grid.source) from None
 
 
-def _resolve(grid: Grid, base: dict, assignment: dict, where: str) -> tuple[Scenario, RunSettings, Any]:
+def _resolve(grid: Grid, base: dict, assignment: dict, where: str,
+             workload: dict | None) -> tuple[Scenario, RunSettings, Any, Workload | None]:
     data = json.loads(json.dumps(base))
+    load: dict = json.loads(json.dumps(workload or {}))  # workload. fields need a workload (_check_workload)
     run, levers = grid.run.model_dump(), {}
     for path, value in (grid.set | assignment).items():
         if path.startswith(RUN):
             run[path[len(RUN):]] = value
+        elif path.startswith(WORKLOAD):
+            _set(load, workload_field(path), value)
         elif path.startswith(OPTIMIZE):
             levers[path[len(OPTIMIZE):]] = value
         else:
@@ -168,7 +178,7 @@ def _resolve(grid: Grid, base: dict, assignment: dict, where: str) -> tuple[Scen
         spec = validate_document(Scenario, data, kind="spacexnet-scenario", version=1, source=grid.source)
     except InputError as exc:
         raise InputError(f"{exc.field}: {exc.message}", field=where, source=grid.source) from None
-    return spec, settings, optimize
+    return spec, settings, optimize, None if workload is None else resolve_workload(load, where, grid)
 
 
 def _has_levers(grid: Grid) -> bool:
@@ -183,27 +193,38 @@ def _check_lever_schemes(grid: Grid) -> None:
                              field=f"schemes[{i}]", source=grid.source)
 
 
-def _param(base: dict, grid: Grid, path: str):
+def _check_workload(grid: Grid) -> None:
+    """``workload.`` fields need the grid's ``workload`` to set them in."""
+    if grid.workload is None:
+        field = next((where for f, where in _named_fields(grid) if f.startswith(WORKLOAD)), None)
+        if field is not None:
+            raise InputError("workload fields need a base workload: workload = \"FILE.toml\" or a [workload] table",
+                             field=field, source=grid.source)
+
+
+def _param(base: dict, grid: Grid, path: str, workload: dict | None = None):
+    if path.startswith(WORKLOAD):
+        return _get(workload or {}, workload_field(path))
     if path.startswith(OPTIMIZE):
         return getattr(Levers(), path[len(OPTIMIZE):])
     return getattr(grid.run, path[len(RUN):]) if path.startswith(RUN) else _get(base, path)
 
 
-def _assignments(grid: Grid, base: dict) -> list[tuple[dict, dict, str]]:
+def _assignments(grid: Grid, base: dict, workload: dict | None) -> list[tuple[dict, dict, str]]:
     """Each point's ``(field assignment, params, where)``; ``where`` names it in errors."""
     axes = {a.name: a for a in grid.axes}
     out = []
     for index, steps in enumerate(grid.steps()):
         if grid.design == "points":
             point = grid.points[index]
-            params = {c: point.get(c, _param(base, grid, c)) for c in grid.columns()}
+            params = {c: point.get(c, _param(base, grid, c, workload)) for c in grid.columns()}
             out.append((dict(point), params, f"points[{index}]"))
             continue
         assignment, params, where = {}, {}, f"point {index}"
         for name, step in steps.items():
             axis = axes[name]
             if step is None:
-                values = [_param(base, grid, f) for f in axis.fields]
+                values = [_param(base, grid, f, workload) for f in axis.fields]
                 params[name] = "x".join(map(str, values)) if len(values) > 1 else values[0]
             else:
                 assignment |= axis.assignment(step)
@@ -257,25 +278,29 @@ def grid_points(grid: Grid, *, max_points: int = MAX_POINTS, progress: Callable[
     total = check_size(grid, max_points=max_points)
     check_schemes(grid)
     _check_lever_schemes(grid)
+    _check_workload(grid)
     for field, where in _named_fields(grid):
         try:
             _check_path(field)
         except ValueError as exc:
             raise InputError(str(exc), field=where, source=grid.source) from None
     base = _base(grid)
+    workload, workload_source = base_workload(grid)
     points = []
     every = max(1, total // 100)
-    for index, (assignment, params, where) in enumerate(_assignments(grid, base)):
+    for index, (assignment, params, where) in enumerate(_assignments(grid, base, workload)):
         if progress is not None and index % every == 0:
             progress(index, total)
-        spec, run, levers = _resolve(grid, base, assignment, where)
+        spec, run, levers, load = _resolve(grid, base, assignment, where, workload)
         content = {"scenario": spec.model_dump(mode="json"), "run": run.model_dump()}
         if levers is not None:
             content["optimize"] = levers.model_dump()
+        if load is not None:
+            content["workload"] = load.model_dump(mode="json")
         digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:20]
         schemes = tuple(grid.schemes) + (lever_schemes(levers) if levers is not None else ())
         options = tuple(levers.model_dump().items()) if levers is not None else None
-        points.append(Point(index, params, spec, run, digest, schemes, options))
+        points.append(Point(index, params, spec, run, digest, schemes, options, load, workload_source))
     if progress is not None:
         progress(total, total)
     return points

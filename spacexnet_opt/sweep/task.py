@@ -13,6 +13,7 @@ from pathlib import Path
 from ..evaluate import ComputeModel
 from ..setting import resolve_setting
 from .db import METRICS
+from .load import serve_deployments
 from ..reproduce.table import run_schemes, scheme_world
 
 __all__ = ["shell_snapshots", "run_point"]
@@ -34,11 +35,14 @@ def _rows(world, table: dict) -> dict[str, dict]:
     return out
 
 
-def run_point(spec, source: str, schemes: list[str], run, snapshots=None, levers=None) -> dict:
+def run_point(spec, source: str, schemes: list[str], run, snapshots=None, levers=None, workload=None,
+              workload_source: str | None = None) -> dict:
     """Evaluate ``schemes`` at one point; ``{"rows": {scheme: metrics}, "runtime_s"}`` or ``{"error"}``.
 
     ``snapshots`` are the shell's (from :func:`shell_snapshots`); None builds them here. ``levers``: the
     ``optimize`` options of the ``Space-XNet-opt(-tp)`` rows (items of a dict; None: the best levers).
+    ``workload``: served on each scheme's (first) deployment, its files relative to ``workload_source``,
+    adding the serving metrics to the rows (:func:`.load.serve_deployments`).
     """
 
     start = time.perf_counter()
@@ -47,9 +51,14 @@ def run_point(spec, source: str, schemes: list[str], run, snapshots=None, levers
         compute = None if run.context_len is None else ComputeModel(satellite_gflops=spec.compute.satellite_gflops,
                                                                      context_len=run.context_len)
         world, layers = scheme_world(setting, schemes, seeds=run.seeds, compute=compute)
+        deployments: dict | None = None if workload is None else {}
         table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, layers=layers, method=run.method,
-                            levers=None if levers is None else dict(levers))
-        return {"rows": _rows(world, table), "runtime_s": time.perf_counter() - start}
+                            levers=None if levers is None else dict(levers), keep=deployments)
+        rows = _rows(world, table)
+        if workload is not None:
+            for scheme, serving in serve_deployments(world, deployments, workload, str(workload_source)).items():
+                rows[scheme].update(serving)
+        return {"rows": rows, "runtime_s": time.perf_counter() - start}
     except Exception as exc:  # a failing point is data: recorded, and the sweep goes on
         last = traceback.extract_tb(exc.__traceback__)[-1]
         return {"error": f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})",
