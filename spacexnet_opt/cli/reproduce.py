@@ -41,17 +41,28 @@ def _table2(doc: dict, title: str):
     paper = any("paper_s_per_token" in row for row in rows.values())
     table = Table(title=title)
     for col in ("scheme", "s/token (MC mean)", "std over seeds", "MC 95% CI", "p99", "analytic", "propagation",
-                "compute", *["paper"] * paper):
-        table.add_column(col, justify="left" if col == "scheme" else "right")
+                "compute", "in-sample groups", "resources", *["paper"] * paper):
+        table.add_column(col, justify="left" if col in ("scheme", "resources") else "right")
     for name, row in rows.items():
-        ci, reported = row.get("ci95_s"), row.get("paper_s_per_token")
+        ci, reported, fitted = row.get("ci95_s"), row.get("paper_s_per_token"), row.get("in_sample_s_per_token")
         table.add_row(name, f"{row['mean_s_per_token']:.3f}", f"{row['std_s']:.3f}",
                       f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "-",
                       f"{row['p99_s_per_token']:.3f}" if "p99_s_per_token" in row else "-",
                       f"{row['analytic_s_per_token']:.3f}", f"{row['propagation_s_per_token']:.3f}",
-                      f"{row['compute_s_per_token']:.3f}",
+                      f"{row['compute_s_per_token']:.3f}", "-" if fitted is None else f"{fitted:.3f}",
+                      _resources(row["resources"]),
                       *[f"{reported[0]:.2f}-{reported[1]:.2f}" if reported else "-"] * paper)
     return table
+
+
+def _resources(used: dict) -> str:
+    """A row's resources in one cell: satellites, experts per satellite, replicas, largest compute group.
+
+    >>> _resources({"satellites": 288, "experts_per_satellite": 1, "replicas": 0, "compute_group": 1})
+    '288 sat, 1/sat, 0 rep, group 1'
+    """
+    return (f"{used['satellites']:,} sat, {used['experts_per_satellite']}/sat, {used['replicas']} rep, "
+            f"group {used['compute_group']}")
 
 
 def _reading_guide(doc: dict, out: Optional[Path]) -> list[str]:
