@@ -55,9 +55,9 @@ def _placement(world, paper: bool):
 
 
 def _sweep(world, plan, sizes, candidates):
-    from spacexnet_opt.optimize.group_choice import choose_groups, gateway_delays
+    from spacexnet_opt.optimize.group_choice import choose_groups, fit_snapshots, gateway_delays
 
-    delays = gateway_delays(world.snapshots, plan.gateways)
+    delays = gateway_delays(fit_snapshots(world), plan.gateways)   # fitted on draws the evaluation does not use
     rows = []
     for size in sizes:
         choice = choose_groups(world, plan.gateways, max_size=size, n_candidates=candidates, delays=delays)

@@ -31,6 +31,8 @@ Schemes = Annotated[Optional[str], typer.Option(
     "--schemes", help="Comma-separated schemes (Space-XNet-top2 needs top-2 routing).",
     show_default="those the scenario's model can run, without the -tp baselines")]
 CONTEXT_LEN = 4096
+TABLE_WIDTH = 200
+"""Columns of the Table II printout when not on a terminal: every column unwrapped, resources included."""
 
 
 def _table2(doc: dict, title: str):
@@ -42,7 +44,7 @@ def _table2(doc: dict, title: str):
     table = Table(title=title)
     for col in ("scheme", "s/token (MC mean)", "std over seeds", "MC 95% CI", "p99", "analytic", "propagation",
                 "compute", "in-sample groups", "resources", *["paper"] * paper):
-        table.add_column(col, justify="left" if col in ("scheme", "resources") else "right")
+        table.add_column(col, justify="left" if col in ("scheme", "resources") else "right", no_wrap=col == "scheme")
     for name, row in rows.items():
         ci, reported, fitted = row.get("ci95_s"), row.get("paper_s_per_token"), row.get("in_sample_s_per_token")
         table.add_row(name, f"{row['mean_s_per_token']:.3f}", f"{row['std_s']:.3f}",
@@ -139,7 +141,7 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
                               tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
                               snapshots=snapshots, compute=compute, statistics=stats,
                               progress=stage_reporter(bar), keep=kept)
-    console = result_console()
+    console = result_console(min_width=TABLE_WIDTH)
     console.print(_table2(doc, f"Table II analogue: {scenario} ({time.perf_counter() - start:.1f} s)"))
     if out is not None:
         write_table(doc, out)
