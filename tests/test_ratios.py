@@ -3,9 +3,11 @@
 A ratio is a number followed by ``×``, ``x`` or ``times`` (not a product such as ``130 × 116``) or a signed
 percentage (``−15.0 %``). Its unit is the sentence it stands in, or the table row with the table's header.
 The schemes a unit names (and, when it names fewer than two, those the unit before it names: "3.6× below
-Space-XNet" after a sentence on Space-XNet-opt-tp compares the two) are compared by the :class:`~spacexnet_opt.reproduce.schemes.Resources` their
-rules allow (``SCHEMES[name].resources``); every field in which two of them differ must be named in the
-unit by one of :data:`NAMES`.
+Space-XNet" after a sentence on Space-XNet-opt-tp compares the two) are compared by the
+:class:`~spacexnet_opt.reproduce.schemes.Resources` their rules allow (``SCHEMES[name].resources``); every
+field in which two of them differ must be named in the unit by one of :data:`NAMES`. A ratio whose other
+side is named nowhere near it ("3× over RandPlace" in a paragraph on Space-XNet) is checked only against
+what the text names.
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ def unnamed_differences(unit: str, context: str = "") -> list[str]:
     (with those of ``context`` when ``unit`` names fewer than two).
 
     >>> unnamed_differences("Space-XNet-opt-tp is 3.60× below Space-XNet.")
-    ['Space-XNet / Space-XNet-opt-tp: satellites', 'Space-XNet / Space-XNet-opt-tp: experts_per_satellite', \
-'Space-XNet / Space-XNet-opt-tp: replicas', 'Space-XNet / Space-XNet-opt-tp: compute_groups']
+    ['Space-XNet / Space-XNet-opt-tp: satellites', \
+'Space-XNet / Space-XNet-opt-tp: experts_per_satellite', 'Space-XNet / Space-XNet-opt-tp: replicas', \
+'Space-XNet / Space-XNet-opt-tp: compute_groups']
     """
     lower = unit.lower()
     schemes = set(SCHEME.findall(unit))
@@ -104,7 +107,8 @@ def test_a_planted_bad_ratio_is_found(planted):
 
 
 @pytest.mark.parametrize("fine", [
-    "With the same compute groups Space-XNet-opt-tp is 1.56× below Space-XNet-tp, with capacity 4 per satellite and no replicas.",
+    "With the same compute groups Space-XNet-opt-tp is 1.56× below Space-XNet-tp, with capacity 4 per satellite "
+    "and no replicas.",
     "Space-XNet is 1.60× below RandIntra-CG: both one expert per satellite.",
     "Space-XNet-opt is 1.08× below Space-XNet-opt-paper, from capacity 8 and 64 replicas.",
     "| scheme | ratio to Space-XNet-tp |\n|---|---|\n| RandIntra-CG-tp | 1.90× |",

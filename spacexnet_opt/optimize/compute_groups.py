@@ -3,8 +3,8 @@
 The placement levers (shape, gateways, replicas) are optimised first under
 the paper's compute model; then every layer's group is chosen for its gateway
 (:func:`~.group_choice.choose_groups`), fitted on link-failure draws the evaluation does not use
-(:func:`~.group_choice.fit_snapshots`; ``in_sample=True``: on the evaluation's own). The layer objective is additive (the
-group's phase is a per-snapshot constant inside the layer's max over expert
+(:func:`~.group_choice.fit_snapshots`; ``in_sample=True``: on the evaluation's own). The layer objective
+is additive (the group's phase is a per-snapshot constant inside the layer's max over expert
 legs), so given the gateways the groups and the expert placement do not
 interact in time: a member may host experts or be another layer's gateway (the
 token is in one layer at a time). They share memory: with a scenario memory

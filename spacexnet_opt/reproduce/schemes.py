@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from ..moe import ModelProfile
     from ..partition import RingPartition
 
-__all__ = ["Scheme", "Resources", "SCHEMES", "used_resources", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "scheme_deployment",
-           "scheme_rules", "base_scheme", "scheme_obstacle", "model_schemes"]
+__all__ = ["Scheme", "Resources", "SCHEMES", "used_resources", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES",
+           "scheme_deployment", "scheme_rules", "base_scheme", "scheme_obstacle", "model_schemes"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
 RANDOM_SCHEMES = BASELINE_SCHEMES
