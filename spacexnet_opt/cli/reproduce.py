@@ -31,6 +31,8 @@ Schemes = Annotated[Optional[str], typer.Option(
     "--schemes", help="Comma-separated schemes (Space-XNet-top2 needs top-2 routing).",
     show_default="those the scenario's model can run, without the -tp baselines")]
 CONTEXT_LEN = 4096
+TABLE_WIDTH = 200
+"""Columns of the Table II printout when not on a terminal: every column unwrapped, resources included."""
 
 
 def _table2(doc: dict, title: str):
@@ -41,17 +43,28 @@ def _table2(doc: dict, title: str):
     paper = any("paper_s_per_token" in row for row in rows.values())
     table = Table(title=title)
     for col in ("scheme", "s/token (MC mean)", "std over seeds", "MC 95% CI", "p99", "analytic", "propagation",
-                "compute", *["paper"] * paper):
-        table.add_column(col, justify="left" if col == "scheme" else "right")
+                "compute", "in-sample groups", "resources", *["paper"] * paper):
+        table.add_column(col, justify="left" if col in ("scheme", "resources") else "right", no_wrap=col == "scheme")
     for name, row in rows.items():
-        ci, reported = row.get("ci95_s"), row.get("paper_s_per_token")
+        ci, reported, fitted = row.get("ci95_s"), row.get("paper_s_per_token"), row.get("in_sample_s_per_token")
         table.add_row(name, f"{row['mean_s_per_token']:.3f}", f"{row['std_s']:.3f}",
                       f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "-",
                       f"{row['p99_s_per_token']:.3f}" if "p99_s_per_token" in row else "-",
                       f"{row['analytic_s_per_token']:.3f}", f"{row['propagation_s_per_token']:.3f}",
-                      f"{row['compute_s_per_token']:.3f}",
+                      f"{row['compute_s_per_token']:.3f}", "-" if fitted is None else f"{fitted:.3f}",
+                      _resources(row["resources"]),
                       *[f"{reported[0]:.2f}-{reported[1]:.2f}" if reported else "-"] * paper)
     return table
+
+
+def _resources(used: dict) -> str:
+    """A row's resources in one cell: satellites, experts per satellite, replicas, largest compute group.
+
+    >>> _resources({"satellites": 288, "experts_per_satellite": 1, "replicas": 0, "compute_group": 1})
+    '288 sat, 1/sat, 0 rep, group 1'
+    """
+    return (f"{used['satellites']:,} sat, {used['experts_per_satellite']}/sat, {used['replicas']} rep, "
+            f"group {used['compute_group']}")
 
 
 def _reading_guide(doc: dict, out: Optional[Path]) -> list[str]:
@@ -128,7 +141,7 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
                               tokens=tokens if tokens is not None else (20_000 if quick else 100_000),
                               snapshots=snapshots, compute=compute, statistics=stats,
                               progress=stage_reporter(bar), keep=kept)
-    console = result_console()
+    console = result_console(min_width=TABLE_WIDTH)
     console.print(_table2(doc, f"Table II analogue: {scenario} ({time.perf_counter() - start:.1f} s)"))
     if out is not None:
         write_table(doc, out)

@@ -2,8 +2,9 @@
 
 The placement levers (shape, gateways, replicas) are optimised first under
 the paper's compute model; then every layer's group is chosen for its gateway
-(:func:`~.tp_optimize.choose_groups`). The layer objective is additive (the
-group's phase is a per-snapshot constant inside the layer's max over expert
+(:func:`~.group_choice.choose_groups`), fitted on link-failure draws the evaluation does not use
+(:func:`~.group_choice.fit_snapshots`; ``in_sample=True``: on the evaluation's own). The layer objective
+is additive (the group's phase is a per-snapshot constant inside the layer's max over expert
 legs), so given the gateways the groups and the expert placement do not
 interact in time: a member may host experts or be another layer's gateway (the
 token is in one layer at a time). They share memory: with a scenario memory
@@ -28,7 +29,7 @@ from ..progress import Progress, no_progress
 from ..formats.deployment import Decision
 from ..evaluate.memory import check_group_memory, expert_bytes, group_bytes, share_caps
 from ..evaluate.deployments import evaluate_deployments
-from .group_choice import choose_groups, gateway_delays
+from .group_choice import choose_groups, fit_snapshots, gateway_delays
 
 __all__ = ["add_compute_groups", "attach_groups"]
 
@@ -52,7 +53,7 @@ def _caps(world, plan, memory, bpp):
 
 def add_compute_groups(world, result, *, method: str = "waterfill", group_size: int = 16,
                        group_candidates: int = 32, memory=None, bytes_per_param: float = 2.0,
-                       progress: Progress = no_progress):
+                       in_sample: bool = False, progress: Progress = no_progress):
     """Every layer's compute group for the deployment of ``result`` (an :class:`~.deployment.OptimizeResult`
     of ``world``), kept only if it is faster.
 
@@ -65,7 +66,7 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
 
     start = time.perf_counter()
     plan = result.plan
-    delays = gateway_delays(world.snapshots, plan.gateways, progress=progress)
+    delays = gateway_delays(fit_snapshots(world, in_sample=in_sample), plan.gateways, progress=progress)
 
     choices = choose_groups(world, plan.gateways, method=method, max_size=group_size,
                             n_candidates=group_candidates, delays=delays, progress=progress,
@@ -98,18 +99,20 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
 
 
 def attach_groups(world, plans, *, method: str = "waterfill", group_size: int = 16, group_candidates: int = 32,
-                  chunk: int = 64, progress: Progress = no_progress) -> list:
+                  chunk: int = 64, in_sample: bool = False, progress: Progress = no_progress) -> list:
     """``plans`` each with the compute groups ``method`` chooses for its own gateways.
 
     Groups depend only on the gateway, so each distinct gateway is solved once;
-    this gives every baseline the same compute groups as the optimised scheme.
+    this gives every baseline the same compute groups as the optimised scheme. ``in_sample``: fitted on the
+    evaluation's own link-failure draws instead of separate ones (:func:`~.group_choice.fit_snapshots`).
     """
 
+    snapshots = fit_snapshots(world, in_sample=in_sample)
     gateways = np.unique(np.concatenate([p.gateways for p in plans]))
     by_gateway = {}
     for start in range(0, len(gateways), chunk):   # (T, chunk, N) delays at a time: bounded memory
         part = gateways[start:start + chunk]
         chosen = choose_groups(world, part, method=method, max_size=group_size, n_candidates=group_candidates,
-                               delays=gateway_delays(world.snapshots, part, keep=False), progress=progress)
+                               delays=gateway_delays(snapshots, part, keep=False), progress=progress)
         by_gateway.update({int(g): c.group for g, c in zip(part, chosen)})
     return [replace(p, groups=tuple(by_gateway[int(g)] for g in p.gateways)) for p in plans]

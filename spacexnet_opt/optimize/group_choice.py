@@ -20,6 +20,11 @@ layer's group is chosen on its own, exactly on the snapshot objective
     their shares set exactly on the snapshot objective by the same linear
     programme; the best is kept.
 
+Draws (:func:`fit_snapshots`): the shares are fitted on the link-failure draws of snapshots built again from
+the same geometry with a seed derived from the evaluation's (:func:`fit_seed`), not on the evaluation's own
+draws, so the snapshot objective they minimise is not the one they are scored on (``in_sample=True`` fits
+on the evaluation's own draws, to measure the in-sample bias).
+
 Bound (reported per layer beside either method): ``sum_r WF_r``, the water
 level over *every* satellite with the expected round trips and no
 serialisation, is a lower bound of any group's ``E_t[P_t,l]`` (Jensen:
@@ -35,22 +40,55 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..status import Status
 from ..budget import MAX_EXACT_GROUP_S
-from ..constellation import RouteTable, connected_mean
+from ..constellation import IslSnapshots, RouteTable, build_snapshots, connected_mean
 from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
 from ..evaluate.deployment import ComputeGroup
 from ..evaluate.compute_group import round_times, world_work
 
 __all__ = ["GROUP_METHODS", "GroupChoice", "water_level", "waterfill_shares", "layer_group", "choose_groups",
-           "gateway_delays", "check_exact_work"]
+           "gateway_delays", "check_exact_work", "fit_seed", "fit_snapshots"]
 
 GROUP_METHODS = ("waterfill", "exact")
+FIT_STREAM = 0x67726F7570
+"""The stream (``b"group"``) the fitting draws' seed is derived on, apart from the evaluation's link seed."""
+_FITTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # evaluation snapshots -> fitting snapshots
+
+
+def fit_seed(link_seed: int | None) -> int | None:
+    """The link-failure seed the group shares are fitted on, derived from the evaluation's ``link_seed``
+    (None, fresh entropy, stays None).
+
+    >>> fit_seed(0) != 0, fit_seed(0) == fit_seed(0), fit_seed(None)
+    (True, True, None)
+    """
+    if link_seed is None:
+        return None
+    return int(np.random.SeedSequence([int(link_seed), FIT_STREAM]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def fit_snapshots(world, *, in_sample: bool = False) -> IslSnapshots:
+    """The snapshots the compute-group shares of ``world`` are fitted on (built once per world's snapshots).
+
+    The evaluation's snapshots (``world.snapshots``) with ``in_sample``; otherwise the same shell, times and
+    link model with the link failures drawn again with :func:`fit_seed` of the evaluation's seed.
+    """
+    snaps = world.snapshots
+    if in_sample or snaps.config.survival >= 1.0:
+        return snaps
+    if snaps not in _FITTED:
+        setting = world.setting
+        _FITTED[snaps] = build_snapshots(setting.shell, n_snapshots=snaps.n_snapshots,
+                                         duration_s=setting.spec.snapshots.duration_s, config=snaps.config,
+                                         seed=fit_seed(snaps.seed))
+    return _FITTED[snaps]
 
 
 def water_level(offset, gflops, work: float) -> float:
@@ -242,12 +280,13 @@ def layer_group(delays, gateway: int, compute, work, sigma: float, *, method: st
 
 
 def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int = 16, n_candidates: int = 32,
-                  caps=None, delays=None,
+                  caps=None, delays=None, in_sample: bool = False,
                   progress: Progress = no_progress) -> list[GroupChoice]:
     """One :class:`GroupChoice` per layer for ``gateways`` on ``world`` (see the module docstring).
 
     ``caps``: None, or a callable ``caps(l) -> (N,)`` share limits of layer ``l``
-    (called in layer order, so it can account for the groups already chosen).
+    (called in layer order, so it can account for the groups already chosen). ``delays`` (T, L, N): the
+    gateways' one-way delays to fit on (default: on :func:`fit_snapshots` of ``world`` and ``in_sample``).
     """
     if method not in GROUP_METHODS:
         raise InputError(f"unknown compute-group method {method!r}; valid: {', '.join(GROUP_METHODS)}",
@@ -264,7 +303,7 @@ def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int =
         check_exact_work(len(gateways), min(n_candidates, world.n_sats), max_size, world.snapshots.n_snapshots,
                          work.rounds)
     if delays is None:
-        delays = gateway_delays(world.snapshots, gateways, progress=progress)
+        delays = gateway_delays(fit_snapshots(world, in_sample=in_sample), gateways, progress=progress)
     out: list[GroupChoice] = []
     for l, g in enumerate(gateways):
         progress("groups: layers", l, len(gateways))

@@ -22,6 +22,7 @@ from ..evaluate import ComputeModel, laws_from_stats
 from ..fileio import write_json_atomic
 from ..formats.scenario import Scenario, load_scenario, resolve_path
 from ..progress import Progress, no_progress
+from ..optimize.group_choice import fit_seed
 from .schemes import SCHEMES, model_schemes
 from .table import PAPER_TABLE2, run_schemes, scheme_world
 from ..setting.resolvers import scenario_constellation, scenario_isl_config, scenario_profile
@@ -156,6 +157,14 @@ def reproduce_table(spec: Scenario, source: str | os.PathLike, *, schemes: Seque
         "tokens_per_scheme": tokens,
         "std_s": "standard deviation over placement seeds (0 for deterministic schemes)",
         "scheme_solvers": {name: SCHEMES[name].recipe() for name in schemes},
+        "scheme_resources": {name: dataclasses.asdict(SCHEMES[name].resources) for name in schemes},
+        "resources": "per row, what its first placement uses: distinct satellites (gateways, expert copies, "
+                     "compute-group members), most experts of one layer on one satellite, expert copies beyond "
+                     "the first, largest compute group (1: the gateway alone)",
+        "compute_group_fit_link_seed": fit_seed(world.setting.links_seed),
+        "in_sample_s_per_token": "rows with compute groups: the same row with the groups' shares fitted on the "
+                                 "evaluated link-failure draws themselves; the row's own mean fits them on draws "
+                                 "seeded compute_group_fit_link_seed, which the evaluation does not use",
         "schemes_left_out": list(left_out),
         "paper_scenario": paper_reference,
     }

@@ -14,6 +14,10 @@ with :func:`spacexnet_opt.optimize.deployment.best_options`). With compute group
 second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...,
 not in :data:`DEFAULT_SCHEMES`: on the mega shell they route every random gateway).
 
+Every scheme records the :class:`Resources` its rules allow; two rows compare equal resources when these are
+equal (``tests/test_ratios.py`` holds every documented ratio to that). What a deployment actually uses is
+:func:`used_resources`.
+
 >>> list(SCHEMES)
 ['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'Space-XNet-opt-paper', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp']
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -36,11 +40,43 @@ if TYPE_CHECKING:
     from ..moe import ModelProfile
     from ..partition import RingPartition
 
-__all__ = ["Scheme", "SCHEMES", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES", "scheme_deployment",
-           "scheme_rules", "base_scheme", "scheme_obstacle", "model_schemes"]
+__all__ = ["Scheme", "Resources", "SCHEMES", "used_resources", "DEFAULT_SCHEMES", "PAPER_SCHEMES", "RANDOM_SCHEMES",
+           "scheme_deployment", "scheme_rules", "base_scheme", "scheme_obstacle", "model_schemes"]
 
 PAPER_SCHEMES = ("RandPlace", "RandIntra", "RandIntra-CG", "Space-XNet")
 RANDOM_SCHEMES = BASELINE_SCHEMES
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a scheme's rules let it use, beyond the placement itself.
+
+    ``satellites``: which satellites may hold experts; ``experts_per_satellite``: experts of one layer on
+    one satellite; ``replicas``: extra expert copies; ``compute_groups``: satellites splitting a layer's
+    non-expert work with its gateway.
+    """
+
+    satellites: str = "one per expert and a gateway per layer"
+    experts_per_satellite: str = "1"
+    replicas: str = "0"
+    compute_groups: str = "none (the gateway computes alone)"
+
+    def differences(self, other: Resources) -> list[str]:
+        """The fields in which ``other`` differs.
+
+        >>> SCHEMES["Space-XNet"].resources.differences(SCHEMES["Space-XNet-opt"].resources)
+        ['satellites', 'experts_per_satellite', 'replicas']
+        """
+        return [name for name, mine in vars(self).items() if getattr(other, name) != mine]
+
+
+PAPER_RESOURCES = Resources()
+"""The paper's: a band per layer, one expert per satellite, no replicas, no compute groups."""
+_WATERFILL = "waterfill, up to 16 of the 32 satellites nearest each gateway"
+_BEST = Resources(satellites="one per expert group and a gateway per layer, plus up to 64 spare satellites for "
+                             "replicas (layers of at most 64 experts)",
+                  experts_per_satellite="up to 8 (up to 4 for layers above 64 experts)",
+                  replicas="up to 64 (layers of at most 64 experts)")
 
 
 @dataclass(frozen=True)
@@ -50,7 +86,8 @@ class Scheme:
     ``kind``: ``random`` (a seeded baseline of the paper), ``solved`` (the ring
     subnets' layers solved by ``method`` under ``objective`` with the gateways
     of ``gateway_rule``), ``optimised`` (``spacexnet optimize`` with
-    ``levers``), or ``grouped`` (scheme ``base`` given compute groups).
+    ``levers``), or ``grouped`` (scheme ``base`` given compute groups). ``resources``: what its rules let it
+    use (:class:`Resources`).
     """
 
     name: str
@@ -60,6 +97,7 @@ class Scheme:
     gateway_rule: str | None = None
     base: str | None = None
     levers: str | None = None
+    resources: Resources = PAPER_RESOURCES
 
     def recipe(self) -> list:
         """What ``table2.json`` records of the scheme under ``assumptions.scheme_solvers``."""
@@ -73,13 +111,15 @@ SCHEMES: Mapping[str, Scheme] = {s.name: s for s in (
     Scheme("Space-XNet", "solved", objective="linear", method="sorted", gateway_rule="center"),
     Scheme("Space-XNet-top2", "solved", objective="top2", method="brute", gateway_rule="center"),
     Scheme("Space-XNet-median", "solved", objective="linear", method="sorted", gateway_rule="median"),
-    Scheme("Space-XNet-opt", "optimised", method="optimize", levers="best_options"),
+    Scheme("Space-XNet-opt", "optimised", method="optimize", levers="best_options", resources=_BEST),
     # compute groups: the optimised deployment with groups, and every paper scheme given the same groups
-    Scheme("Space-XNet-opt-tp", "optimised", method="optimize", levers=f"best_options + {_GROUPS}"),
+    Scheme("Space-XNet-opt-tp", "optimised", method="optimize", levers=f"best_options + {_GROUPS}",
+           resources=replace(_BEST, compute_groups=_WATERFILL)),
     # the same optimiser held to the paper's rules (listed after the others: their Monte Carlo streams stay)
     Scheme("Space-XNet-opt-paper", "optimised", method="optimize",
            levers="gateways dp; the paper's rules: ring bands, one expert per satellite, no replicas"),
-    *(Scheme(f"{name}-tp", "grouped", base=name, levers=_GROUPS) for name in PAPER_SCHEMES),
+    *(Scheme(f"{name}-tp", "grouped", base=name, levers=_GROUPS,
+             resources=replace(PAPER_RESOURCES, compute_groups=_WATERFILL)) for name in PAPER_SCHEMES),
 )}
 """Every scheme by name."""
 DEFAULT_SCHEMES = tuple(name for name, scheme in SCHEMES.items() if scheme.kind != "grouped")
@@ -175,3 +215,20 @@ def scheme_rules(schemes: Sequence[str]) -> list[str]:
     """The gateway rules the solved schemes among ``schemes`` need (their own or their base's), in first-use order."""
     bases = [base_scheme(s) for s in schemes]
     return list(dict.fromkeys(SCHEMES[s].gateway_rule for s in bases if s in SCHEMES and SCHEMES[s].kind == "solved"))
+
+
+def used_resources(deployment: Deployment) -> dict:
+    """What ``deployment`` uses: distinct satellites (gateways, expert copies, compute-group members), the most
+    experts of one layer on one satellite, the expert copies beyond the first, and the largest compute group
+    (1: the gateway alone).
+
+    >>> d = Deployment(np.array([0, 5]), np.array([[[1, 3], [1, -1]], [[6, -1], [7, -1]]]), capacity=2)
+    >>> used_resources(d)
+    {'satellites': 6, 'experts_per_satellite': 2, 'replicas': 1, 'compute_group': 1}
+    """
+    hosts = deployment.hosts
+    used = [deployment.gateways, hosts[hosts >= 0], *(g.members for g in deployment.groups or ())]
+    per_satellite = max(int(np.unique(layer[layer >= 0], return_counts=True)[1].max()) for layer in hosts)
+    return {"satellites": int(len(np.unique(np.concatenate(used)))), "experts_per_satellite": per_satellite,
+            "replicas": deployment.n_replicas,
+            "compute_group": max((g.size for g in deployment.groups or ()), default=1)}

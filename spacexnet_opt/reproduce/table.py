@@ -16,12 +16,14 @@ from ..evaluate import ComputeModel, Deployment, World
 from ..evaluate.montecarlo import pooled_cdf
 from ..formats.instance import LayerSubproblem
 from ..progress import Progress, no_progress
-from .schemes import RANDOM_SCHEMES, SCHEMES, base_scheme, scheme_deployment, scheme_rules
+from .schemes import RANDOM_SCHEMES, SCHEMES, base_scheme, scheme_deployment, scheme_rules, used_resources
 from ..setting import route_candidates, setting_layers
 from ..evaluate import deployment_legs, world_from_setting
 from ..evaluate import laws_from_stats
 from ..optimize import Levers, add_compute_groups, best_options, optimize_deployment
 from ..evaluate import evaluate_deployments
+from ..evaluate.deployments import evaluate_grouped
+from ..evaluate.group_phases import trivial_groups
 from ..optimize.compute_groups import attach_groups
 
 if TYPE_CHECKING:
@@ -80,8 +82,10 @@ satellites), one expert per satellite, no replicas, no compute groups."""
 
 def _optimised(world: World, names: Sequence[str], progress: Progress, *, levers: dict | None = None) -> dict:
     """Space-XNet-opt, -opt-tp and -opt-paper among ``names``, optimised on the world's own (in-sample) statistics
-    even when evaluated out of sample: -opt-tp is -opt's deployment with compute groups added; -opt-paper keeps
-    the paper's rules (:data:`PAPER_RULES`), so its gain over Space-XNet is placement alone.
+    even when evaluated out of sample: -opt-tp is -opt's deployment with compute groups added (fitted on link
+    failures drawn apart from the evaluation's; under ``"Space-XNet-opt-tp in sample"``, fitted on the
+    evaluation's own); -opt-paper keeps the paper's rules (:data:`PAPER_RULES`), so its gain over Space-XNet is
+    placement alone.
 
     ``levers``: the :class:`~spacexnet_opt.optimize.Levers` values (default:
     :func:`~spacexnet_opt.optimize.best_options`; the groups of -opt-tp by ``waterfill`` unless they say otherwise).
@@ -100,10 +104,11 @@ def _optimised(world: World, names: Sequence[str], progress: Progress, *, levers
     result = optimize_deployment(world, levers.without_groups(), progress=progress)
     out["Space-XNet-opt"] = result.plan
     if "Space-XNet-opt-tp" in names:
-        grouped = add_compute_groups(world, result, method=levers.compute_group if levers.groups else "waterfill",
-                                     group_size=levers.group_size, group_candidates=levers.group_candidates,
-                                     progress=progress)
-        out["Space-XNet-opt-tp"] = replace(grouped.plan, name="Space-XNet-opt-tp")
+        for key, in_sample in (("Space-XNet-opt-tp", False), ("Space-XNet-opt-tp in sample", True)):
+            grouped = add_compute_groups(world, result, group_size=levers.group_size, in_sample=in_sample,
+                                         method=levers.compute_group if levers.groups else "waterfill",
+                                         group_candidates=levers.group_candidates, progress=progress)
+            out[key] = replace(grouped.plan, name="Space-XNet-opt-tp")
     return out
 
 
@@ -118,29 +123,41 @@ def run_schemes(world: World, schemes: Sequence[str], *, seeds: int = 10, tokens
     layers as ``"center"``) and their own solver, or ``method``. Returns ``{scheme: summary}`` in the order given,
     where ``mean_s_per_token`` is the mean over placements, ``std_s`` the
     standard deviation over placements (0 for a deterministic scheme),
-    ``ci95_s`` the Monte Carlo 95 % interval of the mean. ``keep``, a dict,
+    ``ci95_s`` the Monte Carlo 95 % interval of the mean, ``in_sample_s_per_token`` the same mean with every
+    compute group fitted on the evaluated link-failure draws themselves (None for a row without groups; the
+    mean's groups are fitted on separate draws, :func:`~spacexnet_opt.optimize.group_choice.fit_snapshots`),
+    ``resources`` what the first placement uses (:func:`~.schemes.used_resources`). ``keep``, a dict,
     receives each scheme's first deployment (a :class:`~spacexnet_opt.evaluate.Deployment`). ``levers``: the
     options of the ``Space-XNet-opt(-tp)`` rows (default: the best levers for the world).
     """
 
     _check_schemes(schemes)
-    plan = _scheme_plans(world, schemes, seeds=seeds, seed=seed, layers=layers or {"center": world.layers},
-                         method=method, progress=progress, levers=levers)
+    plan, in_sample = _scheme_plans(world, schemes, seeds=seeds, seed=seed, layers=layers or {"center": world.layers},
+                                    method=method, progress=progress, levers=levers)
     per = {name: (max(tokens // seeds, 2) if tokens and base_scheme(name) in RANDOM_SCHEMES else tokens)
            for name in schemes}
     routed = evaluate_deployments(world, [d for _, d in plan], tokens=[per[name] for name, _ in plan], seed=seed,
                             progress=progress)
+    # the same deployments with their groups fitted on the evaluated draws, on the same Monte Carlo streams
+    fitted = {j: evaluate_grouped(world, d, per[plan[j][0]], np.random.default_rng([seed, j]), progress=progress)
+              for j, d in in_sample.items() if not trivial_groups(d)}
     for name, d in plan:
         if keep is not None:
             keep.setdefault(name, d)
-    evals = [(name, ev) for (name, _), ev in zip(plan, routed)]
-    return {name: _summary([ev for n, ev in evals if n == name], tokens) for name in schemes}
+    rows = {}
+    for name in schemes:
+        mine = [j for j, (n, _) in enumerate(plan) if n == name]
+        rows[name] = _summary([routed[j] for j in mine], tokens)
+        rows[name]["in_sample_s_per_token"] = (_mean([fitted[j] for j in mine]) if mine[0] in fitted else None)
+        rows[name]["resources"] = used_resources(plan[mine[0]][1])
+    return rows
 
 
 def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int,
                   layers: Mapping[str, list[LayerSubproblem]], method: str | None, progress: Progress,
-                  levers: dict | None = None) -> list:
-    """``(scheme, Deployment)`` pairs: every placement of every scheme (random ones ``seeds`` times)."""
+                  levers: dict | None = None) -> tuple[list, dict[int, Deployment]]:
+    """``(scheme, Deployment)`` pairs: every placement of every scheme (random ones ``seeds`` times); and by
+    position among them, each deployment with compute groups again with the groups fitted in sample."""
 
     randoms = random_deployments(world.partition, world.n_experts, schemes, seeds=seeds, seed=seed)
     optimised = [name for name in schemes if SCHEMES[name].kind == "optimised"]
@@ -156,12 +173,20 @@ def _scheme_plans(world: World, schemes: Sequence[str], *, seeds: int, seed: int
         else:
             plan.append((name, scheme_deployment(
                 base, partition=world.partition, layers=layers, n_experts=world.n_experts, method=method)))
+    in_sample = {j: optimised[f"{name} in sample"] for j, (name, _) in enumerate(plan)
+                 if f"{name} in sample" in optimised}
     grouped = [j for j, (name, _) in enumerate(plan) if SCHEMES[name].kind == "grouped"]
     if grouped:
-
-        for j, p in zip(grouped, attach_groups(world, [plan[j][1] for j in grouped], progress=progress)):
+        bare = [plan[j][1] for j in grouped]
+        for j, p in zip(grouped, attach_groups(world, bare, progress=progress)):
             plan[j] = (plan[j][0], p)
-    return plan
+        in_sample.update(zip(grouped, attach_groups(world, bare, in_sample=True, progress=progress)))
+    return plan, in_sample
+
+
+def _mean(evaluations: list) -> float:
+    """Mean s/token over placements: Monte Carlo when simulated, else the exact snapshot mean."""
+    return float(np.mean([ev.montecarlo.mean_s if ev.montecarlo else ev.snapshot.total_s for ev in evaluations]))
 
 
 def _summary(mine: list, tokens: int) -> dict:
@@ -169,7 +194,7 @@ def _summary(mine: list, tokens: int) -> dict:
     means = np.array([ev.montecarlo.mean_s if ev.montecarlo else ev.snapshot.total_s for ev in mine])
     exact = np.array([ev.snapshot.total_s for ev in mine])
     row = {
-        "mean_s_per_token": float(means.mean()),
+        "mean_s_per_token": _mean(mine),
         "std_s": float(means.std(ddof=1)) if len(means) > 1 else 0.0,
         "placements": len(mine),
         "analytic_s_per_token": float(np.mean([ev.analytic.total_s for ev in mine])),

@@ -6,7 +6,8 @@ their output with the files beside this script:
 - ``table2-paper.json``: every scheme row of ``spacexnet reproduce paper``
   (``instances/paper.toml``, default schemes, seeds and tokens), each number
   rounded to the digits the printed table shows (:data:`DECIMALS`; the paper's
-  range to 2), the exact snapshot mean too, and the integer counts as they are;
+  range to 2), the exact snapshot mean too, the in-sample figure of the rows with
+  compute groups, and the integer counts and resources as they are;
 - ``fig7-quick.csv``: every row of ``spacexnet sweep instances/fig7-quick.toml``
   (``--workers 0``), ordered by the point parameters, then the scheme; the
   metrics to :data:`SIGNIFICANT` significant digits.
@@ -77,10 +78,12 @@ def table2_rows(doc: dict) -> list[dict[str, str]]:
     rows = []
     for scheme, row in doc["schemes"].items():
         low, high = row["ci95_s"]
-        paper = row.get("paper_s_per_token")
+        paper, fitted = row.get("paper_s_per_token"), row.get("in_sample_s_per_token")
         rows.append({"scheme": scheme, **{name: printed(row[name]) for name in TABLE2_NUMBERS},
                      "ci95_low_s": printed(low), "ci95_high_s": printed(high),
                      "paper_s_per_token": "-".join(printed(p, 2) for p in paper) if paper else "-",
+                     "in_sample_s_per_token": "-" if fitted is None else printed(fitted),
+                     "resources": ", ".join(f"{k} {v}" for k, v in row.get("resources", {}).items()),
                      "placements": str(row["placements"]), "tokens": str(row["tokens"])})
     return rows
 
