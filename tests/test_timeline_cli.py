@@ -133,8 +133,11 @@ def test_energy_aware_start_keeps_hosts_at_full_speed(tmp_path):
     world = inputs.load_world(tmp_path / "t.toml")
     shadow = eclipse_states(world.shell, np.arange(0, 3 * 3600, 60.0), epoch_jd=julian_date("2026-06-21"))
     powered = powered_satellites(shadow, 60.0, PowerModel(battery_wh=25.0))
-    assert powered[initial_deployment(world, powered=powered).hosts].all()
-    assert not powered[initial_deployment(world).hosts].all()
+    aware_start, plain_start = initial_deployment(world, powered=powered), initial_deployment(world)
+    assert powered[aware_start.hosts].all() and powered[aware_start.gateways].all()
+    assert not powered[plain_start.hosts].all() and not powered[plain_start.gateways].all()
+    moved = aware_start.gateways != plain_start.gateways
+    assert (np.array([l in s for l, s in zip(aware_start.gateways, inputs.subnets(world))])).all() and moved.any()
     for result in (plain, aware):
         assert not result.policies["never"].power["below_floor"]
     assert aware.policies["never"].s_per_token[0] > plain.policies["never"].s_per_token[0]   # the constraint's cost
@@ -184,7 +187,7 @@ def test_a_failed_gateway_affects_every_token_until_repaired_or_moved(tmp_path):
     assert never.affected == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     assert never.degraded_h == pytest.approx(1.0) and never.affected_token_share == pytest.approx(1 / 3)
     # Event moves layer 0's gateway off the failed satellite at once: no token waits, and the layer's non-expert
-    # weights are sent again (then moved back? no: the repair re-places from where it stands).
+    # weights are sent again.
     assert max(event.affected) == 0.0 and event.degraded_h == 0.0
     failure = event.moves[0]
     assert failure["time_h"] == 1.0 and failure["gateways_moved"] == 1
