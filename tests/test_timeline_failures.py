@@ -12,20 +12,10 @@ from scenario_text import small_scenario
 from spacexnet_opt.constellation import RouteTable, plus_grid_edges
 from spacexnet_opt.timeline import inputs
 from spacexnet_opt.timeline.play import initial_deployment, play_timeline
+from test_timeline_cli import HEAD
 
 TINY = small_scenario(snapshots=3, fold=8, diameter_snapshots=0, statistics='kind = "zipf"')
-PAPER = """format = "spacexnet-scenario"
-version = 1
-name = "tl"
-[constellation]
-preset = "paper"
-[snapshots]
-count = 2
-[model]
-profile = "llama-moe-3.5b-2of8"
-[statistics]
-kind = "zipf"
-[timeline]
+PAPER = HEAD + """[timeline]
 duration_h = 2
 sample_h = 0.5
 eclipse = false

@@ -8,19 +8,9 @@ import pytest
 from spacexnet_opt.timeline import inputs
 from spacexnet_opt.timeline.play import play_timeline
 from spacexnet_opt.view.replay import MAP_TRACES, replay_chart, replay_map
+from test_timeline_cli import HEAD
 
-SCENARIO = """format = "spacexnet-scenario"
-version = 1
-name = "tl"
-[constellation]
-preset = "paper"
-[snapshots]
-count = 2
-[model]
-profile = "llama-moe-3.5b-2of8"
-[statistics]
-kind = "zipf"
-[timeline]
+SCENARIO = HEAD + """[timeline]
 duration_h = 2
 sample_h = 0.5
 policies = ["never", "event"]

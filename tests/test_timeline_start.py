@@ -10,19 +10,9 @@ import pytest
 from spacexnet_opt.evaluate import evaluate_deployments, load_deployment_world
 from spacexnet_opt.serve import serve_file
 from spacexnet_opt.timeline.play import play_timeline
+from test_timeline_cli import HEAD
 
-SCENARIO = """format = "spacexnet-scenario"
-version = 1
-name = "tl"
-[constellation]
-preset = "paper"
-[snapshots]
-count = 2
-[model]
-profile = "llama-moe-3.5b-2of8"
-[statistics]
-kind = "zipf"
-[timeline]
+SCENARIO = HEAD + """[timeline]
 duration_h = 2
 sample_h = 1
 eclipse = false

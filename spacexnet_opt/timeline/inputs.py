@@ -126,7 +126,8 @@ def layer_costs(world, activation=None, gateways=None) -> list[LayerCost]:
         tau = np.asarray(layer.tau_s if tau_all is None else tau_all[l, cand], dtype=float)[None, :]
         if layer.gflops is not None and layer.expert_gflop is not None:
             tau = tau + np.asarray(layer.expert_gflop, float)[:, None] / np.asarray(layer.gflops, float)[None, :]
-        out.append(LayerCost(cand, np.where(np.isfinite(tau), p[:, None] * tau, np.inf)))
+        with np.errstate(invalid="ignore"):                      # 0 x inf where an idle expert meets a hole
+            out.append(LayerCost(cand, np.where(np.isfinite(tau), p[:, None] * tau, np.inf)))
     return out
 
 
