@@ -11,7 +11,7 @@ Parts (all figures printed; anchors computed in the same run):
     anchor's. Target: >= 90 % fewer bytes, s/token within 1 %.
 ``failure``
     The host of every layer's hottest expert fails, on the paper scenario and on
-    DeepSeek-V3. Anchors: doing nothing (the share of tokens that need a lost
+    DeepSeek-V3; the failed hosts neither compute nor relay (routes and costs go around them). Anchors: doing nothing (the share of tokens that need a lost
     expert) and re-optimising from scratch without the failed satellites.
     Repair: the largest lambda (fixed_hops 10: bytes first) whose linear latency is
     within 1 % of re-optimising (MigrationProblem.solve_within). Target: s/token within 1 %
@@ -102,7 +102,9 @@ def failure(snapshots: int) -> None:
         hottest = p.argmax(axis=1)
         failed = np.unique(current[np.arange(world.n_layers), hottest])
         affected = 1 - np.prod(1 - p[np.arange(world.n_layers), hottest])
-        problem = migration_problem(inputs.layer_costs(world), current, inputs.gateways(world),
+        world = inputs.without_satellites(world, failed)          # the failed hosts neither compute nor relay
+        problem = migration_problem(inputs.layer_costs(world, None, inputs.gateways(world)), current,
+                                    inputs.gateways(world),
                                     grid_hops(world.shell, failed=failed), expert_gb=inputs.expert_gb(world),
                                     failed=failed, link_rate_bps=inputs.link_rate_bps(world), fixed_hops=10.0)
         scratch, fewest = problem.solve(0.0), problem.solve(1e6)
