@@ -1,30 +1,34 @@
 """Play a ``[timeline]``: eclipse and batteries, failures, drift, and each re-placement policy on the same events.
 
-The start is the re-optimised linear placement of the scenario's world
-(``lambda = 0``), on the satellites that compute at full speed all along
-when ``energy_aware`` is set (:mod:`.energy`). Events (failures, repairs, a drift step) happen
-at their times; each policy decides when to re-place
-(:func:`~spacexnet_opt.timeline.migration.migration_problem` with the
-scenario's ``lambda_s_per_gb_hop`` and ``fixed_hops``):
+The start is a deployment file made for the scenario, or the re-optimised
+linear placement of the scenario's world (``lambda = 0``), on the satellites
+that compute at full speed all along when ``energy_aware`` is set (experts and
+gateways, :mod:`.energy`, :mod:`.gateways`). Events (failures, repairs, a drift
+step) happen at their times; each policy decides when to re-place (failed
+gateways moved by :func:`~.gateways.move_gateways`, then the experts by
+:func:`~spacexnet_opt.timeline.migration.migration_problem` with the scenario's
+``lambda_s_per_gb_hop`` and ``fixed_hops``):
 
 ``never``
-    never: a failed host's experts are lost until it is repaired;
+    never: a failed host's experts (a failed gateway's layer) are lost until it is repaired;
 ``periodic``
     every ``period_h`` hours;
 ``event``
     at every event;
 ``threshold``
-    at an event that loses an expert, or whose predicted loss (the linear
-    latency of the current placement over the re-optimised one, minus 1)
-    exceeds ``threshold``.
+    at an event that loses an expert or a gateway, or whose predicted loss
+    (the linear latency of the current placement over the re-optimised one,
+    minus 1) exceeds ``threshold``.
 
 Seconds per token are sampled every ``sample_h`` (exact snapshot expectation
 under the statistics in force, with every satellite's speed scaled by its
-power throttle at that time); a token *affected* needs a lost expert (share
-``1 - prod (1 - p_i)`` over lost experts, activations taken as independent;
-all of them while a gateway is down: gateways are not moved, only repaired).
-Batteries are integrated per policy, for the satellites computing in its
-placement at each step (gateways and expert hosts).
+power throttle at that time, on the ISL graph without the failed satellites:
+routes go around them), and with a workload the serving tokens/s; a token
+*affected* needs a lost expert (share ``1 - prod (1 - p_i)`` over experts that
+lost every copy, activations taken as independent; all of them while a gateway
+is down). A failed satellite the deployment still computes on is evaluated in
+place. Batteries are integrated per policy, for the satellites computing in
+its placement at each step (gateways, expert copies, compute-group members).
 """
 
 from __future__ import annotations
@@ -224,10 +228,15 @@ class _Player:
                                  fixed_hops=self.spec.fixed_hops)
 
     def predicted_loss(self, plan, drift: int, failed: frozenset) -> float:
+        """The current linear latency over the re-optimised one, minus 1; ``inf`` when an expert or a gateway is
+        lost, or an expert sits outside its layer's subnet candidates (a deployment file's other shapes)."""
         if _lost(plan, failed).any() or np.isin(plan.gateways, list(failed)).any():
             return math.inf
         problem = self.problem(plan, drift, failed)
-        now, best = problem.replacement(_live_copy(plan.hosts, failed)).latency, problem.solve(0.0).latency
+        current = _live_copy(plan.hosts, failed)
+        if not all(np.isin(row, cand).all() for row, cand in zip(current, problem.candidates)):
+            return math.inf
+        now, best = problem.replacement(current).latency, problem.solve(0.0).latency
         return now / best - 1 if best > 0 else 0.0
 
     def replace(self, plan, drift: int, failed: frozenset, lam: float):
@@ -243,8 +252,9 @@ class _Player:
 
     def _cut(self, plan, failed: frozenset) -> frozenset:
         """The failed satellites taken out of the graph: all but those ``plan`` still computes on (a lost
-        expert, a gateway awaiting its move), which are evaluated in place (their tokens count as affected)."""
-        return failed - set(np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0]]).tolist())
+        expert, a gateway awaiting its move, a compute-group member), which are evaluated in place (the tokens
+        needing a lost expert or gateway count as affected)."""
+        return failed - set(_computing(plan).tolist())
 
     def sample(self, plan, drift: int, speed: np.ndarray, failed: frozenset) -> tuple[float, float | None]:
         """s/token and, with a workload, serving tokens/s of ``plan`` under the drift step, throttle, failures."""
@@ -258,6 +268,12 @@ class _Player:
             rate = None if self.throughput is None else self.throughput.tokens_per_s(world, plan)
             self.cache[key] = (inputs.deployment_s_per_token(world, plan), rate)
         return self.cache[key]
+
+
+def _computing(plan) -> np.ndarray:
+    """Every satellite ``plan`` computes on: gateways, expert copies, compute-group members (with repeats)."""
+    members = [g.members for g in plan.groups] if plan.groups is not None else []
+    return np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0], *members])
 
 
 def _lost(plan, failed: frozenset) -> np.ndarray:
@@ -382,8 +398,7 @@ def _active(placements: list, n_steps: int, n_sats: int, step_s: float) -> np.nd
     active = np.zeros((n_steps, n_sats), dtype=bool)
     bounds = [int(round(t * 3600 / step_s)) for t, _ in placements] + [n_steps]
     for (_, plan), begin, end in zip(placements, bounds, bounds[1:]):
-        members = [g.members for g in plan.groups] if plan.groups is not None else []
-        active[begin:end, np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0], *members])] = True
+        active[begin:end, _computing(plan)] = True
     return active
 
 
