@@ -106,6 +106,7 @@ def test_cli_writes_json_csv_png(tmp_path, cli):
     ("duration_h = 2\ndrift_steps = 3\ndrift = [\"x.json\"]\n",
      "timeline.drift_steps: give drift files or parametric drift_steps, not both"),
     ("duration_h = 2\ndrift = [\"missing.json\"]\n", "missing.json"),
+    ("duration_h = 2\nworkload = \"missing.toml\"\n", "missing.toml: file not found"),
     ("duration_h = 2\ninitial_soc = 0.1\n", "timeline.initial_soc"),
     ("duration_h = 2\n[timeline.power]\ninitial_soc = 0.1\n", "timeline.power.initial_soc: 0.1 is below soc_floor (0.3)"),
 ])

@@ -19,8 +19,8 @@ from ..evaluate import ComputeGroup, Deployment
 from ..progress import Progress, no_progress
 from .migration import LayerCost
 
-__all__ = ["Deployment", "ComputeGroup", "load_world", "load_deployment", "load_statistics", "drifted_statistics", "with_statistics", "with_speeds",
-           "without_satellites", "layer_costs", "gateways", "subnets", "grid_edges", "expert_gb", "gateway_gb",
+__all__ = ["Deployment", "ComputeGroup", "load_world", "load_deployment", "load_statistics", "drifted_statistics",
+           "with_statistics", "with_speeds", "without_satellites", "layer_costs", "gateways", "subnets", "grid_edges", "expert_gb", "gateway_gb",
            "link_rate_bps", "s_per_token", "deployment_s_per_token", "Throughput"]
 
 
@@ -84,7 +84,9 @@ def load_deployment(world, path: str | os.PathLike, scenario: str | os.PathLike)
 
 def without_satellites(world, cut):
     """The world whose ISL snapshots lose every link of the satellites ``cut``: they neither compute nor relay,
-    and routes go around them (a pair they disconnect follows :func:`~spacexnet_opt.constellation.routing.connected_mean`)."""
+    and routes go around them (a pair they disconnect follows
+    :func:`~spacexnet_opt.constellation.routing.connected_mean`). New snapshots, so a route table of their own;
+    the setting's other memos (gateway rules) stay the intact shell's."""
     import copy
     import dataclasses
 
