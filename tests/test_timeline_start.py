@@ -116,3 +116,30 @@ def test_a_bad_deployment_file_is_one_line_exit_2_and_nothing_written(files, cli
     assert result.exit_code == 2, result.output
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
     assert not out.exists()
+
+
+def test_an_energy_aware_deployment_start_moves_what_is_unpowered(tmp_path, cli):
+    import numpy as np
+
+    from spacexnet_opt.constellation.sun import eclipse_states, julian_date
+    from spacexnet_opt.timeline import inputs
+    from spacexnet_opt.timeline.energy import powered_satellites
+    from spacexnet_opt.timeline.power import PowerModel
+
+    text = SCENARIO.replace("eclipse = false", 'epoch = "2026-06-21T00:00:00Z"\nenergy_aware = true') \
+        + "[timeline.power]\nbattery_wh = 25.0\n"
+    (tmp_path / "e.toml").write_text(text)
+    result = cli("optimize", tmp_path / "e.toml", "-o", tmp_path / "dep.json", "--compute-group", "waterfill",
+                 "--group-size", "4")
+    assert result.exit_code == 0, result.output
+    _, plan, world = load_deployment_world(tmp_path / "dep.json")
+    shadow = eclipse_states(world.shell, np.arange(0, 2 * 3600, 60.0), epoch_jd=julian_date("2026-06-21"))
+    powered = powered_satellites(shadow, 60.0, PowerModel(battery_wh=25.0))
+    assert not powered[plan.gateways].all() and not powered[plan.hosts].all()
+    start = play_timeline(tmp_path / "e.toml", deployment=tmp_path / "dep.json").policies["never"].states[0]
+    members = np.concatenate([g.members for g in start.groups])
+    assert powered[start.gateways].all() and powered[start.hosts].all() and powered[members].all()
+    moved = start.gateways != plan.gateways
+    assert (start.gateways[moved] != plan.gateways[moved]).all() and moved.sum() == (~powered[plan.gateways]).sum()
+    assert all(g.size == 1 for g, m in zip(start.groups, moved) if m)              # moved: the gateway alone
+    assert all(s in subnet for s, subnet in zip(start.gateways, inputs.subnets(world)))

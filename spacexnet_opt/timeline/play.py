@@ -46,7 +46,7 @@ from ..progress import Progress, no_progress
 from . import inputs
 from .inputs import Deployment
 from .migration import grid_hops, migration_problem
-from .energy import energy_aware_placement, powered_satellites
+from .energy import energy_aware_placement, powered_deployment, powered_satellites
 from .gateways import kept_groups, move_gateways
 from .power import PowerModel, PowerRun, simulate_power
 
@@ -340,9 +340,11 @@ def play_timeline(scenario_path: str | os.PathLike, *, deployment: str | os.Path
               else np.zeros((len(steps), n_sats), dtype=bool))
     if spec.eclipse:
         model.check_budget(eclipse_fraction=float(eclipse_fraction(shell.altitude_km, 0.0)), period_s=shell.period_s)
+    powered = powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None
     if plan is None:
-        powered = powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None
         plan = initial_deployment(world, powered=powered)
+    elif powered is not None:
+        plan = powered_deployment(world, plan, powered, lam=spec.lambda_s_per_gb_hop)
     player = _Player(world, spec, stats, throughput)
     samples = np.arange(0.0, spec.hours + 1e-9, spec.sample_h)
     at = _sample_steps(samples, spec.step_s, len(steps))
@@ -360,11 +362,10 @@ def play_timeline(scenario_path: str | os.PathLike, *, deployment: str | os.Path
             trace.states.append(state)
         traces[name] = trace
         progress("policies", k + 1, len(spec.policies))
-    if deployment is not None:
-        start_note = f"the deployment file {deployment}"
-    else:
-        start_note = "re-optimised linear placement (lambda = 0)" + (
-            " on the satellites powered at full speed all along (gateways moved to them)" if spec.energy_aware else "")
+    start_note = (f"the deployment file {deployment}" if deployment is not None
+                  else "re-optimised linear placement (lambda = 0)") + (
+        " moved where needed onto the satellites powered at full speed all along (gateways, compute groups, "
+        "experts)" if spec.energy_aware else "")
     assumptions = {"start": start_note, "sun": "Astronomical Almanac low precision", "shadow": "cylindrical",
                    "hops": "+Grid without failed satellites",
                    "power_for": "each policy's placement over time (expert hosts, gateways, compute-group members)",
@@ -381,15 +382,15 @@ def play_timeline(scenario_path: str | os.PathLike, *, deployment: str | os.Path
 
 def initial_deployment(world, *, powered: np.ndarray | None = None) -> Deployment:
     """The re-optimised linear placement of a world on its gateways; given ``powered`` (N,), the gateways moved
-    to powered satellites of their subnets and the experts on powered satellites only."""
-    gateways = inputs.gateways(world)
-    every = np.ones(world.n_sats, dtype=bool) if powered is None else np.asarray(powered, dtype=bool)
-    moved = move_gateways(gateways, inputs.subnets(world), every, grid_hops(world.shell))
-    costs = inputs.layer_costs(world, None, None if np.array_equal(moved, gateways) else moved)
+    to powered satellites of their subnets and the experts on powered satellites only
+    (:func:`~.energy.powered_deployment`, ``lambda = 0``)."""
+    costs, gateways = inputs.layer_costs(world), inputs.gateways(world)
     start = np.array([c.candidates[:world.n_experts] for c in costs])
-    experts = energy_aware_placement(costs, start, moved, world.shell, every,
+    every = np.ones(world.n_sats, dtype=bool)
+    experts = energy_aware_placement(costs, start, gateways, world.shell, every,
                                      expert_gb=inputs.expert_gb(world)).solve(0.0).experts
-    return Deployment(moved, experts, name="timeline start")
+    plan = Deployment(gateways, experts, name="timeline start")
+    return plan if powered is None else powered_deployment(world, plan, powered, lam=0.0)
 
 
 def _active(placements: list, n_steps: int, n_sats: int, step_s: float) -> np.ndarray:
