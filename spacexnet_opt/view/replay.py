@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from .figure import earth, earth_styles, map_layout, segments
+from .figure import STATIC, earth, earth_styles, map_layout, segments
 from .page import write_view
 from .scene import lonlat
 
@@ -27,7 +27,6 @@ __all__ = ["write_replay", "replay_chart", "replay_map", "moved_pairs", "MAP_TRA
 
 MAP_TRACES = ("land", "coastlines", "satellites", "failed", "expert hosts", "migrations", "moved hosts", "gateways")
 """The replay map's traces, in drawing order (later above)."""
-_STATIC = ("land", "coastlines")
 
 
 def moved_pairs(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -37,7 +36,8 @@ def moved_pairs(before: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 
 def _plan_points(plan) -> np.ndarray:
-    """Every satellite a deployment uses as a (gateway first, then expert copies) id array, for pairing."""
+    """The gateways (L,), then the experts' primary hosts (L * E), of a deployment: two deployments' arrays pair
+    up entry by entry."""
     return np.concatenate([plan.gateways, plan.hosts[:, :, 0].ravel()])
 
 
@@ -122,19 +122,15 @@ def replay_map(result, name: str):
     positions, _ = result.shell.positions_velocities(times)
     ll = lonlat(positions, times)
     styles, still = _styles(trace.power["soc_floor"]), earth()
-    moving = [i for i, n in enumerate(MAP_TRACES) if n not in _STATIC]
-
-    def figure_trace(n: str, data: dict):
-        return go.Scatter(name=n, **data)
-
+    moving = [i for i, n in enumerate(MAP_TRACES) if n not in STATIC]
     first = _frame(result, name, 0, ll[0])
-    data = [figure_trace(n, {"x": still[n][0], "y": still[n][1], **styles[n]}) if n in _STATIC
-            else figure_trace(n, _merge(styles[n], first[n])) for n in MAP_TRACES]
+    data = [go.Scatter(name=n, x=still[n][0], y=still[n][1], **styles[n]) if n in STATIC
+            else go.Scatter(name=n, **_merge(styles[n], first[n])) for n in MAP_TRACES]
     frames = []
     for f in range(len(times)):
         now = _frame(result, name, f, ll[f])
         frames.append(go.Frame(name=str(f), traces=moving, layout={"title": {"text": _caption(result, name, f)}},
-                               data=[figure_trace(MAP_TRACES[i], now[MAP_TRACES[i]]) for i in moving]))
+                               data=[go.Scatter(name=MAP_TRACES[i], **now[MAP_TRACES[i]]) for i in moving]))
     fig = go.Figure(data, frames=frames)
     steps = [{"label": f"{t:g} h", "method": "animate",
               "args": [[str(f)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
