@@ -196,6 +196,7 @@ class _Player:
         self.gateway_gb = inputs.gateway_gb(world)
         self.rate = inputs.link_rate_bps(world)
         self.cache: dict = {}
+        self.cut_worlds: dict = {}
         self.worlds: dict = {}
 
     def activation(self, drift: int) -> np.ndarray:
@@ -207,16 +208,17 @@ class _Player:
         return alive
 
     def world_for(self, drift: int, cut: frozenset = frozenset()):
-        """The world under drift step ``drift``'s statistics without the satellites ``cut``."""
-        key = (drift, cut)
-        if key not in self.worlds:
-            if len(self.worlds) >= self.CUT_WORLDS:
-                self.worlds.pop(next(iter(self.worlds)))
-            world = inputs.without_satellites(self.world, sorted(cut))
-            if drift:
-                world = inputs.with_statistics(world, self.stats[drift][1], f"drift step {drift}")
-            self.worlds[key] = world
-        return self.worlds[key]
+        """The world under drift step ``drift``'s statistics without the satellites ``cut`` (one routing per
+        ``cut``, whatever the statistics)."""
+        if cut not in self.cut_worlds:
+            _bounded(self.cut_worlds, self.CUT_WORLDS)
+            self.cut_worlds[cut] = inputs.without_satellites(self.world, sorted(cut))
+        if (drift, cut) not in self.worlds:
+            _bounded(self.worlds, self.CUT_WORLDS)
+            world = self.cut_worlds[cut]
+            self.worlds[drift, cut] = inputs.with_statistics(world, self.stats[drift][1], f"drift step {drift}") \
+                if drift else world
+        return self.worlds[drift, cut]
 
     def problem(self, plan, drift: int, failed: frozenset, gateways=None):
         """The migration problem from ``plan`` on ``gateways`` (default its own), routed around ``failed``."""
@@ -260,7 +262,9 @@ class _Player:
         """s/token and, with a workload, serving tokens/s of ``plan`` under the drift step, throttle, failures."""
         throttled = bool((speed < 1).any())
         cut = self._cut(plan, failed)
-        key = (plan.gateways.tobytes(), plan.hosts.tobytes(), drift, speed.tobytes() if throttled else None, cut)
+        groups = None if plan.groups is None else tuple(g.members.tobytes() + g.shares.tobytes() for g in plan.groups)
+        key = (plan.gateways.tobytes(), plan.hosts.tobytes(), groups, drift, speed.tobytes() if throttled else None,
+               cut)
         if key not in self.cache:
             world = self.world_for(drift, cut)
             if throttled:
@@ -268,6 +272,12 @@ class _Player:
             rate = None if self.throughput is None else self.throughput.tokens_per_s(world, plan)
             self.cache[key] = (inputs.deployment_s_per_token(world, plan), rate)
         return self.cache[key]
+
+
+def _bounded(cache: dict, size: int) -> None:
+    """Drop the oldest entries of ``cache`` until one more fits in ``size``."""
+    while len(cache) >= size:
+        cache.pop(next(iter(cache)))
 
 
 def _computing(plan) -> np.ndarray:
