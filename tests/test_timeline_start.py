@@ -77,11 +77,13 @@ def test_throughput_per_sample_reproduces_serve(files):
 def test_cli_writes_throughput(files, cli, tmp_path):
     out = tmp_path / "o.json"
     result = cli("timeline", files / "t.toml", "--deployment", files / "dep.json", "--workload", files / "w.toml",
-                 "--json", out)
+                 "--json", out, "--csv", tmp_path / "o.csv")
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
     expected = serve_file(files / "dep.json", files / "w.toml")[0].metrics["throughput"]["tokens_per_s"]
     assert doc["policies"]["event"]["tokens_per_s"] == pytest.approx([expected] * 3, rel=1e-12)
+    header, first = (tmp_path / "o.csv").read_text().splitlines()[:2]
+    assert header.endswith(",tokens_per_s") and float(first.split(",")[-1]) == pytest.approx(expected, rel=1e-8)
 
 
 def _deployment_variant(files, tmp_path, edit) -> str:
