@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
     def timeline_command(
         scenario: Path = typer.Argument(..., help="Scenario file (.toml) with a [timeline] section."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the played timeline as JSON."),
-        csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write s/token per sample and policy as CSV."),
+        csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write s/token (and tokens/s) per sample and policy as CSV."),
         plot_out: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of s/token, GB moved, batteries."),
         html_out: Optional[Path] = typer.Option(None, "--html", help="Write an offline HTML replay: a map with a "
                                                 "time slider, and s/token (tokens/s) per policy."),
