@@ -11,7 +11,8 @@ Parts (all figures printed; anchors computed in the same run):
     anchor's. Target: >= 90 % fewer bytes, s/token within 1 %.
 ``failure``
     The host of every layer's hottest expert fails, on the paper scenario and on
-    DeepSeek-V3; the failed hosts neither compute nor relay (routes and costs go around them). Anchors: doing nothing (the share of tokens that need a lost
+    DeepSeek-V3; the failed hosts neither compute nor relay (routes and costs go
+    around them). Anchors: doing nothing (the share of tokens that need a lost
     expert) and re-optimising from scratch without the failed satellites.
     Repair: the largest lambda (fixed_hops 10: bytes first) whose linear latency is
     within 1 % of re-optimising (MigrationProblem.solve_within). Target: s/token within 1 %
@@ -262,7 +263,8 @@ def speed(snapshots: int, *, cases=("paper", "paper+workload", "mega")) -> None:
             scenario.write_text(text)
             t0, c0 = time.perf_counter(), time.process_time()
             result = play_timeline(scenario, workload=workload)
-            print(f"speed: {case} ({path}), one day: wall {time.perf_counter() - t0:.1f} s, CPU {time.process_time() - c0:.1f} s; "
+            print(f"speed: {case} ({path}), one day: wall {time.perf_counter() - t0:.1f} s, "
+                  f"CPU {time.process_time() - c0:.1f} s; "
                   + ", ".join(f"{name} mean {np.mean(t.s_per_token):.6f} s/token"
                               + (f", {np.mean(t.tokens_per_s):.4g} tokens/s" if t.tokens_per_s else "")
                               + f", {t.gb_moved:.2f} GB moved" for name, t in result.policies.items()))

@@ -26,8 +26,8 @@ def _table(result, title: str):
         table.add_row(name, f"{sum(t.s_per_token) / len(t.s_per_token):.6f}", str(t.replacements),
                       f"{t.gb_moved:.3f}", f"{t.gb_hops:.3f}", f"{t.link_time_s:.3f}", f"{t.degraded_h:.2f}",
                       f"{100 * t.affected_token_share:.3f} %", f"{100 * t.power['max_depth_of_discharge']:.1f} %"
-                      + (" (below floor)" if t.power["below_floor"] else ""), f"{100 * t.power['throttled_share']:.2f} %",
-                      *rate)
+                      + (" (below floor)" if t.power["below_floor"] else ""),
+                      f"{100 * t.power['throttled_share']:.2f} %", *rate)
     return table
 
 
@@ -38,7 +38,8 @@ def register(app: typer.Typer) -> None:
     def timeline_command(
         scenario: Path = typer.Argument(..., help="Scenario file (.toml) with a [timeline] section."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Write the played timeline as JSON."),
-        csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write s/token (and tokens/s) per sample and policy as CSV."),
+        csv_out: Optional[Path] = typer.Option(None, "--csv",
+                                               help="Write s/token (and tokens/s) per sample and policy as CSV."),
         plot_out: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of s/token, GB moved, batteries."),
         html_out: Optional[Path] = typer.Option(None, "--html", help="Write an offline HTML replay: a map with a "
                                                 "time slider, and s/token (tokens/s) per policy."),

@@ -20,8 +20,8 @@ from ..progress import Progress, no_progress
 from .migration import LayerCost
 
 __all__ = ["Deployment", "ComputeGroup", "load_world", "load_deployment", "load_statistics", "drifted_statistics",
-           "with_statistics", "with_speeds", "without_satellites", "layer_costs", "gateways", "subnets", "grid_edges", "expert_gb", "gateway_gb",
-           "link_rate_bps", "s_per_token", "deployment_s_per_token", "Throughput"]
+           "with_statistics", "with_speeds", "without_satellites", "layer_costs", "gateways", "subnets", "grid_edges",
+           "expert_gb", "gateway_gb", "link_rate_bps", "s_per_token", "deployment_s_per_token", "Throughput"]
 
 
 def load_world(path: str | os.PathLike, *, snapshots: int | None = None, progress: Progress = no_progress):
