@@ -11,7 +11,8 @@ Parts (all figures printed; anchors computed in the same run):
     anchor's. Target: >= 90 % fewer bytes, s/token within 1 %.
 ``failure``
     The host of every layer's hottest expert fails, on the paper scenario and on
-    DeepSeek-V3. Anchors: doing nothing (the share of tokens that need a lost
+    DeepSeek-V3; the failed hosts neither compute nor relay (routes and costs go
+    around them). Anchors: doing nothing (the share of tokens that need a lost
     expert) and re-optimising from scratch without the failed satellites.
     Repair: the largest lambda (fixed_hops 10: bytes first) whose linear latency is
     within 1 % of re-optimising (MigrationProblem.solve_within). Target: s/token within 1 %
@@ -35,11 +36,13 @@ Parts (all figures printed; anchors computed in the same run):
     the paper's model: s/token, one day of shadow and batteries, energy-aware
     placement on 25 Wh batteries.
 ``speed``
-    One simulated day through ``play_timeline`` on the paper scenario and on
+    One simulated day through ``play_timeline`` on the paper scenario (also
+    with the serving throughput of instances/workload-poisson.toml sampled) and on
     DeepSeek-V3 mega (each with its own snapshot count), with a failure, a drift
     step (mega), eclipse and power, four policies. Targets: < 2 min and < 15 min.
 
 Run: PYTHONPATH=. .venv/bin/python bench/bench_timeline.py [drift|failure|power|speed ...] [--snapshots N]
+[--speed-cases paper,paper+workload,mega]
 """
 
 from __future__ import annotations
@@ -53,18 +56,19 @@ from spacexnet_opt.constellation import preset
 from spacexnet_opt.constellation.sun import eclipse_states, julian_date
 from spacexnet_opt.timeline import inputs
 from spacexnet_opt.timeline.migration import grid_hops, migration_problem
-from spacexnet_opt.timeline.play import initial_placement
+from spacexnet_opt.timeline.play import initial_deployment
 from spacexnet_opt.timeline.power import PowerModel, simulate_power
 
 DATA = "../shared/data/moe-load/deepseek-v3/"
 MEGA = "instances/deepseek-v3-mega.toml"
+WORKLOAD = "instances/workload-poisson.toml"
 PAPER = "instances/paper.toml"
 
 
 def drift(snapshots: int) -> None:
     t0 = time.perf_counter()
     world = inputs.load_world(MEGA, snapshots=snapshots)
-    current = initial_placement(world)
+    current = initial_deployment(world).experts
     prefill = inputs.load_statistics(world, DATA + "prefill_in1000out1000.json")
     problems = {fixed: migration_problem(inputs.layer_costs(world, prefill.p), current, inputs.gateways(world),
                                          grid_hops(world.shell), expert_gb=inputs.expert_gb(world),
@@ -94,12 +98,14 @@ def failure(snapshots: int) -> None:
     for path in (PAPER, MEGA):
         t0 = time.perf_counter()
         world = inputs.load_world(path, snapshots=snapshots)
-        current = initial_placement(world)
+        current = initial_deployment(world).experts
         p = np.array([layer.activation for layer in world.layers])
         hottest = p.argmax(axis=1)
         failed = np.unique(current[np.arange(world.n_layers), hottest])
         affected = 1 - np.prod(1 - p[np.arange(world.n_layers), hottest])
-        problem = migration_problem(inputs.layer_costs(world), current, inputs.gateways(world),
+        world = inputs.without_satellites(world, failed)          # the failed hosts neither compute nor relay
+        problem = migration_problem(inputs.layer_costs(world, None, inputs.gateways(world)), current,
+                                    inputs.gateways(world),
                                     grid_hops(world.shell, failed=failed), expert_gb=inputs.expert_gb(world),
                                     failed=failed, link_rate_bps=inputs.link_rate_bps(world), fixed_hops=10.0)
         scratch, fewest = problem.solve(0.0), problem.solve(1e6)
@@ -140,7 +146,7 @@ def topk(snapshots: int) -> None:
 
     t0 = time.perf_counter()
     world = inputs.load_world(PAPER, snapshots=snapshots)
-    current = initial_placement(world)
+    current = initial_deployment(world).experts
     p = np.array([layer.activation for layer in world.layers])
     failed = np.unique(current[np.arange(world.n_layers), p.argmax(axis=1)])
     problem = migration_problem(inputs.layer_costs(world), current, inputs.gateways(world),
@@ -166,28 +172,27 @@ def energy(snapshots: int) -> None:
     world = inputs.load_world(PAPER, snapshots=snapshots)
     jd = julian_date("2026-06-21")
     shadow = eclipse_states(world.shell, np.arange(0, 86400, 60.0), epoch_jd=jd)
-    layers, gw = inputs.layer_costs(world), inputs.gateways(world)
-    unaware = initial_placement(world)
+    unaware = initial_deployment(world)
     for battery in (25.0, 28.0, 30.0, 32.0):
-        _energy_case(world, shadow, PowerModel(battery_wh=battery), layers, gw, unaware)
+        _energy_case(world, shadow, PowerModel(battery_wh=battery), unaware)
     print(f"  wall {time.perf_counter() - t0:.0f} s")
 
 
-def _energy_case(world, shadow, model, layers, gw, unaware) -> None:
-    from spacexnet_opt.timeline.energy import energy_aware_placement, powered_satellites
+def _energy_case(world, shadow, model, unaware) -> None:
+    from spacexnet_opt.timeline.energy import powered_satellites
 
     powered = powered_satellites(shadow, 60.0, model)
-    aware = energy_aware_placement(layers, unaware, gw, world.shell, powered,
-                                   expert_gb=inputs.expert_gb(world)).solve(0.0).experts
+    aware = initial_deployment(world, powered=powered)
     print(f"energy: paper ({world.snapshots.n_snapshots} snapshots), one day from 2026-06-21 at 60 s, battery "
           f"{model.battery_wh:g} Wh (other defaults): {powered.sum()} of {world.n_sats} satellites powered at full "
-          f"speed; {(~powered[gw]).sum()} gateways not")
-    for name, experts in (("unaware", unaware), ("aware", aware)):
+          f"speed; {(~powered[unaware.gateways]).sum()} of the partition's gateways not, "
+          f"{(aware.gateways != unaware.gateways).sum()} moved")
+    for name, plan in (("unaware", unaware), ("aware", aware)):
         active = np.zeros(world.n_sats)
-        active[np.concatenate([experts.ravel(), gw])] = 1
+        active[np.concatenate([plan.hosts.ravel(), plan.gateways])] = 1
         run = simulate_power(shadow, 60.0, model, active=active)
-        hosts = np.unique(experts)
-        plain = inputs.s_per_token(world, [experts], [name])[0]
+        hosts, gw = np.unique(plan.hosts), plan.gateways
+        plain = inputs.deployment_s_per_token(world, plan)
         print(f"  {name}: {plain:.6f} s/token at full speed; expert hosts ever throttled {(~powered[hosts]).sum()} of "
               f"{len(hosts)}, expert-host time throttled {100 * (run.speed[:, hosts] < 1).mean():.2f} %, gateway time "
               f"throttled {100 * (run.speed[:, gw] < 1).mean():.2f} %, max depth of discharge "
@@ -216,7 +221,7 @@ def shells(snapshots: int) -> None:
             scenario = Path(tmp) / "shell.toml"
             scenario.write_text(text.replace('preset = "paper"', line, 1))
             world = inputs.load_world(scenario, snapshots=snapshots)
-        start = initial_placement(world)
+        start = initial_deployment(world).experts
         s_start = inputs.s_per_token(world, [start], ["start"])[0]
         parts = [f"shells: {label}: {s_start:.6f} s/token"]
         for date in ("2026-03-20", "2026-06-21"):
@@ -236,15 +241,19 @@ def shells(snapshots: int) -> None:
         print("; ".join(parts))
 
 
-def speed(snapshots: int) -> None:
-    """``play_timeline`` wall time for one day: paper scenario (its 200 snapshots) and DeepSeek-V3 mega (its 50),
-    a scripted failure and a drift step, eclipse and power, all four policies."""
+def speed(snapshots: int, *, cases=("paper", "paper+workload", "mega")) -> None:
+    """``play_timeline`` wall time for one day: paper scenario (its 200 snapshots; also with the serving
+    throughput of instances/workload-poisson.toml at every sample) and DeepSeek-V3 mega (its 50), a scripted
+    failure and a drift step, eclipse and power, all four policies."""
     import tempfile
     from pathlib import Path
 
     from spacexnet_opt.timeline.play import play_timeline
 
-    for path, drift in ((PAPER, None), (MEGA, DATA + "prefill_in1000out1000.json")):
+    runs = {"paper": (PAPER, None, None), "paper+workload": (PAPER, None, Path(WORKLOAD).resolve()),
+            "mega": (MEGA, DATA + "prefill_in1000out1000.json", None)}
+    for case in cases:
+        path, drift, workload = runs[case]
         text = Path(path).read_text().replace('file = "../../shared/', f'file = "{Path("..").resolve()}/shared/')
         text += '\n[timeline]\nduration_days = 1\nsample_h = 1\n[[timeline.failures]]\nsatellite = 600\nat_h = 5\n'
         if drift:
@@ -253,19 +262,28 @@ def speed(snapshots: int) -> None:
             scenario = Path(tmp) / "day.toml"
             scenario.write_text(text)
             t0, c0 = time.perf_counter(), time.process_time()
-            result = play_timeline(scenario)
-            print(f"speed: {path}, one day: wall {time.perf_counter() - t0:.1f} s, CPU {time.process_time() - c0:.1f} s; "
-                  + ", ".join(f"{name} mean {np.mean(t.s_per_token):.6f} s/token, {t.gb_moved:.2f} GB moved"
-                              for name, t in result.policies.items()))
+            result = play_timeline(scenario, workload=workload)
+            print(f"speed: {case} ({path}), one day: wall {time.perf_counter() - t0:.1f} s, "
+                  f"CPU {time.process_time() - c0:.1f} s; "
+                  + ", ".join(f"{name} mean {np.mean(t.s_per_token):.6f} s/token"
+                              + (f", {np.mean(t.tokens_per_s):.4g} tokens/s" if t.tokens_per_s else "")
+                              + f", {t.gb_moved:.2f} GB moved" for name, t in result.policies.items()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("parts", nargs="*", default=["drift", "failure", "power"])
     parser.add_argument("--snapshots", type=int, default=8)
+    parser.add_argument("--speed-cases", default="paper,paper+workload,mega",
+                        help="speed: comma-separated cases among paper, paper+workload, mega")
     args = parser.parse_args()
     for part in args.parts:
-        power() if part == "power" else globals()[part](args.snapshots)
+        if part == "power":
+            power()
+        elif part == "speed":
+            speed(args.snapshots, cases=args.speed_cases.split(","))
+        else:
+            globals()[part](args.snapshots)
 
 
 if __name__ == "__main__":

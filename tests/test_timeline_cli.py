@@ -106,6 +106,7 @@ def test_cli_writes_json_csv_png(tmp_path, cli):
     ("duration_h = 2\ndrift_steps = 3\ndrift = [\"x.json\"]\n",
      "timeline.drift_steps: give drift files or parametric drift_steps, not both"),
     ("duration_h = 2\ndrift = [\"missing.json\"]\n", "missing.json"),
+    ("duration_h = 2\nworkload = \"missing.toml\"\n", "missing.toml: file not found"),
     ("duration_h = 2\ninitial_soc = 0.1\n", "timeline.initial_soc"),
     ("duration_h = 2\n[timeline.power]\ninitial_soc = 0.1\n", "timeline.power.initial_soc: 0.1 is below soc_floor (0.3)"),
 ])
@@ -122,7 +123,7 @@ def test_bad_timelines_exit_2_with_one_line_and_write_nothing(tmp_path, cli, tim
 def test_energy_aware_start_keeps_hosts_at_full_speed(tmp_path):
     from spacexnet_opt.constellation.sun import eclipse_states, julian_date
     from spacexnet_opt.timeline.energy import powered_satellites
-    from spacexnet_opt.timeline.play import initial_placement
+    from spacexnet_opt.timeline.play import initial_deployment
     from spacexnet_opt.timeline.power import PowerModel
 
     timeline = ('epoch = "2026-06-21T00:00:00Z"\nduration_h = 3\nsample_h = 3\npolicies = ["never"]\n'
@@ -133,8 +134,11 @@ def test_energy_aware_start_keeps_hosts_at_full_speed(tmp_path):
     world = inputs.load_world(tmp_path / "t.toml")
     shadow = eclipse_states(world.shell, np.arange(0, 3 * 3600, 60.0), epoch_jd=julian_date("2026-06-21"))
     powered = powered_satellites(shadow, 60.0, PowerModel(battery_wh=25.0))
-    assert powered[initial_placement(world, powered=powered)].all()
-    assert not powered[initial_placement(world)].all()
+    aware_start, plain_start = initial_deployment(world, powered=powered), initial_deployment(world)
+    assert powered[aware_start.hosts].all() and powered[aware_start.gateways].all()
+    assert not powered[plain_start.hosts].all() and not powered[plain_start.gateways].all()
+    moved = aware_start.gateways != plain_start.gateways
+    assert (np.array([l in s for l, s in zip(aware_start.gateways, inputs.subnets(world))])).all() and moved.any()
     for result in (plain, aware):
         assert not result.policies["never"].power["below_floor"]
     assert aware.policies["never"].s_per_token[0] > plain.policies["never"].s_per_token[0]   # the constraint's cost
@@ -174,12 +178,20 @@ def test_a_timeline_scenario_round_trips_through_toml():
     assert parse_scenario(text) == spec
 
 
-def test_a_failed_gateway_affects_every_token_until_repaired(tmp_path):
+def test_a_failed_gateway_affects_every_token_until_repaired_or_moved(tmp_path):
     path = _scenario(tmp_path, "duration_h = 3\nsample_h = 0.5\neclipse = false\npolicies = [\"never\", \"event\"]\n"
                                "[[timeline.failures]]\nsatellite = 512\nat_h = 1.0\nrepair_h = 1.0\n")
     world = inputs.load_world(path)
     assert inputs.gateways(world)[0] == 512
     result = play_timeline(path)
-    for trace in result.policies.values():
-        assert trace.affected == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
-        assert trace.degraded_h == pytest.approx(1.0) and trace.affected_token_share == pytest.approx(1 / 3)
+    never, event = result.policies["never"], result.policies["event"]
+    assert never.affected == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    assert never.degraded_h == pytest.approx(1.0) and never.affected_token_share == pytest.approx(1 / 3)
+    # Event moves layer 0's gateway off the failed satellite at once: no token waits, and the layer's non-expert
+    # weights are sent again.
+    assert max(event.affected) == 0.0 and event.degraded_h == 0.0
+    failure = event.moves[0]
+    assert failure["time_h"] == 1.0 and failure["gateways_moved"] == 1
+    moved_to = event.states[2].gateways[0]
+    assert moved_to != 512 and moved_to in inputs.subnets(world)[0]
+    assert failure["gb_moved"] >= inputs.gateway_gb(world)[0] > 0

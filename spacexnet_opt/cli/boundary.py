@@ -51,7 +51,7 @@ from .exit_codes import BAD_INPUT_EXIT_CODE, BUG_EXIT_CODE, INTERRUPTED_EXIT_COD
 __all__ = ["BoundaryGroup", "OUTPUT_FLAGS", "check_parameters", "output_parameters"]
 
 OUTPUT_FLAGS = frozenset({"-o", "--output", "--out", "--out-dir", "--output-dir", "--json", "--csv", "--plot",
-                          "--png", "--svg", "--pdf", "--save"})
+                          "--png", "--svg", "--pdf", "--html", "--save"})
 """Options whose path value is written by the command (never read)."""
 
 POSITIVE_OPTIONS = frozenset({"gflops", "satellite_gflops", "duration", "altitude", "max_range"})

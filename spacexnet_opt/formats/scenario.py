@@ -397,7 +397,8 @@ class TimelineSpec(StrictModel):
     parametric steps multiply every ``p`` by ``exp(drift_sigma * N(0, 1))``
     (seeded; rows rescaled to ``k``, capped at 1), every ``drift_every_h``
     (default: spread evenly). ``policies`` are compared on the same events.
-    ``energy_aware``: start with experts only on satellites that never throttle.
+    ``energy_aware``: start with experts and gateways only on satellites that never throttle.
+    ``workload``: a workload file (relative to the scenario) whose serving throughput is sampled too.
     """
 
     epoch: str = "2026-03-20T00:00:00Z"
@@ -422,6 +423,7 @@ class TimelineSpec(StrictModel):
     lambda_s_per_gb_hop: NonNegativeValue = 1e-4
     fixed_hops: NonNegativeValue = 1.0
     seed: int = Field(default=0, ge=0)
+    workload: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "TimelineSpec":

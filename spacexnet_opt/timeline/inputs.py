@@ -1,10 +1,11 @@
 """The timeline's only window onto worlds and deployments (issue 18 will change what is behind it).
 
 Everything the timeline reads from the rest of the toolkit goes through these
-functions (it reads no deployment file yet: it starts from its own placement):
-the world of a scenario, the layers' candidates and linear costs under some
-activation statistics, the shell's grid, the size of an expert's
-weights and the ISL rate, and the seconds per token of a deployment.
+functions: the world of a scenario, a deployment file on it, the world without
+failed satellites, the layers' candidates and linear costs under some
+activation statistics and gateways, the subnets, the size of an expert's and a
+gateway's weights and the ISL rate, the seconds per token of a deployment and
+its serving throughput.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..evaluate import ComputeGroup, Deployment
 from ..progress import Progress, no_progress
 from .migration import LayerCost
 
-__all__ = ["load_world", "load_statistics", "drifted_statistics", "with_statistics", "with_speeds", "layer_costs",
-           "gateways",
-           "grid_edges", "expert_gb", "link_rate_bps", "s_per_token"]
+__all__ = ["Deployment", "ComputeGroup", "load_world", "load_deployment", "load_statistics", "drifted_statistics",
+           "with_statistics", "with_speeds", "without_satellites", "layer_costs", "gateways", "subnets", "grid_edges",
+           "expert_gb", "gateway_gb", "link_rate_bps", "s_per_token", "deployment_s_per_token", "Throughput"]
 
 
 def load_world(path: str | os.PathLike, *, snapshots: int | None = None, progress: Progress = no_progress):
@@ -59,18 +61,75 @@ def with_statistics(world, stats, note: str):
     return world.with_laws(laws_from_stats(stats), note)
 
 
-def layer_costs(world, activation=None) -> list[LayerCost]:
+def load_deployment(world, path: str | os.PathLike, scenario: str | os.PathLike):
+    """The deployment (:class:`~spacexnet_opt.evaluate.Deployment`) of file ``path``, checked to be made for the
+    ``scenario`` file (same SHA-256) and to fit ``world``; InputError naming the file and field otherwise."""
+    from ..errors import InputError
+    from ..evaluate.convert import deployment_from_file
+    from ..evaluate.deployments import check_in_world
+    from ..fileio import file_sha256
+    from ..formats.deployment import load_deployment as read
+
+    doc = read(path)
+    if doc.scenario.sha256 != file_sha256(scenario):
+        raise InputError(f"was made for {doc.scenario.path}, not for {scenario} (SHA-256 differs)",
+                         field="scenario.sha256", source=path)
+    try:
+        plan = deployment_from_file(doc)
+        check_in_world(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
+    except InputError as exc:
+        raise type(exc)(exc.message, field=exc.field, source=path) from None
+    return plan
+
+
+def without_satellites(world, cut):
+    """The world whose ISL snapshots lose every link of the satellites ``cut``: they neither compute nor relay,
+    and routes go around them (a pair they disconnect follows
+    :func:`~spacexnet_opt.constellation.routing.connected_mean`). New snapshots, so a route table of their own;
+    the setting's other memos (gateway rules) stay the intact shell's."""
+    import copy
+    import dataclasses
+
+    if not len(cut):
+        return world
+    snaps = world.snapshots
+    dead = np.zeros(snaps.n_sats, dtype=bool)
+    dead[list(cut)] = True
+    down = dead[np.asarray(snaps.edges)].any(axis=1)
+    setting = copy.copy(world.setting)
+    setting.__dict__["snapshots"] = dataclasses.replace(snaps, delay_s=np.where(down, np.inf, snaps.delay_s))
+    return dataclasses.replace(world, setting=setting, paths=None)
+
+
+def _tau(world, gateways: np.ndarray) -> np.ndarray:
+    """(L, N): ``E[D(g_l, s) + D(s, g_{l+1})]`` on ``world``'s snapshots, over the snapshots where both legs have a
+    path (``inf``: never)."""
+    from ..constellation import RouteTable
+    from ..constellation.routing import connected_mean
+
+    unique, row = np.unique(gateways, return_inverse=True)
+    delays = RouteTable.of(world.snapshots).delays(unique)                    # (T, G, N)
+    after = np.roll(row, -1)
+    return np.stack([connected_mean(delays[:, row[l]] + delays[:, after[l]])[2] for l in range(len(gateways))])
+
+
+def layer_costs(world, activation=None, gateways=None) -> list[LayerCost]:
     """Each layer's candidates and linear cost ``p_i (tau_s[c] + expert_gflop_i / gflops[c])``.
 
-    ``activation`` (L, E) replaces the layers' own activation probabilities (drift).
+    ``activation`` (L, E) replaces the layers' own activation probabilities (drift). Given ``gateways`` (L,),
+    ``tau_s`` is routed from them on the world's snapshots (moved gateways, a world :func:`without_satellites`);
+    otherwise it is the instance's own. An unreachable candidate costs ``inf``.
     """
+    tau_all = None if gateways is None else _tau(world, np.asarray(gateways, dtype=np.int64))
     out = []
     for l, layer in enumerate(world.layers):
         p = np.asarray(layer.activation if activation is None else activation[l], dtype=float)
-        tau = np.asarray(layer.tau_s, dtype=float)[None, :]
+        cand = np.asarray(layer.satellites, dtype=np.int64)
+        tau = np.asarray(layer.tau_s if tau_all is None else tau_all[l, cand], dtype=float)[None, :]
         if layer.gflops is not None and layer.expert_gflop is not None:
             tau = tau + np.asarray(layer.expert_gflop, float)[:, None] / np.asarray(layer.gflops, float)[None, :]
-        out.append(LayerCost(np.asarray(layer.satellites, dtype=np.int64), p[:, None] * tau))
+        with np.errstate(invalid="ignore"):                      # 0 x inf where an idle expert meets a hole
+            out.append(LayerCost(cand, np.where(np.isfinite(tau), p[:, None] * tau, np.inf)))
     return out
 
 
@@ -88,6 +147,12 @@ def gateways(world) -> np.ndarray:
     return np.array([layer.gateway for layer in world.layers], dtype=np.int64)
 
 
+def subnets(world) -> list[np.ndarray]:
+    """Each layer's subnet: the satellites of its band (L lists)."""
+    band, layer_band = world.partition.band_of(), world.partition.layer_band
+    return [np.flatnonzero(band == b) for b in layer_band]
+
+
 def grid_edges(world) -> np.ndarray:
     """The shell's +Grid links (M, 2)."""
     from ..constellation import plus_grid_edges
@@ -102,6 +167,18 @@ def expert_gb(world) -> float:
     return expert_memory_gb(world.profile, world.setting.spec.compute.bytes_per_param)
 
 
+def gateway_gb(world) -> np.ndarray:
+    """GB of weights (L,) a layer's gateway holds when it computes the layer alone: the layer's non-expert
+    weights and router (layer 0 also the dense layers), at the scenario's bytes per parameter. Its KV cache is
+    rebuilt, not moved."""
+    from ..evaluate.memory import group_bytes
+
+    bpp = world.setting.spec.compute.bytes_per_param or 2.0
+    return np.array([group_bytes(world.profile, ComputeGroup([0], [1.0]), 0, n_sats=1, first=l == 0,
+                                 bytes_per_param=bpp, include_dense=world.compute.include_dense).weights.sum() / 1e9
+                     for l in range(world.n_layers)])
+
+
 def link_rate_bps(world) -> float:
     """The ISL rate of the world's snapshots."""
     return float(world.snapshots.config.link_rate_bps)
@@ -109,7 +186,32 @@ def link_rate_bps(world) -> float:
 
 def s_per_token(world, experts: Sequence[np.ndarray], names: Sequence[str]) -> list[float]:
     """Exact snapshot expectation of seconds per token of each placement (L, E) on the world's gateways."""
-    from ..evaluate import Deployment, evaluate_many
+    return [deployment_s_per_token(world, Deployment(gateways(world), e, name=n)) for e, n in zip(experts, names)]
 
-    deployments = [Deployment(gateways(world), e, name=n) for e, n in zip(experts, names)]
-    return [ev.snapshot.total_s for ev in evaluate_many(world, deployments, tokens=0)]
+
+def deployment_s_per_token(world, plan) -> float:
+    """Exact snapshot expectation of seconds per token of a :class:`~spacexnet_opt.evaluate.Deployment` (its
+    replicas and compute groups too)."""
+    from ..evaluate import evaluate_deployments
+
+    return float(evaluate_deployments(world, [plan], tokens=0)[0].snapshot.total_s)
+
+
+class Throughput:
+    """Serving throughput (tokens/s) of deployments at one workload file (:func:`spacexnet_opt.serve.serve`)."""
+
+    def __init__(self, path: str | os.PathLike, world, scenario: str | os.PathLike):
+        from ..evaluate.memory import scenario_memory
+        from ..formats.workload import load_workload
+
+        self.path, self.workload = path, load_workload(path)
+        self.memory, self.bytes_per_param = scenario_memory(scenario, world.shell)
+
+    def tokens_per_s(self, world, plan) -> float:
+        """Tokens/s delivered serving the workload's requests on ``plan`` in ``world`` (its failures, speeds)."""
+        from ..serve import serve
+        from ..serve.inputs import inputs_from
+
+        inputs = inputs_from(plan, world, memory_gb=self.memory, bytes_per_param=self.bytes_per_param)
+        result = serve(inputs, self.workload, source=self.path)
+        return float(result.metrics["throughput"]["tokens_per_s"])

@@ -1,30 +1,34 @@
 """Play a ``[timeline]``: eclipse and batteries, failures, drift, and each re-placement policy on the same events.
 
-The start is the re-optimised linear placement of the scenario's world
-(``lambda = 0``), on the satellites that compute at full speed all along
-when ``energy_aware`` is set (:mod:`.energy`). Events (failures, repairs, a drift step) happen
-at their times; each policy decides when to re-place
-(:func:`~spacexnet_opt.timeline.migration.migration_problem` with the
-scenario's ``lambda_s_per_gb_hop`` and ``fixed_hops``):
+The start is a deployment file made for the scenario, or the re-optimised
+linear placement of the scenario's world (``lambda = 0``), on the satellites
+that compute at full speed all along when ``energy_aware`` is set (experts and
+gateways, :mod:`.energy`, :mod:`.gateways`). Events (failures, repairs, a drift
+step) happen at their times; each policy decides when to re-place (failed
+gateways moved by :func:`~.gateways.move_gateways`, then the experts by
+:func:`~spacexnet_opt.timeline.migration.migration_problem` with the scenario's
+``lambda_s_per_gb_hop`` and ``fixed_hops``):
 
 ``never``
-    never: a failed host's experts are lost until it is repaired;
+    never: a failed host's experts (a failed gateway's layer) are lost until it is repaired;
 ``periodic``
     every ``period_h`` hours;
 ``event``
     at every event;
 ``threshold``
-    at an event that loses an expert, or whose predicted loss (the linear
-    latency of the current placement over the re-optimised one, minus 1)
-    exceeds ``threshold``.
+    at an event that loses an expert or a gateway, or whose predicted loss
+    (the linear latency of the current placement over the re-optimised one,
+    minus 1) exceeds ``threshold``.
 
 Seconds per token are sampled every ``sample_h`` (exact snapshot expectation
 under the statistics in force, with every satellite's speed scaled by its
-power throttle at that time); a token *affected* needs a lost expert (share
-``1 - prod (1 - p_i)`` over lost experts, activations taken as independent;
-all of them while a gateway is down: gateways are not moved, only repaired).
-Batteries are integrated per policy, for the satellites computing in its
-placement at each step (gateways and expert hosts).
+power throttle at that time, on the ISL graph without the failed satellites:
+routes go around them), and with a workload the serving tokens/s; a token
+*affected* needs a lost expert (share ``1 - prod (1 - p_i)`` over experts that
+lost every copy, activations taken as independent; all of them while a gateway
+is down). A failed satellite the deployment still computes on is evaluated in
+place. Batteries are integrated per policy, for the satellites computing in
+its placement at each step (gateways, expert copies, compute-group members).
 """
 
 from __future__ import annotations
@@ -40,12 +44,14 @@ import numpy as np
 from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
 from . import inputs
+from .inputs import Deployment
 from .migration import grid_hops, migration_problem
-from .energy import energy_aware_placement, powered_satellites
+from .energy import energy_aware_placement, powered_deployment, powered_satellites
+from .gateways import kept_groups, move_gateways
 from .power import PowerModel, PowerRun, simulate_power
 
 __all__ = ["MAX_SAT_STEPS", "MAX_EVENTS", "MAX_SAMPLES", "PolicyTrace", "TimelineResult", "play_timeline",
-           "initial_placement", "power_summary"]
+           "initial_deployment", "power_summary"]
 
 MAX_SAT_STEPS = 100_000_000
 """Satellites x power steps ceiling: the state of charge and the speeds keep 16 bytes per satellite-step, the
@@ -70,11 +76,17 @@ class Event:
 
 @dataclass(eq=False)
 class PolicyTrace:
-    """What one policy did: samples of s/token and affected share, and the migration totals."""
+    """What one policy did: samples of s/token, serving tokens/s (with a workload), affected share, failed
+    satellites, deployment (``states``) and every satellite's state of charge (``soc`` (S, N)) at each sample (these
+    two not in the JSON), and the migration totals."""
 
     name: str
     s_per_token: list = field(default_factory=list)
     affected: list = field(default_factory=list)
+    tokens_per_s: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    states: list = field(default_factory=list)
+    soc: np.ndarray | None = None
     gb_moved: float = 0.0
     gb_hops: float = 0.0
     link_time_s: float = 0.0
@@ -86,6 +98,7 @@ class PolicyTrace:
 
     def to_json(self) -> dict:
         return {"s_per_token": self.s_per_token, "affected_token_share_samples": self.affected,
+                "tokens_per_s": self.tokens_per_s or None, "failed": self.failed,
                 "gb_moved": self.gb_moved, "gb_hops": self.gb_hops, "link_time_s": self.link_time_s,
                 "replacements": self.replacements, "degraded_h": self.degraded_h,
                 "affected_token_share": self.affected_token_share, "moves": self.moves, "power": self.power}
@@ -103,7 +116,9 @@ def power_summary(run: PowerRun) -> dict:
 
 @dataclass(frozen=True, eq=False)
 class TimelineResult:
-    """Sample times, one :class:`PolicyTrace` per policy (with its batteries), the events, the power step."""
+    """Sample times, one :class:`PolicyTrace` per policy (with its batteries), the events, the power step, and
+    the shadow (T, N) of every satellite at every power step and the shell at the timeline's epoch (these two
+    not in the JSON)."""
 
     sample_h: np.ndarray
     policies: dict
@@ -111,12 +126,22 @@ class TimelineResult:
     step_s: float
     eclipse_share: float
     assumptions: dict
+    shadow: np.ndarray | None = None
+    shell: object = None
+
+    def sample_steps(self) -> np.ndarray:
+        """The power step (index) of every sample."""
+        return _sample_steps(self.sample_h, self.step_s, len(self.shadow))
 
     def to_json(self) -> dict:
         return {"format": "spacexnet-timeline", "version": 1, "sample_h": self.sample_h.tolist(),
                 "step_s": self.step_s, "events": [dataclasses.asdict(e) for e in self.events],
                 "policies": {name: trace.to_json() for name, trace in self.policies.items()},
                 "eclipse_share": self.eclipse_share, "assumptions": self.assumptions}
+
+
+def _sample_steps(sample_h: np.ndarray, step_s: float, n_steps: int) -> np.ndarray:
+    return np.minimum(np.round(sample_h * 3600 / step_s).astype(int), n_steps - 1)
 
 
 def _events(spec, n_sats: int, source) -> list[Event]:
@@ -157,58 +182,139 @@ def _check_budget(spec, n_sats: int) -> None:
 
 
 class _Player:
-    """The shared state of one play: the world, the statistics, evaluations cached by placement."""
+    """The shared state of one play: the world, the statistics, worlds without failed satellites, and
+    evaluations cached by (deployment, statistics, throttle, failed satellites)."""
 
-    def __init__(self, world, spec, stats):
-        self.world, self.spec, self.stats = world, spec, stats
+    CUT_WORLDS = 4
+    """Worlds without failed satellites kept at once (each routes its own table)."""
+
+    def __init__(self, world, spec, stats, throughput=None):
+        self.world, self.spec, self.stats, self.throughput = world, spec, stats, throughput
         self.gateways = inputs.gateways(world)
+        self.subnets = inputs.subnets(world)
         self.gb = inputs.expert_gb(world)
+        self.gateway_gb = inputs.gateway_gb(world)
         self.rate = inputs.link_rate_bps(world)
         self.cache: dict = {}
+        self.cut_worlds: dict = {}
         self.worlds: dict = {}
 
     def activation(self, drift: int) -> np.ndarray:
         return self.stats[drift][0]
 
-    def problem(self, experts, drift: int, failed: frozenset):
-        return migration_problem(inputs.layer_costs(self.world, self.activation(drift)), experts, self.gateways,
-                                 grid_hops(self.world.shell, failed=sorted(failed)), expert_gb=self.gb,
-                                 failed=sorted(failed), link_rate_bps=self.rate, fixed_hops=self.spec.fixed_hops)
+    def usable(self, failed: frozenset) -> np.ndarray:
+        alive = np.ones(self.world.n_sats, dtype=bool)
+        alive[list(failed)] = False
+        return alive
 
-    def predicted_loss(self, experts, drift: int, failed: frozenset) -> float:
-        if np.isin(experts, list(failed)).any():
+    def world_for(self, drift: int, cut: frozenset = frozenset()):
+        """The world under drift step ``drift``'s statistics without the satellites ``cut`` (one routing per
+        ``cut``, whatever the statistics)."""
+        if cut not in self.cut_worlds:
+            _bounded(self.cut_worlds, self.CUT_WORLDS)
+            self.cut_worlds[cut] = inputs.without_satellites(self.world, sorted(cut))
+        if (drift, cut) not in self.worlds:
+            _bounded(self.worlds, self.CUT_WORLDS)
+            world = self.cut_worlds[cut]
+            self.worlds[drift, cut] = inputs.with_statistics(world, self.stats[drift][1], f"drift step {drift}") \
+                if drift else world
+        return self.worlds[drift, cut]
+
+    def problem(self, plan, drift: int, failed: frozenset, gateways=None):
+        """The migration problem from ``plan`` on ``gateways`` (default its own), routed around ``failed``."""
+        gateways = plan.gateways if gateways is None else gateways
+        own = not failed and np.array_equal(gateways, self.gateways)
+        costs = inputs.layer_costs(self.world_for(0, failed), self.activation(drift), None if own else gateways)
+        return migration_problem(costs, plan.hosts, gateways, grid_hops(self.world.shell, failed=sorted(failed)),
+                                 expert_gb=self.gb, failed=sorted(failed), link_rate_bps=self.rate,
+                                 fixed_hops=self.spec.fixed_hops)
+
+    def predicted_loss(self, plan, drift: int, failed: frozenset) -> float:
+        """The current linear latency over the re-optimised one, minus 1; ``inf`` when an expert or a gateway is
+        lost, or an expert sits outside its layer's subnet candidates (a deployment file's other shapes)."""
+        if _lost(plan, failed).any() or np.isin(plan.gateways, list(failed)).any():
             return math.inf
-        problem = self.problem(experts, drift, failed)
-        now, best = problem.replacement(experts).latency, problem.solve(0.0).latency
+        problem = self.problem(plan, drift, failed)
+        current = _live_copy(plan.hosts, failed)
+        if not all(np.isin(row, cand).all() for row, cand in zip(current, problem.candidates)):
+            return math.inf
+        now, best = problem.replacement(current).latency, problem.solve(0.0).latency
         return now / best - 1 if best > 0 else 0.0
 
-    def s_per_token(self, experts, drift: int, speed: np.ndarray) -> float:
+    def replace(self, plan, drift: int, failed: frozenset, lam: float):
+        """``(new plan, replacement, GB of gateway weights sent)``: failed gateways moved, then the experts
+        re-placed for ``lam``."""
+        usable = self.usable(failed)
+        gateways = move_gateways(plan.gateways, self.subnets, usable, grid_hops(self.world.shell), hosts=plan.hosts)
+        result = self.problem(plan, drift, failed, gateways).solve(lam)
+        moved = gateways != plan.gateways
+        groups = kept_groups(plan.groups, plan.gateways, gateways, usable)
+        new = Deployment(gateways, result.experts, name=plan.name, capacity=plan.capacity, groups=groups)
+        return new, result, float(self.gateway_gb[moved].sum())
+
+    def _cut(self, plan, failed: frozenset) -> frozenset:
+        """The failed satellites taken out of the graph: all but those ``plan`` still computes on (a lost
+        expert, a gateway awaiting its move, a compute-group member), which are evaluated in place (the tokens
+        needing a lost expert or gateway count as affected)."""
+        return failed - set(_computing(plan).tolist())
+
+    def sample(self, plan, drift: int, speed: np.ndarray, failed: frozenset) -> tuple[float, float | None]:
+        """s/token and, with a workload, serving tokens/s of ``plan`` under the drift step, throttle, failures."""
         throttled = bool((speed < 1).any())
-        key = (experts.tobytes(), drift, speed.tobytes() if throttled else None)
+        cut = self._cut(plan, failed)
+        groups = None if plan.groups is None else tuple(g.members.tobytes() + g.shares.tobytes() for g in plan.groups)
+        key = (plan.gateways.tobytes(), plan.hosts.tobytes(), groups, drift, speed.tobytes() if throttled else None,
+               cut)
         if key not in self.cache:
-            world = self.world_for(drift)
+            world = self.world_for(drift, cut)
             if throttled:
                 world = inputs.with_speeds(world, speed)
-            self.cache[key] = inputs.s_per_token(world, [experts], ["timeline"])[0]
+            rate = None if self.throughput is None else self.throughput.tokens_per_s(world, plan)
+            self.cache[key] = (inputs.deployment_s_per_token(world, plan), rate)
         return self.cache[key]
 
-    def world_for(self, drift: int):
-        if drift not in self.worlds:
-            self.worlds[drift] = self.world if drift == 0 else inputs.with_statistics(self.world, self.stats[drift][1],
-                                                                                      f"drift step {drift}")
-        return self.worlds[drift]
+
+def _bounded(cache: dict, size: int) -> None:
+    """Drop the oldest entries of ``cache`` until one more fits in ``size``."""
+    while len(cache) >= size:
+        cache.pop(next(iter(cache)))
 
 
-def _affected(p: np.ndarray, experts: np.ndarray, gateways: np.ndarray, failed: frozenset) -> float:
+def _computing(plan) -> np.ndarray:
+    """Every satellite ``plan`` computes on: gateways, expert copies, compute-group members (with repeats)."""
+    members = [g.members for g in plan.groups] if plan.groups is not None else []
+    return np.concatenate([plan.gateways, plan.hosts[plan.hosts >= 0], *members])
+
+
+def _lost(plan, failed: frozenset) -> np.ndarray:
+    """(L, E): experts whose every copy is on a failed satellite."""
+    hosts = plan.hosts
+    return ((hosts < 0) | np.isin(hosts, list(failed))).all(axis=2)
+
+
+def _live_copy(hosts: np.ndarray, failed: frozenset) -> np.ndarray:
+    """(L, E): each expert's first copy on a live satellite (its primary when none is)."""
+    live = (hosts >= 0) & ~np.isin(hosts, list(failed))
+    first = np.where(live.any(axis=2), live.argmax(axis=2), 0)
+    return np.take_along_axis(hosts, first[:, :, None], axis=2)[:, :, 0]
+
+
+def _affected(p: np.ndarray, plan, failed: frozenset) -> float:
     """Share of tokens that need a lost expert, or 1 while a gateway (every token passes each) is down."""
-    if np.isin(gateways, list(failed)).any():
+    if np.isin(plan.gateways, list(failed)).any():
         return 1.0
-    lost = np.isin(experts, list(failed))
+    lost = _lost(plan, failed)
     return float(1 - np.prod(1 - np.minimum(p[lost], 1.0))) if lost.any() else 0.0
 
 
-def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_progress) -> TimelineResult:
-    """Play the ``[timeline]`` of a scenario file for every policy it names."""
+def play_timeline(scenario_path: str | os.PathLike, *, deployment: str | os.PathLike | None = None,
+                  workload: str | os.PathLike | None = None, progress: Progress = no_progress) -> TimelineResult:
+    """Play the ``[timeline]`` of a scenario file for every policy it names.
+
+    ``deployment``: a deployment file made for this scenario to start from (default: the re-optimised linear
+    placement); ``workload``: a workload file whose serving throughput is sampled beside s/token (default: the
+    timeline's ``workload``, if any).
+    """
     from ..constellation.sun import eclipse_states, eclipse_fraction, julian_date
     from ..formats.scenario import load_scenario, resolve_path
 
@@ -222,6 +328,10 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     n_sats = world.n_sats
     _check_budget(spec, n_sats)
     events = _events(spec, n_sats, source)
+    plan = None if deployment is None else inputs.load_deployment(world, deployment, source)
+    if workload is None and spec.workload is not None:
+        workload = resolve_path(spec.workload, source)
+    throughput = None if workload is None else inputs.Throughput(workload, world, source)
     base = np.array([layer.activation for layer in world.layers], dtype=float)
     stats = [(base, None)]
     for name in spec.drift:
@@ -241,55 +351,74 @@ def play_timeline(scenario_path: str | os.PathLike, *, progress: Progress = no_p
     if spec.eclipse:
         model.check_budget(eclipse_fraction=float(eclipse_fraction(shell.altitude_km, 0.0)), period_s=shell.period_s)
     powered = powered_satellites(shadow, spec.step_s, model) if spec.energy_aware else None
-    start = initial_placement(world, powered=powered)
-    player = _Player(world, spec, stats)
+    if plan is None:
+        plan = initial_deployment(world, powered=powered)
+    elif powered is not None:
+        plan = powered_deployment(world, plan, powered, lam=spec.lambda_s_per_gb_hop)
+    player = _Player(world, spec, stats, throughput)
     samples = np.arange(0.0, spec.hours + 1e-9, spec.sample_h)
+    at = _sample_steps(samples, spec.step_s, len(steps))
     traces = {}
     for k, name in enumerate(spec.policies):
-        trace, placements, states = _play_policy(name, player, start, events, samples)
-        active = _active(placements, player.gateways, len(steps), n_sats, spec.step_s)
-        run = simulate_power(shadow, spec.step_s, model, active=active)
+        trace, placements, states = _play_policy(name, player, plan, events, samples)
+        run = simulate_power(shadow, spec.step_s, model, active=_active(placements, len(steps), n_sats, spec.step_s))
         trace.power = power_summary(run)
-        for (time_h, experts, drift) in states:
-            step = min(int(round(time_h * 3600 / spec.step_s)), len(steps) - 1)
-            trace.s_per_token.append(player.s_per_token(experts, drift, run.speed[step]))
+        trace.soc = run.soc[at]
+        for (_, state, drift, failed), step in zip(states, at):
+            s_token, rate = player.sample(state, drift, run.speed[step], failed)
+            trace.s_per_token.append(s_token)
+            if rate is not None:
+                trace.tokens_per_s.append(rate)
+            trace.states.append(state)
         traces[name] = trace
         progress("policies", k + 1, len(spec.policies))
-    start_note = " on the satellites powered at full speed all along" if spec.energy_aware else ""
-    assumptions = {"start": "re-optimised linear placement (lambda = 0)" + start_note,
-                   "sun": "Astronomical Almanac low precision", "shadow": "cylindrical",
+    start_note = (f"the deployment file {deployment}" if deployment is not None
+                  else "re-optimised linear placement (lambda = 0)") + (
+        " moved where needed onto the satellites powered at full speed all along (gateways, compute groups, "
+        "experts)" if spec.energy_aware else "")
+    assumptions = {"start": start_note, "sun": "Astronomical Almanac low precision", "shadow": "cylindrical",
                    "hops": "+Grid without failed satellites",
-                   "power_for": "each policy's placement over time (expert hosts and gateways compute)",
-                   "failed_satellites_route": "the ISL snapshots still route through failed satellites",
+                   "power_for": "each policy's placement over time (expert hosts, gateways, compute-group members)",
+                   "failed_satellites_route": "failed satellites neither compute nor relay (routes go around them), "
+                                              "except one still holding a lost expert or gateway, evaluated in place",
+                   "failed_gateway": "moved to the nearest live satellite of its subnet at a re-placement; its "
+                                     "non-expert weights are sent again from the ground",
                    "lambda_s_per_gb_hop": spec.lambda_s_per_gb_hop, "fixed_hops": spec.fixed_hops}
-    return TimelineResult(samples, traces, events, spec.step_s, float(shadow.mean()), assumptions)
+    if throughput is not None:
+        assumptions["throughput"] = f"tokens/s serving the workload {workload} at its rate (spacexnet serve)"
+    return TimelineResult(samples, traces, events, spec.step_s, float(shadow.mean()), assumptions, shadow=shadow,
+                          shell=shell)
 
 
-def initial_placement(world, *, powered: np.ndarray | None = None) -> np.ndarray:
-    """The re-optimised linear placement (L, E) of a world; on the ``powered`` satellites only when given."""
-    costs = inputs.layer_costs(world)
+def initial_deployment(world, *, powered: np.ndarray | None = None) -> Deployment:
+    """The re-optimised linear placement of a world on its gateways; given ``powered`` (N,), the gateways moved
+    to powered satellites of their subnets and the experts on powered satellites only
+    (:func:`~.energy.powered_deployment`, ``lambda = 0``)."""
+    costs, gateways = inputs.layer_costs(world), inputs.gateways(world)
     start = np.array([c.candidates[:world.n_experts] for c in costs])
-    every = np.ones(world.n_sats, dtype=bool) if powered is None else powered
-    return energy_aware_placement(costs, start, inputs.gateways(world), world.shell, every,
-                                  expert_gb=inputs.expert_gb(world)).solve(0.0).experts
+    every = np.ones(world.n_sats, dtype=bool)
+    experts = energy_aware_placement(costs, start, gateways, world.shell, every,
+                                     expert_gb=inputs.expert_gb(world)).solve(0.0).experts
+    plan = Deployment(gateways, experts, name="timeline start")
+    return plan if powered is None else powered_deployment(world, plan, powered, lam=0.0)
 
 
-def _active(placements: list, gateways: np.ndarray, n_steps: int, n_sats: int, step_s: float) -> np.ndarray:
-    """(T, N): the satellites computing at each power step, from ``placements`` [(from hour, experts)]."""
+def _active(placements: list, n_steps: int, n_sats: int, step_s: float) -> np.ndarray:
+    """(T, N): the satellites computing at each power step, from ``placements`` [(from hour, deployment)]:
+    gateways, expert copies and compute-group members."""
     active = np.zeros((n_steps, n_sats), dtype=bool)
-    active[:, gateways] = True
     bounds = [int(round(t * 3600 / step_s)) for t, _ in placements] + [n_steps]
-    for (_, experts), begin, end in zip(placements, bounds, bounds[1:]):
-        active[begin:end, experts.ravel()] = True
+    for (_, plan), begin, end in zip(placements, bounds, bounds[1:]):
+        active[begin:end, _computing(plan)] = True
     return active
 
 
-def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Event], samples: np.ndarray):
-    """The policy's decisions: its trace (without s/token), its placements [(from hour, experts)], and the
-    state (hour, experts, drift step) at every sample."""
+def _play_policy(name: str, player: _Player, start, events: list[Event], samples: np.ndarray):
+    """The policy's decisions: its trace (without s/token), its placements [(from hour, deployment)], and the
+    state (hour, deployment, drift step, failed satellites) at every sample."""
     spec = player.spec
     trace = PolicyTrace(name)
-    experts, failed, drift = start.copy(), frozenset(), 0
+    plan, failed, drift = start, frozenset(), 0
     placements, states = [(0.0, start)], []
     ticks = list(np.arange(spec.period_h, spec.hours + 1e-9, spec.period_h)) if name == "periodic" else []
     points = sorted([(e.time_h, 0, e) for e in events] + [(t, 1, None) for t in ticks]
@@ -308,20 +437,22 @@ def _play_policy(name: str, player: _Player, start: np.ndarray, events: list[Eve
                 drift = event.value + 1
         replace = (name == "event" and order == 0) or (name == "periodic" and order == 1)
         if name == "threshold" and order == 0:
-            replace = player.predicted_loss(experts, drift, failed) > spec.threshold
+            replace = player.predicted_loss(plan, drift, failed) > spec.threshold
         if replace:
-            result = player.problem(experts, drift, failed).solve(spec.lambda_s_per_gb_hop)
+            new, result, gateway_gb = player.replace(plan, drift, failed, spec.lambda_s_per_gb_hop)
             trace.replacements += 1
-            trace.gb_moved += result.gb_moved
+            trace.gb_moved += result.gb_moved + gateway_gb
             trace.gb_hops += result.gb_hops
             trace.link_time_s += result.link_time_s
-            trace.moves.append({"time_h": time_h, "gb_moved": result.gb_moved, "experts_moved": int(result.moved.sum())})
-            experts = result.experts
-            placements.append((time_h, experts))
-        p = player.activation(drift)
-        last_affected = _affected(p, experts, player.gateways, failed)
+            trace.moves.append({"time_h": time_h, "gb_moved": result.gb_moved + gateway_gb,
+                                "experts_moved": int(result.moved.sum()),
+                                "gateways_moved": int((new.gateways != plan.gateways).sum())})
+            plan = new
+            placements.append((time_h, plan))
+        last_affected = _affected(player.activation(drift), plan, failed)
         if order == 2:
-            states.append((time_h, experts, drift))
+            states.append((time_h, plan, drift, failed))
             trace.affected.append(last_affected)
+            trace.failed.append(sorted(failed))
     trace.affected_token_share /= max(spec.hours, 1e-12)
     return trace, placements, states

@@ -8,6 +8,9 @@
 time_h,policy,s_per_token,affected_token_share
 0,never,1.5,0
 1,never,1.6,0.25
+>>> trace.tokens_per_s = [8.0, 7.5]                 # with a workload
+>>> print(timeline_csv(result).splitlines()[2])
+1,never,1.6,0.25,7.5
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ __all__ = ["timeline_csv", "save_timeline_csv", "save_timeline_plot"]
 
 
 def timeline_csv(result: TimelineResult) -> str:
-    """One row per sample and policy: time, policy, seconds per token, share of tokens needing a lost expert."""
-    rows = ["time_h,policy,s_per_token,affected_token_share"]
+    """One row per sample and policy: time, policy, seconds per token, share of tokens needing a lost expert, and
+    the serving tokens/s when a workload was given."""
+    rates = any(trace.tokens_per_s for trace in result.policies.values())
+    rows = ["time_h,policy,s_per_token,affected_token_share" + (",tokens_per_s" if rates else "")]
     for name, trace in result.policies.items():
-        rows += [f"{t:.9g},{name},{s:.9g},{a:.9g}" for t, s, a in zip(result.sample_h, trace.s_per_token, trace.affected)]
+        tail = [f",{r:.9g}" for r in trace.tokens_per_s] if rates else [""] * len(result.sample_h)
+        rows += [f"{t:.9g},{name},{s:.9g},{a:.9g}{r}"
+                 for t, s, a, r in zip(result.sample_h, trace.s_per_token, trace.affected, tail)]
     return "\n".join(rows) + "\n"
 
 

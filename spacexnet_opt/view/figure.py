@@ -28,7 +28,8 @@ import numpy as np
 
 from .coast import coastlines, land_rings
 
-__all__ = ["map_figure", "globe_figure", "subnet_colours", "TRACE_NAMES", "GLOBE_TRACES", "SUBNET_PALETTE"]
+__all__ = ["map_figure", "globe_figure", "subnet_colours", "earth", "earth_styles", "segments", "map_layout",
+           "TRACE_NAMES", "GLOBE_TRACES", "SUBNET_PALETTE"]
 
 TRACE_NAMES = ("land", "coastlines", "ISL up", "ISL down", "satellites", "expert hosts", "replicas",
                "compute groups", "token path", "gateways")
@@ -70,7 +71,7 @@ def subnet_colours(n_bands: int) -> list[str]:
     return [SUBNET_PALETTE[i] for i in index]
 
 
-def _segments(lonlat: np.ndarray, pairs: np.ndarray, *, across_date_line: bool = False) -> tuple[list, list]:
+def segments(lonlat: np.ndarray, pairs: np.ndarray, *, across_date_line: bool = False) -> tuple[list, list]:
     """lon, lat of line segments between satellite pairs, None-separated.
 
     Segments across the date line are dropped unless ``across_date_line``
@@ -106,19 +107,19 @@ def _moving(scene, f: int, up_links: bool, *, globe: bool) -> dict[str, tuple[li
 
     out = {"satellites": (ll[:, 0].tolist(), ll[:, 1].tolist()),
            "expert hosts": points(scene.hosts[:, :, 0].ravel()),
-           "token path": _segments(ll, _path_pairs(scene.paths[f]), across_date_line=globe),
+           "token path": segments(ll, _path_pairs(scene.paths[f]), across_date_line=globe),
            "gateways": points(scene.gateways)}
     if not globe:
         up = scene.up[f]
         replicas = scene.hosts[:, :, 1:]
         members = np.concatenate([m for m, _ in scene.groups]) if scene.groups else np.zeros(0, dtype=np.int64)
-        out.update({"ISL up": _segments(ll, scene.edges[up] if up_links else scene.edges[:0]),
-                    "ISL down": _segments(ll, scene.edges[~up]),
+        out.update({"ISL up": segments(ll, scene.edges[up] if up_links else scene.edges[:0]),
+                    "ISL down": segments(ll, scene.edges[~up]),
                     "replicas": points(replicas[replicas >= 0]), "compute groups": points(members)})
     return out
 
 
-def _earth() -> dict[str, tuple[list, list]]:
+def earth() -> dict[str, tuple[list, list]]:
     """(lon, lat) of the traces that stand still: the land (filled rings), the coastlines, the ocean.
 
     The ocean is the whole sphere: a small counter-clockwise ring (inside
@@ -131,6 +132,14 @@ def _earth() -> dict[str, tuple[list, list]]:
     return {"land": (_with_gaps(land[:, 0]), _with_gaps(land[:, 1])),
             "coastlines": tuple(_with_gaps(v) for v in coastlines()),
             "ocean": ((0.5 * np.cos(turn)).round(3).tolist(), (-80 + 0.5 * np.sin(turn)).round(3).tolist())}
+
+
+def earth_styles() -> dict[str, dict]:
+    """Styles of the traces of :func:`earth`."""
+    background = {"hoverinfo": "skip", "showlegend": False}
+    return {"ocean": {**background, "mode": "lines", "fill": "toself", "fillcolor": OCEAN, "line": {"width": 0}},
+            "land": {**background, "mode": "lines", "fill": "toself", "fillcolor": LAND, "line": {"width": 0}},
+            "coastlines": {**background, "mode": "lines", "line": {"color": SHORE, "width": 0.8}}}
 
 
 def _styles(scene) -> dict[str, dict]:
@@ -146,11 +155,8 @@ def _styles(scene) -> dict[str, dict]:
                    for l, e, s, q in zip(layer_of, expert_of, scene.hosts[:, :, 0].ravel(), p)]
     extra = np.argwhere(scene.hosts[:, :, 1:] >= 0)
     replica_text = [f"layer {l} expert {e}: copy {c + 2} on sat {scene.hosts[l, e, c + 1]}" for l, e, c in extra]
-    background = {"hoverinfo": "skip", "showlegend": False}
     return {
-        "ocean": {**background, "mode": "lines", "fill": "toself", "fillcolor": OCEAN, "line": {"width": 0}},
-        "land": {**background, "mode": "lines", "fill": "toself", "fillcolor": LAND, "line": {"width": 0}},
-        "coastlines": {**background, "mode": "lines", "line": {"color": SHORE, "width": 0.8}},
+        **earth_styles(),
         "ISL up": {"mode": "lines", "line": {"color": "rgba(170,200,230,0.35)", "width": 0.6}, "hoverinfo": "skip"},
         "ISL down": {"mode": "lines", "line": {"color": "rgba(255,90,90,0.6)", "width": 0.8, "dash": "dot"},
                      "hoverinfo": "skip"},
@@ -194,7 +200,7 @@ def _animated(scene, names: tuple, up_links: bool, *, globe: bool):
     """A figure of the traces ``names`` and one animation frame per snapshot (of the traces that move)."""
     import plotly.graph_objects as go
 
-    styles, first = _styles(scene), {**_earth(), **_moving(scene, 0, up_links, globe=globe)}
+    styles, first = _styles(scene), {**earth(), **_moving(scene, 0, up_links, globe=globe)}
     moving = [i for i, n in enumerate(names) if n not in STATIC]
     frames = []
     for f in range(len(scene.frames)):
@@ -221,16 +227,19 @@ def map_figure(scene, *, up_links: bool | None = None):
     """
     up_links = scene.n_sats <= UP_LINKS_MAX_SATS if up_links is None else up_links
     fig = _animated(scene, TRACE_NAMES, up_links, globe=False)
-    axis = {"showgrid": True, "gridcolor": GRID, "zeroline": False, "dtick": 30, "constrain": "domain"}
-    fig.update_layout(
-        title={"text": f"{scene.name}: {scene.n_sats} satellites, {len(scene.gateways)} layers; token path in magenta",
-               "y": 0.985},
-        plot_bgcolor=OCEAN, paper_bgcolor="white", height=HEIGHT, margin={"l": 50, "r": 20, "t": 90, "b": 40},
-        xaxis={**axis, "range": [-180, 180], "title": "longitude (°)"},
-        yaxis={**axis, "range": [-90, 90], "title": "latitude (°)", "scaleanchor": "x"},
-        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.7)"},
-        sliders=[_slider(scene)])
+    fig.update_layout(**map_layout(f"{scene.name}: {scene.n_sats} satellites, {len(scene.gateways)} layers; "
+                                   "token path in magenta"), sliders=[_slider(scene)])
     return fig
+
+
+def map_layout(title: str) -> dict:
+    """The flat map's layout: ocean background, longitude and latitude axes at equal scale, legend on top."""
+    axis = {"showgrid": True, "gridcolor": GRID, "zeroline": False, "dtick": 30, "constrain": "domain"}
+    return {"title": {"text": title, "y": 0.985}, "plot_bgcolor": OCEAN, "paper_bgcolor": "white", "height": HEIGHT,
+            "margin": {"l": 50, "r": 20, "t": 90, "b": 40},
+            "xaxis": {**axis, "range": [-180, 180], "title": "longitude (°)"},
+            "yaxis": {**axis, "range": [-90, 90], "title": "latitude (°)", "scaleanchor": "x"},
+            "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.7)"}}
 
 
 def globe_figure(scene):
