@@ -55,6 +55,7 @@ from .schema import SHARE_TOLERANCE, NonNegativeValue, PositiveValue, StrictMode
 from ..moe.profile_files import PROFILE_FILE_TYPES
 from ..moe.profiles import PROFILES, get_profile
 from ..constellation.presets import PRESETS
+from ..constellation.sun import julian_date
 
 
 __all__ = [
@@ -427,7 +428,6 @@ class TimelineSpec(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TimelineSpec":
-        from ..constellation.sun import julian_date
 
         julian_date(self.epoch)
         if (self.duration_h is None) == (self.duration_days is None):

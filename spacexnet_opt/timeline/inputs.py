@@ -1,4 +1,4 @@
-"""The timeline's only window onto worlds and deployments (issue 18 will change what is behind it).
+"""The timeline's only window onto worlds and deployments.
 
 Everything the timeline reads from the rest of the toolkit goes through these
 functions: the world of a scenario, a deployment file on it, the world without
@@ -10,13 +10,31 @@ its serving throughput.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 from collections.abc import Sequence
 
 import numpy as np
 
-from ..evaluate import ComputeGroup, Deployment
+from ..constellation import RouteTable, plus_grid_edges
+from ..constellation.routing import connected_mean
+from ..errors import InputError
+from ..evaluate import ComputeGroup, Deployment, evaluate_deployments, world_from_file
+from ..evaluate.convert import deployment_from_file
+from ..evaluate.deployments import check_in_world
+from ..evaluate.memory import group_bytes, scenario_memory
+from ..evaluate.world import laws_from_stats, world_from_scenario
+from ..fileio import file_sha256
+from ..formats.deployment import load_deployment as read
+from ..formats.scenario import load_scenario
+from ..formats.workload import load_workload
+from ..moe import load_expert_load
+from ..moe.stats import ActivationStats, water_fill
 from ..progress import Progress, no_progress
+from ..serve import serve
+from ..serve.inputs import inputs_from
+from ..setting.onboard import expert_memory_gb
 from .migration import LayerCost
 
 __all__ = ["Deployment", "ComputeGroup", "load_world", "load_deployment", "load_statistics", "drifted_statistics",
@@ -26,9 +44,6 @@ __all__ = ["Deployment", "ComputeGroup", "load_world", "load_deployment", "load_
 
 def load_world(path: str | os.PathLike, *, snapshots: int | None = None, progress: Progress = no_progress):
     """The world of a scenario (``.toml``) or instance file; ``snapshots`` overrides a scenario's count."""
-    from ..evaluate import world_from_file
-    from ..evaluate.world import world_from_scenario
-    from ..formats.scenario import load_scenario
 
     if snapshots is None or str(path).lower().endswith(".json"):
         return world_from_file(path)
@@ -39,7 +54,6 @@ def load_world(path: str | os.PathLike, *, snapshots: int | None = None, progres
 
 def load_statistics(world, path: str | os.PathLike):
     """Activation statistics of an expert-load file, checked against the world's model profile."""
-    from ..moe import load_expert_load
 
     return load_expert_load(path, profile=world.profile)
 
@@ -47,7 +61,6 @@ def load_statistics(world, path: str | os.PathLike):
 def drifted_statistics(world, p: np.ndarray, rng: np.random.Generator, sigma: float, label: str):
     """Statistics one parametric drift step from ``p`` (L, E): ``p * exp(sigma * N(0, 1))``, rows back to ``k``
     and capped at 1 (:func:`spacexnet_opt.moe.stats.water_fill`)."""
-    from ..moe.stats import ActivationStats, water_fill
 
     k = world.profile.top_k
     drifted, _ = water_fill(p * np.exp(sigma * rng.standard_normal(p.shape)), k)
@@ -56,7 +69,6 @@ def drifted_statistics(world, p: np.ndarray, rng: np.random.Generator, sigma: fl
 
 def with_statistics(world, stats, note: str):
     """The same world evaluated under other activation statistics."""
-    from ..evaluate.world import laws_from_stats
 
     return world.with_laws(laws_from_stats(stats), note)
 
@@ -64,11 +76,6 @@ def with_statistics(world, stats, note: str):
 def load_deployment(world, path: str | os.PathLike, scenario: str | os.PathLike):
     """The deployment (:class:`~spacexnet_opt.evaluate.Deployment`) of file ``path``, checked to be made for the
     ``scenario`` file (same SHA-256) and to fit ``world``; InputError naming the file and field otherwise."""
-    from ..errors import InputError
-    from ..evaluate.convert import deployment_from_file
-    from ..evaluate.deployments import check_in_world
-    from ..fileio import file_sha256
-    from ..formats.deployment import load_deployment as read
 
     doc = read(path)
     if doc.scenario.sha256 != file_sha256(scenario):
@@ -87,8 +94,6 @@ def without_satellites(world, cut):
     and routes go around them (a pair they disconnect follows
     :func:`~spacexnet_opt.constellation.routing.connected_mean`). New snapshots, so a route table of their own;
     the setting's other memos (gateway rules) stay the intact shell's."""
-    import copy
-    import dataclasses
 
     if not len(cut):
         return world
@@ -104,8 +109,6 @@ def without_satellites(world, cut):
 def _tau(world, gateways: np.ndarray) -> np.ndarray:
     """(L, N): ``E[D(g_l, s) + D(s, g_{l+1})]`` on ``world``'s snapshots, over the snapshots where both legs have a
     path (``inf``: never)."""
-    from ..constellation import RouteTable
-    from ..constellation.routing import connected_mean
 
     unique, row = np.unique(gateways, return_inverse=True)
     delays = RouteTable.of(world.snapshots).delays(unique)                    # (T, G, N)
@@ -135,7 +138,6 @@ def layer_costs(world, activation=None, gateways=None) -> list[LayerCost]:
 
 def with_speeds(world, speed: np.ndarray):
     """The world with every satellite's GFLOPS scaled by ``speed`` (N,) (a power throttle; floored at 1e-6)."""
-    import dataclasses
 
     base = world.compute.speed_factor
     factor = np.maximum(speed if base is None else base * speed, 1e-6)
@@ -155,14 +157,12 @@ def subnets(world) -> list[np.ndarray]:
 
 def grid_edges(world) -> np.ndarray:
     """The shell's +Grid links (M, 2)."""
-    from ..constellation import plus_grid_edges
 
     return plus_grid_edges(world.shell)
 
 
 def expert_gb(world) -> float:
     """GB of one routed expert's weights at the scenario's bytes per parameter (default bf16)."""
-    from ..setting.onboard import expert_memory_gb
 
     return expert_memory_gb(world.profile, world.setting.spec.compute.bytes_per_param)
 
@@ -171,7 +171,6 @@ def gateway_gb(world) -> np.ndarray:
     """GB of weights (L,) a layer's gateway holds when it computes the layer alone: the layer's non-expert
     weights and router (layer 0 also the dense layers), at the scenario's bytes per parameter. Its KV cache is
     rebuilt, not moved."""
-    from ..evaluate.memory import group_bytes
 
     bpp = world.setting.spec.compute.bytes_per_param or 2.0
     return np.array([group_bytes(world.profile, ComputeGroup([0], [1.0]), 0, n_sats=1, first=l == 0,
@@ -192,7 +191,6 @@ def s_per_token(world, experts: Sequence[np.ndarray], names: Sequence[str]) -> l
 def deployment_s_per_token(world, plan) -> float:
     """Exact snapshot expectation of seconds per token of a :class:`~spacexnet_opt.evaluate.Deployment` (its
     replicas and compute groups too)."""
-    from ..evaluate import evaluate_deployments
 
     return float(evaluate_deployments(world, [plan], tokens=0)[0].snapshot.total_s)
 
@@ -201,16 +199,12 @@ class Throughput:
     """Serving throughput (tokens/s) of deployments at one workload file (:func:`spacexnet_opt.serve.serve`)."""
 
     def __init__(self, path: str | os.PathLike, world, scenario: str | os.PathLike):
-        from ..evaluate.memory import scenario_memory
-        from ..formats.workload import load_workload
 
         self.path, self.workload = path, load_workload(path)
         self.memory, self.bytes_per_param = scenario_memory(scenario, world.shell)
 
     def tokens_per_s(self, world, plan) -> float:
         """Tokens/s delivered serving the workload's requests on ``plan`` in ``world`` (its failures, speeds)."""
-        from ..serve import serve
-        from ..serve.inputs import inputs_from
 
         inputs = inputs_from(plan, world, memory_gb=self.memory, bytes_per_param=self.bytes_per_param)
         result = serve(inputs, self.workload, source=self.path)

@@ -38,7 +38,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import shortest_path
 
+from ..constellation import plus_grid_edges
 from ..errors import InputError
 from ..solve import solve
 from ..solve.problems import LinearProblem
@@ -115,10 +118,7 @@ def grid_hops(shell, *, failed=()) -> HopFunction:
 
 
 def _bfs_hops(shell, failed: np.ndarray) -> HopFunction:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import shortest_path
 
-    from ..constellation import plus_grid_edges
 
     n_sats = shell.n_sats
     edges = plus_grid_edges(shell)

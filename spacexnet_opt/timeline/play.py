@@ -41,7 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constellation.sun import eclipse_states, eclipse_fraction, julian_date
 from ..errors import InputError, ResourceError
+from ..formats.scenario import load_scenario, resolve_path
 from ..progress import Progress, no_progress
 from . import inputs
 from .inputs import Deployment
@@ -315,8 +317,6 @@ def play_timeline(scenario_path: str | os.PathLike, *, deployment: str | os.Path
     placement); ``workload``: a workload file whose serving throughput is sampled beside s/token (default: the
     timeline's ``workload``, if any).
     """
-    from ..constellation.sun import eclipse_states, eclipse_fraction, julian_date
-    from ..formats.scenario import load_scenario, resolve_path
 
     source = Path(scenario_path)
     spec = load_scenario(source).timeline
