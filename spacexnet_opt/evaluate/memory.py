@@ -7,12 +7,13 @@ experts), the whole replicated part (the low-rank down-projections of
 multi-head latent attention) and, at the gateway, the router. The first
 gateway's group also holds the dense layers the same way.
 
-KV cache (bf16) for ``context_len`` tokens: with multi-head or grouped-query
-attention a member keeps the keys and values of its heads,
-``max(1, w_j n_kv_heads) * head_dim * 2`` numbers per token and layer (a
-member needs at least one whole KV head); with latent attention every member
-keeps the whole latent, ``kv_lora_rank + qk_rope_head_dim`` per token and
-layer (every head reads all of it).
+KV cache (bf16) for ``context_len`` tokens, in the profile's attention layout
+(the one its FLOPs are counted in, :func:`~spacexnet_opt.moe.flops.kv_cache_numbers`):
+a member keeps the cache of its attention units (key/value heads for multi-head
+or grouped-query attention, query heads for decompressed latent attention),
+``max(1, w_j units)`` of them (a member holds at least one whole unit), plus
+what every member reads whole (the latent of absorbed latent attention, the
+shared rope key of decompressed latent attention).
 
 >>> from spacexnet_opt.moe import get_profile
 >>> from spacexnet_opt.evaluate import ComputeGroup
@@ -65,34 +66,30 @@ def _layer_params(profile) -> tuple[float, float]:
 
 def _kv_numbers(profile, shares: np.ndarray, context_len: int) -> np.ndarray:
     """KV-cache numbers per member for one layer."""
-    if profile.is_mla:
-        return np.full(len(shares), float(context_len * (profile.kv_lora_rank + profile.qk_rope_head_dim)))
-    heads = np.maximum(1.0, shares * profile.n_kv_heads)
-    return context_len * heads * profile.head_dim * 2.0
+    per_unit, whole = flops.kv_cache_numbers(profile)
+    units = np.maximum(1.0, shares * flops.attention_units(profile))
+    return context_len * (units * per_unit + whole)
 
 
 def _layer_parts(profile, *, context_len: int, bytes_per_param: float, first: bool, include_dense: bool):
-    """(per unit share, fixed per member) bytes of one layer's group; layer 0 also carries the dense layers.
+    """(per unit share, fixed per member, one attention unit) bytes of one layer's group; layer 0 also carries the
+    dense layers.
 
-    The KV cache of MHA/GQA is ``max(1, w n_kv) * per_head``; it is split as
-    ``w * n_kv * per_head`` per share and one ``per_head`` counted as fixed only
-    where it is larger (members below one head), see :func:`group_bytes`.
+    The KV cache is ``max(1, w units) * per_unit + whole``; it is split as
+    ``w * units * per_unit`` per share, ``whole`` fixed, and one unit's cache
+    counted as fixed only where it is larger (members below one unit), see :func:`group_bytes`.
     """
 
     split, rep = _layer_params(profile)
-    kv_full = float(_kv_numbers(profile, np.ones(1), context_len)[0]) * KV_BYTES
-    per_share, fixed = split * bytes_per_param, rep * bytes_per_param
-    if profile.is_mla:
-        fixed += kv_full
-    else:
-        per_share += kv_full
+    per_unit, whole = flops.kv_cache_numbers(profile)
+    kv_split = context_len * per_unit * flops.attention_units(profile) * KV_BYTES
+    kv_whole, kv_unit = context_len * whole * KV_BYTES, context_len * per_unit * KV_BYTES
     dense = profile.n_dense_layers if (first and include_dense) else 0
-    if dense:
-        dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
-                                                                                     profile.dense_ffn_dim or 0)
-        per_share += dense * (dense_split * bytes_per_param + (0.0 if profile.is_mla else kv_full))
-        fixed += dense * (rep * bytes_per_param + (kv_full if profile.is_mla else 0.0))
-    return per_share, fixed, (1 + dense) * (0.0 if profile.is_mla else kv_full / profile.n_kv_heads)
+    dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
+                                                                                 profile.dense_ffn_dim or 0)
+    per_share = split * bytes_per_param + kv_split + dense * (dense_split * bytes_per_param + kv_split)
+    fixed = (1 + dense) * (rep * bytes_per_param + kv_whole)
+    return per_share, fixed, (1 + dense) * float(kv_unit)
 
 
 def group_bytes(profile, group, gateway: int, *, n_sats: int, first: bool, context_len: int = 4096,
