@@ -78,7 +78,7 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
         doc, plan, world = load_deployment_world(path, link_seed=link_seed)
         world = with_compute_options(world, gflops=gflops, context_len=context_len)
         progress("building the world", 1, 1)
-        memory = _group_memory(doc, plan, world, path)
+        memory = _group_memory(plan, world, path)
         ev = evaluate_deployments(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
     out = ev.to_json()
     out["deployment"] = doc.name
@@ -98,14 +98,13 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
     return out
 
 
-def _group_memory(doc, plan, world, path):
+def _group_memory(plan, world, path):
     """Bytes every compute-group member holds at the evaluated context (refused over the scenario's memory)."""
     if plan.groups is None:
         return None
-    from ..formats.deployment import resolve_scenario
     from ..evaluate.memory import check_world_memory, memory_summary
 
-    use = check_world_memory(plan, world, resolve_scenario(doc, path), source=path)
+    use = check_world_memory(plan, world, source=path)
     return memory_summary(plan, use, world.compute.context_len)
 
 

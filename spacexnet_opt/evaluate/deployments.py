@@ -158,6 +158,8 @@ def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Se
     counts = [int(tokens)] * len(plans) if isinstance(tokens, (int, np.integer)) else [int(n) for n in tokens]
     for p in plans:
         check_in_world(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
+        if p.replicated or p.shares() or not trivial_groups(p):   # evaluate_many checks the others' memory
+            check_world_memory(p, world)
     out: list = [None] * len(plans)
     for j in [j for j, p in enumerate(plans) if not trivial_groups(p)]:
         out[j] = evaluate_grouped(world, plans[j], counts[j], np.random.default_rng([seed, j]), progress=progress)
@@ -192,9 +194,7 @@ def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
     except InputError as exc:
         raise type(exc)(exc.message, field=exc.field, source=path) from None
     check_in_world(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
-    if plan.groups is not None:
-
-        check_world_memory(plan, world, scenario, source=path)
+    check_world_memory(plan, world, source=path)
     return doc, plan, world
 
 

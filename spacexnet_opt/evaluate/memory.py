@@ -35,8 +35,9 @@ from ..setting.resolvers import scenario_onboard
 from ..formats.scenario import Scenario, load_scenario
 from ..formats.schema import validate_document
 from ..formats.instance import load_instance
+from .compute_group import single_groups
 
-__all__ = ["SatelliteBytes", "satellite_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory",
+__all__ = ["SatelliteBytes", "satellite_bytes", "head_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory",
            "check_world_memory", "scenario_memory", "memory_summary"]
 
 KV_BYTES = 2
@@ -131,16 +132,30 @@ def expert_bytes(profile, experts, *, n_sats: int, bytes_per_param: float = 2.0)
     return out
 
 
-def satellite_bytes(profile, gateways, experts, groups, *, n_sats: int, context_len: int = 4096,
-                    bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
-    """Weights and KV-cache bytes of every satellite; ``experts`` (L, E, C) or (L, E) ids, ``-1`` padding."""
+def head_bytes(profile, *, bytes_per_param: float = 2.0) -> float:
+    """Weight bytes of the LM head and the embedding table (once if tied), held by the first layer's gateway."""
+    return flops.lm_head_macs(profile) * (1 if profile.tied_embeddings else 2) * bytes_per_param
 
+
+def satellite_bytes(profile, gateways, experts, groups, *, n_sats: int, context_len: int = 4096,
+                    bytes_per_param: float = 2.0, include_dense: bool = True,
+                    include_lm_head: bool = False) -> SatelliteBytes:
+    """Weights and KV-cache bytes of every satellite; ``experts`` (L, E, C) or (L, E) ids, ``-1`` padding.
+
+    ``groups`` None: every layer's gateway alone (the paper's model); ``include_lm_head``: the LM head and
+    embedding table at the first gateway (:func:`head_bytes`).
+    """
+
+    gateways = np.asarray(gateways).ravel()
+    groups = single_groups(gateways) if groups is None else groups
     weights, kv = expert_bytes(profile, experts, n_sats=n_sats, bytes_per_param=bytes_per_param), np.zeros(n_sats)
-    for l, (gr, g) in enumerate(zip(groups, np.asarray(gateways).ravel())):
+    for l, (gr, g) in enumerate(zip(groups, gateways)):
         part = group_bytes(profile, gr, int(g), n_sats=n_sats, first=l == 0, context_len=context_len,
                            bytes_per_param=bytes_per_param, include_dense=include_dense)
         weights += part.weights
         kv += part.kv
+    if include_lm_head:
+        weights[int(gateways[0])] += head_bytes(profile, bytes_per_param=bytes_per_param)
     return SatelliteBytes(weights, kv)
 
 
@@ -165,29 +180,44 @@ def scenario_memory(path, shell) -> tuple[np.ndarray | None, float]:
     return scenario_onboard(spec, shell, where).memory_gb, float(spec.compute.bytes_per_param or 2.0)
 
 
+def _served_layers(plan, satellite: int) -> list[int]:
+    """Layers ``satellite`` serves in ``plan``: as gateway, compute-group member or expert host."""
+    hosts = np.asarray(plan.hosts).reshape(len(plan.gateways), -1)
+    groups = plan.groups or ()
+    return [l for l in range(len(plan.gateways)) if plan.gateways[l] == satellite or (hosts[l] == satellite).any()
+            or (l < len(groups) and satellite in groups[l].members)]
+
+
 def check_group_memory(plan, profile, memory_gb, *, n_sats: int, context_len: int, bytes_per_param: float = 2.0,
-                       include_dense: bool = True, source=None) -> SatelliteBytes:
-    """Per-satellite bytes of ``plan``; :class:`InputError` (one line) for the first satellite over its memory."""
+                       include_dense: bool = True, include_lm_head: bool = False, source=None) -> SatelliteBytes:
+    """Per-satellite bytes of ``plan`` (any deployment; without groups each gateway alone);
+    :class:`InputError` (one line naming the satellite, its layers and the bytes) for the satellite most over
+    its memory."""
     use = satellite_bytes(profile, plan.gateways, plan.hosts, plan.groups, n_sats=n_sats, context_len=context_len,
-                          bytes_per_param=bytes_per_param, include_dense=include_dense)
+                          bytes_per_param=bytes_per_param, include_dense=include_dense,
+                          include_lm_head=include_lm_head)
     if memory_gb is None:
         return use
-    over = np.flatnonzero(use.total > np.asarray(memory_gb) * 1e9)
+    memory = np.broadcast_to(np.asarray(memory_gb, dtype=float) * 1e9, (n_sats,))
+    over = np.flatnonzero(use.total > memory)
     if over.size:
-        s = int(over[np.argmax(use.total[over] - np.asarray(memory_gb)[over] * 1e9)])
-        layer = next((l for l, gr in enumerate(plan.groups) if s in gr.members), None)
-        raise InputError(f"satellite {s} must hold {use.weights[s] / 1e9:.3f} GB of weights and "
-                         f"{use.kv[s] / 1e9:.3f} GB of KV cache (context {context_len}) but has "
-                         f"{float(memory_gb[s]):.3f} GB", field="compute_group" if layer is None else
-                         f"layers[{layer}].compute_group", source=source)
+        s = int(over[np.argmax(use.total[over] - memory[over])])
+        layers = _served_layers(plan, s)
+        raise InputError(f"{plan.name or 'the deployment'} does not fit: satellite {s} (layers "
+                         f"{', '.join(map(str, layers))}) must hold {use.total[s]:,.0f} bytes (weights "
+                         f"{use.weights[s] / 1e9:.3f} GB, KV cache {use.kv[s] / 1e9:.3f} GB at context "
+                         f"{context_len:,}) but has {memory[s]:,.0f} bytes",
+                         field=f"layers[{layers[0]}]" if layers else "layers", source=source)
     return use
 
 
-def check_world_memory(plan, world, scenario, *, source=None) -> SatelliteBytes:
-    """:func:`check_group_memory` of ``plan`` with the memory model of the ``scenario`` file ``world`` came from."""
-    memory, bpp = scenario_memory(scenario, world.shell)
-    return check_group_memory(plan, world.profile, memory, n_sats=world.n_sats, context_len=world.compute.context_len,
-                              bytes_per_param=bpp, include_dense=world.compute.include_dense, source=source)
+def check_world_memory(plan, world, *, source=None) -> SatelliteBytes:
+    """:func:`check_group_memory` of ``plan`` under the memory model of ``world``'s scenario (none: only counted)."""
+    setting, c = world.setting, world.compute
+    memory = setting.onboard.memory_gb if setting.spec.compute.has_memory else None
+    return check_group_memory(plan, world.profile, memory, n_sats=world.n_sats, context_len=c.context_len,
+                              bytes_per_param=float(setting.spec.compute.bytes_per_param or 2.0),
+                              include_dense=c.include_dense, include_lm_head=c.include_lm_head, source=source)
 
 
 def memory_summary(plan, use: SatelliteBytes, context_len: int) -> dict:
