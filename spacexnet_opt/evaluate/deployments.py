@@ -150,15 +150,17 @@ def _evaluation(world, plan: Deployment, legs: LegDelays, chosen: np.ndarray, to
 
 
 def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Sequence[int] = 100_000, seed=0,
-                   progress: Progress = no_progress) -> list[Evaluation]:
+                   check_memory: bool = True, progress: Progress = no_progress) -> list[Evaluation]:
     """Evaluate plans on ``world``; plan ``j`` simulates with the stream ``(seed, j)`` like ``evaluate_many``.
 
-    Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged.
+    Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged. Every plan must
+    fit the scenario's memory (:func:`~.memory.check_world_memory`) unless ``check_memory`` is False (the
+    optimiser's intermediate plans; its result is checked).
     """
     counts = [int(tokens)] * len(plans) if isinstance(tokens, (int, np.integer)) else [int(n) for n in tokens]
     for p in plans:
         check_in_world(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
-        if p.replicated or p.shares() or not trivial_groups(p):   # evaluate_many checks the others' memory
+        if check_memory and (p.replicated or p.shares() or not trivial_groups(p)):   # evaluate_many: the others
             check_world_memory(p, world)
     out: list = [None] * len(plans)
     for j in [j for j, p in enumerate(plans) if not trivial_groups(p)]:
@@ -166,7 +168,7 @@ def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Se
     plain = [j for j, p in enumerate(plans) if not p.replicated and not p.shares() and out[j] is None]
     if plain:
         evs = evaluate_many(world, [plans[j] for j in plain], tokens=[counts[j] for j in plain],
-                            seed=seed, progress=progress)
+                            seed=seed, check_memory=check_memory, progress=progress)
         for j, ev in zip(plain, evs):
             out[j] = ev
     rest = [j for j in range(len(plans)) if out[j] is None]

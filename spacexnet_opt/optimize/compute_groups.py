@@ -60,7 +60,8 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
     a ``compute_group`` decision (objective: sum of the layers' snapshot-exact
     non-expert phases; bound: the water-level lower bound of that sum; status
     OPTIMAL only for ``exact`` without a memory model, where the layers are
-    independent -- with one, each layer is exact given the earlier layers).
+    independent, and where every layer's optimal shares are whole attention heads
+    -- with a memory model each layer is exact given the earlier layers).
     """
 
     start = time.perf_counter()
@@ -78,11 +79,12 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
                                  context_len=world.compute.context_len, bytes_per_param=bytes_per_param,
                                  include_dense=world.compute.include_dense)
     runtime = time.perf_counter() - start
-    ev = evaluate_deployments(world, [grouped], tokens=0, progress=progress)[0]
+    ev = evaluate_deployments(world, [grouped], tokens=0, check_memory=False, progress=progress)[0]
     sizes = [c.group.size for c in choices]
     decision = Decision(decision="compute_group", method=method,
                         objective=float(sum(c.objective for c in choices)), bound=float(sum(c.bound for c in choices)),
-                        status=Status.OPTIMAL if method == "exact" and memory is None else Status.FEASIBLE,
+                        status=Status.OPTIMAL if memory is None and all(c.status == Status.OPTIMAL for c in choices)
+                        else Status.FEASIBLE,
                         runtime_s=runtime,
                         detail={"objective": "sum_l E_t[non-expert phase of layer l] (s), snapshot-exact",
                                 "bound": "sum_l sum_r water level over every satellite on expected round trips",
