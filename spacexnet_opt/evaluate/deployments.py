@@ -155,9 +155,21 @@ def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Se
 
     Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged. Every plan must
     fit the scenario's memory (:func:`~.memory.check_world_memory`) unless ``check_memory`` is False (the
-    optimiser's intermediate plans; its result is checked).
+    optimiser's intermediate plans; its result is checked). A plan with ``charge_lm_head`` is evaluated with
+    the LM head charged, whatever the world's compute model says.
     """
     counts = [int(tokens)] * len(plans) if isinstance(tokens, (int, np.integer)) else [int(n) for n in tokens]
+    charged = [j for j, p in enumerate(plans) if p.charge_lm_head and not world.compute.include_lm_head]
+    if charged:   # on the world that charges the LM head; the other plans keep their order and streams
+        parts = [([j for j in range(len(plans)) if j not in charged], world),
+                 (charged, world.with_compute(replace(world.compute, include_lm_head=True)))]
+        done: list = [None] * len(plans)
+        for idx, part_world in parts:
+            evs = evaluate_deployments(part_world, [plans[j] for j in idx], tokens=[counts[j] for j in idx],
+                                       seed=seed, check_memory=check_memory, progress=progress) if idx else []
+            for j, ev in zip(idx, evs):
+                done[j] = ev
+        return done
     for p in plans:
         check_in_world(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
         if check_memory and (p.replicated or p.shares() or not trivial_groups(p)):   # evaluate_many: the others
