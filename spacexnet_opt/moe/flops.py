@@ -10,12 +10,12 @@ Multi-head latent attention (MLA) follows the profile's ``attention_layout``,
 and the KV cache (:func:`kv_cache_numbers`) follows the same layout, so compute
 and memory agree:
 
-``absorbed`` (the default for MLA; DeepSeek's own decode kernels)
+``absorbed`` (DeepSeek's own decode kernels; memory-bound GPUs)
     ``W_UK`` is folded into the query and ``W_UV`` applied after attention, so
     only the compressed latent (``kv_lora_rank + qk_rope_head_dim`` numbers per
     token and layer) is cached, and every head attends over the latent:
     ``context * n_heads * (2 kv_lora_rank + qk_rope_head_dim)`` MACs.
-``decompressed``
+``decompressed`` (the default: 3.4x fewer context FLOPs on a compute-bound satellite)
     The per-head keys and values are cached (``n_heads * (qk_nope_head_dim +
     v_head_dim)`` numbers plus the one shared rope key per token and layer) and
     attended per head: ``context * n_heads * (qk_nope + qk_rope + v_head_dim)``.
@@ -102,8 +102,8 @@ def kv_cache_numbers(p: "ModelProfile") -> tuple[int, int]:
     >>> from spacexnet_opt.moe import get_profile
     >>> import dataclasses
     >>> v3 = get_profile("deepseek-v3")
-    >>> kv_cache_numbers(v3), kv_cache_numbers(dataclasses.replace(v3, attention_layout="decompressed"))
-    ((0, 576), (256, 64))
+    >>> kv_cache_numbers(v3), kv_cache_numbers(dataclasses.replace(v3, attention_layout="absorbed"))
+    ((256, 64), (0, 576))
     """
     if p.attention_layout == "absorbed":
         return 0, p.kv_lora_rank + p.qk_rope_head_dim

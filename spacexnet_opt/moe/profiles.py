@@ -74,9 +74,10 @@ class ModelProfile:
         Multi-head latent attention (DeepSeek-V2/V3); ``kv_lora_rank`` set means MLA.
     attention_layout : str, optional
         ``"absorbed"`` or ``"decompressed"`` (:data:`ATTENTION_LAYOUTS`): the one
-        layout both the FLOPs and the KV cache follow. Default ``absorbed`` for
-        MLA (what DeepSeek's decode runs), ``decompressed`` otherwise (the only
-        layout of multi-head and grouped-query attention).
+        layout both the FLOPs and the KV cache follow. Default ``decompressed``
+        (the only layout of multi-head and grouped-query attention; for MLA the
+        fewer FLOPs a compute-bound satellite needs, see ``docs/moe.md``);
+        ``absorbed`` (MLA only) caches the latent alone, for long contexts.
     tied_embeddings : bool
         Whether the LM head shares the embedding matrix (parameter count only).
     source : str
@@ -148,7 +149,7 @@ class ModelProfile:
         """``attention_layout`` is one of :data:`ATTENTION_LAYOUTS` (absorbed only for MLA); None is the default."""
         layout = self.attention_layout
         if layout is None:
-            object.__setattr__(self, "attention_layout", "absorbed" if self.is_mla else "decompressed")
+            object.__setattr__(self, "attention_layout", "decompressed")
         elif layout not in ATTENTION_LAYOUTS:
             raise InputError(f"unknown attention layout {layout!r}; valid: {', '.join(ATTENTION_LAYOUTS)}",
                              field="attention_layout", source=src)
