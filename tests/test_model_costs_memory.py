@@ -101,6 +101,17 @@ def test_lm_head_and_embeddings_sit_at_the_first_gateway():
     assert np.array_equal(with_head.weights - without.weights, np.eye(6)[4] * head_bytes(LLAMA))
 
 
-@pytest.mark.parametrize("name", ["paper.toml", "deepseek-v3-mega.toml"])
-def test_shipped_scenarios_model_the_papers_memory(name):
-    assert load_scenario(REPO / "instances" / name).compute.memory_gb == 8.0
+@pytest.mark.parametrize("name, gb", [("paper.toml", 8.0), ("deepseek-v3-mega.toml", 16.0)])
+def test_shipped_scenarios_model_memory(name, gb):
+    assert load_scenario(REPO / "instances" / name).compute.memory_gb == gb
+
+
+@pytest.mark.parametrize("head, gb", [(False, 5.042601984), (True, 8.749318144)])
+def test_deepseek_first_gateway_by_hand(head, gb):
+    """3 dense layers + MoE layer 0 at the first gateway, decompressed MLA at 4,096 tokens (the toml's comment)."""
+    v3 = get_profile("deepseek-v3")
+    attention = 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256 + 128 * 128 * 7168
+    weights = 3 * (attention + 3 * 7168 * 18432) + attention + 7168 * 256 + 3 * 7168 * 2048
+    kv = 4 * 4096 * (128 * 256 + 64)
+    use = satellite_bytes(v3, [0, 1], [[2], [3]], None, n_sats=4, include_lm_head=head)
+    assert use.total[0] == 2 * (weights + kv + head * 2 * 129280 * 7168) == gb * 1e9
