@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import FileFormatError, InputError
 from ..fileio import load_numpy
 from ..moe.flops import expert_macs
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from ..formats.scenario import ComputeSpec, PerSatellite
     from ..moe import ModelProfile
 
@@ -60,7 +60,7 @@ class Onboard:
         return self.memory_gb >= need_gb
 
 
-def exact_share_counts(shares: Sequence[float], n: int) -> np.ndarray:
+def exact_share_counts(shares: ArrayLike, n: int) -> np.ndarray:
     """Counts summing to ``n`` closest to ``shares * n / sum(shares)`` (largest remainder, ties to the first).
 
     >>> exact_share_counts([1, 1], 5).tolist(), exact_share_counts([0.2, 0.8], 10).tolist()
