@@ -58,3 +58,13 @@ def test_reproduce_row_shows_the_cost_and_leaves_the_other_rows(worlds):
     assert gap == pytest.approx(LM_HEAD_S, rel=1e-9)
     assert both["Space-XNet+lm-head"]["compute_s_per_token"] - both["Space-XNet"]["compute_s_per_token"] == \
         pytest.approx(LM_HEAD_S, rel=1e-9)
+
+
+def test_a_flagged_deployment_holds_the_lm_head_in_memory(worlds):
+    from spacexnet_opt.evaluate.memory import check_world_memory, head_bytes
+
+    _, plain, _ = worlds
+    plan = deployment_from_solver(plain.layers, objective="linear", method="sorted", name="x")
+    a, b = check_world_memory(plan, plain), check_world_memory(plan.replace(charge_lm_head=True), plain)
+    assert (b.weights - a.weights)[plan.gateways[0]] == head_bytes(plain.profile) == 2 * 32000 * 4096 * 2
+    assert (b.weights - a.weights).sum() == head_bytes(plain.profile)

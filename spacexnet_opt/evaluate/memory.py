@@ -212,12 +212,14 @@ def check_group_memory(plan, profile, memory_gb, *, n_sats: int, context_len: in
 
 
 def check_world_memory(plan, world, *, source=None) -> SatelliteBytes:
-    """:func:`check_group_memory` of ``plan`` under the memory model of ``world``'s scenario (none: only counted)."""
+    """:func:`check_group_memory` of ``plan`` under the memory model of ``world``'s scenario (none: only counted);
+    the LM head counted where the world or the plan charges it."""
     setting, c = world.setting, world.compute
     memory = setting.onboard.memory_gb if setting.spec.compute.has_memory else None
     return check_group_memory(plan, world.profile, memory, n_sats=world.n_sats, context_len=c.context_len,
                               bytes_per_param=float(setting.spec.compute.bytes_per_param or 2.0),
-                              include_dense=c.include_dense, include_lm_head=c.include_lm_head, source=source)
+                              include_dense=c.include_dense, include_lm_head=c.include_lm_head or plan.charge_lm_head,
+                              source=source)
 
 
 def memory_summary(plan, use: SatelliteBytes, context_len: int) -> dict:
