@@ -201,10 +201,13 @@ def test_bad_group_in_file_and_bad_method_are_one_line_errors(cli, tiny, tmp_pat
 
 
 def test_memory_of_a_split_layer():
-    mla = get_profile("deepseek-v3")
+    mla = get_profile("deepseek-v3")   # decompressed by default: 32 of the 128 heads' keys and values each
     g = ComputeGroup([0, 1, 2, 3], [0.25] * 4)
     use = satellite_bytes(mla, [0], np.full((1, 256), -1), [g], n_sats=4, context_len=1000, include_dense=False)
-    latent = 1000 * (512 + 64) * 2    # MLA: every member keeps the whole latent cache
+    assert use.kv.tolist() == [1000 * (32 * (128 + 128) + 64) * 2] * 4   # + the shared rope key
+    absorbed = replace(mla, attention_layout="absorbed")
+    use = satellite_bytes(absorbed, [0], np.full((1, 256), -1), [g], n_sats=4, context_len=1000, include_dense=False)
+    latent = 1000 * (512 + 64) * 2    # absorbed MLA: every member keeps the whole latent cache
     assert use.kv.tolist() == [latent] * 4
     mha = satellite_bytes(PROFILE, [0], [[5, 6]], [g], n_sats=8, context_len=1000)
     assert mha.kv[:4] == pytest.approx([1000 * 8 * 128 * 2 * 2] * 4)   # 8 of 32 KV heads each

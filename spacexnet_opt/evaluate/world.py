@@ -157,7 +157,7 @@ def _compute_model(setting: Setting) -> ComputeModel:
     onboard = setting.onboard
     factor = onboard.gflops / onboard.reference_gflops if onboard.heterogeneous else None
     return ComputeModel(satellite_gflops=setting.spec.compute.satellite_gflops, speed_factor=factor,
-                        include_lm_head=setting.spec.model.charge_lm_head)
+                        include_lm_head=bool(setting.spec.model.charge_lm_head))
 
 
 def _assumptions(setting: Setting, compute: ComputeModel, laws: list[SetLaw]) -> dict:
