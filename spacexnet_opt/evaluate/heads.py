@@ -77,11 +77,13 @@ def fastest_unit_group(group: ComputeGroup, n_units: int, *, mean_rtt, gflops, r
         return None
     if score is None:
         return _units_group(group, best, n_units)
-    scored = lambda counts: score(_units_group(group, counts, n_units))   # noqa: E731
-    nearest = exact_share_counts(group.shares, n_units)
-    value = scored(best)
-    if (nearest <= limit).all() and scored(nearest) < value:
-        best, value = nearest, scored(nearest)
+
+    def scored(counts: np.ndarray) -> float:
+        return score(_units_group(group, counts, n_units))
+
+    value, nearest = scored(best), exact_share_counts(group.shares, n_units)
+    if (nearest <= limit).all() and (near := scored(nearest)) < value:
+        best, value = nearest, near
     moved = True
     while moved:   # one unit from member i to member j while the score falls
         moved = False
