@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from spacexnet_opt.evaluate import deployment_from_solver, evaluate_deployments, world_from_file
@@ -68,3 +69,16 @@ def test_a_flagged_deployment_holds_the_lm_head_in_memory(worlds):
     a, b = check_world_memory(plan, plain), check_world_memory(plan.replace(charge_lm_head=True), plain)
     assert (b.weights - a.weights)[plan.gateways[0]] == head_bytes(plain.profile) == 2 * 32000 * 4096 * 2
     assert (b.weights - a.weights).sum() == head_bytes(plain.profile)
+
+
+def test_group_shares_leave_room_for_the_lm_head(worlds):
+    """The compute-group memory caps count the LM head and embeddings at the first gateway (0.52 GB here)."""
+    from spacexnet_opt.optimize.compute_groups import _caps
+
+    _, plain, head = worlds
+    plan = deployment_from_solver(plain.layers, objective="linear", method="sorted", name="x")
+    g0 = int(plan.gateways[0])
+    without, with_head = _caps(plain, plan, 0.7, 2.0)(0, []), _caps(head, plan, 0.7, 2.0)(0, [])
+    assert without[g0] == 1.0 > with_head[g0] > 0.0
+    others = np.arange(plain.n_sats) != g0
+    assert np.array_equal(without[others], with_head[others])

@@ -26,7 +26,7 @@ from ..status import Status
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..formats.deployment import Decision
-from ..evaluate.memory import check_group_memory, expert_bytes, group_bytes, share_caps
+from ..evaluate.memory import check_group_memory, expert_bytes, group_bytes, head_bytes, share_caps
 from ..evaluate.deployments import evaluate_deployments
 from .group_choice import choose_groups, gateway_delays
 
@@ -34,11 +34,14 @@ __all__ = ["add_compute_groups", "attach_groups"]
 
 
 def _caps(world, plan, memory, bpp):
-    """``caps(l, chosen)``: share limits of layer ``l`` in the memory the experts and earlier groups leave."""
+    """``caps(l, chosen)``: share limits of layer ``l`` in the memory the experts, the LM head and embeddings (where
+    charged) and the earlier groups leave."""
 
     c = world.compute
     options = dict(context_len=c.context_len, bytes_per_param=bpp, include_dense=c.include_dense)
     experts = expert_bytes(world.profile, plan.hosts, n_sats=world.n_sats, bytes_per_param=bpp)
+    if c.include_lm_head or plan.charge_lm_head:
+        experts[int(plan.gateways[0])] += head_bytes(world.profile, bytes_per_param=bpp)
 
     def caps(l, chosen):
         used = experts.copy()
@@ -77,7 +80,8 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
 
         use = check_group_memory(grouped, world.profile, memory, n_sats=world.n_sats,
                                  context_len=world.compute.context_len, bytes_per_param=bytes_per_param,
-                                 include_dense=world.compute.include_dense)
+                                 include_dense=world.compute.include_dense,
+                                 include_lm_head=world.compute.include_lm_head or plan.charge_lm_head)
     runtime = time.perf_counter() - start
     ev = evaluate_deployments(world, [grouped], tokens=0, check_memory=False, progress=progress)[0]
     sizes = [c.group.size for c in choices]
