@@ -42,13 +42,14 @@ def test_a_placement_that_does_not_fit_is_refused(small):
     result = run_cli("evaluate", small / "small.toml", small / "plc.json", "--json", small / "out.json",
                      "--tokens", "0")
     g = min(gateways)   # every gateway holds the same bytes (experts elsewhere); the lowest id is named
-    assert assert_one_error_line(result) == f"error: {_expected('sorted', g, gateways.index(g))}"
+    assert assert_one_error_line(result) == f"error: {small / 'plc.json'}: {_expected('sorted', g, gateways.index(g))}"
     assert not (small / "out.json").exists()
 
 
 def test_a_baseline_that_does_not_fit_is_refused(small):
     result = run_cli("evaluate", small / "small.toml", "RandIntra", "--json", small / "out.json", "--tokens", "0")
-    assert_one_error_line(result, "RandIntra (seed 0) does not fit: satellite", f"{GATEWAY_BYTES:,} bytes")
+    line = assert_one_error_line(result, "RandIntra (seed 0) does not fit: satellite", f"{GATEWAY_BYTES:,} bytes")
+    assert line.startswith(f"error: {small / 'small.toml'}: layers[")
     assert not (small / "out.json").exists()
 
 

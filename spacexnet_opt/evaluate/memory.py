@@ -223,8 +223,9 @@ def check_world_memory(plan, world, *, source=None) -> SatelliteBytes:
 
 
 def memory_summary(plan, use: SatelliteBytes, context_len: int) -> dict:
-    """JSON-ready bytes held: the largest, and weights/KV cache of every group member (GB)."""
-    members = np.unique(np.concatenate([g.members for g in plan.groups]))
+    """JSON-ready bytes held: the largest, and weights/KV cache of every group member, or every gateway of a
+    deployment without groups (GB)."""
+    members = np.unique(plan.gateways if plan.groups is None else np.concatenate([g.members for g in plan.groups]))
     worst = int(np.argmax(use.total))
     return {"context_len": int(context_len), "max_gb": float(use.total[worst] / 1e9), "max_satellite": worst,
             "members": [{"satellite": int(s), "weights_gb": float(use.weights[s] / 1e9),
