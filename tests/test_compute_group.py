@@ -52,19 +52,19 @@ class LineSnapshots:
 def test_three_satellites_two_layers_by_hand():
     compute = ComputeModel(satellite_gflops=10.0, context_len=4096)
     world = SimpleNamespace(snapshots=LineSnapshots([2e-3, None]), compute=compute, profile=PROFILE)
-    groups = (ComputeGroup([0, 1], [0.6, 0.4]), ComputeGroup([2, 1, 0], [0.5, 0.3, 0.2]))
+    groups = (ComputeGroup([0, 1], [20 / 32, 12 / 32]), ComputeGroup([2, 1, 0], [16 / 32, 10 / 32, 6 / 32]))
     ph = group_phases(world, [0, 2], groups)
     s = PROFILE.gateway_gflop_per_token(4096) - 4096 * 8 * 2e-9   # everything but the router, split by heads
     router, sigma = 4096 * 8 * 2e-9 / 10.0, 8 * 8192 / 100e9
-    # layer 0, gateway 0: itself 0.6 s/f; satellite 1 one hop (1 ms) away, 0.4 s/f; one remote member
-    layer0 = max(0.6 * s / 10, 2e-3 + 0.4 * s / 10) + 2 * sigma + router
+    # whole heads of the 32: layer 0, gateway 0: itself 20 heads; satellite 1 one hop (1 ms) away, 12; one remote
+    layer0 = max(0.625 * s / 10, 2e-3 + 0.375 * s / 10) + 2 * sigma + router
     # layer 1, gateway 2: satellite 1 at 2 ms, satellite 0 at 3 ms in snapshot 0; in snapshot 1 the 1-2 link is
     # down, so both are charged their connected mean (2 ms and 3 ms again) and counted as disconnected
-    layer1 = max(0.5 * s / 10, 4e-3 + 0.3 * s / 10, 6e-3 + 0.2 * s / 10) + 4 * sigma + router
+    layer1 = max(0.5 * s / 10, 4e-3 + 0.3125 * s / 10, 6e-3 + 0.1875 * s / 10) + 4 * sigma + router
     assert ph.phase[:, 0] == pytest.approx([layer0, layer0], rel=1e-12)
     assert ph.phase[:, 1] == pytest.approx([layer1, layer1], rel=1e-12)
     assert ph.disconnected.tolist() == [[False, False], [False, True]]
-    assert ph.compute == pytest.approx([0.6 * s / 10 + router, 0.5 * s / 10 + router], rel=1e-12)
+    assert ph.compute == pytest.approx([0.625 * s / 10 + router, 0.5 * s / 10 + router], rel=1e-12)
     # the whole token, end to end: layer 0 (gateway 0) has its expert on satellite 2 (the next gateway),
     # layer 1 (gateway 2) on satellite 1; each leg is 3 ms (the connected mean where the 1-2 link is down)
     from spacexnet_opt.evaluate import TraceLaw
@@ -114,9 +114,11 @@ def test_exact_group_beats_brute_force_and_waterfill_sits_between_bound_and_exac
     rtt, mean = _round_trips(delays)
     cands = np.argsort(len(work.rounds) * mean + sum(r for _, r in work.rounds) / compute.gflops(np.arange(n)),
                        kind="stable")[:5]
-    brute = _brute_best(rtt[:, cands], compute.gflops(cands), work.rounds, sigma, 0, cands, 3) \
-        + work.router / compute.gflops([0])[0]
-    assert exact.objective <= brute + 1e-12
+    router = work.router / compute.gflops([0])[0]
+    brute = _brute_best(rtt[:, cands], compute.gflops(cands), work.rounds, sigma, 0, cands, 3) + router
+    whole = _brute_best(rtt[:, cands], compute.gflops(cands), work.rounds, sigma, 0, cands, 3,
+                        step=1 / work.units) + router   # every split in whole attention heads
+    assert exact.objective <= whole + 1e-12 and (exact.group.shares * work.units % 1 == 0).all()
     assert exact.objective >= brute - 0.02 * brute   # the grid is 2 % coarse
     assert exact.bound - 1e-12 <= exact.objective <= water.objective + 1e-12
 
@@ -182,7 +184,7 @@ def test_memory_refusal_is_one_line(cli, tiny, tmp_path):
     assert res.exit_code == 2
     line = res.output.strip()
     assert "\n" not in line and line.startswith(f"error: {tmp_path / 'small.json'}: layers[")
-    assert "GB of KV cache (context 4096) but has 0.050 GB" in line
+    assert "does not fit: satellite" in line and "at context 4,096) but has 50,000,000 bytes" in line
 
 
 def test_bad_group_in_file_and_bad_method_are_one_line_errors(cli, tiny, tmp_path):
@@ -199,10 +201,13 @@ def test_bad_group_in_file_and_bad_method_are_one_line_errors(cli, tiny, tmp_pat
 
 
 def test_memory_of_a_split_layer():
-    mla = get_profile("deepseek-v3")
+    mla = get_profile("deepseek-v3")   # decompressed by default: 32 of the 128 heads' keys and values each
     g = ComputeGroup([0, 1, 2, 3], [0.25] * 4)
     use = satellite_bytes(mla, [0], np.full((1, 256), -1), [g], n_sats=4, context_len=1000, include_dense=False)
-    latent = 1000 * (512 + 64) * 2    # MLA: every member keeps the whole latent cache
+    assert use.kv.tolist() == [1000 * (32 * (128 + 128) + 64) * 2] * 4   # + the shared rope key
+    absorbed = replace(mla, attention_layout="absorbed")
+    use = satellite_bytes(absorbed, [0], np.full((1, 256), -1), [g], n_sats=4, context_len=1000, include_dense=False)
+    latent = 1000 * (512 + 64) * 2    # absorbed MLA: every member keeps the whole latent cache
     assert use.kv.tolist() == [latent] * 4
     mha = satellite_bytes(PROFILE, [0], [[5, 6]], [g], n_sats=8, context_len=1000)
     assert mha.kv[:4] == pytest.approx([1000 * 8 * 128 * 2 * 2] * 4)   # 8 of 32 KV heads each
@@ -224,7 +229,7 @@ def test_optimizer_caps_shares_by_memory_or_refuses_in_one_line(cli, tiny, tmp_p
     held = json.loads((tmp_path / "ev.json").read_text())["satellite_memory"]
     assert held["max_gb"] == pytest.approx(use.total.max() / 1e9) and len(held["members"]) > plan.n_layers
     res = cli("evaluate", out, "--tokens", "100", "--context-len", "32768")
-    assert res.exit_code == 2 and "GB of KV cache (context 32768) but has 0.120 GB" in res.output
+    assert res.exit_code == 2 and "at context 32,768) but has 120,000,000 bytes" in res.output
     tiny_memory = tmp_path / "none.toml"
     tiny_memory.write_text(TINY.replace('[model]', '[compute]\nmemory_gb = 0.036\n\n[model]'))
     res = cli("optimize", tiny_memory, "-o", tmp_path / "none.json", "--compute-group", "waterfill")

@@ -33,9 +33,12 @@ def test_reproduce_paper_writes_table2(cli, scenario, tmp_path):
     # the paper's ordering holds on the tiny shell too
     means = [rows[name]["mean_s_per_token"] for name in PAPER_SCHEMES]
     assert means == sorted(means, reverse=True)
-    # every scheme pays the same compute (but the one with compute groups); only propagation differs
-    compute = {round(row["compute_s_per_token"], 12) for name, row in rows.items() if not name.endswith("-tp")}
+    # every scheme pays the same compute (but the one with compute groups, and the one charging the LM head)
+    compute = {round(row["compute_s_per_token"], 12) for name, row in rows.items()
+               if not name.endswith(("-tp", "+lm-head"))}
     assert len(compute) == 1 and doc["assumptions"]["compute"]["satellite_gflops"] == 7.28
+    lm_head = rows["Space-XNet+lm-head"]["compute_s_per_token"] - rows["Space-XNet"]["compute_s_per_token"]
+    assert lm_head == pytest.approx(2 * 4096 * 32000 / 7.28e9, rel=1e-9)   # hidden x vocabulary, once per token
     # a shell of 10 planes is not the paper's: none of the paper's numbers beside it (tests/test_reproduce_any.py)
     assert doc["assumptions"]["paper_scenario"] is False and not any("paper_s_per_token" in r for r in rows.values())
     # Space-XNet-opt is never worse than Space-XNet, and every scheme's deployment is written beside table2.json

@@ -78,12 +78,11 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
         doc, plan, world = load_deployment_world(path, link_seed=link_seed)
         world = with_compute_options(world, gflops=gflops, context_len=context_len)
         progress("building the world", 1, 1)
-        memory = _group_memory(doc, plan, world, path)
+        memory = _satellite_memory(plan, world, path)
         ev = evaluate_deployments(world, [plan], tokens=tokens, seed=seed, progress=progress)[0]
     out = ev.to_json()
     out["deployment"] = doc.name
-    if memory is not None:
-        out["satellite_memory"] = memory
+    out["satellite_memory"] = memory
     if plan.replicated:
         out["replicas"] = plan.n_replicas
     if doc.predicted is not None:
@@ -98,14 +97,12 @@ def evaluate_deployment_command(path: Path, *, json_out: Optional[Path], tokens:
     return out
 
 
-def _group_memory(doc, plan, world, path):
-    """Bytes every compute-group member holds at the evaluated context (refused over the scenario's memory)."""
-    if plan.groups is None:
-        return None
-    from ..formats.deployment import resolve_scenario
+def _satellite_memory(plan, world, path):
+    """Bytes the satellites hold at the evaluated context: the largest, and every compute-group member (or gateway)
+    (refused over the scenario's memory)."""
     from ..evaluate.memory import check_world_memory, memory_summary
 
-    use = check_world_memory(plan, world, resolve_scenario(doc, path), source=path)
+    use = check_world_memory(plan, world, source=path)
     return memory_summary(plan, use, world.compute.context_len)
 
 
@@ -164,8 +161,9 @@ def register(app: typer.Typer) -> None:
 
                 deployment = deployment_from_placement(load_placement(placement), world.layers, n_sats=world.n_sats,
                                                        source=placement)
+            memory = _satellite_memory(deployment, world, target if placement in BASELINE_SCHEMES else placement)
             ev = evaluate(world, deployment, tokens=tokens, seed=seed, progress=progress)
-        doc = ev.to_json()
+        doc = {**ev.to_json(), "satellite_memory": memory}
         result_console().print(evaluate_table(doc, f"{placement} on {target}"))
         if json_out is not None:
             write_json_atomic(json_out, doc)

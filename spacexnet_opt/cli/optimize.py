@@ -73,7 +73,7 @@ def register_optimize(app: typer.Typer) -> None:
     ) -> None:
         """Optimise the whole deployment (gateways, subnet shape, replicas); the paper's deployment by default."""
         from ..evaluate import deployment_to_file, predicted_from, world_from_file
-        from ..evaluate.memory import scenario_memory
+        from ..evaluate.memory import check_world_memory, scenario_memory
         from ..formats.deployment import save_deployment, scenario_ref
         from ..optimize import Levers, optimize_deployment
         from ..optimize.method_options import METHOD_OPTIONS, chosen_methods
@@ -93,6 +93,7 @@ def register_optimize(app: typer.Typer) -> None:
             memory, bpp = scenario_memory(scenario, world.shell) if levers.groups else (None, 2.0)
             result = optimize_deployment(world, levers, memory=memory, bytes_per_param=bpp, method_options=tuned,
                                          progress=progress)
+        check_world_memory(result.plan, world, source=scenario)
         ev = result.evaluation
         doc = deployment_to_file(result.plan, scenario_ref(scenario, relative_to=out.parent), methods=result.methods,
                            objectives=ev.snapshot.propagation_s, decisions=result.decisions,

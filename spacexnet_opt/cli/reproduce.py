@@ -130,7 +130,7 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
     if sweeps and out is None:
         raise InputError("the sweeps write CSV and PNG files: give --out DIR", field="--sweeps")
     compute = ComputeModel(satellite_gflops=gflops if gflops is not None else spec.compute.satellite_gflops,
-                           context_len=context_len)
+                           context_len=context_len, include_lm_head=bool(spec.model.charge_lm_head))
     stats = _out_of_sample_statistics(spec, scenario, evaluate_on) if out_of_sample else None
     snapshots = min(50, spec.snapshots.count) if quick else None
     start = time.perf_counter()

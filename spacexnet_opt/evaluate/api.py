@@ -16,6 +16,7 @@ from .analytic import LayerLatency, analytic_latency, snapshot_latency
 from .deployment import Deployment
 from .legs import LegDelays, leg_delays
 from .montecarlo import MonteCarloResult, pooled_cdf, simulate
+from .memory import check_world_memory
 
 if TYPE_CHECKING:
     from .world import World
@@ -85,7 +86,7 @@ def _one(world: World, deployment: Deployment, legs: LegDelays, tokens: int, see
 
 
 def evaluate_many(world: World, deployments: Sequence[Deployment], *, tokens: int | Sequence[int] = 100_000,
-                  seed: int = 0, progress: Progress = no_progress) -> list[Evaluation]:
+                  seed: int = 0, check_memory: bool = True, progress: Progress = no_progress) -> list[Evaluation]:
     """Evaluate several deployments, routing every snapshot once for all of them.
 
     Parameters
@@ -96,10 +97,21 @@ def evaluate_many(world: World, deployments: Sequence[Deployment], *, tokens: in
         Monte Carlo tokens per deployment, or one count per deployment (0: analytic values only).
     seed : int
         Deployment ``j`` simulates with the stream ``(seed, j)``.
+    check_memory : bool
+        Refuse a deployment that does not fit the scenario's memory (below); False for the optimiser's
+        intermediate deployments.
     progress : Progress, optional
         ``progress("routing", done_snapshots, total)`` while routing legs the world has not routed yet.
+
+    Raises
+    ------
+    InputError
+        When the world's scenario has a memory model and a satellite's weights and KV cache at the evaluated
+        context do not fit (:func:`~.memory.check_world_memory`), before any routing.
     """
     counts = [int(tokens)] * len(deployments) if isinstance(tokens, (int, np.integer)) else [int(n) for n in tokens]
+    for d in deployments if check_memory else ():
+        check_world_memory(d, world)
     all_legs = leg_delays(world.snapshots, deployments, paths=world.paths, progress=progress)
     return [_one(world, d, legs, n, np.random.default_rng([seed, j]))
             for j, (d, legs, n) in enumerate(zip(deployments, all_legs, counts))]

@@ -54,12 +54,14 @@ def single_groups(gateways) -> tuple:
 
 @dataclass(frozen=True)
 class GroupWork:
-    """GFLOP per token: ``rounds`` [(split, replicated)] of every MoE layer, the router, once-per-token rounds."""
+    """GFLOP per token: ``rounds`` [(split, replicated)] of every MoE layer, the router, once-per-token rounds;
+    ``units``: the whole attention units the split work comes in (:func:`~spacexnet_opt.moe.flops.attention_units`)."""
 
     rounds: tuple
     router: float
     once_rounds: tuple = ()
     once_unsplit: float = 0.0
+    units: int = 1
 
 
 def _attention_round(profile, context_len: int) -> tuple[float, float]:
@@ -86,7 +88,8 @@ def group_work(profile, *, context_len: int = 4096, include_dense: bool = True,
         dense_ffn = flops.ffn_macs(profile.hidden_size, profile.dense_ffn_dim) * 2e-9
         once = [attention, (dense_ffn, 0.0)] * profile.n_dense_layers
     unsplit = flops.lm_head_macs(profile) * 2e-9 if include_lm_head else 0.0
-    return GroupWork(tuple(rounds), flops.router_macs(profile) * 2e-9, tuple(once), unsplit)
+    return GroupWork(tuple(rounds), flops.router_macs(profile) * 2e-9, tuple(once), unsplit,
+                     flops.attention_units(profile))
 
 
 def world_work(world) -> GroupWork:

@@ -46,15 +46,16 @@ def deployment_to_file(plan: Deployment, ref, *, methods, objectives=None, decis
                               objective=objectives[l],
                               compute_group=None if plan.groups is None else plan.groups[l].entry())
               for l in range(plan.n_layers)]
+    options = {**(options or {}), **({"charge_lm_head": True} if plan.charge_lm_head else {})}
     return DeploymentFile(name=plan.name or "deployment", scenario=ref, capacity=plan.capacity,
-                          options=dict(options or {}), decisions=list(decisions), layers=layers, predicted=predicted)
+                          options=options, decisions=list(decisions), layers=layers, predicted=predicted)
 
 
 def deployment_from_file(doc: DeploymentFile) -> Deployment:
-    """The plan a deployment file describes."""
+    """The plan a deployment file describes (``options.charge_lm_head``: the LM head charged, see :class:`Deployment`)."""
     plan = deployment_from_lists([e.gateway for e in doc.layers], [e.experts for e in doc.layers], name=doc.name,
                            capacity=doc.capacity)
-    return with_file_groups(plan, doc)
+    return with_file_groups(plan, doc).replace(charge_lm_head=doc.options.get("charge_lm_head") is True)
 
 
 def deployment_from_pair(instance_path: str | os.PathLike, placement_path: str | os.PathLike, *,

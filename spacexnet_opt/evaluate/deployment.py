@@ -98,7 +98,9 @@ class Deployment:
     two-dimensional array (L, E) is one copy per expert. ``capacity`` is the
     most experts of one layer a satellite may hold; ``groups`` (one
     :class:`ComputeGroup` per layer, or None) split each layer's non-expert
-    work, which the gateway does alone without them.
+    work, which the gateway does alone without them. ``charge_lm_head``: the LM
+    head and embeddings are charged (compute and memory, at the first gateway)
+    even where the scenario does not charge them.
     """
 
     gateways: np.ndarray
@@ -106,6 +108,7 @@ class Deployment:
     name: str = ""
     capacity: int = 1
     groups: tuple[ComputeGroup, ...] | None = None
+    charge_lm_head: bool = False
 
     def __post_init__(self):
         gateways = np.asarray(self.gateways, dtype=np.int64).ravel()

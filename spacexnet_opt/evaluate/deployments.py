@@ -150,21 +150,37 @@ def _evaluation(world, plan: Deployment, legs: LegDelays, chosen: np.ndarray, to
 
 
 def evaluate_deployments(world, plans: Sequence[Deployment], *, tokens: int | Sequence[int] = 100_000, seed=0,
-                   progress: Progress = no_progress) -> list[Evaluation]:
+                   check_memory: bool = True, progress: Progress = no_progress) -> list[Evaluation]:
     """Evaluate plans on ``world``; plan ``j`` simulates with the stream ``(seed, j)`` like ``evaluate_many``.
 
-    Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged.
+    Plans without replicas go through :func:`~spacexnet_opt.evaluate.evaluate_many` unchanged. Every plan must
+    fit the scenario's memory (:func:`~.memory.check_world_memory`) unless ``check_memory`` is False (the
+    optimiser's intermediate plans; its result is checked). A plan with ``charge_lm_head`` is evaluated with
+    the LM head charged, whatever the world's compute model says.
     """
     counts = [int(tokens)] * len(plans) if isinstance(tokens, (int, np.integer)) else [int(n) for n in tokens]
+    charged = [j for j, p in enumerate(plans) if p.charge_lm_head and not world.compute.include_lm_head]
+    if charged:   # on the world that charges the LM head; the other plans keep their order and streams
+        parts = [([j for j in range(len(plans)) if j not in charged], world),
+                 (charged, world.with_compute(replace(world.compute, include_lm_head=True)))]
+        done: list = [None] * len(plans)
+        for idx, part_world in parts:
+            evs = evaluate_deployments(part_world, [plans[j] for j in idx], tokens=[counts[j] for j in idx],
+                                       seed=seed, check_memory=check_memory, progress=progress) if idx else []
+            for j, ev in zip(idx, evs):
+                done[j] = ev
+        return done
     for p in plans:
         check_in_world(p, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts)
+        if check_memory and (p.replicated or p.shares() or not trivial_groups(p)):   # evaluate_many: the others
+            check_world_memory(p, world)
     out: list = [None] * len(plans)
     for j in [j for j, p in enumerate(plans) if not trivial_groups(p)]:
         out[j] = evaluate_grouped(world, plans[j], counts[j], np.random.default_rng([seed, j]), progress=progress)
     plain = [j for j, p in enumerate(plans) if not p.replicated and not p.shares() and out[j] is None]
     if plain:
         evs = evaluate_many(world, [plans[j] for j in plain], tokens=[counts[j] for j in plain],
-                            seed=seed, progress=progress)
+                            seed=seed, check_memory=check_memory, progress=progress)
         for j, ev in zip(plain, evs):
             out[j] = ev
     rest = [j for j in range(len(plans)) if out[j] is None]
@@ -192,9 +208,7 @@ def load_deployment_world(path, *, link_seed: int | None = None, compute=None):
     except InputError as exc:
         raise type(exc)(exc.message, field=exc.field, source=path) from None
     check_in_world(plan, n_sats=world.n_sats, n_layers=world.n_layers, n_experts=world.n_experts, source=path)
-    if plan.groups is not None:
-
-        check_world_memory(plan, world, scenario, source=path)
+    check_world_memory(plan, world, source=path)
     return doc, plan, world
 
 

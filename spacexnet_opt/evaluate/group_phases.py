@@ -2,7 +2,8 @@
 
 The layer time of a token in snapshot ``t`` becomes
 ``P_t,l + max_{i in A} (D_t(g_l, s_i) + D_t(s_i, g_{l+1}) + t_exp(s_i))`` with
-``P_t,l`` the group's non-expert phase (:mod:`.compute_group`); layer 0 also
+``P_t,l`` the group's non-expert phase (:mod:`.compute_group`), every member
+charged its whole attention units (:func:`~.heads.charged_group`); layer 0 also
 carries the once-per-token phase (dense layers) of its group. Both are added to
 every expert leg of the layer in that snapshot, so the analytic value, the
 exact snapshot mean and the Monte Carlo simulation of :mod:`.evaluation` all
@@ -26,6 +27,7 @@ from ..constellation import RouteTable, connected_mean
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from .compute_group import compute_only, round_times, world_work
+from .heads import charged_group
 
 __all__ = ["GroupPhases", "group_phases", "trivial_groups"]
 
@@ -67,6 +69,7 @@ def group_phases(world, gateways, groups, *, progress: Progress = no_progress) -
     """The non-expert phases of ``groups`` (one per layer) on every snapshot of ``world``."""
     gateways = np.asarray(gateways, dtype=np.int64)
     work, compute = world_work(world), world.compute
+    groups = [charged_group(gr, work.units) for gr in groups]
     sigma = world.snapshots.config.serialisation_s
     delays = _member_delays(world.snapshots, gateways, groups, progress)
     n_t = world.snapshots.n_snapshots

@@ -7,12 +7,13 @@ experts), the whole replicated part (the low-rank down-projections of
 multi-head latent attention) and, at the gateway, the router. The first
 gateway's group also holds the dense layers the same way.
 
-KV cache (bf16) for ``context_len`` tokens: with multi-head or grouped-query
-attention a member keeps the keys and values of its heads,
-``max(1, w_j n_kv_heads) * head_dim * 2`` numbers per token and layer (a
-member needs at least one whole KV head); with latent attention every member
-keeps the whole latent, ``kv_lora_rank + qk_rope_head_dim`` per token and
-layer (every head reads all of it).
+KV cache (bf16) for ``context_len`` tokens, in the profile's attention layout
+(the one its FLOPs are counted in, :func:`~spacexnet_opt.moe.flops.kv_cache_numbers`):
+a member keeps the cache of its attention units (key/value heads for multi-head
+or grouped-query attention, query heads for decompressed latent attention),
+``max(1, w_j units)`` of them (a member holds at least one whole unit), plus
+what every member reads whole (the latent of absorbed latent attention, the
+shared rope key of decompressed latent attention).
 
 >>> from spacexnet_opt.moe import get_profile
 >>> from spacexnet_opt.evaluate import ComputeGroup
@@ -34,8 +35,9 @@ from ..setting.resolvers import scenario_onboard
 from ..formats.scenario import Scenario, load_scenario
 from ..formats.schema import validate_document
 from ..formats.instance import load_instance
+from .compute_group import single_groups
 
-__all__ = ["SatelliteBytes", "satellite_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory",
+__all__ = ["SatelliteBytes", "satellite_bytes", "head_bytes", "expert_bytes", "group_bytes", "share_caps", "check_group_memory",
            "check_world_memory", "scenario_memory", "memory_summary"]
 
 KV_BYTES = 2
@@ -65,34 +67,30 @@ def _layer_params(profile) -> tuple[float, float]:
 
 def _kv_numbers(profile, shares: np.ndarray, context_len: int) -> np.ndarray:
     """KV-cache numbers per member for one layer."""
-    if profile.is_mla:
-        return np.full(len(shares), float(context_len * (profile.kv_lora_rank + profile.qk_rope_head_dim)))
-    heads = np.maximum(1.0, shares * profile.n_kv_heads)
-    return context_len * heads * profile.head_dim * 2.0
+    per_unit, whole = flops.kv_cache_numbers(profile)
+    units = np.maximum(1.0, shares * flops.attention_units(profile))
+    return context_len * (units * per_unit + whole)
 
 
 def _layer_parts(profile, *, context_len: int, bytes_per_param: float, first: bool, include_dense: bool):
-    """(per unit share, fixed per member) bytes of one layer's group; layer 0 also carries the dense layers.
+    """(per unit share, fixed per member, one attention unit) bytes of one layer's group; layer 0 also carries the
+    dense layers.
 
-    The KV cache of MHA/GQA is ``max(1, w n_kv) * per_head``; it is split as
-    ``w * n_kv * per_head`` per share and one ``per_head`` counted as fixed only
-    where it is larger (members below one head), see :func:`group_bytes`.
+    The KV cache is ``max(1, w units) * per_unit + whole``; it is split as
+    ``w * units * per_unit`` per share, ``whole`` fixed, and one unit's cache
+    counted as fixed only where it is larger (members below one unit), see :func:`group_bytes`.
     """
 
     split, rep = _layer_params(profile)
-    kv_full = float(_kv_numbers(profile, np.ones(1), context_len)[0]) * KV_BYTES
-    per_share, fixed = split * bytes_per_param, rep * bytes_per_param
-    if profile.is_mla:
-        fixed += kv_full
-    else:
-        per_share += kv_full
+    per_unit, whole = flops.kv_cache_numbers(profile)
+    kv_split = context_len * per_unit * flops.attention_units(profile) * KV_BYTES
+    kv_whole, kv_unit = context_len * whole * KV_BYTES, context_len * per_unit * KV_BYTES
     dense = profile.n_dense_layers if (first and include_dense) else 0
-    if dense:
-        dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
-                                                                                     profile.dense_ffn_dim or 0)
-        per_share += dense * (dense_split * bytes_per_param + (0.0 if profile.is_mla else kv_full))
-        fixed += dense * (rep * bytes_per_param + (kv_full if profile.is_mla else 0.0))
-    return per_share, fixed, (1 + dense) * (0.0 if profile.is_mla else kv_full / profile.n_kv_heads)
+    dense_split = flops.attention_projection_macs(profile) - rep + flops.ffn_macs(profile.hidden_size,
+                                                                                 profile.dense_ffn_dim or 0)
+    per_share = split * bytes_per_param + kv_split + dense * (dense_split * bytes_per_param + kv_split)
+    fixed = (1 + dense) * (rep * bytes_per_param + kv_whole)
+    return per_share, fixed, (1 + dense) * float(kv_unit)
 
 
 def group_bytes(profile, group, gateway: int, *, n_sats: int, first: bool, context_len: int = 4096,
@@ -134,16 +132,30 @@ def expert_bytes(profile, experts, *, n_sats: int, bytes_per_param: float = 2.0)
     return out
 
 
-def satellite_bytes(profile, gateways, experts, groups, *, n_sats: int, context_len: int = 4096,
-                    bytes_per_param: float = 2.0, include_dense: bool = True) -> SatelliteBytes:
-    """Weights and KV-cache bytes of every satellite; ``experts`` (L, E, C) or (L, E) ids, ``-1`` padding."""
+def head_bytes(profile, *, bytes_per_param: float = 2.0) -> float:
+    """Weight bytes of the LM head and the embedding table (once if tied), held by the first layer's gateway."""
+    return flops.lm_head_macs(profile) * (1 if profile.tied_embeddings else 2) * bytes_per_param
 
+
+def satellite_bytes(profile, gateways, experts, groups, *, n_sats: int, context_len: int = 4096,
+                    bytes_per_param: float = 2.0, include_dense: bool = True,
+                    include_lm_head: bool = False) -> SatelliteBytes:
+    """Weights and KV-cache bytes of every satellite; ``experts`` (L, E, C) or (L, E) ids, ``-1`` padding.
+
+    ``groups`` None: every layer's gateway alone (the paper's model); ``include_lm_head``: the LM head and
+    embedding table at the first gateway (:func:`head_bytes`).
+    """
+
+    gateways = np.asarray(gateways).ravel()
+    groups = single_groups(gateways) if groups is None else groups
     weights, kv = expert_bytes(profile, experts, n_sats=n_sats, bytes_per_param=bytes_per_param), np.zeros(n_sats)
-    for l, (gr, g) in enumerate(zip(groups, np.asarray(gateways).ravel())):
+    for l, (gr, g) in enumerate(zip(groups, gateways)):
         part = group_bytes(profile, gr, int(g), n_sats=n_sats, first=l == 0, context_len=context_len,
                            bytes_per_param=bytes_per_param, include_dense=include_dense)
         weights += part.weights
         kv += part.kv
+    if include_lm_head:
+        weights[int(gateways[0])] += head_bytes(profile, bytes_per_param=bytes_per_param)
     return SatelliteBytes(weights, kv)
 
 
@@ -168,34 +180,52 @@ def scenario_memory(path, shell) -> tuple[np.ndarray | None, float]:
     return scenario_onboard(spec, shell, where).memory_gb, float(spec.compute.bytes_per_param or 2.0)
 
 
+def _served_layers(plan, satellite: int) -> list[int]:
+    """Layers ``satellite`` serves in ``plan``: as gateway, compute-group member or expert host."""
+    hosts = np.asarray(plan.hosts).reshape(len(plan.gateways), -1)
+    groups = plan.groups or ()
+    return [l for l in range(len(plan.gateways)) if plan.gateways[l] == satellite or (hosts[l] == satellite).any()
+            or (l < len(groups) and satellite in groups[l].members)]
+
+
 def check_group_memory(plan, profile, memory_gb, *, n_sats: int, context_len: int, bytes_per_param: float = 2.0,
-                       include_dense: bool = True, source=None) -> SatelliteBytes:
-    """Per-satellite bytes of ``plan``; :class:`InputError` (one line) for the first satellite over its memory."""
+                       include_dense: bool = True, include_lm_head: bool = False, source=None) -> SatelliteBytes:
+    """Per-satellite bytes of ``plan`` (any deployment; without groups each gateway alone);
+    :class:`InputError` (one line naming the satellite, its layers and the bytes) for the satellite most over
+    its memory."""
     use = satellite_bytes(profile, plan.gateways, plan.hosts, plan.groups, n_sats=n_sats, context_len=context_len,
-                          bytes_per_param=bytes_per_param, include_dense=include_dense)
+                          bytes_per_param=bytes_per_param, include_dense=include_dense,
+                          include_lm_head=include_lm_head)
     if memory_gb is None:
         return use
-    over = np.flatnonzero(use.total > np.asarray(memory_gb) * 1e9)
+    memory = np.broadcast_to(np.asarray(memory_gb, dtype=float) * 1e9, (n_sats,))
+    over = np.flatnonzero(use.total > memory)
     if over.size:
-        s = int(over[np.argmax(use.total[over] - np.asarray(memory_gb)[over] * 1e9)])
-        layer = next((l for l, gr in enumerate(plan.groups) if s in gr.members), None)
-        raise InputError(f"satellite {s} must hold {use.weights[s] / 1e9:.3f} GB of weights and "
-                         f"{use.kv[s] / 1e9:.3f} GB of KV cache (context {context_len}) but has "
-                         f"{float(memory_gb[s]):.3f} GB", field="compute_group" if layer is None else
-                         f"layers[{layer}].compute_group", source=source)
+        s = int(over[np.argmax(use.total[over] - memory[over])])
+        layers = _served_layers(plan, s)
+        raise InputError(f"{plan.name or 'the deployment'} does not fit: satellite {s} (layers "
+                         f"{', '.join(map(str, layers))}) must hold {use.total[s]:,.0f} bytes (weights "
+                         f"{use.weights[s] / 1e9:.3f} GB, KV cache {use.kv[s] / 1e9:.3f} GB at context "
+                         f"{context_len:,}) but has {memory[s]:,.0f} bytes",
+                         field=f"layers[{layers[0]}]" if layers else "layers", source=source)
     return use
 
 
-def check_world_memory(plan, world, scenario, *, source=None) -> SatelliteBytes:
-    """:func:`check_group_memory` of ``plan`` with the memory model of the ``scenario`` file ``world`` came from."""
-    memory, bpp = scenario_memory(scenario, world.shell)
-    return check_group_memory(plan, world.profile, memory, n_sats=world.n_sats, context_len=world.compute.context_len,
-                              bytes_per_param=bpp, include_dense=world.compute.include_dense, source=source)
+def check_world_memory(plan, world, *, source=None) -> SatelliteBytes:
+    """:func:`check_group_memory` of ``plan`` under the memory model of ``world``'s scenario (none: only counted);
+    the LM head counted where the world or the plan charges it."""
+    setting, c = world.setting, world.compute
+    memory = setting.onboard.memory_gb if setting.spec.compute.has_memory else None
+    return check_group_memory(plan, world.profile, memory, n_sats=world.n_sats, context_len=c.context_len,
+                              bytes_per_param=float(setting.spec.compute.bytes_per_param or 2.0),
+                              include_dense=c.include_dense, include_lm_head=c.include_lm_head or plan.charge_lm_head,
+                              source=source)
 
 
 def memory_summary(plan, use: SatelliteBytes, context_len: int) -> dict:
-    """JSON-ready bytes held: the largest, and weights/KV cache of every group member (GB)."""
-    members = np.unique(np.concatenate([g.members for g in plan.groups]))
+    """JSON-ready bytes held: the largest, and weights/KV cache of every group member, or every gateway of a
+    deployment without groups (GB)."""
+    members = np.unique(plan.gateways if plan.groups is None else np.concatenate([g.members for g in plan.groups]))
     worst = int(np.argmax(use.total))
     return {"context_len": int(context_len), "max_gb": float(use.total[worst] / 1e9), "max_satellite": worst,
             "members": [{"satellite": int(s), "weights_gb": float(use.weights[s] / 1e9),

@@ -156,7 +156,8 @@ def _compute_model(setting: Setting) -> ComputeModel:
     """The scenario's compute model; per-satellite speeds become factors over the base speed."""
     onboard = setting.onboard
     factor = onboard.gflops / onboard.reference_gflops if onboard.heterogeneous else None
-    return ComputeModel(satellite_gflops=setting.spec.compute.satellite_gflops, speed_factor=factor)
+    return ComputeModel(satellite_gflops=setting.spec.compute.satellite_gflops, speed_factor=factor,
+                        include_lm_head=bool(setting.spec.model.charge_lm_head))
 
 
 def _assumptions(setting: Setting, compute: ComputeModel, laws: list[SetLaw]) -> dict:

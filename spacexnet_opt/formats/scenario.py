@@ -179,10 +179,16 @@ class ModelSpec(StrictModel):
     ``file`` is a ``.toml``/``.json`` profile or a Hugging Face ``config.json``
     (see ``docs/moe.md``). A file name given as ``profile``, or a built-in name
     given as ``file``, is refused with a hint to the other key.
+
+    ``charge_lm_head`` (unset or false: the paper's formula) charges the LM head
+    (output projection to the vocabulary) in every token's compute and its
+    weights and the embedding table in memory, at the first layer's gateway,
+    where the last layer's experts send the hidden state to close the ring.
     """
 
     profile: str | None = None
     file: str | None = None
+    charge_lm_head: bool | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "ModelSpec":

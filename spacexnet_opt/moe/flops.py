@@ -5,7 +5,24 @@ activation functions, rotary embeddings and residual adds are left out (they
 are well under 1 % of the total). Attention over the context charges every
 token ``context_len`` keys (the cost of a decode step at that context, and the
 convention that reproduces the paper's 36.3 TFLOP per 4,096-token pass).
-Multi-head latent attention is counted in its plain (non-absorbed) form.
+
+Multi-head latent attention (MLA) follows the profile's ``attention_layout``,
+and the KV cache (:func:`kv_cache_numbers`) follows the same layout, so compute
+and memory agree:
+
+``absorbed`` (DeepSeek's own decode kernels; memory-bound GPUs)
+    ``W_UK`` is folded into the query and ``W_UV`` applied after attention, so
+    only the compressed latent (``kv_lora_rank + qk_rope_head_dim`` numbers per
+    token and layer) is cached, and every head attends over the latent:
+    ``context * n_heads * (2 kv_lora_rank + qk_rope_head_dim)`` MACs.
+``decompressed`` (the default: 3.4x fewer context FLOPs on a compute-bound satellite)
+    The per-head keys and values are cached (``n_heads * (qk_nope_head_dim +
+    v_head_dim)`` numbers plus the one shared rope key per token and layer) and
+    attended per head: ``context * n_heads * (qk_nope + qk_rope + v_head_dim)``.
+
+The projections are the same in both (absorption moves ``W_UK``/``W_UV`` from
+the keys to the query and output, one token each). Multi-head and
+grouped-query attention have one layout, ``decompressed``.
 
 >>> from spacexnet_opt.moe import get_profile
 >>> p = get_profile("llama-moe-3.5b-2of8")
@@ -25,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = [
     "attention_projection_macs",
     "attention_context_macs",
+    "attention_units",
+    "kv_cache_numbers",
     "router_macs",
     "ffn_macs",
     "expert_macs",
@@ -52,9 +71,45 @@ def attention_context_macs(p: "ModelProfile", context_len: int) -> int:
     """Scores (Q K^T) and weighted values (A V) of one token over ``context_len`` keys."""
     if context_len < 0:
         raise InputError(f"must be >= 0, got {context_len}", field="context_len")
+    if p.attention_layout == "absorbed":
+        return context_len * p.n_heads * (2 * p.kv_lora_rank + p.qk_rope_head_dim)
     if p.is_mla:
         return context_len * p.n_heads * (p.qk_nope_head_dim + p.qk_rope_head_dim + p.v_head_dim)
     return context_len * p.n_heads * p.head_dim * 2
+
+
+def attention_units(p: "ModelProfile") -> int:
+    """Whole units a layer's attention splits into over a compute group.
+
+    A key/value head with its ``n_heads / n_kv_heads`` query heads (multi-head
+    and grouped-query attention: a member never holds part of a KV head), or
+    one query head with MLA (every head reads the whole latent).
+
+    >>> from spacexnet_opt.moe import get_profile
+    >>> attention_units(get_profile("mixtral-8x7b")), attention_units(get_profile("deepseek-v3"))
+    (8, 128)
+    """
+    return p.n_heads if p.is_mla else p.n_kv_heads
+
+
+def kv_cache_numbers(p: "ModelProfile") -> tuple[int, int]:
+    """KV-cache numbers one token leaves in one layer: ``(per attention unit, held by every member)``.
+
+    Per key/value head ``2 head_dim`` (MHA/GQA); MLA ``decompressed``:
+    ``qk_nope_head_dim + v_head_dim`` per head and the shared rope key;
+    ``absorbed``: the latent ``kv_lora_rank + qk_rope_head_dim``, held whole.
+
+    >>> from spacexnet_opt.moe import get_profile
+    >>> import dataclasses
+    >>> v3 = get_profile("deepseek-v3")
+    >>> kv_cache_numbers(v3), kv_cache_numbers(dataclasses.replace(v3, attention_layout="absorbed"))
+    ((256, 64), (0, 576))
+    """
+    if p.attention_layout == "absorbed":
+        return 0, p.kv_lora_rank + p.qk_rope_head_dim
+    if p.is_mla:
+        return p.qk_nope_head_dim + p.v_head_dim, p.qk_rope_head_dim
+    return 2 * p.head_dim, 0
 
 
 def router_macs(p: "ModelProfile") -> int:

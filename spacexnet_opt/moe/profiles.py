@@ -24,12 +24,15 @@ from typing import Any
 from ..errors import InputError
 from . import flops
 
-__all__ = ["ModelProfile", "PROFILES", "get_profile", "MAX_PROFILE_LAYERS", "MAX_PROFILE_EXPERTS", "MAX_PROFILE_COUNT"]
+__all__ = ["ModelProfile", "PROFILES", "ATTENTION_LAYOUTS", "get_profile", "MAX_PROFILE_LAYERS", "MAX_PROFILE_EXPERTS", "MAX_PROFILE_COUNT"]
 
 MAX_PROFILE_LAYERS = 10_000
 """Most layers a profile may have (the largest published MoE models have under 100)."""
 MAX_PROFILE_EXPERTS = 65_536
 """Most routed experts per layer (the trace files' ceiling too)."""
+ATTENTION_LAYOUTS = ("absorbed", "decompressed")
+"""How attention is computed and cached (:mod:`spacexnet_opt.moe.flops`): ``absorbed`` (multi-head latent attention
+only: latent-only KV cache) or ``decompressed`` (per-head keys and values)."""
 MAX_PROFILE_COUNT = 2**40
 """Largest value of any integer field (widths, heads, vocabulary): products of such values stay exact in float64
 FLOP counts."""
@@ -69,6 +72,12 @@ class ModelProfile:
         FFN width of the dense layers (required when ``n_dense_layers > 0``).
     q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim : int, optional
         Multi-head latent attention (DeepSeek-V2/V3); ``kv_lora_rank`` set means MLA.
+    attention_layout : str, optional
+        ``"absorbed"`` or ``"decompressed"`` (:data:`ATTENTION_LAYOUTS`): the one
+        layout both the FLOPs and the KV cache follow. Default ``decompressed``
+        (the only layout of multi-head and grouped-query attention; for MLA the
+        fewer FLOPs a compute-bound satellite needs, see ``docs/moe.md``);
+        ``absorbed`` (MLA only) caches the latent alone, for long contexts.
     tied_embeddings : bool
         Whether the LM head shares the embedding matrix (parameter count only).
     source : str
@@ -94,6 +103,7 @@ class ModelProfile:
     qk_nope_head_dim: int | None = None
     qk_rope_head_dim: int | None = None
     v_head_dim: int | None = None
+    attention_layout: str | None = None
     tied_embeddings: bool = False
     source: str = ""
 
@@ -101,6 +111,8 @@ class ModelProfile:
         src = self.source if isinstance(self.source, str) and self.source.endswith((".toml", ".json")) else None
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if f.name == "attention_layout":
+                continue
             if f.name in ("name", "source"):
                 if not isinstance(value, str) or (f.name == "name" and not value):
                     raise InputError("must be a non-empty string" if f.name == "name" else "must be a string",
@@ -131,6 +143,19 @@ class ModelProfile:
             raise InputError(f"multi-head latent attention (kv_lora_rank) also needs {', '.join(mla)}",
                              field="kv_lora_rank", source=src)
         self._check_heads(src)
+        self._check_layout(src)
+
+    def _check_layout(self, src: str | None) -> None:
+        """``attention_layout`` is one of :data:`ATTENTION_LAYOUTS` (absorbed only for MLA); None is the default."""
+        layout = self.attention_layout
+        if layout is None:
+            object.__setattr__(self, "attention_layout", "decompressed")
+        elif layout not in ATTENTION_LAYOUTS:
+            raise InputError(f"unknown attention layout {layout!r}; valid: {', '.join(ATTENTION_LAYOUTS)}",
+                             field="attention_layout", source=src)
+        elif layout == "absorbed" and not self.is_mla:
+            raise InputError("absorbed needs multi-head latent attention (kv_lora_rank); this profile's attention "
+                             "has one layout, decompressed", field="attention_layout", source=src)
 
     def _check_heads(self, src: str | None) -> None:
         """Key/value heads divide the attention heads; an omitted ``head_dim`` is derived."""

@@ -27,7 +27,7 @@ from ..status import Status
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..formats.deployment import Decision
-from ..evaluate.memory import check_group_memory, expert_bytes, group_bytes, share_caps
+from ..evaluate.memory import check_group_memory, expert_bytes, group_bytes, head_bytes, share_caps
 from ..evaluate.deployments import evaluate_deployments
 from .group_choice import choose_groups, fit_snapshots, gateway_delays
 
@@ -35,11 +35,14 @@ __all__ = ["add_compute_groups", "attach_groups"]
 
 
 def _caps(world, plan, memory, bpp):
-    """``caps(l, chosen)``: share limits of layer ``l`` in the memory the experts and earlier groups leave."""
+    """``caps(l, chosen)``: share limits of layer ``l`` in the memory the experts, the LM head and embeddings (where
+    charged) and the earlier groups leave."""
 
     c = world.compute
     options = dict(context_len=c.context_len, bytes_per_param=bpp, include_dense=c.include_dense)
     experts = expert_bytes(world.profile, plan.hosts, n_sats=world.n_sats, bytes_per_param=bpp)
+    if c.include_lm_head or plan.charge_lm_head:
+        experts[int(plan.gateways[0])] += head_bytes(world.profile, bytes_per_param=bpp)
 
     def caps(l, chosen):
         used = experts.copy()
@@ -61,7 +64,8 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
     a ``compute_group`` decision (objective: sum of the layers' snapshot-exact
     non-expert phases; bound: the water-level lower bound of that sum; status
     OPTIMAL only for ``exact`` without a memory model, where the layers are
-    independent -- with one, each layer is exact given the earlier layers).
+    independent, and where every layer's optimal shares are whole attention heads
+    -- with a memory model each layer is exact given the earlier layers).
     """
 
     start = time.perf_counter()
@@ -77,13 +81,15 @@ def add_compute_groups(world, result, *, method: str = "waterfill", group_size: 
 
         use = check_group_memory(grouped, world.profile, memory, n_sats=world.n_sats,
                                  context_len=world.compute.context_len, bytes_per_param=bytes_per_param,
-                                 include_dense=world.compute.include_dense)
+                                 include_dense=world.compute.include_dense,
+                                 include_lm_head=world.compute.include_lm_head or plan.charge_lm_head)
     runtime = time.perf_counter() - start
-    ev = evaluate_deployments(world, [grouped], tokens=0, progress=progress)[0]
+    ev = evaluate_deployments(world, [grouped], tokens=0, check_memory=False, progress=progress)[0]
     sizes = [c.group.size for c in choices]
     decision = Decision(decision="compute_group", method=method,
                         objective=float(sum(c.objective for c in choices)), bound=float(sum(c.bound for c in choices)),
-                        status=Status.OPTIMAL if method == "exact" and memory is None else Status.FEASIBLE,
+                        status=Status.OPTIMAL if memory is None and all(c.status == Status.OPTIMAL for c in choices)
+                        else Status.FEASIBLE,
                         runtime_s=runtime,
                         detail={"objective": "sum_l E_t[non-expert phase of layer l] (s), snapshot-exact",
                                 "bound": "sum_l sum_r water level over every satellite on expected round trips",

@@ -215,7 +215,7 @@ def _place(world, subnets, gw, baseline, *, shape, paper, capacity, keep, activa
 def _keep_better(world, plan, baseline, method, decisions, say):
     """Evaluate the plan and Space-XNet exactly; keep Space-XNet when it is better."""
 
-    own, base_ev = evaluate_deployments(world, [plan, baseline], tokens=0,
+    own, base_ev = evaluate_deployments(world, [plan, baseline], tokens=0, check_memory=False,
                                   progress=lambda stage, d, t: say("exact evaluation", d, t))
     ev = own
     if base_ev.snapshot.total_s < ev.snapshot.total_s:

@@ -52,6 +52,7 @@ from ..errors import InputError, ResourceError
 from ..progress import Progress, no_progress
 from ..evaluate.deployment import ComputeGroup
 from ..evaluate.compute_group import round_times, world_work
+from ..evaluate.heads import fastest_unit_group
 
 __all__ = ["GROUP_METHODS", "GroupChoice", "water_level", "waterfill_shares", "layer_group", "choose_groups",
            "gateway_delays", "check_exact_work", "fit_seed", "fit_snapshots"]
@@ -272,11 +273,22 @@ def layer_group(delays, gateway: int, compute, work, sigma: float, *, method: st
         group, obj = _exact(*args, min(max_size, len(cands)), cap[cands])
     else:
         group, obj = _waterfill(rtt[:, cands], mean_rtt[cands], *args[1:], max_size, cap[cands])
+    whole = True   # the fractional optimum already in whole heads stays optimal among whole-head groups
+    if group is not None:   # whole attention heads (evaluate/heads.py), scored on the snapshot objective
+        m = group.members
+        rounded = fastest_unit_group(group, work.units, mean_rtt=mean_rtt[m], gflops=f[m], rounds=work.rounds,
+                                     cap=cap[m], score=lambda g: _objective(rtt[:, g.members], g, f[g.members],
+                                                                            work, sigma, gateway))
+        whole = rounded is not None and rounded.size == group.size and np.allclose(rounded.shares, group.shares)
+        group = rounded
+        if group is not None:
+            obj = _objective(rtt[:, group.members], group, f[group.members], work, sigma, gateway)
     if group is None:
         raise InputError(f"layer {layer}: no group of at most {max_size} of the {len(cands)} nearest satellites "
                          f"holds the layer in the satellites' free memory", field=f"layers[{layer}].compute_group")
     obj += work.router / f_g
-    return GroupChoice(group, obj, _bound(mean_rtt, f, work, f_g), Status.OPTIMAL if method == "exact" else Status.FEASIBLE)
+    return GroupChoice(group, obj, _bound(mean_rtt, f, work, f_g),
+                       Status.OPTIMAL if method == "exact" and whole else Status.FEASIBLE)
 
 
 def choose_groups(world, gateways, *, method: str = "waterfill", max_size: int = 16, n_candidates: int = 32,

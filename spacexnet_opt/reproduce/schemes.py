@@ -13,13 +13,17 @@ with :func:`spacexnet_opt.optimize.deployment.best_options`). With compute group
 (:mod:`spacexnet_opt.optimize.compute_groups`): ``Space-XNet-opt-tp`` and, for the
 second comparison, every paper scheme with the same groups (``RandPlace-tp`` ...,
 not in :data:`DEFAULT_SCHEMES`: on the mega shell they route every random gateway).
+``Space-XNet+lm-head`` is Space-XNet's deployment with the LM head and
+embeddings charged at the first gateway (compute and memory; the scenario field
+``[model] charge_lm_head`` charges them on every row), listed last so that the
+other rows' Monte Carlo streams stay.
 
 Every scheme records the :class:`Resources` its rules allow; two rows compare equal resources when these are
 equal (``tests/test_ratios.py`` holds every documented ratio to that). What a deployment actually uses is
 :func:`used_resources`.
 
 >>> list(SCHEMES)
-['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'Space-XNet-opt-paper', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp']
+['RandPlace', 'RandIntra', 'RandIntra-CG', 'Space-XNet', 'Space-XNet-top2', 'Space-XNet-median', 'Space-XNet-opt', 'Space-XNet-opt-tp', 'Space-XNet-opt-paper', 'RandPlace-tp', 'RandIntra-tp', 'RandIntra-CG-tp', 'Space-XNet-tp', 'Space-XNet+lm-head']
 """
 
 from __future__ import annotations
@@ -87,7 +91,8 @@ class Scheme:
     subnets' layers solved by ``method`` under ``objective`` with the gateways
     of ``gateway_rule``), ``optimised`` (``spacexnet optimize`` with
     ``levers``), or ``grouped`` (scheme ``base`` given compute groups). ``resources``: what its rules let it
-    use (:class:`Resources`).
+    use (:class:`Resources`). ``lm_head``: its deployment charges the LM head and embeddings
+    (:attr:`~spacexnet_opt.evaluate.Deployment.charge_lm_head`).
     """
 
     name: str
@@ -98,10 +103,13 @@ class Scheme:
     base: str | None = None
     levers: str | None = None
     resources: Resources = PAPER_RESOURCES
+    lm_head: bool = False
 
     def recipe(self) -> list:
         """What ``table2.json`` records of the scheme under ``assumptions.scheme_solvers``."""
-        return {"random": [self.name, None], "solved": [self.objective, self.method, self.gateway_rule],
+        solved = [self.objective, self.method, self.gateway_rule, *(["LM head and embeddings charged"]
+                                                                     if self.lm_head else [])]
+        return {"random": [self.name, None], "solved": solved,
                 "optimised": [self.method, self.levers], "grouped": [self.base, self.levers]}[self.kind]
 
 
@@ -120,6 +128,8 @@ SCHEMES: Mapping[str, Scheme] = {s.name: s for s in (
            levers="gateways dp; the paper's rules: ring bands, one expert per satellite, no replicas"),
     *(Scheme(f"{name}-tp", "grouped", base=name, levers=_GROUPS,
              resources=replace(PAPER_RESOURCES, compute_groups=_WATERFILL)) for name in PAPER_SCHEMES),
+    # the model's missing cost: Space-XNet with the LM head and embeddings charged (last: the streams stay)
+    Scheme("Space-XNet+lm-head", "solved", objective="linear", method="sorted", gateway_rule="center", lm_head=True),
 )}
 """Every scheme by name."""
 DEFAULT_SCHEMES = tuple(name for name, scheme in SCHEMES.items() if scheme.kind != "grouped")
@@ -169,7 +179,8 @@ def model_schemes(profile: ModelProfile, schemes: Sequence[str] | None = None, *
     ...
     spacexnet_opt.errors.InputError: schemes: Space-XNet-top2 needs top-2 routing, the model routes top-4 \
 (qwen1.5-moe-a2.7b); schemes it can run: RandPlace, RandIntra, RandIntra-CG, Space-XNet, Space-XNet-median, \
-Space-XNet-opt, Space-XNet-opt-tp, Space-XNet-opt-paper, RandPlace-tp, RandIntra-tp, RandIntra-CG-tp, Space-XNet-tp
+Space-XNet-opt, Space-XNet-opt-tp, Space-XNet-opt-paper, RandPlace-tp, RandIntra-tp, RandIntra-CG-tp, Space-XNet-tp, \
+Space-XNet+lm-head
     """
     unknown = [s for s in schemes or () if s not in SCHEMES]
     if unknown or schemes is not None and not schemes:
@@ -199,7 +210,7 @@ def scheme_deployment(name: str, *, partition: RingPartition, layers: Mapping[st
     if scheme.gateway_rule not in layers:
         raise ValueError(f"scheme {name} needs the subproblems of {scheme.gateway_rule} gateways")
     return deployment_from_solver(layers[scheme.gateway_rule], objective=scheme.objective,
-                                  method=method or scheme.method, name=name)
+                                  method=method or scheme.method, name=name).replace(charge_lm_head=scheme.lm_head)
 
 
 def base_scheme(name: str) -> str:

@@ -27,17 +27,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import FileFormatError, InputError
 from ..fileio import load_numpy
 from ..moe.flops import expert_macs
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from ..formats.scenario import ComputeSpec, PerSatellite
     from ..moe import ModelProfile
 
 __all__ = ["DEFAULT_BYTES_PER_PARAM", "Onboard", "draw_onboard", "per_satellite_values", "expert_memory_gb",
+           "check_memory_floor",
            "exact_share_counts"]
 
 DEFAULT_BYTES_PER_PARAM = 2.0
@@ -59,7 +60,7 @@ class Onboard:
         return self.memory_gb >= need_gb
 
 
-def exact_share_counts(shares: Sequence[float], n: int) -> np.ndarray:
+def exact_share_counts(shares: ArrayLike, n: int) -> np.ndarray:
     """Counts summing to ``n`` closest to ``shares * n / sum(shares)`` (largest remainder, ties to the first).
 
     >>> exact_share_counts([1, 1], 5).tolist(), exact_share_counts([0.2, 0.8], 10).tolist()
@@ -150,3 +151,27 @@ def expert_memory_gb(profile: ModelProfile, bytes_per_param: float | None = None
 
     per_param = DEFAULT_BYTES_PER_PARAM if bytes_per_param is None else bytes_per_param
     return expert_macs(profile) * per_param / 1e9
+
+
+def check_memory_floor(spec: ComputeSpec, profile: ModelProfile, source=None) -> None:
+    """Refuse a memory model in which no satellite holds even one expert of ``profile`` (one line naming the field).
+
+    Checked on the values given (``memory_gb``; ``[compute.memory]`` ``choices``): a satellite must at least
+    hold one expert's weights (:func:`expert_memory_gb`).
+
+    >>> from spacexnet_opt.formats.scenario import ComputeSpec
+    >>> from spacexnet_opt.moe import get_profile
+    >>> check_memory_floor(ComputeSpec(memory_gb=0.01), get_profile("llama-moe-3.5b-2of8"))
+    Traceback (most recent call last):
+    ...
+    spacexnet_opt.errors.InputError: compute.memory_gb: 0.01 GB is smaller than one expert of \
+llama-moe-3.5b-2of8 (0.033817 GB)
+    """
+    need = expert_memory_gb(profile, spec.bytes_per_param)
+    given = [("compute.memory_gb", spec.memory_gb)] if spec.memory is None or spec.memory.spread is not None else []
+    if spec.memory is not None and spec.memory.choices is not None:
+        given = [("compute.memory.choices", max(spec.memory.choices))]
+    for field, value in given:
+        if value is not None and value < need:
+            raise InputError(f"{value:g} GB is smaller than one expert of {profile.name} ({need:.6f} GB)",
+                             field=field, source=source)

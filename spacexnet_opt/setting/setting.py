@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..formats.scenario import Scenario, load_scenario
-from .onboard import Onboard, expert_memory_gb
+from .onboard import Onboard, check_memory_floor, expert_memory_gb
 from .resolvers import (
     scenario_coactivation,
     scenario_constellation,
@@ -193,6 +193,7 @@ def resolve_setting(spec: Scenario, source: str | os.PathLike, *, link_seed: int
     shell = scenario_constellation(spec, source)
     profile = scenario_profile(spec, source)
     partition = scenario_ring(spec, shell, profile.n_moe_layers, source)
+    check_memory_floor(spec.compute, profile, source)
     setting = Setting(spec, source, shell, profile, scenario_isl_config(spec, profile), partition, link_seed)
     if snapshots is not None:
         setting.__dict__["snapshots"] = snapshots  # the cached_property's slot

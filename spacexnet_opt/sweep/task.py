@@ -49,7 +49,8 @@ def run_point(spec, source: str, schemes: list[str], run, snapshots=None, levers
     try:
         setting = resolve_setting(spec, Path(source), snapshots=snapshots)
         compute = None if run.context_len is None else ComputeModel(satellite_gflops=spec.compute.satellite_gflops,
-                                                                     context_len=run.context_len)
+                                                                     context_len=run.context_len,
+                                                                     include_lm_head=bool(spec.model.charge_lm_head))
         world, layers = scheme_world(setting, schemes, seeds=run.seeds, compute=compute)
         deployments: dict | None = None if workload is None else {}
         table = run_schemes(world, schemes, seeds=run.seeds, tokens=run.tokens, layers=layers, method=run.method,
