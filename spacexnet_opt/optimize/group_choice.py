@@ -263,7 +263,8 @@ def layer_group(delays, gateway: int, compute, work, sigma: float, *, method: st
     rtt, mean_rtt = _round_trips(delays)
     n_sats = rtt.shape[1]
     f = compute.gflops(np.arange(n_sats))
-    cap = np.ones(n_sats) if caps is None else np.asarray(caps, dtype=float)
+    # a member holds whole heads: a cap is a whole number of them, so a group within the caps rounds within them
+    cap = np.ones(n_sats) if caps is None else np.floor(np.asarray(caps, dtype=float) * work.units + 1e-9) / work.units
     offset = np.where(cap > 0, len(work.rounds) * mean_rtt + sum(r for _, r in work.rounds) / f, np.inf)
     cands = np.argsort(offset, kind="stable")[:n_candidates]
     cands = cands[np.isfinite(offset[cands])]
