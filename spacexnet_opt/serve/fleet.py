@@ -1,0 +1,109 @@
+"""Serve a workload on several disjoint rings at once (a fleet of model replicas): one arrival stream split
+over the rings, each ring simulated on its own requests, the metrics pooled.
+
+Rings of a fleet share no satellite (:func:`spacexnet_opt.optimize.fleet.check_disjoint`), and the
+simulator's links are not queues, so the rings do not interact: simulating each on its own share of the
+requests is the same run as simulating them together. Each request goes to ring ``r`` with probability
+``split[r]`` (a split Poisson stream is Poisson). Pooled: TTFT and TPOT over every request of every ring,
+tokens/s as all tokens over the latest ring's end.
+
+>>> pooled_tpot_p99([np.array([1.0] * 99 + [5.0]), np.array([2.0] * 100)])   # 1 % above 2 s: p99 near 2
+2.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..progress import Progress, no_progress
+from .api import ServeResult, serve_model
+from .metrics import summary
+from .requests import RequestSet, draw_requests
+from .search import bracket_and_bisect
+
+__all__ = ["FleetRun", "serve_fleet", "fleet_max_rate", "pooled_tpot_p99", "split_requests"]
+
+_SPLIT_STREAM = 97
+"""Random stream (with the workload's seed) that sends requests to rings."""
+
+
+@dataclass(frozen=True, eq=False)
+class FleetRun:
+    """One rate on a fleet: pooled ``ttft_s`` and ``tpot_s`` summaries, output tokens/s, and each ring's
+    :class:`~.api.ServeResult`."""
+
+    rate: float
+    ttft_s: dict
+    tpot_s: dict
+    tokens_per_s: float
+    completed: int
+    requests: int
+    rings: list
+
+    def to_json(self) -> dict:
+        return {"rate_per_s": self.rate, "ttft_s": self.ttft_s, "tpot_s": self.tpot_s,
+                "tokens_per_s": self.tokens_per_s, "completed": self.completed, "requests": self.requests,
+                "rings": [{"deployment": r.name, "tokens_per_s": r.metrics["throughput"]["tokens_per_s"],
+                           "tpot_p99_s": r.metrics["tpot_s"]["p99"],
+                           "busiest": r.satellites[0] if r.satellites else None} for r in self.rings]}
+
+
+def pooled_tpot_p99(tpots) -> float:
+    """The p99 of the pooled per-request TPOTs of several rings."""
+    return float(np.quantile(np.concatenate(tpots), 0.99))
+
+
+def split_requests(requests: RequestSet, split: np.ndarray, seed: int) -> list[RequestSet]:
+    """``requests`` dealt to rings with probabilities ``split`` (seeded), arrival times kept."""
+    ring = np.random.default_rng([seed, _SPLIT_STREAM]).choice(len(split), size=len(requests), p=split)
+    return [RequestSet(requests.arrival_s[ring == r], requests.prompt[ring == r], requests.output[ring == r],
+                       requests.origin[ring == r]) for r in range(len(split))]
+
+
+def _request_times(res: ServeResult, requests: RequestSet) -> tuple[np.ndarray, np.ndarray]:
+    t, out = res.trace, requests.output
+    ttft = (t.first_s - requests.arrival_s)[np.isfinite(t.first_s)]
+    multi = np.isfinite(t.done_s) & (out >= 2)
+    return ttft, (t.done_s - t.first_s)[multi] / (out[multi] - 1)
+
+
+
+def serve_fleet(models, split, workload, *, rate: float, source="<workload>",
+                progress: Progress = no_progress) -> FleetRun:
+    """Serve ``workload`` at ``rate`` requests/s on the rings ``models`` (serving models) split by ``split``."""
+    w = workload.with_rate(rate)
+    parts = split_requests(draw_requests(w, source=source), np.asarray(split, float), w.seed)
+    runs, ttfts, tpots = [], [], []
+    for r, (model, part) in enumerate(zip(models, parts)):
+        progress("serving the rings", r, len(models))
+        if not len(part):
+            continue
+        res = serve_model(model, part, seed=w.seed + r, batching=w.batching, slo=w.slo, rate=rate * split[r])
+        ttft, tpot = _request_times(res, part)
+        runs.append(res)
+        ttfts.append(ttft)
+        tpots.append(tpot)
+    progress("serving the rings", len(models), len(models))
+    end = max(r.trace.end_s for r in runs)
+    tokens = sum(int(r.trace.tokens.sum()) for r in runs)
+    completed = sum(int(np.isfinite(r.trace.done_s).sum()) for r in runs)
+    return FleetRun(rate, summary(np.concatenate(ttfts)), summary(np.concatenate(tpots)),
+                    tokens / end if end > 0 else 0.0, completed, sum(len(p) for p in parts), runs)
+
+
+def fleet_max_rate(models, split, workload, *, tpot_s: float, start: float, iterations: int = 4,
+                   source="<workload>", progress: Progress = no_progress) -> tuple[float, list]:
+    """``(rate, runs)``: the largest total rate measured with pooled p99 TPOT at most ``tpot_s``, bracketed from
+    ``start`` and bisected ``iterations`` times (:func:`~.search.bracket_and_bisect`); every run made, by rate."""
+    runs: dict = {}
+
+    def meets(rate: float) -> bool:
+        run = serve_fleet(models, split, workload, rate=rate, source=source)
+        runs[rate] = run
+        progress("searching the rate", len(runs), len(runs) + 1)
+        return run.tpot_s["p99"] is not None and run.tpot_s["p99"] <= tpot_s
+
+    best = bracket_and_bisect(meets, start, iterations=iterations)
+    return best, [runs[r] for r in sorted(runs)]
