@@ -19,7 +19,10 @@ from .fleet import Fleet, plane_rings
 from .throughput import CapacityBound, capacity_bound, ring_work
 
 __all__ = ["ThroughputResult", "optimize_throughput", "activation_matrix", "serving_models", "layer_work",
-           "MIN_SHARE", "fleet_bound"]
+           "MIN_SHARE", "AUTO_PLANES", "fleet_bound", "check_deployments"]
+
+AUTO_PLANES = (2, 3, 4, 6, 8)
+"""Planes per ring tried when the caller gives none."""
 
 MIN_SHARE = 1e-6
 """Group shares the LP leaves below this are dropped (the member keeps only its experts)."""
@@ -57,7 +60,7 @@ def serving_models(plans, world, *, memory_gb=None, bytes_per_param: float = 2.0
     return [build_model(inputs_from(p, world, memory_gb=memory_gb, bytes_per_param=bytes_per_param)) for p in plans]
 
 
-def fleet_bound(plans, world, *, prompt: float, output: float, hosts=None) -> CapacityBound:
+def fleet_bound(plans, world, *, prompt, output, hosts=None) -> CapacityBound:
     """The capacity LP of the deployments ``plans`` on ``world`` (``hosts``: per plan, the copies a serving
     model uses per snapshot, for plans with replicas)."""
     from ..serve.inputs import inputs_from
@@ -66,7 +69,7 @@ def fleet_bound(plans, world, *, prompt: float, output: float, hosts=None) -> Ca
     hosts = [None] * len(plans) if hosts is None else hosts
     works = [ring_work(inputs_from(p, world), act, prompt=prompt, output=output, hosts=h)
              for p, h in zip(plans, hosts)]
-    return capacity_bound(works, world.compute.gflops(np.arange(world.n_sats)), output=output)
+    return capacity_bound(works, world.compute.gflops(np.arange(world.n_sats)), output=float(np.mean(output)))
 
 
 def _with_shares(plan, shares):
@@ -77,11 +80,46 @@ def _with_shares(plan, shares):
     return replace(plan, groups=tuple(groups))
 
 
-def optimize_throughput(world, *, prompt: float, output: float, planes_per_ring: int,
+def optimize_throughput(world, *, prompt, output, planes_per_ring: int | None = None,
                         name: str = "throughput") -> ThroughputResult:
-    """The throughput fleet of ``world`` for requests of ``prompt`` + ``output`` tokens (module docstring)."""
+    """The throughput fleet of ``world`` for requests of ``prompt`` + ``output`` tokens (arrays: their means;
+    module docstring). ``planes_per_ring`` None: each of :data:`AUTO_PLANES` that fits the shell, the one with
+    the highest bound (the fewest planes on a tie)."""
+    if planes_per_ring is None:
+        n_planes = getattr(world.shell, "n_planes", max(AUTO_PLANES))
+        tries = [optimize_throughput(world, prompt=prompt, output=output, planes_per_ring=c, name=name)
+                 for c in AUTO_PLANES if c <= n_planes]
+        return max(tries, key=lambda r: r.bound.requests_per_s)
     rings = plane_rings(world.shell, layer_work=layer_work(world), activation=activation_matrix(world),
                         planes_per_ring=planes_per_ring, name=name)
     bound = fleet_bound(rings, world, prompt=prompt, output=output)
     rings = [_with_shares(p, s) for p, s in zip(rings, bound.shares)]
     return ThroughputResult(Fleet(rings, bound.split, name=name), bound)
+
+
+def check_deployments(models, split, workload, *, tpot_s: float | None = None, times_zero_load: float | None = None,
+                      start_rate: float, iterations: int = 4, zero: float | None = None, progress=None) -> dict:
+    """The serving simulator on the serving ``models`` of one ring or of a fleet's rings split by ``split``:
+    zero-load TPOT (``zero`` if known), and the largest total rate (requests/s) whose pooled p99 TPOT is at
+    most the target -- ``tpot_s`` (default: the workload's SLO), or ``times_zero_load`` x the zero-load
+    TPOT -- searched from ``start_rate`` (:func:`~spacexnet_opt.serve.fleet.fleet_max_rate`)."""
+    from ..errors import InputError
+    from ..progress import no_progress
+    from ..serve.fleet import fleet_max_rate, zero_load_tpot
+    from ..serve.requests import draw_requests
+
+    zero = zero_load_tpot(models, workload) if zero is None else zero
+    target = times_zero_load * zero if times_zero_load is not None else \
+        (tpot_s if tpot_s is not None else workload.slo.tpot_s)
+    if target is None:
+        raise InputError("the workload sets no slo.tpot_s to serve at", field="slo.tpot_s")
+    if zero > target:
+        raise InputError(f"the SLO's TPOT {target:g} s is below the deployment's zero-load TPOT {zero:.3f} s: "
+                         "no arrival rate meets it", field="slo.tpot_s")
+    rate, runs = fleet_max_rate(models, split, workload, tpot_s=target, start=start_rate, iterations=iterations,
+                                progress=progress or no_progress)
+    best = next((r for r in runs if r.rate == rate), None)
+    return {"zero_load_tpot_s": zero, "tpot_target_s": target, "max_rate_per_s": rate,
+            "tokens_per_s": best.tokens_per_s if best else 0.0,
+            "offered_tokens_per_s": rate * float(draw_requests(workload).output.mean()),
+            "runs": [r.to_json() for r in runs]}

@@ -47,16 +47,20 @@ from ..errors import InputError, SolverError
 __all__ = ["CapacityBound", "request_load", "capacity_bound", "compute_limit", "ring_work"]
 
 
-def request_load(prompt: float, output: float) -> tuple[float, float]:
-    """``(rows, keys)`` of one request: passes' rows and the context positions they attend.
+def request_load(prompt, output) -> tuple[float, float]:
+    """``(rows, keys)`` of one request, or their means over arrays of requests: passes' rows and the context
+    positions they attend.
 
     >>> request_load(2, 3)   # prefill 2 rows (1 + 2 keys), then 2 decode tokens (3 and 4 keys)
     (4.0, 10.0)
+    >>> request_load([2, 2], [3, 1])   # the second request is its prefill alone: 2 rows, 3 keys
+    (3.0, 6.5)
     """
-    if not (np.isfinite(prompt) and np.isfinite(output) and prompt >= 1 and output >= 1):
-        raise InputError(f"prompt and output need at least one token, got {prompt} and {output}", field="workload")
-    p, d = float(prompt), float(output) - 1.0
-    return p + d, p * (p + 1) / 2 + d * p + d * (d + 1) / 2
+    p, o = np.asarray(prompt, dtype=float), np.asarray(output, dtype=float)
+    if not (np.isfinite(p).all() and np.isfinite(o).all() and (p >= 1).all() and (o >= 1).all()):
+        raise InputError("prompt and output need at least one token each", field="workload")
+    d = o - 1.0
+    return float(np.mean(p + d)), float(np.mean(p * (p + 1) / 2 + d * p + d * (d + 1) / 2))
 
 
 @dataclass(frozen=True, eq=False)

@@ -23,7 +23,8 @@ from .metrics import summary
 from .requests import RequestSet, draw_requests
 from .search import bracket_and_bisect
 
-__all__ = ["FleetRun", "serve_fleet", "fleet_max_rate", "pooled_tpot_p99", "split_requests"]
+__all__ = ["FleetRun", "serve_fleet", "fleet_max_rate", "pooled_tpot_p99", "split_requests", "zero_load_tpot",
+           "with_count"]
 
 _SPLIT_STREAM = 97
 """Random stream (with the workload's seed) that sends requests to rings."""
@@ -68,6 +69,27 @@ def _request_times(res: ServeResult, requests: RequestSet) -> tuple[np.ndarray, 
     multi = np.isfinite(t.done_s) & (out >= 2)
     return ttft, (t.done_s - t.first_s)[multi] / (out[multi] - 1)
 
+
+
+def with_count(workload, count: int):
+    """``workload`` cut to its first ``count`` requests (a short serving horizon)."""
+    return workload.model_copy(update={"requests": workload.requests.model_copy(
+        update={"count": int(count), "duration_s": None})})
+
+
+def zero_load_tpot(models, workload, *, lone: int = 6) -> float:
+    """Mean TPOT of ``lone`` requests per ring of the workload's first lengths, spaced so that they never
+    meet (each starts after the previous one's end, measured) and spread over the snapshots."""
+    w = with_count(workload, 1)
+    first = draw_requests(w)
+    tpots = []
+    for model in models:
+        single = serve_model(model, first, seed=w.seed)
+        gap = 2.0 * float(single.trace.done_s[0]) + model.interval_s * (model.n_snapshots > 1) / 3
+        spaced = RequestSet(np.arange(lone) * gap, np.repeat(first.prompt, lone), np.repeat(first.output, lone),
+                            np.full(lone, -1))
+        tpots.append(_request_times(serve_model(model, spaced, seed=w.seed), spaced)[1])
+    return float(np.concatenate(tpots).mean())
 
 
 def serve_fleet(models, split, workload, *, rate: float, source="<workload>",
