@@ -16,10 +16,11 @@ import numpy as np
 from ..evaluate.compute_group import group_work
 from ..evaluate.deployment import ComputeGroup
 from .fleet import Fleet, plane_rings
-from .throughput import CapacityBound, capacity_bound, ring_work
+from .throughput import CapacityBound, capacity_bound, compute_limit, ring_work
 
 __all__ = ["ThroughputResult", "optimize_throughput", "activation_matrix", "serving_models", "layer_work",
-           "MIN_SHARE", "AUTO_PLANES", "fleet_bound", "check_deployments"]
+           "MIN_SHARE", "AUTO_PLANES", "fleet_bound", "check_deployments",
+           "bound_record", "write_fleet", "fleet_compute_limit"]
 
 AUTO_PLANES = (2, 3, 4, 6, 8)
 """Planes per ring tried when the caller gives none."""
@@ -97,12 +98,24 @@ def optimize_throughput(world, *, prompt, output, planes_per_ring: int | None = 
     return ThroughputResult(Fleet(rings, bound.split, name=name), bound)
 
 
+def fleet_compute_limit(world, plan, *, prompt, output) -> float:
+    """Output tokens/s of the whole constellation computing without rest (:func:`.throughput.compute_limit`),
+    one request's work taken from ``plan`` (any deployment of the model)."""
+    from ..serve.inputs import inputs_from
+
+    hosts = plan.hosts[None, :, :, 0]
+    work = ring_work(inputs_from(plan, world), activation_matrix(world), prompt=prompt, output=output, hosts=hosts)
+    return compute_limit(world.compute.gflops(np.arange(world.n_sats)), work, output=float(np.mean(output)))
+
+
 def check_deployments(models, split, workload, *, tpot_s: float | None = None, times_zero_load: float | None = None,
-                      start_rate: float, iterations: int = 4, zero: float | None = None, progress=None) -> dict:
+                      start_rate: float, max_rate: float = float("inf"), iterations: int = 4,
+                      zero: float | None = None, progress=None) -> dict:
     """The serving simulator on the serving ``models`` of one ring or of a fleet's rings split by ``split``:
     zero-load TPOT (``zero`` if known), and the largest total rate (requests/s) whose pooled p99 TPOT is at
     most the target -- ``tpot_s`` (default: the workload's SLO), or ``times_zero_load`` x the zero-load
-    TPOT -- searched from ``start_rate`` (:func:`~spacexnet_opt.serve.fleet.fleet_max_rate`)."""
+    TPOT -- and p99 TTFT within the workload's ``slo.ttft_s`` (when it sets one), searched from
+    ``start_rate`` up to ``max_rate`` (the capacity bound; :func:`~spacexnet_opt.serve.fleet.fleet_max_rate`)."""
     from ..errors import InputError
     from ..progress import no_progress
     from ..serve.fleet import fleet_max_rate, zero_load_tpot
@@ -116,10 +129,39 @@ def check_deployments(models, split, workload, *, tpot_s: float | None = None, t
     if zero > target:
         raise InputError(f"the SLO's TPOT {target:g} s is below the deployment's zero-load TPOT {zero:.3f} s: "
                          "no arrival rate meets it", field="slo.tpot_s")
-    rate, runs = fleet_max_rate(models, split, workload, tpot_s=target, start=start_rate, iterations=iterations,
+    rate, runs = fleet_max_rate(models, split, workload, tpot_s=target, ttft_s=workload.slo.ttft_s,
+                                start=start_rate, max_rate=max_rate, iterations=iterations,
                                 progress=progress or no_progress)
     best = next((r for r in runs if r.rate == rate), None)
-    return {"zero_load_tpot_s": zero, "tpot_target_s": target, "max_rate_per_s": rate,
+    return {"zero_load_tpot_s": zero, "tpot_target_s": target, "ttft_target_s": workload.slo.ttft_s,
+            "max_rate_per_s": rate,
             "tokens_per_s": best.tokens_per_s if best else 0.0,
             "offered_tokens_per_s": rate * float(draw_requests(workload).output.mean()),
             "runs": [r.to_json() for r in runs]}
+
+
+def bound_record(bound: CapacityBound, limit: float) -> dict:
+    """The JSON record of a capacity bound next to the compute limit (output tokens/s)."""
+    return {"requests_per_s": bound.requests_per_s, "tokens_per_s": bound.tokens_per_s,
+            "compute_limit_tokens_per_s": limit, "bottleneck_satellite": bound.bottleneck,
+            "rings_requests_per_s": bound.rates.tolist()}
+
+
+def write_fleet(fleet: Fleet, scenario, out, *, bound: dict, check: dict) -> list:
+    """Write every ring's deployment file (``OUT-STEM.ringNN.json``) and the fleet file ``out``; the paths."""
+    from pathlib import Path
+
+    from ..evaluate import deployment_to_file
+    from ..formats.deployment import save_deployment, scenario_ref
+    from ..formats.fleet import FleetFile, FleetRing, save_fleet
+
+    out = Path(out)
+    ref = scenario_ref(scenario, relative_to=out.parent)
+    rings = []
+    for r, (plan, share) in enumerate(zip(fleet.rings, fleet.split)):
+        path = out.with_name(f"{out.stem}.ring{r:02d}.json")
+        save_deployment(deployment_to_file(plan, ref, methods="throughput", options={"objective": "throughput"}),
+                        path)
+        rings.append(FleetRing(deployment=path.name, share=float(share)))
+    save_fleet(FleetFile(name=fleet.name, rings=rings, bound=bound, check=check), out)
+    return [out.with_name(r.deployment) for r in rings] + [out]

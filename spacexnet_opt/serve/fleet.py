@@ -116,16 +116,25 @@ def serve_fleet(models, split, workload, *, rate: float, source="<workload>",
 
 
 def fleet_max_rate(models, split, workload, *, tpot_s: float, start: float, iterations: int = 4,
-                   source="<workload>", progress: Progress = no_progress) -> tuple[float, list]:
-    """``(rate, runs)``: the largest total rate measured with pooled p99 TPOT at most ``tpot_s``, bracketed from
-    ``start`` and bisected ``iterations`` times (:func:`~.search.bracket_and_bisect`); every run made, by rate."""
+                   ttft_s: float | None = None, max_rate: float = float("inf"), source="<workload>",
+                   progress: Progress = no_progress) -> tuple[float, list]:
+    """``(rate, runs)``: the largest total rate measured with pooled p99 TPOT at most ``tpot_s`` and p99 TTFT
+    at most ``ttft_s`` (None: any), bracketed from ``start`` and bisected ``iterations`` times
+    (:func:`~.search.bracket_and_bisect`); every run made, by rate. Every request must complete: a run of a
+    fixed count of requests at a rate far above capacity only queues, and its TTFT shows it. A rate above
+    ``max_rate`` (the capacity bound: some satellite would be busy more than all the time) fails unsimulated:
+    a short run cannot show that such a rate is not sustained."""
     runs: dict = {}
 
     def meets(rate: float) -> bool:
+        if rate > max_rate:
+            return False
         run = serve_fleet(models, split, workload, rate=rate, source=source)
         runs[rate] = run
         progress("searching the rate", len(runs), len(runs) + 1)
-        return run.tpot_s["p99"] is not None and run.tpot_s["p99"] <= tpot_s
+        p99, first = run.tpot_s["p99"], run.ttft_s["p99"]
+        return (run.completed == run.requests and p99 is not None and p99 <= tpot_s
+                and (ttft_s is None or first <= ttft_s))
 
     best = bracket_and_bisect(meets, start, iterations=iterations)
     return best, [runs[r] for r in sorted(runs)]
