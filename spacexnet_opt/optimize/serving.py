@@ -95,7 +95,7 @@ def optimize_throughput(world, *, prompt, output, planes_per_ring: int | None = 
                         planes_per_ring=planes_per_ring, name=name)
     bound = fleet_bound(rings, world, prompt=prompt, output=output)
     rings = [_with_shares(p, s) for p, s in zip(rings, bound.shares)]
-    return ThroughputResult(Fleet(rings, bound.split, name=name), bound)
+    return ThroughputResult(Fleet(tuple(rings), bound.split, name=name), bound)
 
 
 def fleet_compute_limit(world, plan, *, prompt, output) -> float:

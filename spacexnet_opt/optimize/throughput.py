@@ -44,7 +44,8 @@ import numpy as np
 
 from ..errors import InputError, SolverError
 
-__all__ = ["CapacityBound", "request_load", "capacity_bound", "compute_limit", "ring_work"]
+__all__ = ["CapacityBound", "RingWork", "request_load", "capacity_bound", "capacity_model", "compute_limit",
+           "ring_work"]
 
 
 def request_load(prompt, output) -> tuple[float, float]:
@@ -133,14 +134,12 @@ class CapacityBound:
         return self.rates / self.rates.sum() if self.rates.sum() > 0 else np.full(len(self.rates), 1 / len(self.rates))
 
 
-def capacity_bound(works, gflops, *, output: float) -> CapacityBound:
-    """Solve the capacity LP (module docstring) of the rings' :class:`RingWork` ``works`` on satellites of
-    ``gflops`` (N,) with HiGHS; ``output`` tokens per request turn requests/s into tokens/s."""
-    from scipy.optimize import linprog
+def _matrices(works, n: int):
+    """``(a_ub, a_eq, blocks)`` of the LP: variables ``lambda_r`` (one per ring) then ``u`` (one per member of
+    every group layer, ``blocks[r]`` their indices per layer); rows of ``a_ub`` the satellites."""
     from scipy.sparse import coo_matrix
 
-    f = np.asarray(gflops, dtype=float)
-    n, n_rings = len(f), len(works)
+    n_rings = len(works)
     rows, cols, vals = [], [], []
     eq_rows, eq_cols, eq_vals = [], [], []
     var, n_eq, blocks = n_rings, 0, []
@@ -162,11 +161,22 @@ def capacity_bound(works, gflops, *, output: float) -> CapacityBound:
             var, n_eq = var + len(m), n_eq + 1
         blocks.append(ring_blocks)
     a_ub = coo_matrix((vals, (rows, cols)), shape=(n, var)).tocsr()
-    a_eq = coo_matrix((eq_vals, (eq_rows, eq_cols)), shape=(n_eq, var)).tocsr() if n_eq else None
-    c = np.zeros(var)
+    a_eq = coo_matrix((eq_vals, (eq_rows, eq_cols)), shape=(n_eq, var)).tocsr()
+    return a_ub, a_eq, blocks
+
+
+def capacity_bound(works, gflops, *, output: float) -> CapacityBound:
+    """Solve the capacity LP (module docstring) of the rings' :class:`RingWork` ``works`` on satellites of
+    ``gflops`` (N,) with HiGHS; ``output`` tokens per request turn requests/s into tokens/s."""
+    from scipy.optimize import linprog
+
+    f = np.asarray(gflops, dtype=float)
+    n_rings = len(works)
+    a_ub, a_eq, blocks = _matrices(works, len(f))
+    c = np.zeros(a_ub.shape[1])
     c[:n_rings] = -1.0
-    res = linprog(c, A_ub=a_ub, b_ub=f, A_eq=a_eq, b_eq=np.zeros(n_eq) if n_eq else None, bounds=(0, None),
-                  method="highs")
+    eq = {"A_eq": a_eq, "b_eq": np.zeros(a_eq.shape[0])} if a_eq.shape[0] else {}
+    res = linprog(c, A_ub=a_ub, b_ub=f, bounds=(0, None), method="highs", **eq)
     if res.status != 0:
         raise SolverError(f"the capacity LP did not solve: {res.message}")
     x = res.x
@@ -174,6 +184,28 @@ def capacity_bound(works, gflops, *, output: float) -> CapacityBound:
     shares = [[x[idx] / rates[r] if rates[r] > 0 else np.full(len(idx), 1 / len(idx)) for idx in ring_blocks]
               for r, ring_blocks in enumerate(blocks)]
     return CapacityBound(rates, shares, a_ub @ x, f, float(output))
+
+
+def capacity_model(works, gflops, *, name: str = "capacity"):
+    """The same LP as a PuLP problem (``lam_r``, ``u_j``; one row ``sat_s`` per busy satellite, ``share_k`` per
+    group layer), for export to LP/MPS files (``formulations/throughput.md``)."""
+    import pulp
+
+    f = np.asarray(gflops, dtype=float)
+    a_ub, a_eq, _ = _matrices(works, len(f))
+    n_rings = len(works)
+    x = [pulp.LpVariable(f"lam_{j}" if j < n_rings else f"u_{j - n_rings}", lowBound=0)
+         for j in range(a_ub.shape[1])]
+    prob = pulp.LpProblem(name, pulp.LpMaximize)
+    prob += pulp.lpSum(x[:n_rings])
+    for label, a, rhs in (("sat", a_ub, f), ("share", a_eq, np.zeros(a_eq.shape[0]))):
+        for i in range(a.shape[0]):
+            row = a.getrow(i)
+            if row.nnz == 0:
+                continue
+            expr = pulp.lpSum(v * x[j] for j, v in zip(row.indices, row.data))
+            prob += (expr <= rhs[i]) if label == "sat" else (expr == rhs[i]), f"{label}_{i}"
+    return prob
 
 
 def compute_limit(gflops, work: RingWork, *, output: float) -> float:
