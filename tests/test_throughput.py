@@ -190,7 +190,7 @@ def test_the_exported_model_is_the_same_lp_and_the_reference_file_is_current(tmp
     gflops = np.array([2.0, 1.0, 1.0])
     work = RingWork(np.array([0.0, 0.0, 1.0]), [np.array([0, 1]), np.array([1, 2])], [6.0, 4.0])
     prob = capacity_model([work], gflops, name="reference_capacity")
-    prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    prob.solve(pulp.HiGHS(msg=False))
     assert pulp.value(prob.objective) == pytest.approx(4 / 11, rel=1e-6)
     prob.writeLP(str(tmp_path / "throughput.lp"))
     reference = Path(__file__).resolve().parents[1] / "formulations" / "models" / "throughput.lp"

@@ -194,9 +194,9 @@ def capacity_model(works, gflops, *, name: str = "capacity"):
     f = np.asarray(gflops, dtype=float)
     a_ub, a_eq, _ = _matrices(works, len(f))
     n_rings = len(works)
-    x = [pulp.LpVariable(f"lam_{j}" if j < n_rings else f"u_{j - n_rings}", lowBound=0)
-         for j in range(a_ub.shape[1])]
     prob = pulp.LpProblem(name, pulp.LpMaximize)
+    x = [prob.add_variable(f"lam_{j}" if j < n_rings else f"u_{j - n_rings}", lowBound=0)
+         for j in range(a_ub.shape[1])]
     prob += pulp.lpSum(x[:n_rings])
     for label, a, rhs in (("sat", a_ub, f), ("share", a_eq, np.zeros(a_eq.shape[0]))):
         for i in range(a.shape[0]):
