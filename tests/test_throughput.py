@@ -195,3 +195,31 @@ def test_the_exported_model_is_the_same_lp_and_the_reference_file_is_current(tmp
     prob.writeLP(str(tmp_path / "throughput.lp"))
     reference = Path(__file__).resolve().parents[1] / "formulations" / "models" / "throughput.lp"
     assert (tmp_path / "throughput.lp").read_text() == reference.read_text()
+
+
+def test_reproduce_throughput_table_is_printed_and_written(tiny, tmp_path):
+    res = invoke("reproduce", "paper", "--scenario", tiny / "tiny.toml", "--schemes", "Space-XNet", "--seeds", "2",
+                 "--tokens", "2", "--throughput", "--workload", tiny / "w.toml", "--throughput-requests", "20",
+                 "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "Throughput: w.toml" in res.stdout and "Compute limit" in res.stdout
+    doc = json.loads((tmp_path / "throughput.json").read_text())
+    rows = {r["scheme"]: r for r in doc["rows"]}
+    base, fleet_row = rows["Space-XNet"], rows["throughput-fleet"]
+    assert base["rings"] == 1 and base["compute_groups"] == 0 and fleet_row["rings"] >= 2
+    for row in rows.values():   # never above the LP bound, which never beats the compute limit
+        assert 0 < row["tokens_per_s_at_2x"] <= row["bound_tokens_per_s"] * (1 + 1e-9)
+        assert row["tokens_per_s_at_slo"] <= row["bound_tokens_per_s"] * (1 + 1e-9)
+        assert row["bound_tokens_per_s"] <= doc["compute_limit_tokens_per_s"] * (1 + 1e-9)
+    assert fleet_row["has_beyond_space_xnet"].startswith(f"+{fleet_row['satellites'] - base['satellites']} satellites")
+    header = (tmp_path / "throughput.csv").read_text().splitlines()[0]
+    assert header.split(",")[:3] == ["scheme", "satellites", "rings"]
+
+
+def test_reproduce_throughput_refuses_a_bad_workload_before_any_work(tiny, tmp_path):
+    (tmp_path / "w.toml").write_text(WORKLOAD.replace("tpot_s = 10.0", "tpot_s = nan"))
+    out = tmp_path / "out"
+    res = invoke("reproduce", "paper", "--scenario", tiny / "tiny.toml", "--schemes", "Space-XNet", "--throughput",
+                 "--workload", tmp_path / "w.toml", "--out", out)
+    assert_one_error_line(res, "w.toml", "slo.tpot_s")
+    assert not out.exists()
