@@ -7,6 +7,8 @@ For every scheme's deployment (and the throughput fleet of :func:`~spacexnet_opt
 - ``tokens_per_s_at_2x``: output tokens/s offered at the largest arrival rate measured with pooled p99 TPOT at
   most twice the scheme's own zero-load TPOT; ``tokens_per_s_at_slo``: the same at the workload's fixed
   ``slo.tpot_s`` (0 when the zero-load TPOT already misses it);
+- ``delivered_tokens_per_s_at_slo``: the tokens that run delivered over its whole length (drain included), and
+  ``at_bound``: whether the search stopped at the LP bound (then the run could not show where the SLO is lost);
 - what each scheme uses (satellites, rings, compute groups), so that a ratio names what one scheme has that
   the other lacks, and the constellation's compute limit.
 
@@ -33,7 +35,8 @@ FLEET = "throughput-fleet"
 """Row name of the throughput-optimised fleet."""
 
 COLUMNS = ("scheme", "satellites", "rings", "compute_groups", "zero_load_tpot_s", "bound_tokens_per_s",
-           "tokens_per_s_at_2x", "tokens_per_s_at_slo", "ratio_at_slo", "has_beyond_space_xnet")
+           "tokens_per_s_at_2x", "tokens_per_s_at_slo", "delivered_tokens_per_s_at_slo", "at_bound",
+           "ratio_at_slo", "has_beyond_space_xnet")
 
 
 def _uses(plans) -> tuple[int, int, int]:
@@ -52,14 +55,15 @@ def _row(name, plans, split, world, workload, requests, *, iterations: int) -> d
     search = {"start_rate": 0.25 * bound.requests_per_s, "max_rate": bound.requests_per_s, "iterations": iterations}
     relative = check_deployments(models, split, workload, times_zero_load=2.0, **search)
     try:
-        fixed = check_deployments(models, split, workload, zero=relative["zero_load_tpot_s"],
-                                  **search)["offered_tokens_per_s"]
+        fixed = check_deployments(models, split, workload, zero=relative["zero_load_tpot_s"], **search)
     except InputError:
-        fixed = 0.0
+        fixed = {"offered_tokens_per_s": 0.0, "tokens_per_s": 0.0, "max_rate_per_s": 0.0}
     sats, rings, groups = _uses(plans)
     return {"scheme": name, "satellites": sats, "rings": rings, "compute_groups": groups,
             "zero_load_tpot_s": relative["zero_load_tpot_s"], "bound_tokens_per_s": bound.tokens_per_s,
-            "tokens_per_s_at_2x": relative["offered_tokens_per_s"], "tokens_per_s_at_slo": fixed}
+            "tokens_per_s_at_2x": relative["offered_tokens_per_s"], "tokens_per_s_at_slo": fixed["offered_tokens_per_s"],
+            "delivered_tokens_per_s_at_slo": fixed["tokens_per_s"],
+            "at_bound": bool(fixed["max_rate_per_s"] >= bound.requests_per_s * (1 - 1e-12))}
 
 
 def throughput_table(world, plans: dict, workload, *, requests: int = 150, iterations: int = 3,
