@@ -7,8 +7,9 @@ requests is the same run as simulating them together. Each request goes to ring 
 ``split[r]`` (a split Poisson stream is Poisson). Pooled: TTFT and TPOT over every request of every ring,
 tokens/s as all tokens over the latest ring's end.
 
->>> pooled_tpot_p99([np.array([1.0] * 99 + [5.0]), np.array([2.0] * 100)])   # 1 % above 2 s: p99 near 2
-2.0
+>>> reqs = RequestSet(np.arange(6.0), np.ones(6, int), np.full(6, 4), np.full(6, -1))
+>>> [p.arrival_s.tolist() for p in split_requests(reqs, np.array([0.5, 0.5]), seed=0)]
+[[1.0, 2.0, 4.0, 5.0], [0.0, 3.0]]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .metrics import summary
 from .requests import RequestSet, draw_requests
 from .search import bracket_and_bisect
 
-__all__ = ["FleetRun", "serve_fleet", "fleet_max_rate", "pooled_tpot_p99", "split_requests", "zero_load_tpot",
+__all__ = ["FleetRun", "serve_fleet", "fleet_max_rate", "split_requests", "zero_load_tpot",
            "with_count"]
 
 _SPLIT_STREAM = 97
@@ -51,11 +52,6 @@ class FleetRun:
                            "busiest": r.satellites[0] if r.satellites else None} for r in self.rings]}
 
 
-def pooled_tpot_p99(tpots) -> float:
-    """The p99 of the pooled per-request TPOTs of several rings."""
-    return float(np.quantile(np.concatenate(tpots), 0.99))
-
-
 def split_requests(requests: RequestSet, split: np.ndarray, seed: int) -> list[RequestSet]:
     """``requests`` dealt to rings with probabilities ``split`` (seeded), arrival times kept."""
     ring = np.random.default_rng([seed, _SPLIT_STREAM]).choice(len(split), size=len(requests), p=split)
@@ -68,7 +64,6 @@ def _request_times(res: ServeResult, requests: RequestSet) -> tuple[np.ndarray, 
     ttft = (t.first_s - requests.arrival_s)[np.isfinite(t.first_s)]
     multi = np.isfinite(t.done_s) & (out >= 2)
     return ttft, (t.done_s - t.first_s)[multi] / (out[multi] - 1)
-
 
 
 def with_count(workload, count: int):
