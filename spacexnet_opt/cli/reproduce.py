@@ -33,7 +33,7 @@ Schemes = Annotated[Optional[str], typer.Option(
 CONTEXT_LEN = 4096
 Throughput = Annotated[bool, typer.Option("--throughput/--no-throughput",
                                           help="Also the throughput table: every scheme and the throughput fleet "
-                                               "on the serving simulator (about 1-3 minutes; docs/serving.md).")]
+                                               "on the serving simulator (paper: about 3.5 minutes; docs/serving.md).")]
 ThroughputWorkload = Annotated[Optional[Path], typer.Option("--workload", help="Workload of the throughput table.",
                                                             show_default="instances/workload-poisson.toml "
                                                                          "(deepseek-v3: workload-short.toml)")]
