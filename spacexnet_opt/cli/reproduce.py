@@ -33,6 +33,14 @@ Schemes = Annotated[Optional[str], typer.Option(
 CONTEXT_LEN = 4096
 TABLE_WIDTH = 200
 """Columns of the Table II printout when not on a terminal: every column unwrapped, resources included."""
+Throughput = Annotated[bool, typer.Option("--throughput/--no-throughput",
+                                          help="Also the throughput table: every scheme and the throughput fleet "
+                                               "on the serving simulator (paper: about 3.5 minutes; docs/serving.md).")]
+ThroughputWorkload = Annotated[Optional[Path], typer.Option("--workload", help="Workload of the throughput table.",
+                                                            show_default="instances/workload-poisson.toml "
+                                                                         "(deepseek-v3: workload-short.toml)")]
+ThroughputRequests = Annotated[int, typer.Option("--throughput-requests", min=1, max=100_000,
+                                                 help="Requests per simulated run of the throughput table.")]
 
 
 def _table2(doc: dict, title: str):
@@ -115,7 +123,8 @@ def _out_of_sample_statistics(spec, scenario: Path, evaluate_on: Optional[Path])
 
 def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: bool, seeds: Optional[int],
          tokens: Optional[int], gflops: Optional[float], context_len: int, schemes: Optional[str],
-         sweeps: bool = False, out_of_sample: bool = False, evaluate_on: Optional[Path] = None) -> None:
+         sweeps: bool = False, out_of_sample: bool = False, evaluate_on: Optional[Path] = None,
+         throughput: bool = False, workload: Optional[Path] = None, throughput_requests: int = 150) -> None:
     """Table II analogue of ``instances/<name>.toml`` (or ``scenario``), then the sweeps if asked."""
     import time
 
@@ -133,6 +142,8 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
                            context_len=context_len, include_lm_head=bool(spec.model.charge_lm_head))
     stats = _out_of_sample_statistics(spec, scenario, evaluate_on) if out_of_sample else None
     snapshots = min(50, spec.snapshots.count) if quick else None
+    tp_workload = _throughput_workload(workload, "workload-short.toml" if out_of_sample else
+                                       "workload-poisson.toml") if throughput else None
     start = time.perf_counter()
     kept: dict = {}
     with progress_bar() as bar:
@@ -152,12 +163,54 @@ def _run(name: str, scenario: Optional[Path], *, out: Optional[Path], quick: boo
         typer.echo(f"wrote {len(kept)} deployment files (deployment-SCHEME.json) to {out}")
     for line in _reading_guide(doc, out):
         console.print(line, highlight=False, soft_wrap=True)
+    if throughput:
+        _throughput(scenario, kept, tp_workload, out, throughput_requests)
     if sweeps:
         start = time.perf_counter()
         with progress_bar() as bar:
             reproduce_sweeps(spec, scenario, out, quick=quick, seeds=2 if quick else 3, snapshots=snapshots,
                              compute=compute, progress=stage_reporter(bar))
         typer.echo(f"wrote sweeps to {out} ({time.perf_counter() - start:.1f} s)")
+
+
+def _throughput_workload(workload: Optional[Path], default: str):
+    """``(path, spec)`` of the throughput table's workload, loaded before any work."""
+    from ..formats.workload import load_workload
+    from ..reproduce.paper import default_scenario
+
+    path = workload or default_scenario("paper").parent / default
+    return path, load_workload(path)
+
+
+def _throughput(scenario: Path, kept: dict, workload, out: Optional[Path], requests: int) -> None:
+    """The throughput table (:mod:`spacexnet_opt.reproduce.throughput`) of the ``(path, spec)`` ``workload``:
+    printed, and written to ``out``."""
+    import time
+
+    from rich.table import Table
+
+    from ..evaluate import world_from_file
+    from ..reproduce.throughput import COLUMNS, throughput_table, write_throughput
+
+    path, spec = workload
+    start = time.perf_counter()
+    with progress_bar() as bar:
+        doc = throughput_table(world_from_file(scenario), kept, spec, requests=requests,
+                               progress=stage_reporter(bar))
+    table = Table(title=f"Throughput: {path.name}, fixed SLO p99 TPOT {doc['tpot_slo_s']:g} s, {requests} requests "
+                        f"a run ({time.perf_counter() - start:.1f} s)")
+    for col in COLUMNS:
+        table.add_column(col.replace("_", " "), justify="left" if col == "scheme" else "right")
+    for row in doc["rows"]:
+        table.add_row(*[f"{row[c]:.3g}" if isinstance(row[c], float) else str(row[c] if row[c] is not None else "-")
+                        for c in COLUMNS])
+    console = result_console()
+    console.print(table)
+    console.print(f"Compute limit of the constellation: {doc['compute_limit_tokens_per_s']:.1f} output tokens/s "
+                  "(all satellites busy; prompt work included).", highlight=False)
+    if out is not None:
+        for written in write_throughput(doc, out):
+            typer.echo(f"wrote {written}")
 
 
 def register(app: typer.Typer) -> None:
@@ -174,7 +227,8 @@ def register(app: typer.Typer) -> None:
         sweeps: bool = typer.Option(False, "--sweeps/--no-sweeps", help="Also run the Fig. 7 sweeps (needs --out)."),
         quick: bool = typer.Option(False, "--quick", help="50 snapshots, 3 seeds, 20,000 tokens, 2-point sweeps."),
         seeds: Seeds = None, tokens: Tokens = None, gflops: Gflops = None,
-        context_len: ContextLen = CONTEXT_LEN, schemes: Schemes = None,
+        context_len: ContextLen = CONTEXT_LEN, schemes: Schemes = None, throughput: Throughput = False,
+        workload: ThroughputWorkload = None, throughput_requests: ThroughputRequests = 150,
     ) -> None:
         """Table II analogue of the paper's setting, or of --scenario (and the Fig. 7 sweeps with --sweeps).
 
@@ -182,7 +236,8 @@ def register(app: typer.Typer) -> None:
         setting under another name; docs/reproduction.md).
         """
         _run("paper", scenario, out=out, quick=quick, seeds=seeds, tokens=tokens, gflops=gflops,
-             context_len=context_len, schemes=schemes, sweeps=sweeps)
+             context_len=context_len, schemes=schemes, sweeps=sweeps, throughput=throughput, workload=workload,
+             throughput_requests=throughput_requests)
 
     @reproduce.command("starlink-tle")
     def starlink(
@@ -206,7 +261,10 @@ def register(app: typer.Typer) -> None:
         context_len: ContextLen = CONTEXT_LEN,
         schemes: Optional[str] = typer.Option("RandPlace,RandIntra,RandIntra-CG,Space-XNet,Space-XNet-opt", "--schemes",
                                               help="Comma-separated schemes."),
+        throughput: Throughput = False, workload: ThroughputWorkload = None,
+        throughput_requests: ThroughputRequests = 150,
     ) -> None:
         """DeepSeek-V3 real loads: place with a decode file, evaluate on a prefill file (out of sample)."""
         _run("deepseek-v3-mega", scenario, out=out, quick=quick, seeds=seeds, tokens=tokens, gflops=gflops,
-             context_len=context_len, schemes=schemes, out_of_sample=True, evaluate_on=evaluate_on)
+             context_len=context_len, schemes=schemes, out_of_sample=True, evaluate_on=evaluate_on,
+             throughput=throughput, workload=workload, throughput_requests=throughput_requests)
