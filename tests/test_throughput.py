@@ -3,6 +3,7 @@ the simulator's saturation throughput against the LP bound, and ``optimize --obj
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spacexnet_opt.cli.app import app
+from spacexnet_opt.cli.serve import ROW_KEYS
 from spacexnet_opt.errors import InputError
 from spacexnet_opt.evaluate import Deployment, world_from_file
 from spacexnet_opt.formats.fleet import load_fleet, ring_paths
@@ -155,6 +157,30 @@ def test_optimize_throughput_writes_a_fleet_checked_by_the_simulator(tiny, tmp_p
     assert 0 < check["max_rate_per_s"] <= doc.bound["requests_per_s"]
     assert check["zero_load_tpot_s"] < check["tpot_target_s"] == 10.0
     assert doc.bound["tokens_per_s"] <= doc.bound["compute_limit_tokens_per_s"] * (1 + 1e-9)
+
+
+def test_serve_takes_a_fleet_file_and_pools_its_rings_like_serve_fleet(tiny, fleet, tmp_path):
+    fleet_path = tmp_path / "fleet.json"
+    assert invoke("optimize", tiny / "tiny.toml", "--objective", "throughput", "--workload", tiny / "w.toml",
+                  "-o", fleet_path, "--check-requests", "0").exit_code == 0
+    res = invoke("serve", fleet_path, "-w", tiny / "w.toml", "--rate", "0.5,1", "-o", tmp_path / "s.json",
+                 "--csv", tmp_path / "s.csv")
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "s.json").read_text())
+    world, opt = fleet   # the same fleet, built in Python: the CLI's pooled runs are serve_fleet's
+    models = serving_models(opt.fleet.rings, world)
+    workload = parse_workload(WORKLOAD)
+    for run, rate in zip(doc["runs"], (0.5, 1.0)):
+        want = serve_fleet(models, opt.fleet.split, workload, rate=rate)
+        assert run["tokens_per_s"] == pytest.approx(want.tokens_per_s, rel=1e-12)
+        assert run["tpot_s"]["p99"] == pytest.approx(want.tpot_s["p99"], rel=1e-12)
+        assert len(run["rings"]) == len(opt.fleet.rings)
+    rows = list(csv.DictReader((tmp_path / "s.csv").open()))
+    assert [float(r["rate_per_s"]) for r in rows] == [0.5, 1.0] and list(rows[0]) == list(ROW_KEYS)
+    res = invoke("serve", fleet_path, "-w", tiny / "w.toml", "--plot", tmp_path / "p.png")
+    assert res.exit_code == 2 and not (tmp_path / "p.png").exists()
+    assert res.output.strip() == ("error: --plot: not offered for a fleet file (serve one ring's deployment file "
+                                  "for it)")
 
 
 @pytest.mark.parametrize("options, workload, names", [

@@ -10,7 +10,7 @@ import typer
 
 from .console import progress_bar, result_console, stage_reporter
 
-__all__ = ["register", "parse_rates", "serve_rows"]
+__all__ = ["register", "parse_rates", "serve_rows", "fleet_rows", "ROW_KEYS"]
 
 
 def parse_rates(text: str | None) -> list[float] | None:
@@ -37,6 +37,13 @@ def parse_rates(text: str | None) -> list[float] | None:
     return rates
 
 
+ROW_KEYS = ("deployment", "rate_per_s", "completed", "rejected",
+            *(f"{what}_{q}_s" for what in ("ttft", "tpot", "e2e") for q in ("mean", "p50", "p90", "p99")),
+            "tokens_per_s", "tokens_per_s_while_arriving", "requests_per_s", "slo_attainment", "busiest_satellite",
+            "max_utilisation")
+"""The columns of a row of ``serve`` (table, CSV)."""
+
+
 def serve_rows(results) -> list[dict]:
     """One flat row per run (the table and the CSV)."""
     rows = []
@@ -52,6 +59,20 @@ def serve_rows(results) -> list[dict]:
                      "requests_per_s": m["throughput"]["requests_per_s"],
                      "slo_attainment": m.get("slo", {}).get("attainment"),
                      "busiest_satellite": busiest["satellite"], "max_utilisation": busiest["utilisation"]})
+    return rows
+
+
+def fleet_rows(runs, name: str) -> list[dict]:
+    """One row per run of a fleet (pooled over its rings), with :func:`serve_rows`' columns; what is not pooled
+    (per-satellite figures, E2E, SLO attainment) is None."""
+    rows = []
+    for run in runs:
+        row = dict.fromkeys(ROW_KEYS)
+        row.update({"deployment": name, "rate_per_s": run.rate, "completed": run.completed,
+                    "rejected": run.requests - run.completed, "tokens_per_s": run.tokens_per_s,
+                    **{f"{what}_{q}_s": getattr(run, f"{what}_s")[q] for what in ("ttft", "tpot")
+                       for q in ("mean", "p50", "p90", "p99")}})
+        rows.append(row)
     return rows
 
 
@@ -105,7 +126,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve_command(
-        deployment: Path = typer.Argument(..., help="Deployment file (spacexnet optimize -o, reproduce --out)."),
+        deployment: Path = typer.Argument(..., help="Deployment file (spacexnet optimize -o, reproduce --out), or "
+                                                    "a fleet file (optimize --objective throughput)."),
         workload: Path = typer.Option(..., "--workload", "-w", help="Workload file (TOML, spacexnet-workload v1)."),
         rate: Optional[str] = typer.Option(None, "--rate", help="Arrival rates per second, comma-separated, "
                                                                 "overriding the workload's (one run each)."),
@@ -124,6 +146,7 @@ def register(app: typer.Typer) -> None:
         from ..fileio import write_csv_atomic, write_json_atomic
         from ..formats.workload import load_workload
         from ..serve import serve_file
+        from ..serve.inputs import is_fleet_file
 
         rates = parse_rates(rate)
         if until is not None and not (math.isfinite(until) and until > 0):
@@ -133,6 +156,10 @@ def register(app: typer.Typer) -> None:
             raise InputError("searches the rate itself; drop --rate", field="--max-rate-at-slo")
         if search and spec.slo.tpot_s is None:
             raise InputError("the workload sets no slo.tpot_s to search the rate for", field="--max-rate-at-slo")
+        if is_fleet_file(deployment):
+            _serve_fleet(deployment, workload, spec, rates, search=search, output=output, csv_path=csv_path,
+                         refused={"--plot": plot, "--until": until})
+            return
         with progress_bar() as bar:
             found = serve_file(deployment, workload, rates=rates, until_s=math.inf if until is None else until,
                                search=search, progress=stage_reporter(bar))
@@ -157,3 +184,43 @@ def register(app: typer.Typer) -> None:
         if plot is not None:
             _plot(results, plot)
             typer.echo(f"wrote {plot}")
+
+
+def _serve_fleet(path: Path, workload: Path, spec, rates, *, search: bool, output, csv_path, refused: dict) -> None:
+    """``serve FLEET.json``: the workload split over the fleet's rings, pooled per rate (or the largest rate
+    meeting the SLO)."""
+    from ..errors import InputError
+    from ..fileio import write_csv_atomic, write_json_atomic
+    from ..serve.fleet import fleet_max_rate, serve_fleet
+    from ..serve.inputs import load_fleet_inputs
+    from ..serve.model import build_model
+
+    for flag, value in refused.items():
+        if value is not None:
+            raise InputError("not offered for a fleet file (serve one ring's deployment file for it)", field=flag)
+    if spec.arrivals.rate is None and not rates:
+        raise InputError("a fleet splits a rate over its rings: give --rate", field="--rate")
+    with progress_bar() as bar:
+        progress = stage_reporter(bar)
+        inputs, split = load_fleet_inputs(path)
+        models = [build_model(i) for i in inputs]
+        if search:
+            best, runs = fleet_max_rate(models, split, spec, tpot_s=spec.slo.tpot_s, ttft_s=spec.slo.ttft_s,
+                                        start=spec.arrivals.rate, source=workload,
+                                        progress=progress)
+        else:
+            runs = [serve_fleet(models, split, spec, rate=r, source=workload, progress=progress)
+                    for r in rates or [spec.arrivals.rate]]
+    rows = fleet_rows(runs, path.name)
+    console = result_console()
+    console.print(_table(rows, f"{path.name} ({len(models)} rings) serving {workload.name}"))
+    doc = {"workload": str(workload), "fleet": str(path), "runs": [r.to_json() for r in runs]}
+    if search:
+        doc["max_rate_at_slo"] = {"tpot_p99_slo_s": spec.slo.tpot_s, "rate_per_s": best}
+        console.print(f"largest rate measured with pooled p99 TPOT <= {spec.slo.tpot_s:g} s: {best:.4g} requests/s")
+    if output is not None:
+        write_json_atomic(output, doc)
+        typer.echo(f"wrote {output}")
+    if csv_path is not None:
+        write_csv_atomic(csv_path, rows)
+        typer.echo(f"wrote {csv_path}")
