@@ -15,7 +15,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "spacexnet_opt"
 
 LAYERS = [
-    {"", "errors", "status", "limits", "budget", "progress", "fileio", "plotting"},
+    {"", "errors", "status", "limits", "budget", "progress", "fileio", "plotting", "threads"},
     {"constellation", "moe", "partition"},
     {"formats"},
     {"setting"},

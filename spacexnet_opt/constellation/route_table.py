@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Sequence
 
@@ -46,6 +47,7 @@ class RouteTable:
         self._row: dict[int, int] = {}
         self._blocks: list[np.ndarray] = []   # (T, k, N) float64 each
         self._where: list[tuple[int, int]] = []
+        self._lock = threading.Lock()   # threads of one run may ask at once: each source is still routed once
         self.passes = 0
 
     @property
@@ -90,15 +92,17 @@ class RouteTable:
         bounded by the request.
         """
         sources = np.asarray(sources, dtype=np.int64).ravel()
-        missing = np.array(sorted({int(s) for s in sources} - set(self._row)), dtype=np.int64)
-        fresh = self._route(missing, progress, keep) if missing.size else np.empty((self.snapshots.n_snapshots, 0, 0))
-        out = np.empty((self.snapshots.n_snapshots, len(sources), self.snapshots.n_sats))
-        for j, s in enumerate(sources):
-            if int(s) in self._row:
-                block, k = self._where[self._row[int(s)]]
-                out[:, j] = self._blocks[block][:, k]
-            else:
-                out[:, j] = fresh[:, int(np.searchsorted(missing, s))]
+        with self._lock:
+            missing = np.array(sorted({int(s) for s in sources} - set(self._row)), dtype=np.int64)
+            fresh = self._route(missing, progress, keep) if missing.size else \
+                np.empty((self.snapshots.n_snapshots, 0, 0))
+            out = np.empty((self.snapshots.n_snapshots, len(sources), self.snapshots.n_sats))
+            for j, s in enumerate(sources):
+                if int(s) in self._row:
+                    block, k = self._where[self._row[int(s)]]
+                    out[:, j] = self._blocks[block][:, k]
+                else:
+                    out[:, j] = fresh[:, int(np.searchsorted(missing, s))]
         return out
 
     def expected(self, sources, *, progress: Progress = no_progress) -> np.ndarray:

@@ -21,7 +21,6 @@ caller that needs one number can use :meth:`ExpectedDelays.penalised`.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ import numpy as np
 
 from ..budget import check_routing
 from ..errors import InputError
+from ..threads import usable_cores
 from .dijkstra import multi_source_dijkstra
 
 __all__ = ["default_workers", "shortest_delays", "iter_shortest_delays", "expected_delays", "ExpectedDelays",
@@ -90,10 +90,7 @@ def _snapshot_indices(snapshots, snapshots_idx) -> np.ndarray:
 
 def default_workers() -> int:
     """Threads used for routing: the CPUs this process may use, at most 4."""
-    try:
-        return max(1, min(4, len(os.sched_getaffinity(0))))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(4, usable_cores()))
 
 
 def iter_shortest_delays(snapshots, sources, *, snapshots_idx=None, workers: int | None = None,

@@ -5,14 +5,13 @@ See :func:`evaluate` and ``spacexnet evaluate``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..constellation.routing import default_workers
 from ..progress import Progress, no_progress
+from ..threads import thread_map
 
 from .analytic import LayerLatency, analytic_latency, snapshot_latency
 from .deployment import Deployment
@@ -115,16 +114,12 @@ def evaluate_many(world: World, deployments: Sequence[Deployment], *, tokens: in
     for d in deployments if check_memory else ():
         check_world_memory(d, world)
     all_legs = leg_delays(world.snapshots, deployments, paths=world.paths, progress=progress)
-    jobs = list(enumerate(zip(deployments, all_legs, counts)))
 
     def run(job) -> Evaluation:    # each deployment has its own stream: threads give the same numbers
         j, (d, legs, n) = job
         return _one(world, d, legs, n, np.random.default_rng([seed, j]))
 
-    if len(jobs) < 2:
-        return [run(job) for job in jobs]
-    with ThreadPoolExecutor(default_workers()) as pool:
-        return list(pool.map(run, jobs))
+    return thread_map(run, enumerate(zip(deployments, all_legs, counts)))
 
 
 def evaluate(world: World, deployment: Deployment, *, tokens: int = 100_000, seed: int = 0,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ...errors import SolverError
+from ...threads import usable_cores
 from ..problems import QAPProblem
 from .fastest import restrict_to_fastest
 
@@ -49,4 +48,4 @@ def symmetrised(flow: np.ndarray, distance: np.ndarray) -> tuple[np.ndarray, np.
 
 def default_workers() -> int:
     """Threads of a parallel backend by default: the cores this process may use (2 on the project machine)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return usable_cores()
