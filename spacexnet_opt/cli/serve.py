@@ -143,7 +143,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve a workload on a deployment: TTFT, TPOT, throughput, SLO attainment, utilisation."""
         from ..errors import InputError
-        from ..fileio import write_csv_atomic, write_json_atomic
         from ..formats.workload import load_workload
         from ..serve import serve_file
         from ..serve.inputs import is_fleet_file
@@ -175,12 +174,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"largest rate measured with p99 TPOT <= {spec.slo.tpot_s:g} s: {best:.4g} requests/s"
                           + ("" if at is None else f" ({at['tokens_per_s']:.3f} tokens/s)")
                           + ("; every rate tried met it" if best >= max(r["rate_per_s"] for r in rows) else ""))
-        if output is not None:
-            write_json_atomic(output, doc)
-            typer.echo(f"wrote {output}")
-        if csv_path is not None:
-            write_csv_atomic(csv_path, rows)
-            typer.echo(f"wrote {csv_path}")
+        _write(doc, rows, output, csv_path)
         if plot is not None:
             _plot(results, plot)
             typer.echo(f"wrote {plot}")
@@ -190,7 +184,6 @@ def _serve_fleet(path: Path, workload: Path, spec, rates, *, search: bool, outpu
     """``serve FLEET.json``: the workload split over the fleet's rings, pooled per rate (or the largest rate
     meeting the SLO)."""
     from ..errors import InputError
-    from ..fileio import write_csv_atomic, write_json_atomic
     from ..serve.fleet import fleet_max_rate, serve_fleet
     from ..serve.inputs import load_fleet_inputs
     from ..serve.model import build_model
@@ -218,6 +211,13 @@ def _serve_fleet(path: Path, workload: Path, spec, rates, *, search: bool, outpu
     if search:
         doc["max_rate_at_slo"] = {"tpot_p99_slo_s": spec.slo.tpot_s, "rate_per_s": best}
         console.print(f"largest rate measured with pooled p99 TPOT <= {spec.slo.tpot_s:g} s: {best:.4g} requests/s")
+    _write(doc, rows, output, csv_path)
+
+
+def _write(doc: dict, rows: list[dict], output: Path | None, csv_path: Path | None) -> None:
+    """The JSON document and the CSV rows, each where asked (atomically)."""
+    from ..fileio import write_csv_atomic, write_json_atomic
+
     if output is not None:
         write_json_atomic(output, doc)
         typer.echo(f"wrote {output}")
