@@ -2,7 +2,7 @@
 
 SciPy's ``csgraph.dijkstra`` holds the GIL while it runs, so routing threads
 take turns. This kernel runs the same algorithm (an indexed binary heap with
-decrease-key) under ``numba.njit(nogil=True)``: threads routing different snapshots
+decrease-key, each key stored beside its node) under ``numba.njit(nogil=True)``: threads routing different snapshots
 (:func:`~spacexnet_opt.constellation.routing.iter_shortest_delays`) run at once.
 A distance is settled as the smallest ``dist[u] + w(u, v)`` over the graph's
 edges, the same float sums SciPy forms, so both give the same delays
@@ -27,45 +27,46 @@ __all__ = ["multi_source_dijkstra"]
 
 
 @njit(cache=True, nogil=True)
-def _sift_up(heap: np.ndarray, where: np.ndarray, dist: np.ndarray, at: int) -> None:
-    node = heap[at]
+def _sift_up(heap: np.ndarray, key: np.ndarray, where: np.ndarray, at: int, node: int, k: float) -> None:
+    """Place ``node`` with key ``k`` at slot ``at`` or above."""
     while at > 0:
         parent = (at - 1) >> 1
-        if dist[heap[parent]] <= dist[node]:
+        if key[parent] <= k:
             break
-        heap[at] = heap[parent]
+        heap[at], key[at] = heap[parent], key[parent]
         where[heap[at]] = at
         at = parent
-    heap[at] = node
+    heap[at], key[at] = node, k
     where[node] = at
 
 
 @njit(cache=True, nogil=True)
-def _pop(heap: np.ndarray, where: np.ndarray, dist: np.ndarray, size: int) -> int:
+def _pop(heap: np.ndarray, key: np.ndarray, where: np.ndarray, size: int) -> int:
     """Remove and return the heap's nearest node; ``size`` is the size before the pop."""
     top = heap[0]
     size -= 1
-    node, at = heap[size], 0
+    node, k, at = heap[size], key[size], 0
     while True:
         child = 2 * at + 1
         if child >= size:
             break
-        if child + 1 < size and dist[heap[child + 1]] < dist[heap[child]]:
+        if child + 1 < size and key[child + 1] < key[child]:
             child += 1
-        if dist[node] <= dist[heap[child]]:
+        if k <= key[child]:
             break
-        heap[at] = heap[child]
+        heap[at], key[at] = heap[child], key[child]
         where[heap[at]] = at
         at = child
-    heap[at] = node
+    heap[at], key[at] = node, k
     where[node] = at
     return top
 
 
 @njit(cache=True, nogil=True)
 def _one_source(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, source: int, wanted: np.ndarray,
-                dist: np.ndarray, heap: np.ndarray, where: np.ndarray) -> None:
-    """Dijkstra with an indexed heap: ``where[v]`` is v's heap slot, -1 before it is reached, -2 once settled.
+                dist: np.ndarray, heap: np.ndarray, key: np.ndarray, where: np.ndarray) -> None:
+    """Dijkstra with an indexed heap (keys beside the nodes): ``where[v]`` is v's heap slot, -1 before it is
+    reached, -2 once settled.
 
     Stops once every ``wanted`` node is settled (all nodes when none is), and
     then marks the nodes not settled ``nan``.
@@ -74,9 +75,9 @@ def _one_source(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, so
     where[:] = -1
     left = np.count_nonzero(wanted)
     dist[source] = 0.0
-    heap[0], where[source], size = source, 0, 1
+    heap[0], key[0], where[source], size = source, 0.0, 0, 1
     while size:
-        u = _pop(heap, where, dist, size)
+        u = _pop(heap, key, where, size)
         size -= 1
         where[u] = -2
         if wanted[u]:
@@ -84,17 +85,17 @@ def _one_source(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, so
             if left == 0:
                 dist[where != -2] = np.nan
                 return
+        du = dist[u]
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            candidate = dist[u] + weights[e]
+            candidate = du + weights[e]
             if candidate < dist[v] and where[v] != -2:
                 dist[v] = candidate
                 if where[v] == -1:
-                    heap[size] = v
                     size += 1
-                    _sift_up(heap, where, dist, size - 1)
+                    _sift_up(heap, key, where, size - 1, v, candidate)
                 else:
-                    _sift_up(heap, where, dist, where[v])
+                    _sift_up(heap, key, where, where[v], v, candidate)
 
 
 @njit(cache=True, nogil=True)
@@ -110,7 +111,8 @@ def multi_source_dijkstra(indptr: np.ndarray, indices: np.ndarray, weights: np.n
     n = len(indptr) - 1
     out = np.empty((len(sources), n))
     heap = np.empty(n, dtype=np.int64)
+    key = np.empty(n)
     where = np.empty(n, dtype=np.int64)
     for row in range(len(sources)):
-        _one_source(indptr, indices, weights, sources[row], wanted[row], out[row], heap, where)
+        _one_source(indptr, indices, weights, sources[row], wanted[row], out[row], heap, key, where)
     return out
