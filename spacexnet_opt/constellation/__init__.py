@@ -9,8 +9,8 @@
 from .isl import IslConfig, IslSnapshots, build_snapshots, plus_grid_edges
 from .presets import PRESETS, min_separation_km, preset
 from .route_table import RouteTable
-from .routing import (DISCONNECTION_RULE, ExpectedDelays, connected_mean, expected_delays, iter_shortest_delays,
-                      shortest_delays)
+from .routing import (DISCONNECTION_RULE, ExpectedDelays, connected_expectation, connected_mean, expected_delays,
+                      iter_shortest_delays, shortest_delays)
 from .tle import TleReport, TleShell, TleShellSummary, find_shells, load_tle_shell, read_tle_file
 from .walker import WalkerShell
 
@@ -38,6 +38,7 @@ __all__ = [
     "ExpectedDelays",
     "DISCONNECTION_RULE",
     "connected_mean",
+    "connected_expectation",
     "RouteTable",
     "Shell",
 ]

@@ -32,7 +32,7 @@ import numpy as np
 from ..budget import check_routing, memory_ceiling
 from ..errors import ResourceError
 from ..progress import Progress, no_progress
-from .routing import connected_mean, iter_shortest_delays
+from .routing import connected_expectation, iter_shortest_delays
 
 __all__ = ["RouteTable"]
 
@@ -107,6 +107,6 @@ class RouteTable:
 
     def expected(self, sources, *, progress: Progress = no_progress) -> np.ndarray:
         """(len(sources), N): the mean delay over the snapshots in which each pair is connected (``inf``: never)."""
-        return connected_mean(self.delays(sources, progress=progress))[2]
+        return connected_expectation(self.delays(sources, progress=progress))
 
 

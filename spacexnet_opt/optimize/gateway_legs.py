@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constellation import RouteTable, connected_mean
+from ..constellation import RouteTable, connected_expectation
 from ..progress import Progress, no_progress
 from ..setting import member_delay_function
 
@@ -63,4 +63,4 @@ def gateway_legs(snapshots, gateways, *, keep: bool = False,
     dist = RouteTable.of(snapshots).delays(sources, progress=progress)
     first = np.searchsorted(sources, gateways)
     delay = dist[:, first] + dist[:, np.roll(first, -1)]
-    return GatewayLegs(gateways, connected_mean(delay)[2], delay if keep else None)
+    return GatewayLegs(gateways, connected_expectation(delay), delay if keep else None)

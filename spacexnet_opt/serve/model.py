@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constellation.routing import connected_mean
 from .inputs import Inputs, shortest_delays
 
 __all__ = ["ServeModel", "GroupLayer", "build_model"]
@@ -83,14 +84,9 @@ def _linear(f) -> tuple[float, float]:
 
 
 def _connected_mean(x: np.ndarray) -> np.ndarray:
-    """``x`` (T, ...) with non-finite entries replaced by the mean of the finite ones along axis 0."""
-    bad = ~np.isfinite(x)
-    if not bad.any():
-        return x
-    n_ok = (~bad).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(bad, 0.0, x).sum(axis=0) / n_ok
-    return np.where(bad, mean, x)
+    """``x`` (T, ...) with non-finite entries replaced by the mean of the finite ones along axis 0 (the
+    disconnection rule, :func:`~spacexnet_opt.constellation.routing.connected_mean`)."""
+    return x if np.isfinite(x).all() else connected_mean(x)[0]
 
 
 def _work(inputs: Inputs):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..constellation import RouteTable, plus_grid_edges
-from ..constellation.routing import connected_mean
+from ..constellation.routing import connected_expectation
 from ..errors import InputError
 from ..evaluate import ComputeGroup, Deployment, evaluate_deployments, world_from_file
 from ..evaluate.convert import deployment_from_file
@@ -113,7 +113,7 @@ def _tau(world, gateways: np.ndarray) -> np.ndarray:
     unique, row = np.unique(gateways, return_inverse=True)
     delays = RouteTable.of(world.snapshots).delays(unique)                    # (T, G, N)
     after = np.roll(row, -1)
-    return np.stack([connected_mean(delays[:, row[l]] + delays[:, after[l]])[2] for l in range(len(gateways))])
+    return np.stack([connected_expectation(delays[:, row[l]] + delays[:, after[l]]) for l in range(len(gateways))])
 
 
 def layer_costs(world, activation=None, gateways=None) -> list[LayerCost]:
