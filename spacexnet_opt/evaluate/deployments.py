@@ -32,6 +32,7 @@ import numpy as np
 from ..constellation import RouteTable, connected_mean
 from ..errors import InputError
 from ..progress import Progress, no_progress
+from ..threads import thread_map
 from .analytic import LayerLatency, analytic_latency, snapshot_latency
 from .api import Evaluation, evaluate_many
 from .deployment import Deployment
@@ -130,10 +131,11 @@ def _evaluation(world, plan: Deployment, legs: LegDelays, chosen: np.ndarray, to
     if plan.shares():
         hosts, contention = chosen, _contention(world, chosen)
         primary = plan.hosts[:, :, 0]
-        analytic = _latency([shared_expected_max(law, legs.expected_s[l], primary[l], _contention(world, primary[l]))
-                             for l, law in enumerate(world.laws)], times)
-        snapshot = _latency([shared_expected_max(law, legs.delay_s[:, l], hosts[:, l], contention[:, l]).mean()
-                             for l, law in enumerate(world.laws)], times)
+        layers = list(enumerate(world.laws))    # independent layers, numpy-bound: on threads
+        analytic = _latency(thread_map(lambda lw: shared_expected_max(
+            lw[1], legs.expected_s[lw[0]], primary[lw[0]], _contention(world, primary[lw[0]])), layers), times)
+        snapshot = _latency(thread_map(lambda lw: shared_expected_max(
+            lw[1], legs.delay_s[:, lw[0]], hosts[:, lw[0]], contention[:, lw[0]]).mean(), layers), times)
         exact = all(law_sets(law)[2] for law in world.laws)
         notes["capacity"] = (f"up to {plan.capacity} experts of a layer per satellite; co-activated experts on one "
                              "satellite run one after another" + ("" if exact else
