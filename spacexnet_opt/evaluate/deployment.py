@@ -157,6 +157,12 @@ class Deployment:
     def replicated(self) -> bool:
         return self.n_replicas > 0
 
+    @property
+    def satellites(self) -> np.ndarray:
+        """The distinct satellites it uses: gateways, expert copies, compute-group members (sorted)."""
+        return np.unique(np.concatenate([self.gateways, self.hosts[self.hosts >= 0],
+                                         *(g.members for g in self.groups or ())]))
+
     def shares(self) -> bool:
         """True when two expert copies of one layer sit on one satellite (capacity above one)."""
         return any(len(np.unique(used)) < len(used) for used in (layer[layer >= 0] for layer in self.hosts))

@@ -111,6 +111,11 @@ class World:
     def n_experts(self) -> int:
         return self.layers[0].n_experts
 
+    @property
+    def activation(self) -> np.ndarray:
+        """(L, E) activation probability of every expert of every layer."""
+        return np.array([layer.activation for layer in self.layers], dtype=float)
+
     def with_laws(self, laws: list[SetLaw], note: str) -> World:
         """The same world evaluated under other activation laws (e.g. an out-of-sample workload)."""
         if len(laws) != self.n_layers:

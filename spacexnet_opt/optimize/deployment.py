@@ -249,7 +249,7 @@ def optimize_deployment(world, levers: Levers | None = None, *, memory: float | 
                "replicas": replicas, "replica_method": replica_method, "capacity": capacity,
                "gateway_candidates": n_candidates, "opt_snapshots": opt_snapshots,
                **({"method_options": tuned} if tuned else {})}
-    activation = np.array([layer.activation for layer in world.layers])
+    activation = world.activation
     baseline = deployment_from_solver(world.layers, objective="linear", method="sorted",
                                                       name="Space-XNet")
     subnets, gw, decisions = _shape_and_gateways(world, shape=shape, ring=ring, gateways=gateways,

@@ -51,20 +51,14 @@ class Fleet:
 
     @property
     def n_satellites(self) -> int:
-        return int(sum(len(_used(d)) for d in self.rings))
-
-
-def _used(plan: Deployment) -> np.ndarray:
-    parts = [plan.gateways, plan.hosts[plan.hosts >= 0]]
-    parts += [g.members for g in plan.groups or ()]
-    return np.unique(np.concatenate(parts))
+        return int(sum(len(d.satellites) for d in self.rings))
 
 
 def check_disjoint(rings) -> None:
     """:class:`InputError` naming the first satellite two rings both use."""
     seen: dict[int, int] = {}
     for r, plan in enumerate(rings):
-        for s in _used(plan).tolist():
+        for s in plan.satellites.tolist():
             if seen.setdefault(s, r) != r:
                 raise InputError(f"satellite {s} is used by rings {seen[s]} and {r}; rings of a fleet must be "
                                  "disjoint", field=f"rings[{r}]")

@@ -3,22 +3,32 @@
 :func:`optimize_throughput` builds the rings of the plane heuristic (:func:`.fleet.plane_rings`), solves
 the capacity LP over all of them at once (:func:`.throughput.capacity_bound`: group shares and the
 request split), and returns the :class:`~.fleet.Fleet` with the LP's shares, its bound and the serving
-models the simulator runs (:mod:`spacexnet_opt.serve.fleet`). :func:`activation_matrix` and
-:func:`serving_models` are shared with the checks of other deployments (``reproduce``).
+models the simulator runs (:mod:`spacexnet_opt.serve.fleet`). :func:`serving_models` is shared with
+the checks of other deployments (``reproduce``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
-from ..evaluate.compute_group import group_work
+from ..errors import InputError
+from ..evaluate import deployment_to_file
+from ..evaluate.compute_group import world_work
 from ..evaluate.deployment import ComputeGroup
+from ..formats.deployment import save_deployment, scenario_ref
+from ..formats.fleet import FleetFile, FleetRing, save_fleet
+from ..progress import no_progress
+from ..serve.fleet import fleet_max_rate, zero_load_tpot
+from ..serve.inputs import inputs_from
+from ..serve.model import build_model
+from ..serve.requests import draw_requests
 from .fleet import Fleet, plane_rings
 from .throughput import CapacityBound, capacity_bound, compute_limit, ring_work
 
-__all__ = ["ThroughputResult", "optimize_throughput", "activation_matrix", "serving_models", "layer_work",
+__all__ = ["ThroughputResult", "optimize_throughput", "serving_models", "layer_work",
            "MIN_SHARE", "AUTO_PLANES", "fleet_bound", "check_deployments",
            "bound_record", "write_fleet", "fleet_compute_limit"]
 
@@ -37,16 +47,9 @@ class ThroughputResult:
     bound: CapacityBound
 
 
-def activation_matrix(world) -> np.ndarray:
-    """(L, E) activation probability of every expert (the world's layers)."""
-    return np.array([layer.activation for layer in world.layers], dtype=float)
-
-
 def layer_work(world) -> np.ndarray:
     """GFLOP per token of every MoE layer at the world's context (layer 0 with the dense layers)."""
-    c = world.compute
-    w = group_work(world.profile, context_len=c.context_len, include_dense=c.include_dense,
-                   include_lm_head=c.include_lm_head)
+    w = world_work(world)
     per = sum(s + r for s, r in w.rounds) + w.router + world.profile.top_k * world.profile.expert_gflop_per_token()
     work = np.full(world.n_layers, per)
     work[0] += sum(s + r for s, r in w.once_rounds) + w.once_unsplit
@@ -55,18 +58,13 @@ def layer_work(world) -> np.ndarray:
 
 def serving_models(plans, world, *, memory_gb=None, bytes_per_param: float = 2.0) -> list:
     """The serving model of every deployment in ``plans`` on ``world`` (routes every gateway: the slow part)."""
-    from ..serve.inputs import inputs_from
-    from ..serve.model import build_model
-
     return [build_model(inputs_from(p, world, memory_gb=memory_gb, bytes_per_param=bytes_per_param)) for p in plans]
 
 
 def fleet_bound(plans, world, *, prompt, output, hosts=None) -> CapacityBound:
     """The capacity LP of the deployments ``plans`` on ``world`` (``hosts``: per plan, the copies a serving
     model uses per snapshot, for plans with replicas)."""
-    from ..serve.inputs import inputs_from
-
-    act = activation_matrix(world)
+    act = world.activation
     hosts = [None] * len(plans) if hosts is None else hosts
     works = [ring_work(inputs_from(p, world), act, prompt=prompt, output=output, hosts=h)
              for p, h in zip(plans, hosts)]
@@ -91,7 +89,7 @@ def optimize_throughput(world, *, prompt, output, planes_per_ring: int | None = 
         tries = [optimize_throughput(world, prompt=prompt, output=output, planes_per_ring=c, name=name)
                  for c in AUTO_PLANES if c <= n_planes]
         return max(tries, key=lambda r: r.bound.requests_per_s)
-    rings = plane_rings(world.shell, layer_work=layer_work(world), activation=activation_matrix(world),
+    rings = plane_rings(world.shell, layer_work=layer_work(world), activation=world.activation,
                         planes_per_ring=planes_per_ring, name=name)
     bound = fleet_bound(rings, world, prompt=prompt, output=output)
     rings = [_with_shares(p, s) for p, s in zip(rings, bound.shares)]
@@ -101,10 +99,8 @@ def optimize_throughput(world, *, prompt, output, planes_per_ring: int | None = 
 def fleet_compute_limit(world, plan, *, prompt, output) -> float:
     """Output tokens/s of the whole constellation computing without rest (:func:`.throughput.compute_limit`),
     one request's work taken from ``plan`` (any deployment of the model)."""
-    from ..serve.inputs import inputs_from
-
     hosts = plan.hosts[None, :, :, 0]
-    work = ring_work(inputs_from(plan, world), activation_matrix(world), prompt=prompt, output=output, hosts=hosts)
+    work = ring_work(inputs_from(plan, world), world.activation, prompt=prompt, output=output, hosts=hosts)
     return compute_limit(world.compute.gflops(np.arange(world.n_sats)), work, output=float(np.mean(output)))
 
 
@@ -116,11 +112,6 @@ def check_deployments(models, split, workload, *, tpot_s: float | None = None, t
     most the target -- ``tpot_s`` (default: the workload's SLO), or ``times_zero_load`` x the zero-load
     TPOT -- and p99 TTFT within the workload's ``slo.ttft_s`` (when it sets one), searched from
     ``start_rate`` up to ``max_rate`` (the capacity bound; :func:`~spacexnet_opt.serve.fleet.fleet_max_rate`)."""
-    from ..errors import InputError
-    from ..progress import no_progress
-    from ..serve.fleet import fleet_max_rate, zero_load_tpot
-    from ..serve.requests import draw_requests
-
     zero = zero_load_tpot(models, workload) if zero is None else zero
     target = times_zero_load * zero if times_zero_load is not None else \
         (tpot_s if tpot_s is not None else workload.slo.tpot_s)
@@ -149,12 +140,6 @@ def bound_record(bound: CapacityBound, limit: float) -> dict:
 
 def write_fleet(fleet: Fleet, scenario, out, *, bound: dict, check: dict) -> list:
     """Write every ring's deployment file (``OUT-STEM.ringNN.json``) and the fleet file ``out``; the paths."""
-    from pathlib import Path
-
-    from ..evaluate import deployment_to_file
-    from ..formats.deployment import save_deployment, scenario_ref
-    from ..formats.fleet import FleetFile, FleetRing, save_fleet
-
     out = Path(out)
     ref = scenario_ref(scenario, relative_to=out.parent)
     rings = []

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError, SolverError
+from ..serve.model import context_work
 
 __all__ = ["CapacityBound", "RingWork", "request_load", "capacity_bound", "capacity_model", "compute_limit",
            "ring_work"]
@@ -81,8 +82,6 @@ def ring_work(inputs, activation: np.ndarray, *, prompt: float, output: float, h
     (:class:`~spacexnet_opt.serve.model.ServeModel`'s ``host``); needed only with replicas, otherwise
     every expert runs on its one copy.
     """
-    from ..serve.model import _work
-
     rows, keys = request_load(prompt, output)
     if hosts is None:
         if (inputs.hosts[:, :, 1:] >= 0).any():
@@ -90,7 +89,7 @@ def ring_work(inputs, activation: np.ndarray, *, prompt: float, output: float, h
         hosts = inputs.hosts[None, :, :, 0]
     hosts = np.asarray(hosts, dtype=np.int64)
     fixed = np.zeros(inputs.n_sats)
-    gw_work, rounds = _work(inputs)
+    gw_work, rounds = context_work(inputs)
     members, split = [], []
     for l, (grp, coeffs) in enumerate(zip(inputs.groups, rounds)):
         a0, a1 = gw_work[l]

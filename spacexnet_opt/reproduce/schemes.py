@@ -238,8 +238,7 @@ def used_resources(deployment: Deployment) -> dict:
     {'satellites': 6, 'experts_per_satellite': 2, 'replicas': 1, 'compute_group': 1}
     """
     hosts = deployment.hosts
-    used = [deployment.gateways, hosts[hosts >= 0], *(g.members for g in deployment.groups or ())]
     per_satellite = max(int(np.unique(layer[layer >= 0], return_counts=True)[1].max()) for layer in hosts)
-    return {"satellites": int(len(np.unique(np.concatenate(used)))), "experts_per_satellite": per_satellite,
+    return {"satellites": len(deployment.satellites), "experts_per_satellite": per_satellite,
             "replicas": deployment.n_replicas,
             "compute_group": max((g.size for g in deployment.groups or ()), default=1)}

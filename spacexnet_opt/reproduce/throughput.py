@@ -27,7 +27,11 @@ import numpy as np
 
 from ..errors import InputError
 from ..fileio import write_json_atomic, write_text_atomic
+from ..optimize.serving import (check_deployments, fleet_bound, fleet_compute_limit, optimize_throughput,
+                                serving_models)
 from ..progress import Progress, no_progress
+from ..serve.fleet import with_count
+from ..serve.requests import draw_requests
 
 __all__ = ["throughput_table", "write_throughput", "COLUMNS", "FLEET"]
 
@@ -40,15 +44,12 @@ COLUMNS = ("scheme", "satellites", "rings", "compute_groups", "zero_load_tpot_s"
 
 
 def _uses(plans) -> tuple[int, int, int]:
-    sats = np.unique(np.concatenate([np.concatenate([p.gateways, p.hosts[p.hosts >= 0],
-                                                      *[g.members for g in p.groups or ()]]) for p in plans]))
+    sats = np.unique(np.concatenate([p.satellites for p in plans]))
     groups = sum(sum(g.size > 1 for g in p.groups or ()) for p in plans)
     return len(sats), len(plans), int(groups)
 
 
 def _row(name, plans, split, world, workload, requests, *, iterations: int) -> dict:
-    from ..optimize.serving import check_deployments, fleet_bound, serving_models
-
     models = serving_models(plans, world)
     bound = fleet_bound(plans, world, prompt=requests.prompt, output=requests.output,
                         hosts=[np.asarray(m.host) for m in models])
@@ -70,10 +71,6 @@ def throughput_table(world, plans: dict, workload, *, requests: int = 150, itera
                      planes_per_ring: int | None = None, progress: Progress = no_progress) -> dict:
     """The throughput document of ``plans`` ({scheme: Deployment}) plus the fleet on ``world`` under
     ``workload`` (its first ``requests`` requests per run)."""
-    from ..optimize.serving import fleet_compute_limit, optimize_throughput
-    from ..serve.fleet import with_count
-    from ..serve.requests import draw_requests
-
     if workload.slo.tpot_s is None:
         raise InputError("the workload sets no slo.tpot_s for the fixed-SLO column", field="slo.tpot_s")
     short = with_count(workload, requests)

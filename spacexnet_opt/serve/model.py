@@ -33,7 +33,7 @@ import numpy as np
 from ..constellation.routing import connected_mean
 from .inputs import Inputs, shortest_delays
 
-__all__ = ["ServeModel", "GroupLayer", "build_model"]
+__all__ = ["ServeModel", "GroupLayer", "build_model", "context_work"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +89,7 @@ def _connected_mean(x: np.ndarray) -> np.ndarray:
     return x if np.isfinite(x).all() else connected_mean(x)[0]
 
 
-def _work(inputs: Inputs):
+def context_work(inputs: Inputs):
     """Per layer ``(a0, a1)`` gateway GFLOP and the group rounds, both linear in the context."""
     works = [inputs.group_work(c) for c in (0, 1)]
     rounds_of = [[*w.rounds] for w in works]
@@ -150,7 +150,7 @@ def build_model(inputs: Inputs, *, points=(), mask_deg: float = 25.0) -> ServeMo
                          field=f"layers[{l}].experts[{e}]")
     whole = _connected_mean(whole)
     first = np.where(bad, whole / 2, first)
-    gw_work, rounds = _work(inputs)
+    gw_work, rounds = context_work(inputs)
     group_layers, k = [], 0
     for l, grp in enumerate(groups):
         if grp is None:

@@ -31,6 +31,8 @@ from ..errors import InputError
 from ..fileio import parse_toml, read_text
 from ..formats.workload import WORKLOAD_FORMAT, WORKLOAD_VERSION, Workload
 from ..formats.schema import validate_document
+from ..serve.api import serve
+from ..serve.inputs import inputs_from
 from .db import KEY_COLUMNS, SERVING_METRICS, TAIL_COLUMNS
 
 __all__ = ["WORKLOAD", "ALIASES", "Curve", "workload_field", "base_workload", "resolve_workload",
@@ -92,9 +94,6 @@ def _serving_row(result) -> dict:
 def serve_deployments(world, deployments: dict, workload: Workload, source: str) -> dict[str, dict]:
     """Serve ``workload`` (its files relative to ``source``) on every ``{scheme: Deployment}`` of ``world``:
     ``{scheme: serving metrics}``, under the scenario's satellite memory."""
-    from ..serve.api import serve
-    from ..serve.inputs import inputs_from
-
     compute = world.setting.spec.compute
     memory = world.setting.onboard.memory_gb if compute.has_memory else None
     bpp = float(compute.bytes_per_param or 2.0)

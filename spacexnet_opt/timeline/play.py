@@ -332,7 +332,7 @@ def play_timeline(scenario_path: str | os.PathLike, *, deployment: str | os.Path
     if workload is None and spec.workload is not None:
         workload = resolve_path(spec.workload, source)
     throughput = None if workload is None else inputs.Throughput(workload, world, source)
-    base = np.array([layer.activation for layer in world.layers], dtype=float)
+    base = world.activation
     stats = [(base, None)]
     for name in spec.drift:
         loaded = inputs.load_statistics(world, resolve_path(name, source))

@@ -111,7 +111,7 @@ def make_scene(world, deployment, *, frames: int = 12, seed: int = 0) -> Scene:
     token_sets = np.stack([np.asarray(law.sample(1, rng))[0] for law in world.laws])
     partition = world.partition
     band_layers = [np.flatnonzero(partition.layer_band == b).tolist() for b in range(partition.n_bands)]
-    activation = np.array([layer.activation for layer in world.layers])
+    activation = world.activation
     up = np.isfinite(np.asarray(snaps.delay_s)[index])
     paths = [token_path(snaps, t, deployment.gateways, hosts, token_sets) for t in index]
     return Scene(world.name, index, times, lonlat(positions, times), np.asarray(snaps.edges), up,
